@@ -1,0 +1,85 @@
+//! Building both editions with mdBook's library crates, in-process.
+
+use crate::assets;
+use crate::editions::{EDITIONS, Edition};
+use crate::preprocess::{EditionSwitch, Outputs, RepositoryLinks};
+use crate::search;
+use anyhow::{Context, Result};
+use mdbook_driver::MDBook;
+use mdbook_driver::builtin_preprocessors::{IndexPreprocessor, LinkPreprocessor};
+use mdbook_driver::config::Config;
+use mdbook_mermaid::Mermaid;
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+/// Builds both editions into `out/ko` and `out/en`, and a landing page at `out/index.html`.
+pub fn build(root: &Path, out: &Path) -> Result<()> {
+    for edition in EDITIONS {
+        build_edition(root, out, edition)
+            .with_context(|| format!("building the {} edition", edition.code))?;
+    }
+    std::fs::write(out.join("index.html"), landing_page()).context("writing the landing page")?;
+    Ok(())
+}
+
+/// `book.toml` with this edition's source, language, title and output directory.
+fn config(root: &Path, out: &Path, edition: Edition) -> Result<Config> {
+    let mut config = Config::from_disk(root.join("book.toml")).context("reading book.toml")?;
+    let (js, css) = assets::write(root, edition.code)?;
+    config.set("book.src", format!("src/{}", edition.code))?;
+    config.set("book.language", edition.code)?;
+    config.set("book.title", edition.title)?;
+    config.set("build.build-dir", out.join(edition.code))?;
+    // The preprocessors are registered below, in the order they must run.
+    config.set("build.use-default-preprocessors", false)?;
+    config.set("output.html.additional-js", js)?;
+    config.set("output.html.additional-css", css)?;
+    Ok(config)
+}
+
+fn build_edition(root: &Path, out: &Path, edition: Edition) -> Result<()> {
+    let targets = Arc::new(Mutex::new(BTreeSet::new()));
+    let mut book = MDBook::load_with_config(root, config(root, out, edition)?)?;
+    book.with_preprocessor(Outputs { edition })
+        .with_preprocessor(LinkPreprocessor::new())
+        .with_preprocessor(IndexPreprocessor::new())
+        .with_preprocessor(EditionSwitch { edition })
+        .with_preprocessor(RepositoryLinks {
+            edition,
+            targets: Arc::clone(&targets),
+        })
+        .with_preprocessor(Mermaid);
+    book.build()?;
+
+    let dest = out.join(edition.code);
+    for target in targets.lock().expect("not poisoned").iter() {
+        let copy = dest.join("repo").join(target);
+        std::fs::create_dir_all(copy.parent().expect("a file has a parent"))?;
+        std::fs::copy(root.join(target), &copy)
+            .with_context(|| format!("copying {}", target.display()))?;
+    }
+    if edition.code == "ko" {
+        search::reindex(&dest.join("searchindex.js")).context("indexing Hangul")?;
+    }
+    Ok(())
+}
+
+fn landing_page() -> String {
+    let links: Vec<String> = EDITIONS
+        .iter()
+        .map(|e| {
+            format!(
+                "<li><a href=\"{code}/index.html\" hreflang=\"{code}\" lang=\"{code}\">{title}</a> ({name})</li>",
+                code = e.code,
+                title = e.title,
+                name = e.name
+            )
+        })
+        .collect();
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\"><title>{}</title></head>\n<body>\n<ul>\n{}\n</ul>\n</body>\n</html>\n",
+        EDITIONS[1].title,
+        links.join("\n")
+    )
+}

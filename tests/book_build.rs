@@ -1,0 +1,137 @@
+//! Builds both editions with the book tool (`crates/book`, its own workspace, run through cargo)
+//! and checks what a reader gets: the right `<html lang>`, outputs expanded from their files, a
+//! link to the other edition on every page, mermaid's scripts, links into the repository that
+//! work, and a search index in which Korean words find their pages.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The built book, once for all tests in this file.
+fn built() -> &'static Path {
+    static OUT: OnceLock<PathBuf> = OnceLock::new();
+    OUT.get_or_init(|| {
+        let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("book");
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = Command::new(cargo)
+            .args(["run", "--quiet", "--manifest-path", "crates/book/Cargo.toml", "--", "build", "--out"])
+            .arg(&out)
+            .current_dir(root())
+            // Its own target directory: never wait on the lock of the build running this test.
+            .env("CARGO_TARGET_DIR", root().join("crates/book/target"))
+            .status()
+            .expect("cargo runs");
+        assert!(status.success(), "the book tool failed to build the book");
+        out
+    })
+}
+
+fn read(rel: &str) -> String {
+    let path = built().join(rel);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The chapters both summaries list.
+fn chapters() -> Vec<PathBuf> {
+    let summary = std::fs::read_to_string(root().join("src/en/SUMMARY.md")).unwrap();
+    book_pages::page::summary(&summary).into_iter().map(|e| e.chapter).collect()
+}
+
+fn html(edition: &str, chapter: &Path) -> String {
+    read(&format!("{edition}/{}", chapter.with_extension("html").display()))
+}
+
+#[test]
+fn each_edition_declares_its_language_and_links_to_its_twin() {
+    for chapter in chapters() {
+        for (edition, twin) in [("ko", "en"), ("en", "ko")] {
+            let page = html(edition, &chapter);
+            assert!(page.contains(&format!("<html lang=\"{edition}\"")), "{edition}/{}", chapter.display());
+            let link = format!("href=\"../{twin}/{}\"", chapter.with_extension("html").display());
+            assert!(page.contains(&link), "{edition}/{} has no {link}", chapter.display());
+        }
+    }
+    assert!(read("index.html").contains("href=\"ko/index.html\""));
+}
+
+#[test]
+fn outputs_are_expanded_and_no_directive_survives() {
+    for chapter in chapters() {
+        for edition in ["ko", "en"] {
+            let page = html(edition, &chapter);
+            for directive in ["{{#snapshot", "{{#capture", "{{#include"] {
+                assert!(!page.contains(directive), "{edition}/{} keeps {directive}", chapter.display());
+            }
+        }
+    }
+    // The capture table of gc.get_threshold(), recorded from real interpreters.
+    let page = read("en/how-to-use.html");
+    assert!(page.contains("(700, 10, 10)") && page.contains("(2000, 10, 10)"));
+}
+
+#[test]
+fn mermaid_comes_from_the_pinned_package() {
+    let page = read("en/introduction.html");
+    assert!(page.contains("<pre class=\"mermaid\">"), "no diagram on the introduction");
+    assert!(page.contains("target/book-assets/mermaid.min.js"));
+    let script = built().join("en/target/book-assets/mermaid.min.js");
+    assert!(std::fs::metadata(script).unwrap().len() > 1_000_000, "mermaid.min.js is not the real one");
+}
+
+/// The documents of one edition's search index whose `field` holds a token starting with `word`
+/// (elasticlunr stores tokens in a character trie; mdBook searches with prefix expansion).
+fn search(edition: &str, field: &str, word: &str) -> Vec<String> {
+    let script = read(&format!("{edition}/searchindex.js"));
+    let json = script
+        .trim_end()
+        .strip_prefix("window.search = Object.assign(window.search, JSON.parse('")
+        .and_then(|s| s.strip_suffix("'));"))
+        .expect("mdBook's searchindex.js form");
+    let json: Value = serde_json::from_str(&json.replace("\\'", "'").replace("\\\\", "\\")).unwrap();
+    let mut node = &json["index"]["index"][field]["root"];
+    for c in word.chars() {
+        node = &node[c.to_string()];
+    }
+    let mut docs = Vec::new();
+    collect(node, &mut docs);
+    let urls = json["doc_urls"].as_array().unwrap();
+    docs.iter().map(|d| urls[d.parse::<usize>().unwrap()].as_str().unwrap().to_owned()).collect()
+}
+
+fn collect(node: &Value, docs: &mut Vec<String>) {
+    let Some(map) = node.as_object() else { return };
+    for (key, value) in map {
+        match key.as_str() {
+            "docs" => docs.extend(value.as_object().unwrap().keys().cloned()),
+            "df" => {}
+            _ => collect(value, docs),
+        }
+    }
+}
+
+#[test]
+fn korean_words_find_their_pages() {
+    // Words of the Korean introduction: its title, and words of its text.
+    assert!(search("ko", "title", "들어가며").iter().any(|u| u.starts_with("introduction.html")));
+    for word in ["수수께끼", "참조"] {
+        let hits = search("ko", "body", word);
+        assert!(hits.iter().any(|u| u.starts_with("introduction.html")), "{word}: {hits:?}");
+    }
+    let pipeline = &read("ko/searchindex.js");
+    assert!(pipeline.contains("trimmer-ko"), "the Korean index must use the Korean-aware trimmer");
+    assert!(read("ko/introduction.html").contains("search-ko.js"));
+    // English search is untouched.
+    assert!(!search("en", "body", "reference").is_empty());
+}
+
+#[test]
+fn links_into_the_repository_work_in_the_rendered_book() {
+    let page = read("en/how-to-use.html");
+    assert!(page.contains("href=\"repo/crates/book-pages/README.md\""), "crate link not rewritten");
+    assert!(built().join("en/repo/crates/book-pages/README.md").is_file());
+}

@@ -1,0 +1,152 @@
+//! Our Python experiments (`examples/python/*.py`), run on every CPython 3.8+ this machine has,
+//! compared with the captures recorded under `tests/captures/NAME/3.X.txt`.
+//!
+//! Interpreters are found under pyenv (`$PYENV_ROOT/versions/*/bin/python3`) and as `python3` on
+//! the PATH; one per minor version. Each experiment runs as `python3 -I examples/python/NAME.py`
+//! from the repository root. Its output is normalised (addresses, 3.11's drifting refcounts of
+//! statically allocated objects, timings: see `book_pages::capture::normalise`) and must then equal
+//! the recorded capture exactly.
+//!
+//! `CAPTURE_UPDATE=1 cargo test --test captures` records new captures and rewrites changed ones.
+//! A minor version with no recorded capture is reported, not failed: record it with that command.
+//! A missing interpreter is never a failure; the test says which it used and which it skipped.
+
+use book_pages::capture::{self, Capture, Version};
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const OLDEST: Version = Version {
+    major: 3,
+    minor: 8,
+    micro: 0,
+};
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Always shown, even when the test passes (libtest captures only the print macros).
+fn report(line: &str) {
+    let _ = writeln!(std::io::stderr(), "captures: {line}");
+}
+
+/// Candidate interpreters: pyenv's installs, then whatever `python3` the PATH gives.
+fn candidates() -> Vec<PathBuf> {
+    let pyenv_root = std::env::var_os("PYENV_ROOT")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".pyenv")));
+    let mut found = Vec::new();
+    if let Some(Ok(versions)) = pyenv_root.map(|r| std::fs::read_dir(r.join("versions"))) {
+        let mut dirs: Vec<PathBuf> = versions.flatten().map(|e| e.path()).collect();
+        dirs.sort();
+        found.extend(dirs.into_iter().map(|d| d.join("bin/python3")));
+    }
+    found.push(PathBuf::from("python3"));
+    found
+}
+
+fn version_of(python: &Path) -> Option<Version> {
+    let out = Command::new(python)
+        .args(["-I", "-c", "import sys; print('%d.%d.%d' % sys.version_info[:3])"])
+        .output()
+        .ok()?;
+    out.status.success().then(|| Version::parse(&String::from_utf8_lossy(&out.stdout)))?
+}
+
+/// One interpreter per minor version, 3.8 and newer; the rest are reported as skipped.
+fn interpreters() -> BTreeMap<(u32, u32), (Version, PathBuf)> {
+    let mut chosen = BTreeMap::new();
+    for python in candidates() {
+        match version_of(&python) {
+            None => report(&format!("skipped {}: does not run", python.display())),
+            Some(v) if v < OLDEST => report(&format!("skipped {v} ({}): older than 3.8", python.display())),
+            Some(v) => {
+                if let Some((kept, _)) = chosen.get(&(v.major, v.minor)) {
+                    report(&format!("skipped {v} ({}): already using {kept}", python.display()));
+                } else {
+                    chosen.insert((v.major, v.minor), (v, python));
+                }
+            }
+        }
+    }
+    chosen
+}
+
+fn experiments() -> Vec<PathBuf> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir(root().join("examples/python"))
+        .expect("examples/python exists")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "py"))
+        .collect();
+    found.sort();
+    found
+}
+
+/// Runs one experiment; its normalised standard output, or why it failed.
+fn run(python: &Path, experiment: &Path) -> Result<String, String> {
+    let out = Command::new(python)
+        .arg("-I")
+        .arg(experiment)
+        .current_dir(root())
+        .output()
+        .map_err(|e| format!("cannot start: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "exited with {}: {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    let stdout = String::from_utf8(out.stdout).map_err(|e| format!("output is not UTF-8: {e}"))?;
+    Ok(capture::normalise(&stdout))
+}
+
+#[test]
+fn experiments_match_their_captures_on_every_installed_cpython() {
+    let update = std::env::var_os("CAPTURE_UPDATE").is_some_and(|v| v == "1");
+    let pythons = interpreters();
+    assert!(!pythons.is_empty(), "no CPython 3.8+ found (python3 is always expected)");
+    let used: Vec<String> = pythons.values().map(|(v, p)| format!("{v} ({})", p.display())).collect();
+    report(&format!("using {}", used.join(", ")));
+
+    let mut failures = Vec::new();
+    for experiment in experiments() {
+        let stem = experiment.file_stem().unwrap().to_string_lossy().into_owned();
+        let source = experiment.strip_prefix(root()).unwrap().to_string_lossy().into_owned();
+        for (version, python) in pythons.values() {
+            let path = capture::path_for(&root().join("tests/captures"), &stem, *version);
+            let body = match run(python, &experiment) {
+                Ok(body) => body,
+                Err(why) => {
+                    failures.push(format!("{source} on {version}: {why}"));
+                    continue;
+                }
+            };
+            let fresh = Capture { source: source.clone(), python: *version, body };
+            let recorded = path.exists().then(|| Capture::load(&path));
+            match recorded {
+                Some(Ok(old)) if old.body == fresh.body => {}
+                _ if update => {
+                    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+                    std::fs::write(&path, fresh.render()).unwrap();
+                    report(&format!("recorded {}", path.display()));
+                }
+                None => report(&format!(
+                    "{source} on {version}: no capture recorded (CAPTURE_UPDATE=1 records it)"
+                )),
+                Some(Err(e)) => failures.push(e.to_string()),
+                Some(Ok(old)) => failures.push(format!(
+                    "{source} on {version} differs from {}:\n--- recorded ({})\n{}--- now\n{}",
+                    path.display(),
+                    old.python,
+                    old.body,
+                    fresh.body
+                )),
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
