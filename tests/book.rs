@@ -19,7 +19,11 @@ fn every_book_check_passes() {
     let book = Book::load(root()).unwrap_or_else(|e| panic!("{e}"));
     let findings = check::all(&book, RULES);
     let report: Vec<String> = findings.iter().map(ToString::to_string).collect();
-    assert!(report.is_empty(), "book checks failed:\n{}", report.join("\n"));
+    assert!(
+        report.is_empty(),
+        "book checks failed:\n{}",
+        report.join("\n")
+    );
 }
 
 #[test]
@@ -39,11 +43,25 @@ fn deleting_a_korean_heading_names_the_file_and_line() {
     }
     let page = copy.join("src/ko/introduction.md");
     let text = std::fs::read_to_string(&page).unwrap();
-    let line = text.lines().position(|l| l.starts_with("## ")).expect("a ## heading") + 1;
+    let line = text
+        .lines()
+        .position(|l| l.starts_with("## "))
+        .expect("a ## heading")
+        + 1;
     // The check reports the Korean page's next element, which moves up by the deleted line.
     let original = book_pages::page::Page::parse("x".into(), "x".into(), text.clone()).unwrap();
-    let next = original.structure().into_iter().map(|(l, _)| l).find(|&l| l > line).expect("an element after the heading");
-    let without: Vec<&str> = text.lines().enumerate().filter(|(i, _)| i + 1 != line).map(|(_, l)| l).collect();
+    let next = original
+        .structure()
+        .into_iter()
+        .map(|(l, _)| l)
+        .find(|&l| l > line)
+        .expect("an element after the heading");
+    let without: Vec<&str> = text
+        .lines()
+        .enumerate()
+        .filter(|(i, _)| i + 1 != line)
+        .map(|(_, l)| l)
+        .collect();
     std::fs::write(&page, without.join("\n")).unwrap();
 
     let findings = check::same_structure(&Book::load(&copy).unwrap());
@@ -51,5 +69,11 @@ fn deleting_a_korean_heading_names_the_file_and_line() {
     assert_eq!(findings.len(), 1, "{findings:#?}");
     assert_eq!(findings[0].file, Path::new("src/ko/introduction.md"));
     assert_eq!(findings[0].line, next - 1, "{}", findings[0]);
-    assert!(findings[0].message.contains("level-2 heading at src/en/introduction.md"), "{}", findings[0]);
+    assert!(
+        findings[0]
+            .message
+            .contains("level-2 heading at src/en/introduction.md"),
+        "{}",
+        findings[0]
+    );
 }

@@ -49,10 +49,16 @@ fn candidates() -> Vec<PathBuf> {
 
 fn version_of(python: &Path) -> Option<Version> {
     let out = Command::new(python)
-        .args(["-I", "-c", "import sys; print('%d.%d.%d' % sys.version_info[:3])"])
+        .args([
+            "-I",
+            "-c",
+            "import sys; print('%d.%d.%d' % sys.version_info[:3])",
+        ])
         .output()
         .ok()?;
-    out.status.success().then(|| Version::parse(&String::from_utf8_lossy(&out.stdout)))?
+    out.status
+        .success()
+        .then(|| Version::parse(&String::from_utf8_lossy(&out.stdout)))?
 }
 
 /// One interpreter per minor version, 3.8 and newer; the rest are reported as skipped.
@@ -61,10 +67,16 @@ fn interpreters() -> BTreeMap<(u32, u32), (Version, PathBuf)> {
     for python in candidates() {
         match version_of(&python) {
             None => report(&format!("skipped {}: does not run", python.display())),
-            Some(v) if v < OLDEST => report(&format!("skipped {v} ({}): older than 3.8", python.display())),
+            Some(v) if v < OLDEST => report(&format!(
+                "skipped {v} ({}): older than 3.8",
+                python.display()
+            )),
             Some(v) => {
                 if let Some((kept, _)) = chosen.get(&(v.major, v.minor)) {
-                    report(&format!("skipped {v} ({}): already using {kept}", python.display()));
+                    report(&format!(
+                        "skipped {v} ({}): already using {kept}",
+                        python.display()
+                    ));
                 } else {
                     chosen.insert((v.major, v.minor), (v, python));
                 }
@@ -108,14 +120,28 @@ fn run(python: &Path, experiment: &Path) -> Result<String, String> {
 fn experiments_match_their_captures_on_every_installed_cpython() {
     let update = std::env::var_os("CAPTURE_UPDATE").is_some_and(|v| v == "1");
     let pythons = interpreters();
-    assert!(!pythons.is_empty(), "no CPython 3.8+ found (python3 is always expected)");
-    let used: Vec<String> = pythons.values().map(|(v, p)| format!("{v} ({})", p.display())).collect();
+    assert!(
+        !pythons.is_empty(),
+        "no CPython 3.8+ found (python3 is always expected)"
+    );
+    let used: Vec<String> = pythons
+        .values()
+        .map(|(v, p)| format!("{v} ({})", p.display()))
+        .collect();
     report(&format!("using {}", used.join(", ")));
 
     let mut failures = Vec::new();
     for experiment in experiments() {
-        let stem = experiment.file_stem().unwrap().to_string_lossy().into_owned();
-        let source = experiment.strip_prefix(root()).unwrap().to_string_lossy().into_owned();
+        let stem = experiment
+            .file_stem()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        let source = experiment
+            .strip_prefix(root())
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
         for (version, python) in pythons.values() {
             let path = capture::path_for(&root().join("tests/captures"), &stem, *version);
             let body = match run(python, &experiment) {
@@ -125,7 +151,11 @@ fn experiments_match_their_captures_on_every_installed_cpython() {
                     continue;
                 }
             };
-            let fresh = Capture { source: source.clone(), python: *version, body };
+            let fresh = Capture {
+                source: source.clone(),
+                python: *version,
+                body,
+            };
             let recorded = path.exists().then(|| Capture::load(&path));
             match recorded {
                 Some(Ok(old)) if old.body == fresh.body => {}

@@ -28,7 +28,13 @@ fn mermaid_package_dir(manifest: &Path) -> PathBuf {
     let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let target = env::var("TARGET").unwrap();
     let output = Command::new(cargo)
-        .args(["metadata", "--offline", "--format-version", "1", "--filter-platform"])
+        .args([
+            "metadata",
+            "--offline",
+            "--format-version",
+            "1",
+            "--filter-platform",
+        ])
         .arg(&target)
         .arg("--manifest-path")
         .arg(manifest)

@@ -2,7 +2,7 @@
 //!
 //! mdBook copies `output.html.additional-js` files from paths relative to the book root, so the
 //! tool writes them under `target/book-assets/` (ignored by git) before each build. Mermaid comes
-//! from the pinned mdbook-mermaid package (see `build.rs`); the rest is this crate's own.
+//! from the pinned mdbook-mermaid package (see `build.rs`); the style sheet is this crate's own.
 
 use anyhow::{Context, Result};
 use std::path::Path;
@@ -12,26 +12,21 @@ pub const DIR: &str = "target/book-assets";
 
 const MERMAID: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/mermaid.min.js"));
 const MERMAID_INIT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/mermaid-init.js"));
-const SEARCH_KO: &[u8] = include_bytes!("../assets/search-ko.js");
 const EDITION_SWITCH: &[u8] = include_bytes!("../assets/edition-switch.css");
 
-/// Writes the assets and returns the `additional-js` and `additional-css` lists for an edition.
-pub fn write(root: &Path, code: &str) -> Result<(Vec<String>, Vec<String>)> {
+/// Writes the assets and returns the `additional-js` and `additional-css` lists.
+pub fn write(root: &Path) -> Result<(Vec<String>, Vec<String>)> {
     let dir = root.join(DIR);
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    let files: [(&str, &[u8]); 4] = [
+    let files: [(&str, &[u8]); 3] = [
         ("mermaid.min.js", MERMAID),
         ("mermaid-init.js", MERMAID_INIT),
-        ("search-ko.js", SEARCH_KO),
         ("edition-switch.css", EDITION_SWITCH),
     ];
     for (name, bytes) in files {
         std::fs::write(dir.join(name), bytes).with_context(|| format!("writing {name}"))?;
     }
     let path = |name: &str| format!("{DIR}/{name}");
-    let mut js = vec![path("mermaid.min.js"), path("mermaid-init.js")];
-    if code == "ko" {
-        js.push(path("search-ko.js"));
-    }
+    let js = vec![path("mermaid.min.js"), path("mermaid-init.js")];
     Ok((js, vec![path("edition-switch.css")]))
 }

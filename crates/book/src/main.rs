@@ -39,7 +39,9 @@ fn parse_args() -> Result<Args> {
         port: 3000,
     };
     while let Some(flag) = raw.next() {
-        let value = raw.next().with_context(|| format!("{flag} needs a value\n{USAGE}"))?;
+        let value = raw
+            .next()
+            .with_context(|| format!("{flag} needs a value\n{USAGE}"))?;
         match flag.as_str() {
             "--root" => args.root = PathBuf::from(value),
             "--out" => args.out = Some(PathBuf::from(value)),

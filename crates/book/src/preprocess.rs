@@ -16,7 +16,10 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, LazyLock, Mutex};
 
 /// Applies `f` to every chapter that has a file, stopping at the first error.
-fn each_chapter(book: &mut Book, mut f: impl FnMut(&mut Chapter, &Path) -> Result<()>) -> Result<()> {
+fn each_chapter(
+    book: &mut Book,
+    mut f: impl FnMut(&mut Chapter, &Path) -> Result<()>,
+) -> Result<()> {
     let mut first_error = None;
     book.for_each_chapter_mut(|chapter| {
         if first_error.is_some() {
@@ -111,17 +114,18 @@ impl Preprocessor for RepositoryLinks {
         each_chapter(&mut book, |chapter, path| {
             let dir = Path::new("src").join(self.edition.code).join(path);
             let dir = dir.parent().unwrap_or(Path::new(""));
-            let rewritten = INLINE_LINK.replace_all(&chapter.content, |caps: &regex::Captures<'_>| {
-                let url = &caps[1];
-                match self.repository_file(&ctx.root, dir, url) {
-                    Some(target) => {
-                        let href = format!("{}repo/{}", up_to_root(path), target.display());
-                        self.targets.lock().expect("not poisoned").insert(target);
-                        format!("]({href})")
+            let rewritten =
+                INLINE_LINK.replace_all(&chapter.content, |caps: &regex::Captures<'_>| {
+                    let url = &caps[1];
+                    match self.repository_file(&ctx.root, dir, url) {
+                        Some(target) => {
+                            let href = format!("{}repo/{}", up_to_root(path), target.display());
+                            self.targets.lock().expect("not poisoned").insert(target);
+                            format!("]({href})")
+                        }
+                        None => caps[0].to_owned(),
                     }
-                    None => caps[0].to_owned(),
-                }
-            });
+                });
             chapter.content = rewritten.into_owned();
             Ok(())
         })?;

@@ -26,7 +26,7 @@ pub fn build(root: &Path, out: &Path) -> Result<()> {
 /// `book.toml` with this edition's source, language, title and output directory.
 fn config(root: &Path, out: &Path, edition: Edition) -> Result<Config> {
     let mut config = Config::from_disk(root.join("book.toml")).context("reading book.toml")?;
-    let (js, css) = assets::write(root, edition.code)?;
+    let (js, css) = assets::write(root)?;
     config.set("book.src", format!("src/{}", edition.code))?;
     config.set("book.language", edition.code)?;
     config.set("book.title", edition.title)?;
@@ -54,13 +54,32 @@ fn build_edition(root: &Path, out: &Path, edition: Edition) -> Result<()> {
 
     let dest = out.join(edition.code);
     for target in targets.lock().expect("not poisoned").iter() {
-        let copy = dest.join("repo").join(target);
-        std::fs::create_dir_all(copy.parent().expect("a file has a parent"))?;
-        std::fs::copy(root.join(target), &copy)
+        copy_linked(root, &dest.join("repo"), target)
             .with_context(|| format!("copying {}", target.display()))?;
     }
     if edition.code == "ko" {
         search::reindex(&dest.join("searchindex.js")).context("indexing Hangul")?;
+    }
+    Ok(())
+}
+
+/// Puts a repository file a page links to under `repo/`: sources as they are, and Markdown
+/// rendered to HTML at the `.html` path mdBook's link rewriting points to.
+fn copy_linked(root: &Path, repo: &Path, target: &Path) -> Result<()> {
+    let source = std::fs::read_to_string(root.join(target))?;
+    let copy = repo.join(target);
+    std::fs::create_dir_all(copy.parent().expect("a file has a parent"))?;
+    if target.extension().is_some_and(|e| e == "md") {
+        let mut options = comrak::Options::default();
+        options.extension.table = true;
+        let body = comrak::markdown_to_html(&source, &options);
+        let page = format!(
+            "<!DOCTYPE html>\n<html>\n<head><meta charset=\"utf-8\"><title>{}</title></head>\n<body>\n{body}</body>\n</html>\n",
+            target.display()
+        );
+        std::fs::write(copy.with_extension("html"), page)?;
+    } else {
+        std::fs::write(copy, source)?;
     }
     Ok(())
 }

@@ -5,11 +5,13 @@
 //! dropped (mdBook issues #1081 and #2393). This module rebuilds the Korean edition's index from the
 //! documents mdBook stored in it, with [`KoreanAware`]: the same tokenizer and the same pipeline
 //! except that the first step, `trimmer-ko`, trims only what is neither a letter nor a digit in
-//! any script. `assets/search-ko.js` registers the same step in the browser.
+//! any script. The same step, in JavaScript (`assets/trimmer-ko.js`), is registered at the top of
+//! the rewritten `searchindex.js`: searcher.js loads that script only after elasticlunr, so the
+//! step is always registered before the index that names it is loaded.
 
 use anyhow::{Context, Result};
-use elasticlunr::lang::Language;
 use elasticlunr::lang::English;
+use elasticlunr::lang::Language;
 use elasticlunr::pipeline::{FnWrapper, Pipeline};
 use elasticlunr::{Index, IndexBuilder};
 use serde_json::Value;
@@ -88,6 +90,9 @@ pub fn reindex(searchindex_js: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Registers `trimmer-ko` in the browser; prepended to the index script.
+const REGISTER_TRIMMER_KO: &str = include_str!("../assets/trimmer-ko.js");
+
 const PREFIX: &str = "window.search = Object.assign(window.search, JSON.parse('";
 const SUFFIX: &str = "'));";
 
@@ -95,18 +100,24 @@ const SUFFIX: &str = "'));";
 fn unquote(script: &str) -> Result<String> {
     let inner = script
         .trim_end()
+        .trim_start_matches(REGISTER_TRIMMER_KO)
         .strip_prefix(PREFIX)
         .and_then(|s| s.strip_suffix(SUFFIX))
         .context("searchindex.js is not in the form mdBook 0.5 writes")?;
     let mut json = String::with_capacity(inner.len());
     let mut chars = inner.chars();
     while let Some(c) = chars.next() {
-        json.push(if c == '\\' { chars.next().unwrap_or('\\') } else { c });
+        json.push(if c == '\\' {
+            chars.next().unwrap_or('\\')
+        } else {
+            c
+        });
     }
     Ok(json)
 }
 
-/// The script mdBook would write for `json`.
+/// The script mdBook would write for `json`, after the registration of `trimmer-ko`.
 fn quote(json: &str) -> String {
-    format!("{PREFIX}{}{SUFFIX}", json.replace('\\', "\\\\").replace('\'', "\\'"))
+    let escaped = json.replace('\\', "\\\\").replace('\'', "\\'");
+    format!("{REGISTER_TRIMMER_KO}{PREFIX}{escaped}{SUFFIX}")
 }

@@ -74,14 +74,22 @@ fn newest(root: &Path) -> SystemTime {
 
 fn respond(mut stream: TcpStream, dir: &Path) {
     let mut request_line = String::new();
-    if BufReader::new(&stream).read_line(&mut request_line).is_err() {
+    if BufReader::new(&stream)
+        .read_line(&mut request_line)
+        .is_err()
+    {
         return;
     }
     let target = request_line.split_whitespace().nth(1).unwrap_or("/");
-    let (status, kind, body) = match file_for(dir, target).and_then(|p| Some((std::fs::read(&p).ok()?, p))) {
-        Some((body, path)) => ("200 OK", content_type(&path), body),
-        None => ("404 Not Found", "text/plain; charset=utf-8", b"not found\n".to_vec()),
-    };
+    let (status, kind, body) =
+        match file_for(dir, target).and_then(|p| Some((std::fs::read(&p).ok()?, p))) {
+            Some((body, path)) => ("200 OK", content_type(&path), body),
+            None => (
+                "404 Not Found",
+                "text/plain; charset=utf-8",
+                b"not found\n".to_vec(),
+            ),
+        };
     let header = format!(
         "HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
@@ -95,11 +103,18 @@ fn file_for(dir: &Path, target: &str) -> Option<PathBuf> {
     let path = target.split(['?', '#']).next()?.trim_start_matches('/');
     let path = percent_decode(path)?;
     let relative = Path::new(&path);
-    if relative.components().any(|c| !matches!(c, Component::Normal(_))) {
+    if relative
+        .components()
+        .any(|c| !matches!(c, Component::Normal(_)))
+    {
         return None;
     }
     let full = dir.join(relative);
-    Some(if full.is_dir() { full.join("index.html") } else { full })
+    Some(if full.is_dir() {
+        full.join("index.html")
+    } else {
+        full
+    })
 }
 
 fn percent_decode(s: &str) -> Option<String> {
