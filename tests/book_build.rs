@@ -180,7 +180,10 @@ fn korean_words_find_their_pages() {
         "the Korean index must use the Korean-aware trimmer"
     );
     // The browser side: the index script registers the trimmer it names before loading.
-    assert!(pipeline.starts_with("// Korean search"), "trimmer-ko is not registered first");
+    assert!(
+        pipeline.starts_with("// Korean search"),
+        "trimmer-ko is not registered first"
+    );
     // English search is untouched.
     assert!(!search("en", "body", "reference").is_empty());
 }
@@ -193,4 +196,58 @@ fn links_into_the_repository_work_in_the_rendered_book() {
         "crate link not rewritten"
     );
     assert!(read("en/repo/crates/book-pages/README.html").contains("<table>"));
+}
+
+/// Runs the built book's own elasticlunr.min.js and searchindex.js under Node, as the browser
+/// would, and returns the pages a query finds. `None` when Node is not installed.
+fn search_in_elasticlunr(edition: &str, query: &str) -> Option<Vec<String>> {
+    const PROGRAM: &str = r#"
+        const fs = require('fs');
+        const vm = require('vm');
+        const [dir, query] = process.argv.slice(1);
+        const context = vm.createContext({ window: { search: {} }, console });
+        for (const file of ['elasticlunr.min.js', 'searchindex.js']) {
+            vm.runInContext(fs.readFileSync(dir + '/' + file, 'utf8'), context);
+        }
+        const found = vm.runInContext(
+            `const search = window.search;
+             const index = elasticlunr.Index.load(search.index);
+             index.search(${JSON.stringify(query)}, search.search_options)
+                  .map(hit => search.doc_urls[hit.ref])`,
+            context);
+        console.log(JSON.stringify(found));
+    "#;
+    let dir = built().join(edition);
+    let output = Command::new("node")
+        .arg("-e")
+        .arg(PROGRAM)
+        .arg(&dir)
+        .arg(query)
+        .output();
+    let Ok(output) = output else {
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "book_build: skipped the Node search test: no node"
+        );
+        return None;
+    };
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Some(serde_json::from_slice(&output.stdout).unwrap())
+}
+
+#[test]
+fn the_browser_search_finds_a_korean_word_by_its_prefix() {
+    // `수수께` is the start of `수수께끼` (riddle, puzzle), a word of the Korean introduction.
+    let Some(hits) = search_in_elasticlunr("ko", "수수께") else {
+        return;
+    };
+    assert!(
+        hits.iter().any(|u| u.starts_with("introduction.html")),
+        "{hits:?}"
+    );
 }

@@ -74,7 +74,8 @@ pub fn same_structure(book: &Book) -> Vec<Finding> {
 
 fn compare_pages(ko: &Page, en: &Page) -> Option<Finding> {
     let (ks, es) = (ko.structure(), en.structure());
-    let at = (0..ks.len().max(es.len())).find(|&i| ks.get(i).map(|x| &x.1) != es.get(i).map(|x| &x.1))?;
+    let at = (0..ks.len().max(es.len()))
+        .find(|&i| ks.get(i).map(|x| &x.1) != es.get(i).map(|x| &x.1))?;
     let show = |x: Option<&(usize, Item)>, page: &Page| match x {
         Some((line, item)) => format!("{} at {}:{}", describe(item), page.file.display(), line),
         None => format!("nothing more in {}", page.file.display()),
@@ -133,9 +134,20 @@ fn resolve_directive(root: &Path, page: &Page, d: &Directive) -> Result<(), Stri
                 _ => Ok(()),
             }
         }
-        Kind::Snapshot { path } => snapshot::body(&root.join(path)).map(drop).map_err(message),
+        Kind::Snapshot { path, section } => {
+            let file = root.join(path);
+            let body = snapshot::body(&file).map_err(message)?;
+            match section {
+                Some(n) => snapshot::section(&file, &body, *n)
+                    .map(drop)
+                    .map_err(message),
+                None => Ok(()),
+            }
+        }
         Kind::Capture { path } => Capture::load(&root.join(path)).map(drop).map_err(message),
-        Kind::CaptureTable { dir } => capture::load_dir(&root.join(dir)).map(drop).map_err(message),
+        Kind::CaptureTable { dir } => capture::load_dir(&root.join(dir))
+            .map(drop)
+            .map_err(message),
     }
 }
 
@@ -225,14 +237,16 @@ fn references(page: &Page, example: &Path) -> bool {
 fn runs_example(code: &str, name: &str) -> bool {
     code.lines().any(|line| {
         let words: Vec<&str> = line.split_whitespace().collect();
-        words.starts_with(&["cargo", "run"])
-            && words.windows(2).any(|w| w == ["--example", name])
+        words.starts_with(&["cargo", "run"]) && words.windows(2).any(|w| w == ["--example", name])
     })
 }
 
 /// Where the page's links and includes point, root-relative, fragments dropped.
 fn targets(page: &Page) -> Vec<PathBuf> {
-    let links = page.links.iter().filter_map(|l| resolve(page.dir(), &l.url));
+    let links = page
+        .links
+        .iter()
+        .filter_map(|l| resolve(page.dir(), &l.url));
     let includes = page.directives.iter().filter_map(|d| match &d.kind {
         Kind::Include { path, .. } => resolve(page.dir(), path),
         _ => None,
@@ -291,7 +305,11 @@ pub fn links_resolve(book: &Book) -> Vec<Finding> {
 pub fn no_typed_output(book: &Book) -> Vec<Finding> {
     let mut findings = Vec::new();
     for page in book.pages() {
-        for block in page.code.iter().filter(|c| c.lang == "text" || c.lang == "console") {
+        for block in page
+            .code
+            .iter()
+            .filter(|c| c.lang == "text" || c.lang == "console")
+        {
             if !is_single_directive(page, block.line, &block.literal) {
                 findings.push(Finding::new(
                     &page.file,

@@ -4,6 +4,7 @@
 //! |---|---|---|
 //! | `{{#include path}}`, `{{#include path:ANCHOR}}` | the page (mdBook's own) | the file, or the lines between `ANCHOR: name` and `ANCHOR_END: name` |
 //! | `{{#snapshot tests/snapshots/NAME.snap}}` | the book root | the body of an insta snapshot, without its header |
+//! | `{{#snapshot tests/snapshots/NAME.snap:N}}` | the book root | only the section of that body under the line `== N. … ==` |
 //! | `{{#capture tests/captures/NAME/3.12.txt}}` | the book root | the body of one recorded run of a real interpreter |
 //! | `{{#capture-table tests/captures/NAME}}` | the book root | a table with one row per recorded CPython version |
 //!
@@ -18,9 +19,13 @@ use std::path::Path;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Kind {
     /// mdBook's `{{#include}}`: code from a file that compiles, relative to the page.
-    Include { path: String, anchor: Option<String> },
-    /// The body of an insta snapshot, relative to the book root.
-    Snapshot { path: String },
+    Include {
+        path: String,
+        anchor: Option<String>,
+    },
+    /// The body of an insta snapshot, relative to the book root; with a section number, only the
+    /// lines under its `== N. title ==` line.
+    Snapshot { path: String, section: Option<u32> },
     /// One recorded run of a real interpreter, relative to the book root.
     Capture { path: String },
     /// Every recorded version of one experiment, as a table.
@@ -46,7 +51,14 @@ impl Directive {
                 path,
                 anchor: Some(a),
             } => format!("{{{{#include {path}:{a}}}}}"),
-            Kind::Snapshot { path } => format!("{{{{#snapshot {path}}}}}"),
+            Kind::Snapshot {
+                path,
+                section: None,
+            } => format!("{{{{#snapshot {path}}}}}"),
+            Kind::Snapshot {
+                path,
+                section: Some(n),
+            } => format!("{{{{#snapshot {path}:{n}}}}}"),
             Kind::Capture { path } => format!("{{{{#capture {path}}}}}"),
             Kind::CaptureTable { dir } => format!("{{{{#capture-table {dir}}}}}"),
         }
@@ -69,7 +81,11 @@ pub fn parse(file: &Path, text: &str) -> Result<Vec<Directive>, Finding> {
         let start = from + offset;
         let line = line_of(text, start);
         let Some(close) = text[start..].find("}}") else {
-            return Err(Finding::new(file, line, "directive `{{#` is never closed by `}}`"));
+            return Err(Finding::new(
+                file,
+                line,
+                "directive `{{#` is never closed by `}}`",
+            ));
         };
         let end = start + close + 2;
         from = end;
@@ -99,12 +115,29 @@ fn kind_of(body: &str) -> Result<Kind, String> {
     };
     match name {
         "include" => Ok(include(arg)),
-        "snapshot" => Ok(Kind::Snapshot { path: arg }),
+        "snapshot" => snapshot(arg),
         "capture" => Ok(Kind::Capture { path: arg }),
         "capture-table" => Ok(Kind::CaptureTable { dir: arg }),
         other => Err(format!(
             "unknown directive `{{{{#{other}}}}}` (known: include, snapshot, capture, capture-table)"
         )),
+    }
+}
+
+/// `path` or `path:N`, N a section number.
+fn snapshot(arg: String) -> Result<Kind, String> {
+    match arg.split_once(':') {
+        None => Ok(Kind::Snapshot {
+            path: arg,
+            section: None,
+        }),
+        Some((path, n)) => match n.parse() {
+            Ok(n) => Ok(Kind::Snapshot {
+                path: path.to_owned(),
+                section: Some(n),
+            }),
+            Err(_) => Err(format!("`{n}` in `{arg}` is not a section number")),
+        },
     }
 }
 
@@ -132,7 +165,9 @@ pub fn line_of(text: &str, at: usize) -> usize {
 pub fn anchored(source: &str, name: &str) -> Option<String> {
     let start_marker = format!("ANCHOR: {name}");
     let end_marker = format!("ANCHOR_END: {name}");
-    let mut lines = source.lines().skip_while(|l| !ends_with_marker(l, &start_marker));
+    let mut lines = source
+        .lines()
+        .skip_while(|l| !ends_with_marker(l, &start_marker));
     lines.next()?;
     let mut body = Vec::new();
     for line in lines {
@@ -164,7 +199,8 @@ mod tests {
 
     #[test]
     fn finds_each_kind_with_its_line() {
-        let text = "a\n{{#snapshot tests/snapshots/x.snap}}\n{{#include ../../examples/x.rs:tour}}\n";
+        let text =
+            "a\n{{#snapshot tests/snapshots/x.snap}}\n{{#include ../../examples/x.rs:tour}}\n";
         let found = parse(Path::new("p.md"), text).unwrap();
         assert_eq!(found[0].line, 2);
         assert_eq!(
@@ -174,7 +210,10 @@ mod tests {
                 anchor: Some("tour".into())
             }
         );
-        assert_eq!(&text[found[0].span.clone()], "{{#snapshot tests/snapshots/x.snap}}");
+        assert_eq!(
+            &text[found[0].span.clone()],
+            "{{#snapshot tests/snapshots/x.snap}}"
+        );
     }
 
     #[test]

@@ -51,17 +51,20 @@ pub fn expand(root: &Path, page: &Path, text: &str, lang: Language) -> Result<St
 
 /// Reports a problem with a directive's file at the directive's place in the page.
 fn at(page: &Path, d: &Directive, cause: Finding) -> Finding {
-    Finding::new(
-        page,
-        d.line,
-        format!("{}: {}", d.source_form(), cause),
-    )
+    Finding::new(page, d.line, format!("{}: {}", d.source_form(), cause))
 }
 
 fn replacement(root: &Path, d: &Directive, lang: Language) -> Result<Option<String>, Finding> {
     Ok(Some(match &d.kind {
         Kind::Include { .. } => return Ok(None),
-        Kind::Snapshot { path } => snapshot::body(&root.join(path))?,
+        Kind::Snapshot { path, section } => {
+            let file = root.join(path);
+            let body = snapshot::body(&file)?;
+            match section {
+                None => body,
+                Some(n) => snapshot::section(&file, &body, *n)?,
+            }
+        }
         Kind::Capture { path } => {
             let capture = Capture::load(&root.join(path))?;
             capture.body.trim_end_matches('\n').to_owned()
@@ -105,7 +108,10 @@ mod tests {
 
     #[test]
     fn a_table_has_a_row_per_version_in_each_language() {
-        let rows = [capture("3.8.18", "(700, 10, 10)\n"), capture("3.13.0", "a|b\nc\n")];
+        let rows = [
+            capture("3.8.18", "(700, 10, 10)\n"),
+            capture("3.13.0", "a|b\nc\n"),
+        ];
         assert_eq!(
             table(&rows, Language::Korean),
             "| CPython | 출력 |\n|---|---|\n| 3.8.18 | `(700, 10, 10)` |\n| 3.13.0 | `a\\|b`<br>`c` |"
@@ -116,8 +122,13 @@ mod tests {
     #[test]
     fn a_missing_snapshot_is_reported_at_the_directive() {
         let text = "# T\n\n```text\n{{#snapshot tests/snapshots/none.snap}}\n```\n";
-        let err = expand(Path::new("/nonexistent"), Path::new("p.md"), text, Language::English)
-            .unwrap_err();
+        let err = expand(
+            Path::new("/nonexistent"),
+            Path::new("p.md"),
+            text,
+            Language::English,
+        )
+        .unwrap_err();
         assert_eq!((err.file.to_str().unwrap(), err.line), ("p.md", 4));
         assert!(err.message.contains("cannot read"), "{err}");
     }

@@ -62,7 +62,10 @@ impl Page {
     /// Reads `root/src/<edition>/<chapter>`.
     pub fn load(root: &Path, edition: &str, chapter: &Path) -> Result<Page, Finding> {
         let file = Path::new("src").join(edition).join(chapter);
-        let text = read(&root.join(&file)).map_err(|f| Finding { file: file.clone(), ..f })?;
+        let text = read(&root.join(&file)).map_err(|f| Finding {
+            file: file.clone(),
+            ..f
+        })?;
         Page::parse(file, chapter.to_path_buf(), text)
     }
 
@@ -108,8 +111,16 @@ impl Page {
     /// Headings, code languages and directives in page order: what the editions must share.
     pub fn structure(&self) -> Vec<(usize, Item)> {
         let mut items: Vec<(usize, usize, Item)> = Vec::new();
-        items.extend(self.headings.iter().map(|&(l, lv)| (l, 0, Item::Heading(lv))));
-        items.extend(self.code.iter().map(|c| (c.line, 0, Item::Code(c.lang.clone()))));
+        items.extend(
+            self.headings
+                .iter()
+                .map(|&(l, lv)| (l, 0, Item::Heading(lv))),
+        );
+        items.extend(
+            self.code
+                .iter()
+                .map(|c| (c.line, 0, Item::Code(c.lang.clone()))),
+        );
         // A directive sits inside its code block: order it after the block's opening line.
         items.extend(
             self.directives
@@ -180,8 +191,10 @@ impl Book {
         let mut editions = Vec::new();
         for code in EDITIONS {
             let summary_file = Path::new("src").join(code).join("SUMMARY.md");
-            let text = read(&root.join(&summary_file))
-                .map_err(|f| Finding { file: summary_file.clone(), ..f })?;
+            let text = read(&root.join(&summary_file)).map_err(|f| Finding {
+                file: summary_file.clone(),
+                ..f
+            })?;
             let entries = summary(&text);
             let pages = entries
                 .iter()

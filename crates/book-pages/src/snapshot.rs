@@ -31,6 +31,19 @@ pub fn body(path: &Path) -> Result<String, Finding> {
     Ok(body.trim_end_matches('\n').to_owned())
 }
 
+/// The lines under `== N. title ==` in a snapshot body, up to the next `== ` line, without the
+/// blank lines around them. Long example outputs are divided this way so a page can quote the
+/// part it discusses.
+pub fn section(file: &Path, body: &str, n: u32) -> Result<String, Finding> {
+    let heading = format!("== {n}. ");
+    let mut lines = body.lines().skip_while(|l| !l.starts_with(&heading));
+    lines
+        .next()
+        .ok_or_else(|| Finding::new(file, 0, format!("no section `{heading}…` in the snapshot")))?;
+    let part: Vec<&str> = lines.take_while(|l| !l.starts_with("== ")).collect();
+    Ok(part.join("\n").trim_matches('\n').to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -41,6 +54,15 @@ mod tests {
         let (header, body) = split_header(Path::new("x.snap"), text).unwrap();
         assert_eq!(header, "source: a.rs\nexpression: out");
         assert_eq!(body, "line 1\nline 2\n");
+    }
+
+    #[test]
+    fn a_section_is_the_lines_under_its_heading() {
+        let body = "== 1. One ==\n\na\nb\n\n== 2. Two ==\n\nc\n";
+        assert_eq!(section(Path::new("x"), body, 1).unwrap(), "a\nb");
+        assert_eq!(section(Path::new("x"), body, 2).unwrap(), "c");
+        let err = section(Path::new("x"), body, 3).unwrap_err();
+        assert!(err.message.contains("no section `== 3. …`"), "{err}");
     }
 
     #[test]

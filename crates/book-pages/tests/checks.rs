@@ -26,16 +26,28 @@ impl Fixture {
         let root = std::env::temp_dir().join(format!("book-pages-{name}-{}", std::process::id()));
         let _ = fs::remove_dir_all(&root);
         let fixture = Fixture { root };
-        fixture.write("src/en/SUMMARY.md", "# Summary\n\n- [Introduction](intro.md)\n- [Arenas](arenas.md)\n");
-        fixture.write("src/ko/SUMMARY.md", "# 차례\n\n- [들어가며](intro.md)\n- [아레나](arenas.md)\n");
+        fixture.write(
+            "src/en/SUMMARY.md",
+            "# Summary\n\n- [Introduction](intro.md)\n- [Arenas](arenas.md)\n",
+        );
+        fixture.write(
+            "src/ko/SUMMARY.md",
+            "# 차례\n\n- [들어가며](intro.md)\n- [아레나](arenas.md)\n",
+        );
         fixture.write("src/en/intro.md", INTRO_EN);
         fixture.write("src/ko/intro.md", INTRO_KO);
         fixture.write("src/en/arenas.md", ARENAS_EN);
         fixture.write("src/ko/arenas.md", ARENAS_KO);
         fixture.write("crates/alloc/Cargo.toml", "[package]\n");
-        fixture.write("examples/tour.rs", "// ANCHOR: main\nfn main() {}\n// ANCHOR_END: main\n");
+        fixture.write(
+            "examples/tour.rs",
+            "// ANCHOR: main\nfn main() {}\n// ANCHOR_END: main\n",
+        );
         fixture.write("examples/python/probe.py", "print(1)\n");
-        fixture.write("tests/snapshots/tour.snap", "---\nsource: t.rs\n---\nhello\n");
+        fixture.write(
+            "tests/snapshots/tour.snap",
+            "---\nsource: t.rs\n---\nhello\n",
+        );
         fixture.write(
             "tests/captures/probe/3.12.txt",
             "---\nsource: examples/python/probe.py\npython: 3.12.1\n---\n1\n",
@@ -84,7 +96,12 @@ fn a_sound_book_passes_every_check() {
 fn check1_a_deleted_korean_heading_is_named_with_file_and_line() {
     let book = Fixture::new("heading");
     book.edit("src/ko/intro.md", "## 수수께끼\n\n", "");
-    assert_one(&book.check(), "src/ko/intro.md", 5, "level-2 heading at src/en/intro.md:5");
+    assert_one(
+        &book.check(),
+        "src/ko/intro.md",
+        5,
+        "level-2 heading at src/en/intro.md:5",
+    );
 }
 
 #[test]
@@ -98,7 +115,12 @@ fn check1_a_code_block_in_another_language_is_caught() {
 fn check1_a_chapter_missing_from_one_summary_is_caught() {
     let book = Fixture::new("summary");
     book.edit("src/ko/SUMMARY.md", "- [아레나](arenas.md)\n", "");
-    assert_one(&book.check(), "src/en/SUMMARY.md", 4, "the Korean summary lists nothing");
+    assert_one(
+        &book.check(),
+        "src/en/SUMMARY.md",
+        4,
+        "the Korean summary lists nothing",
+    );
 }
 
 #[test]
@@ -108,7 +130,11 @@ fn check2_a_missing_anchor_is_caught() {
     let findings = book.check();
     assert_eq!(findings.len(), 2, "{findings:#?}"); // once per edition
     assert_eq!(findings[0].line, 6);
-    assert!(findings[0].message.contains("no anchor `main`"), "{}", findings[0]);
+    assert!(
+        findings[0].message.contains("no anchor `main`"),
+        "{}",
+        findings[0]
+    );
 }
 
 #[test]
@@ -117,13 +143,20 @@ fn check2_a_missing_snapshot_is_caught() {
     fs::remove_file(book.root.join("tests/snapshots/tour.snap")).unwrap();
     let findings = book.check();
     assert_eq!(findings.len(), 2, "{findings:#?}");
-    assert_eq!((findings[0].file.as_path(), findings[0].line), (Path::new("src/ko/arenas.md"), 16));
+    assert_eq!(
+        (findings[0].file.as_path(), findings[0].line),
+        (Path::new("src/ko/arenas.md"), 16)
+    );
 }
 
 #[test]
 fn check3_a_mechanism_chapter_without_its_crate_is_caught() {
     let book = Fixture::new("crate");
-    book.edit("src/en/arenas.md", "[the crate](../../crates/alloc/) and ", "");
+    book.edit(
+        "src/en/arenas.md",
+        "[the crate](../../crates/alloc/) and ",
+        "",
+    );
     assert_one(&book.check(), "src/en/arenas.md", 1, "links to no crate");
 }
 
@@ -131,31 +164,61 @@ fn check3_a_mechanism_chapter_without_its_crate_is_caught() {
 fn check3_an_unused_example_is_caught() {
     let book = Fixture::new("example");
     book.write("examples/orphan.rs", "fn main() {}\n");
-    assert_one(&book.check(), "examples/orphan.rs", 0, "no chapter uses this example");
+    assert_one(
+        &book.check(),
+        "examples/orphan.rs",
+        0,
+        "no chapter uses this example",
+    );
 }
 
 #[test]
 fn check4_a_broken_link_is_caught() {
     let book = Fixture::new("link");
-    book.edit("src/en/intro.md", "Why this book.", "Why [this](nowhere.md) book.");
-    assert_one(&book.check(), "src/en/intro.md", 3, "link `nowhere.md` leads nowhere");
+    book.edit(
+        "src/en/intro.md",
+        "Why this book.",
+        "Why [this](nowhere.md) book.",
+    );
+    assert_one(
+        &book.check(),
+        "src/en/intro.md",
+        3,
+        "link `nowhere.md` leads nowhere",
+    );
 }
 
 #[test]
 fn check5_output_typed_by_hand_is_caught() {
     let book = Fixture::new("typed");
-    book.edit("src/ko/arenas.md", "{{#snapshot tests/snapshots/tour.snap}}", "hello");
+    book.edit(
+        "src/ko/arenas.md",
+        "{{#snapshot tests/snapshots/tour.snap}}",
+        "hello",
+    );
     let findings = book.check();
     // The directive is gone from one edition too, so check 1 speaks as well.
-    assert!(findings.iter().any(|f| f.file == Path::new("src/ko/arenas.md")
-        && f.line == 15
-        && f.message.contains("exactly one directive")), "{findings:#?}");
+    assert!(
+        findings
+            .iter()
+            .any(|f| f.file == Path::new("src/ko/arenas.md")
+                && f.line == 15
+                && f.message.contains("exactly one directive")),
+        "{findings:#?}"
+    );
 }
 
 #[test]
 fn a_malformed_page_is_an_error_not_a_panic() {
     let book = Fixture::new("malformed");
-    book.edit("src/en/intro.md", "Three of them.", "Three {{#snapshot of them.");
+    book.edit(
+        "src/en/intro.md",
+        "Three of them.",
+        "Three {{#snapshot of them.",
+    );
     let err = Book::load(&book.root).unwrap_err();
-    assert_eq!((err.file.as_path(), err.line), (Path::new("src/en/intro.md"), 7));
+    assert_eq!(
+        (err.file.as_path(), err.line),
+        (Path::new("src/en/intro.md"), 7)
+    );
 }
