@@ -184,8 +184,12 @@ fn korean_words_find_their_pages() {
         pipeline.starts_with("// Korean search"),
         "trimmer-ko is not registered first"
     );
-    // English search is untouched.
-    assert!(!search("en", "body", "reference").is_empty());
+    // English search is untouched (tokens are stemmed there, so look up one the stemmer keeps).
+    assert!(
+        search("en", "body", "pymalloc")
+            .iter()
+            .any(|u| u.starts_with("introduction.html"))
+    );
 }
 
 #[test]

@@ -221,28 +221,48 @@ impl Glibc {
     /// `MINSIZE` stays free.
     fn carve(&mut self, vm: &mut AddressSpace, chunk: u64, size: u64, nb: u64) {
         if size - nb >= MINSIZE {
-            let rest = chunk + nb;
-            self.chunks.insert(
-                chunk,
-                Chunk {
-                    size: nb,
-                    in_use: true,
-                },
-            );
-            self.chunks.insert(
-                rest,
-                Chunk {
-                    size: size - nb,
-                    in_use: false,
-                },
-            );
+            let rest = self.split(vm, chunk, size, nb, false);
             self.bins.insert((size - nb, rest));
-            self.set_heads(vm, chunk);
-            self.set_heads(vm, rest);
         } else {
-            self.chunks.insert(chunk, Chunk { size, in_use: true });
-            self.set_heads(vm, chunk);
+            self.place(vm, chunk, size);
         }
+    }
+
+    /// Records `chunk` as one in-use chunk of `size` bytes, with its size fields in memory.
+    fn place(&mut self, vm: &mut AddressSpace, chunk: u64, size: u64) {
+        self.chunks.insert(chunk, Chunk { size, in_use: true });
+        self.set_heads(vm, chunk);
+    }
+
+    /// Divides the `size` bytes at `chunk` into an in-use chunk of `nb` bytes and the rest, and
+    /// writes both chunks' size fields (after recording both, since each field depends on its
+    /// neighbour's state). Returns the rest's address.
+    fn split(
+        &mut self,
+        vm: &mut AddressSpace,
+        chunk: u64,
+        size: u64,
+        nb: u64,
+        rest_in_use: bool,
+    ) -> u64 {
+        let rest = chunk + nb;
+        self.chunks.insert(
+            chunk,
+            Chunk {
+                size: nb,
+                in_use: true,
+            },
+        );
+        self.chunks.insert(
+            rest,
+            Chunk {
+                size: size - nb,
+                in_use: rest_in_use,
+            },
+        );
+        self.set_heads(vm, chunk);
+        self.set_heads(vm, rest);
+        rest
     }
 
     /// Splits `nb` bytes off the top, if the top keeps at least `MINSIZE` after.
@@ -553,34 +573,12 @@ impl Glibc {
     /// least `MINSIZE`.
     fn shrink_in_use(&mut self, vm: &mut AddressSpace, chunk: u64, newsize: u64, nb: u64) {
         if newsize - nb < MINSIZE {
-            self.chunks.insert(
-                chunk,
-                Chunk {
-                    size: newsize,
-                    in_use: true,
-                },
-            );
-            self.set_heads(vm, chunk);
-            return;
+            self.place(vm, chunk, newsize);
+        } else {
+            // As glibc's _int_realloc: mark the remainder in use, then free it normally.
+            let rest = self.split(vm, chunk, newsize, nb, true);
+            self.int_free(vm, rest);
         }
-        let rest = chunk + nb;
-        self.chunks.insert(
-            chunk,
-            Chunk {
-                size: nb,
-                in_use: true,
-            },
-        );
-        self.chunks.insert(
-            rest,
-            Chunk {
-                size: newsize - nb,
-                in_use: true,
-            },
-        );
-        self.set_heads(vm, chunk);
-        self.set_heads(vm, rest);
-        self.int_free(vm, rest);
     }
 
     // ---- size fields in memory ----------------------------------------------------------------

@@ -226,14 +226,7 @@ impl Allocator {
     /// Case 3: ao has more free pools than the arena to its right. Unlink it and insert it
     /// after `lastnf`, the last arena with its old count.
     fn slide_after(&mut self, ao: usize, lastnf: usize) {
-        let (prev, next) = (self.arenas[ao].prevarena, self.arenas[ao].nextarena);
-        match prev {
-            Some(p) => self.arenas[p].nextarena = next,
-            None => self.usable_arenas = next,
-        }
-        if let Some(n) = next {
-            self.arenas[n].prevarena = prev;
-        }
+        self.unlink_usable(ao);
         // And insert after lastnf.
         self.arenas[ao].prevarena = Some(lastnf);
         self.arenas[ao].nextarena = self.arenas[lastnf].nextarena;
@@ -243,19 +236,23 @@ impl Allocator {
         self.arenas[lastnf].nextarena = Some(ao);
     }
 
-    /// Case 1 of `insert_to_freepool`: unlink `ao` from `usable_arenas`, put the object on
-    /// `unused_arena_objects`, unmark the arena map and unmap the arena.
-    fn release_arena(&mut self, ao: usize) {
+    /// Takes `ao` out of `usable_arenas`: fixes the pointer in the prevarena (or `usable_arenas`
+    /// itself when ao is the head) and in the nextarena. ao's own links are left for the caller.
+    fn unlink_usable(&mut self, ao: usize) {
         let (prev, next) = (self.arenas[ao].prevarena, self.arenas[ao].nextarena);
-        // Fix the pointer in the prevarena, or the usable_arenas pointer.
         match prev {
             Some(p) => self.arenas[p].nextarena = next,
             None => self.usable_arenas = next,
         }
-        // Fix the pointer in the nextarena.
         if let Some(n) = next {
             self.arenas[n].prevarena = prev;
         }
+    }
+
+    /// Case 1 of `insert_to_freepool`: unlink `ao` from `usable_arenas`, put the object on
+    /// `unused_arena_objects`, unmark the arena map and unmap the arena.
+    fn release_arena(&mut self, ao: usize) {
+        self.unlink_usable(ao);
         // Record that this arena_object slot is available to be reused.
         self.arenas[ao].nextarena = self.unused_arena_objects;
         self.unused_arena_objects = Some(ao);
