@@ -33,6 +33,14 @@ pub fn run(out: &mut String) -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
+/// The name of `addr` among `names`, or "another block".
+fn name(names: &[(u64, &'static str)], addr: u64) -> &'static str {
+    names
+        .iter()
+        .find(|(a, _)| *a == addr)
+        .map_or("another block", |(_, n)| n)
+}
+
 /// One line about what an address holds.
 fn describe(mem: &Allocator, addr: u64) -> Result<String, pymalloc::MemError> {
     Ok(match mem.what_is_at(addr)? {
@@ -69,24 +77,31 @@ fn free_lists(mem: &mut Allocator, out: &mut String) -> Result<(), Box<dyn std::
         "a = {a:#x}, b = {b:#x}, pool freeblock = {:#x}",
         mem.read_word(pool + 8)?
     )?;
+    let head = mem.read_word(pool + 8)?;
+    let names = [(a, "a"), (b, "b"), (head, "the old head")];
     mem.object_free(a)?;
+    let link = mem.read_word(a)?;
     writeln!(
         out,
-        "free(a): a's first word = {:#x} (the old head)",
-        mem.read_word(a)?
+        "free(a): a's first word = {link:#x} ({})",
+        name(&names, link)
     )?;
     mem.object_free(b)?;
+    let link = mem.read_word(b)?;
     writeln!(
         out,
-        "free(b): b's first word = {:#x} (a)",
-        mem.read_word(b)?
+        "free(b): b's first word = {link:#x} ({})",
+        name(&names, link)
     )?;
-    writeln!(out, "pool freeblock = {:#x} (b)", mem.read_word(pool + 8)?)?;
+    let head = mem.read_word(pool + 8)?;
+    writeln!(out, "pool freeblock = {head:#x} ({})", name(&names, head))?;
     let first = mem.object_malloc(56)?;
     let second = mem.object_malloc(56)?;
     writeln!(
         out,
-        "malloc(56) -> {first:#x} (b), then {second:#x} (a): last in, first out"
+        "malloc(56) -> {first:#x} ({}), then {second:#x} ({})",
+        name(&names, first),
+        name(&names, second)
     )?;
     // ANCHOR_END: lifo
 
@@ -103,12 +118,9 @@ fn free_lists(mem: &mut Allocator, out: &mut String) -> Result<(), Box<dyn std::
     )?;
     mem.write_word(full[5], 0x4141_4141_4141_4141)?; // the object's first field
     mem.object_free(full[5])?;
-    writeln!(
-        out,
-        "free {:#x}: first word = {:#x} (NULL: the pool was full)",
-        full[5],
-        mem.read_word(full[5])?
-    )?;
+    let link = mem.read_word(full[5])?;
+    let null = if link == 0 { " (NULL)" } else { "" };
+    writeln!(out, "free {:#x}: first word = {link:#x}{null}", full[5])?;
     mem.object_free(full[9])?;
     writeln!(
         out,
