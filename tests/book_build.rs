@@ -121,16 +121,9 @@ fn mermaid_comes_from_the_pinned_package() {
 /// The documents of one edition's search index whose `field` holds a token starting with `word`
 /// (elasticlunr stores tokens in a character trie; mdBook searches with prefix expansion).
 fn search(edition: &str, field: &str, word: &str) -> Vec<String> {
-    let script = read(&format!("{edition}/searchindex.js"));
-    let json = script
-        .trim_end()
-        .split_once("window.search")
-        .map(|(_, rest)| rest)
-        .and_then(|s| s.strip_prefix(" = Object.assign(window.search, JSON.parse('"))
-        .and_then(|s| s.strip_suffix("'));"))
-        .expect("mdBook's searchindex.js form");
-    let json: Value =
-        serde_json::from_str(&json.replace("\\'", "'").replace("\\\\", "\\")).unwrap();
+    let path = format!("{edition}/searchindex.js");
+    let json = book_pages::searchindex::json(Path::new(&path), &read(&path)).unwrap();
+    let json: Value = serde_json::from_str(&json).unwrap();
     let mut node = &json["index"]["index"][field]["root"];
     for c in word.chars() {
         node = &node[c.to_string()];

@@ -12,6 +12,7 @@ pub mod check;
 pub mod directive;
 pub mod expand;
 pub mod page;
+pub mod searchindex;
 pub mod snapshot;
 
 use std::fmt;

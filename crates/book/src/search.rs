@@ -9,7 +9,8 @@
 //! the rewritten `searchindex.js`: searcher.js loads that script only after elasticlunr, so the
 //! step is always registered before the index that names it is loaded.
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, anyhow};
+use book_pages::searchindex;
 use elasticlunr::lang::English;
 use elasticlunr::lang::Language;
 use elasticlunr::pipeline::{FnWrapper, Pipeline};
@@ -66,7 +67,8 @@ impl Language for KoreanAware {
 /// Rewrites `searchindex.js` with an index that keeps Hangul tokens.
 pub fn reindex(searchindex_js: &Path) -> Result<()> {
     let script = std::fs::read_to_string(searchindex_js).context("reading searchindex.js")?;
-    let mut json: Value = serde_json::from_str(&unquote(&script)?)?;
+    let json = searchindex::json(searchindex_js, &script).map_err(|f| anyhow!("{f}"))?;
+    let mut json: Value = serde_json::from_str(&json)?;
     let docs = json["index"]["documentStore"]["docs"]
         .as_object()
         .context("the index stores no documents")?;
@@ -86,38 +88,10 @@ pub fn reindex(searchindex_js: &Path) -> Result<()> {
         index.add_doc(&r.to_string(), values);
     }
     json["index"] = serde_json::to_value(&index)?;
-    std::fs::write(searchindex_js, quote(&serde_json::to_string(&json)?))?;
+    let rewritten = searchindex::script(REGISTER_TRIMMER_KO, &serde_json::to_string(&json)?);
+    std::fs::write(searchindex_js, rewritten)?;
     Ok(())
 }
 
 /// Registers `trimmer-ko` in the browser; prepended to the index script.
 const REGISTER_TRIMMER_KO: &str = include_str!("../assets/trimmer-ko.js");
-
-const PREFIX: &str = "window.search = Object.assign(window.search, JSON.parse('";
-const SUFFIX: &str = "'));";
-
-/// The JSON inside mdBook's `searchindex.js`, with its JavaScript string escapes undone.
-fn unquote(script: &str) -> Result<String> {
-    let inner = script
-        .trim_end()
-        .trim_start_matches(REGISTER_TRIMMER_KO)
-        .strip_prefix(PREFIX)
-        .and_then(|s| s.strip_suffix(SUFFIX))
-        .context("searchindex.js is not in the form mdBook 0.5 writes")?;
-    let mut json = String::with_capacity(inner.len());
-    let mut chars = inner.chars();
-    while let Some(c) = chars.next() {
-        json.push(if c == '\\' {
-            chars.next().unwrap_or('\\')
-        } else {
-            c
-        });
-    }
-    Ok(json)
-}
-
-/// The script mdBook would write for `json`, after the registration of `trimmer-ko`.
-fn quote(json: &str) -> String {
-    let escaped = json.replace('\\', "\\\\").replace('\'', "\\'");
-    format!("{REGISTER_TRIMMER_KO}{PREFIX}{escaped}{SUFFIX}")
-}
