@@ -116,6 +116,64 @@ fn run(python: &Path, experiment: &Path) -> Result<String, String> {
     Ok(capture::normalise(&stdout))
 }
 
+/// How a fresh run compares with what was recorded.
+#[derive(Debug)]
+enum Verdict {
+    Same,
+    Missing,
+    Unreadable(String),
+    Differs(String),
+}
+
+fn verdict(
+    recorded: Option<Result<Capture, book_pages::Finding>>,
+    fresh: &Capture,
+    path: &Path,
+) -> Verdict {
+    match recorded {
+        None => Verdict::Missing,
+        Some(Err(e)) => Verdict::Unreadable(e.to_string()),
+        Some(Ok(old)) if old.body == fresh.body => Verdict::Same,
+        Some(Ok(old)) => Verdict::Differs(format!(
+            "{} on {} differs from {}:\n--- recorded ({})\n{}--- now\n{}",
+            fresh.source,
+            fresh.python,
+            path.display(),
+            old.python,
+            old.body,
+            fresh.body
+        )),
+    }
+}
+
+#[test]
+fn any_difference_but_the_normalised_ones_is_a_failure() {
+    let recorded = |body: &str| Capture {
+        source: "examples/python/x.py".into(),
+        python: Version::parse("3.12.1").unwrap(),
+        body: body.into(),
+    };
+    let path = Path::new("tests/captures/x/3.12.txt");
+    // Another address or another 3.11 static refcount is the same run, once normalised...
+    let fresh = recorded(&capture::normalise("at 0x7f00aa001234, count 1000000366\n"));
+    let old = recorded(&capture::normalise("at 0x7f00bb009876, count 1000000012\n"));
+    assert!(matches!(
+        verdict(Some(Ok(old)), &fresh, path),
+        Verdict::Same
+    ));
+    // ...but one changed number is not.
+    let fresh = recorded("(700, 10, 10)\n");
+    let old = recorded("(2000, 10, 10)\n");
+    let Verdict::Differs(why) = verdict(Some(Ok(old)), &fresh, path) else {
+        panic!("a changed threshold must be reported");
+    };
+    assert!(
+        why.contains("--- recorded (3.12.1)\n(2000, 10, 10)"),
+        "{why}"
+    );
+    assert!(matches!(verdict(None, &fresh, path), Verdict::Missing));
+}
+
 #[test]
 fn experiments_match_their_captures_on_every_installed_cpython() {
     let update = std::env::var_os("CAPTURE_UPDATE").is_some_and(|v| v == "1");
@@ -157,24 +215,17 @@ fn experiments_match_their_captures_on_every_installed_cpython() {
                 body,
             };
             let recorded = path.exists().then(|| Capture::load(&path));
-            match recorded {
-                Some(Ok(old)) if old.body == fresh.body => {}
-                _ if update => {
+            match verdict(recorded, &fresh, &path) {
+                Verdict::Same => {}
+                Verdict::Differs(why) | Verdict::Unreadable(why) if !update => failures.push(why),
+                Verdict::Missing if !update => report(&format!(
+                    "{source} on {version}: no capture recorded (CAPTURE_UPDATE=1 records it)"
+                )),
+                _ => {
                     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
                     std::fs::write(&path, fresh.render()).unwrap();
                     report(&format!("recorded {}", path.display()));
                 }
-                None => report(&format!(
-                    "{source} on {version}: no capture recorded (CAPTURE_UPDATE=1 records it)"
-                )),
-                Some(Err(e)) => failures.push(e.to_string()),
-                Some(Ok(old)) => failures.push(format!(
-                    "{source} on {version} differs from {}:\n--- recorded ({})\n{}--- now\n{}",
-                    path.display(),
-                    old.python,
-                    old.body,
-                    fresh.body
-                )),
             }
         }
     }
