@@ -9,10 +9,10 @@
 //! 5. [`no_typed_output`]: a `text` or `console` block holds exactly one directive, never output
 //!    typed by hand.
 
-use crate::capture::{self, Capture};
 use crate::directive::{Directive, Kind, anchored};
+use crate::expand::{Language, replacement};
 use crate::page::{Book, Item, Page};
-use crate::{Finding, read, snapshot};
+use crate::{Finding, read};
 use std::path::{Component, Path, PathBuf};
 
 /// What the checks need to know beyond the pages.
@@ -134,18 +134,7 @@ fn resolve_directive(root: &Path, page: &Page, d: &Directive) -> Result<(), Stri
                 _ => Ok(()),
             }
         }
-        Kind::Snapshot { path, section } => {
-            let file = root.join(path);
-            let body = snapshot::body(&file).map_err(message)?;
-            match section {
-                Some(n) => snapshot::section(&file, &body, *n)
-                    .map(drop)
-                    .map_err(message),
-                None => Ok(()),
-            }
-        }
-        Kind::Capture { path } => Capture::load(&root.join(path)).map(drop).map_err(message),
-        Kind::CaptureTable { dir } => capture::load_dir(&root.join(dir))
+        _ => replacement(root, d, Language::English)
             .map(drop)
             .map_err(message),
     }

@@ -54,7 +54,10 @@ fn at(page: &Path, d: &Directive, cause: Finding) -> Finding {
     Finding::new(page, d.line, format!("{}: {}", d.source_form(), cause))
 }
 
-fn replacement(root: &Path, d: &Directive, lang: Language) -> Result<Option<String>, Finding> {
+/// What an output directive stands for, read from its file under `root`; `None` for an include,
+/// which mdBook expands itself. The book checks call this too, so a directive that passes them
+/// is one the build can expand.
+pub fn replacement(root: &Path, d: &Directive, lang: Language) -> Result<Option<String>, Finding> {
     Ok(Some(match &d.kind {
         Kind::Include { .. } => return Ok(None),
         Kind::Snapshot { path, section } => {
