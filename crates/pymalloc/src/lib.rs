@@ -2,10 +2,10 @@
 //! of glibc malloc beneath it, running on a simulated 64-bit address space.
 //!
 //! ```text
-//!   object_malloc / object_free / object_realloc        (PyObject_Malloc, ...)
+//!   object_malloc / _calloc / _free / _realloc   (PyObject_Malloc, ...; PyMem_Malloc, ... too)
 //!        |  1..=512 bytes                 | 0 or > 512 bytes
 //!        v                                v
-//!   pymalloc: arenas > pools > blocks   raw_malloc / raw_free / raw_realloc  (PyMem_Raw*)
+//!   pymalloc: arenas > pools > blocks   raw_malloc / _calloc / _free / _realloc  (PyMem_Raw*)
 //!        |  mmap(ARENA_SIZE)              |  glibc: brk heap, or mmap for large chunks
 //!        v                                v
 //!   simulated address space: mappings, resident pages, memory contents
@@ -36,6 +36,8 @@
 //! |--------------------|------------------------------------------------------------|
 //! | [`profile`]        | the tunables and version differences                        |
 //! | [`obmalloc`]       | obmalloc.c: pools, arenas, the arena map, the entry points  |
+//! |                    | (`PyMem_Malloc` & co. are the `PyObject_*` functions in a   |
+//! |                    | release build since 3.6, so `object_*` models both)         |
 //! | [`glibc`]          | glibc malloc: chunks, brk heap, mmap threshold, trimming    |
 //! | `vm`               | mmap, munmap, mremap, brk; resident pages; memory contents  |
 //! | [`stats`]          | `sys._debugmallocstats()` and the numbers behind it         |

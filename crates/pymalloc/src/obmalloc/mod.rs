@@ -4,6 +4,8 @@
 //!  object_malloc(n)  --- n in 1..=512 --->  pymalloc_alloc  --> usedpools[class] -> pool -> block
 //!        |                                        | no arena to be had
 //!        +--- n == 0 or n > 512 ------------------+----------->  raw_malloc  (glibc)
+//!  object_calloc(n, m)   as object_malloc(n * m), then memset(0) a pymalloc block; glibc's
+//!                        calloc for the rest (it clears only memory that may hold old data)
 //!  object_free(p)    --- address_in_range(p)? --> pymalloc_free  (else raw_free)
 //!  object_realloc(p, n)  pymalloc block: in place if it still fits well, else malloc+copy+free;
 //!                        any other pointer: raw_realloc (pymalloc never takes a system block)
@@ -17,8 +19,15 @@
 //! |              | `allocate_from_new_pool`, `insert_to_usedpool`, `pymalloc_free`          |
 //! | `arena`      | `arena_object`, `new_arena`, `insert_to_freepool`, `address_in_range`    |
 //! | `arena_map`  | the radix tree: `arena_map_get`, `arena_map_mark_used`, `arena_map_is_used` |
-//! | this module  | `_PyObject_Malloc`, `_PyObject_Free`, `_PyObject_Realloc`,              |
-//! |              | `pymalloc_realloc`, `_PyMem_RawMalloc`/`Free`/`Realloc`                 |
+//! | this module  | `_PyObject_Malloc`, `_PyObject_Calloc`, `_PyObject_Free`,               |
+//! |              | `_PyObject_Realloc`, `pymalloc_realloc`,                                |
+//! |              | `_PyMem_RawMalloc`/`Calloc`/`Free`/`Realloc`                            |
+//!
+//! There are no `mem_*` entry points: in a release build with pymalloc (3.6 and later; 3.5 and
+//! earlier sent `PyMem_Malloc` to the C library), `PyMem_Malloc`, `PyMem_Calloc`,
+//! `PyMem_Realloc` and `PyMem_Free` are installed as the very same functions as `PyObject_*`
+//! (`_PyObject_Malloc`, ... under the `PYMEM_DOMAIN_MEM` and `PYMEM_DOMAIN_OBJ` domains alike), so
+//! `object_*` stands for both families.
 //!
 //! One piece of bookkeeping is the model's own: a bit per block saying whether it is handed out
 //! (see [`pool`]). It lets a double free, or a free of something never allocated, come back as a
@@ -41,6 +50,18 @@ use pool::{PoolHeader, pta};
 
 /// `PY_SSIZE_T_MAX`: larger requests fail before reaching any allocator.
 const PY_SSIZE_T_MAX: usize = isize::MAX as usize;
+
+/// `nelem * elsize`, or out of memory if that exceeds `PY_SSIZE_T_MAX`: the check
+/// `PyObject_Calloc` and `PyMem_RawCalloc` make (`elsize != 0 && nelem > PY_SSIZE_T_MAX /
+/// elsize`) before calling the allocator.
+fn calloc_size(nelem: usize, elsize: usize) -> Result<usize, MemError> {
+    if elsize != 0 && nelem > PY_SSIZE_T_MAX / elsize {
+        return Err(MemError::OutOfMemory {
+            requested: (nelem as u64).saturating_mul(elsize as u64),
+        });
+    }
+    Ok(nelem * elsize)
+}
 
 /// A process running one CPython version's allocators: pymalloc over glibc malloc over a
 /// simulated address space. Addresses are `u64`; 0 is NULL.
@@ -125,6 +146,24 @@ impl Allocator {
         Ok(p)
     }
 
+    /// `PyObject_Calloc(nelem, elsize)` (`_PyObject_Calloc`), also `PyMem_Calloc`: `nelem *
+    /// elsize` zeroed bytes. A pymalloc block may hold old data (a free-list link at least), so
+    /// it is cleared with `memset`, which writes and so makes its pages resident; anything else
+    /// goes to `PyMem_RawCalloc`, where glibc leaves fresh pages untouched.
+    ///
+    /// The overflow check is `PyObject_Calloc`'s, before the allocator is called:
+    /// `nelem * elsize` must not exceed `PY_SSIZE_T_MAX`.
+    pub fn object_calloc(&mut self, nelem: usize, elsize: usize) -> Result<u64, MemError> {
+        let nbytes = calloc_size(nelem, elsize)?;
+        if let Some(p) = self.pymalloc_alloc(nbytes)? {
+            self.vm.zero(p, nbytes as u64)?; // memset(ptr, 0, nbytes)
+            return Ok(p);
+        }
+        let p = self.raw_calloc(nelem, elsize)?;
+        self.raw_allocated_blocks += 1;
+        Ok(p)
+    }
+
     /// `PyObject_Free(p)` (`_PyObject_Free`). Freeing 0 does nothing.
     pub fn object_free(&mut self, p: u64) -> Result<(), MemError> {
         if p == 0 {
@@ -186,6 +225,22 @@ impl Allocator {
     pub fn raw_malloc(&mut self, nbytes: usize) -> Result<u64, MemError> {
         let nbytes = nbytes.max(1) as u64;
         self.libc.malloc(&mut self.vm, nbytes)
+    }
+
+    /// `PyMem_RawCalloc(nelem, elsize)` (`_PyMem_RawCalloc`): glibc `calloc`, asking for one
+    /// element of 1 byte when either is 0. glibc clears only memory that may hold old data
+    /// (reused chunks, the top below the highest break ever reached), so a large calloc that
+    /// glibc mmaps adds only its header's page to RSS.
+    pub fn raw_calloc(&mut self, nelem: usize, elsize: usize) -> Result<u64, MemError> {
+        // PyMem_RawCalloc's overflow check.
+        calloc_size(nelem, elsize)?;
+        let (nelem, elsize) = if nelem == 0 || elsize == 0 {
+            (1, 1)
+        } else {
+            (nelem, elsize)
+        };
+        // calloc's own check (__builtin_mul_overflow) cannot fail after the one above.
+        self.libc.calloc(&mut self.vm, (nelem * elsize) as u64)
     }
 
     /// `PyMem_RawFree(p)`: glibc `free`.
@@ -315,6 +370,64 @@ mod tests {
         // A glibc block stays with glibc even when it shrinks below 512.
         let s = a.object_realloc(r, 16).unwrap();
         assert!(a.libc.heap_chunk(&a.vm, s).is_some());
+    }
+
+    #[test]
+    fn calloc_of_a_reused_block_reads_zeros() {
+        let mut a = Allocator::new(Profile::CPYTHON_3_11);
+        let p = a.object_malloc(64).unwrap();
+        let _keep = a.object_malloc(64).unwrap();
+        a.write_word(p + 8, 0xdead).unwrap();
+        a.write_word(p + 56, 0xbeef).unwrap();
+        a.object_free(p).unwrap();
+        assert_ne!(a.read_word(p), Ok(0), "the free-list link");
+        let q = a.object_calloc(4, 16).unwrap();
+        assert_eq!(q, p, "LIFO reuse");
+        for offset in (0..64).step_by(8) {
+            assert_eq!(a.read_word(q + offset), Ok(0), "offset {offset}");
+        }
+        assert_eq!(a.allocated_blocks(), 2);
+        // 0 bytes and more than 512 go to PyMem_RawCalloc, and count as blocks.
+        let zero = a.object_calloc(0, 8).unwrap();
+        assert_eq!(a.read_word(zero - 8), Ok(32 | 1), "calloc(1, 1): MINSIZE");
+        assert_eq!(a.allocated_blocks(), 3);
+        a.object_free(zero).unwrap();
+        assert_eq!(a.allocated_blocks(), 2);
+    }
+
+    #[test]
+    fn a_big_calloc_makes_only_its_header_resident() {
+        for raw in [false, true] {
+            let mut a = Allocator::new(Profile::CPYTHON_3_12);
+            let p = if raw {
+                a.raw_calloc(1, 1 << 20).unwrap()
+            } else {
+                a.object_calloc(1, 1 << 20).unwrap()
+            };
+            assert_eq!(a.rss(), PAGE_SIZE, "raw: {raw}");
+            assert_eq!(a.read_word(p + (1 << 19)), Ok(0));
+            assert_eq!(a.vm.recount(), (a.vms(), a.rss()));
+        }
+    }
+
+    #[test]
+    fn calloc_overflow_is_out_of_memory() {
+        let mut a = Allocator::new(Profile::CPYTHON_3_11);
+        let half = PY_SSIZE_T_MAX / 2 + 1;
+        for (nelem, elsize) in [(half, 2), (2, half), (usize::MAX, usize::MAX)] {
+            assert!(matches!(
+                a.object_calloc(nelem, elsize),
+                Err(MemError::OutOfMemory { .. })
+            ));
+            assert!(matches!(
+                a.raw_calloc(nelem, elsize),
+                Err(MemError::OutOfMemory { .. })
+            ));
+        }
+        assert_eq!((a.vms(), a.allocated_blocks()), (0, 0));
+        // Zero elements of any size is fine: one byte.
+        assert!(a.raw_calloc(usize::MAX, 0).is_ok());
+        assert!(a.object_calloc(0, usize::MAX).is_ok());
     }
 
     #[test]
