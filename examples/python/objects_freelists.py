@@ -12,9 +12,9 @@ cannot take or give back an entry in between.
 What it shows:
 
 - lists (list_dealloc / PyList_New in Objects/listobject.c), floats (float_dealloc /
-  PyFloat_FromDouble in Objects/floatobject.c), 2-tuples (tupledealloc / tuple_alloc in
-  Objects/tupleobject.c: one free list per size) and dicts (dict_dealloc / new_dict in
-  Objects/dictobject.c) are reused LIFO;
+  PyFloat_FromDouble in Objects/floatobject.c), 2-tuples (tupledealloc / PyTuple_New, in later
+  versions tuple_alloc, in Objects/tupleobject.c: one free list per size) and dicts
+  (dict_dealloc / new_dict in Objects/dictobject.c) are reused LIFO;
 - the list free list holds at most 80 lists (PyList_MAXFREELIST): free 100 lists, make 100 new
   ones, and exactly 80 of the new lists are old ones, in reverse order of freeing. The 20 lists
   freed while the free list was full went back to pymalloc; to keep pymalloc from handing their
