@@ -1,0 +1,181 @@
+//! The interpreter's image: objects CPython allocates statically, in `libpython`'s data segment,
+//! rather than through the allocator.
+//!
+//! ```text
+//!  IMAGE_BASE (above the mmap area, where the dynamic loader put libpython3.X.so)
+//!  +--------------------+------+------+-------+----+---------------------+------------------+
+//!  | PyTypeObjects      | None | True | False | () | small ints -5..256  | '' and latin-1   |
+//!  +--------------------+------+------+-------+----+---------------------+------------------+
+//!                                                  3.8, 3.11+ only       3.11+ only
+//! ```
+//!
+//! Which objects are static depends on the version:
+//!
+//! * the types, `None`, `True` and `False`: every version;
+//! * small ints: 3.8 (`static PyLongObject small_ints[]` in longobject.c) and 3.11+
+//!   (`_PyRuntime.static_objects.singletons.small_ints`); 3.9 and 3.10 allocate them with
+//!   `_PyLong_New(1)` at start-up, so there they are pymalloc blocks (see [`crate::space`]);
+//! * `()`, `''` and the one-character latin-1 strings: 3.11+ (`_Py_SINGLETON`); before, they are
+//!   ordinary heap objects held by caches.
+//!
+//! The image is not a mapping of the simulated address space: its pages are libpython's, which
+//! the model does not count in RSS, and reads of it are answered from these objects.
+
+use std::collections::BTreeMap;
+
+use crate::heavy::{Body, Digits, Heavy, StrData};
+use crate::layout::{Layout, NSMALLNEGINTS, NSMALLPOSINTS};
+use crate::types::TypeId;
+
+/// Where the image starts: above `pymalloc::MMAP_BASE`, where nothing is ever mapped.
+pub const IMAGE_BASE: u64 = 0x7f3c_8a80_0000;
+const _: () = assert!(pymalloc::MMAP_BASE < IMAGE_BASE);
+/// `sizeof(PyTypeObject)` on 64-bit 3.11, used as the spacing of the static types.
+const TYPE_STRIDE: u64 = 0x1a0;
+
+/// A static object: its count and contents.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct StaticObj {
+    pub(crate) refcnt: u64,
+    pub(crate) heavy: Heavy,
+    /// Bytes it occupies.
+    pub(crate) size: u64,
+}
+
+/// The image's objects and the addresses the object layer needs by name.
+#[derive(Debug)]
+pub(crate) struct Image {
+    pub(crate) objects: BTreeMap<u64, StaticObj>,
+    next: u64,
+    pub(crate) none: u64,
+    pub(crate) true_: u64,
+    pub(crate) false_: u64,
+    /// `()` on 3.11+.
+    pub(crate) empty_tuple: Option<u64>,
+    /// `-5..=256` on 3.8 and 3.11+.
+    pub(crate) small_ints: Option<u64>,
+    /// `''` then the 256 latin-1 characters, on 3.11+: their addresses.
+    pub(crate) strings: Option<Vec<u64>>,
+}
+
+impl Image {
+    /// The image of `layout`'s version, every object at its start-up count.
+    pub(crate) fn new(layout: Layout) -> Image {
+        let mut image = Image {
+            objects: BTreeMap::new(),
+            next: IMAGE_BASE,
+            none: 0,
+            true_: 0,
+            false_: 0,
+            empty_tuple: None,
+            small_ints: None,
+            strings: None,
+        };
+        let base = layout.static_refcnt_base();
+        for ty in TypeId::ALL {
+            image.place(TypeId::Type, Body::Type(ty), TYPE_STRIDE, base);
+        }
+        image.none = image.place(TypeId::NoneType, Body::Bare, 16, base);
+        image.true_ = image.place(TypeId::Bool, Body::Bool(true), 32, base);
+        image.false_ = image.place(TypeId::Bool, Body::Bool(false), 32, base);
+        if layout.minor >= 11 {
+            image.empty_tuple = Some(image.place(TypeId::Tuple, Body::Tuple(vec![]), 24, base));
+        }
+        if layout.minor == 8 || layout.minor >= 11 {
+            // 3.8: PyObject_INIT gives each a count of 1, which the array keeps.
+            let count = if layout.minor == 8 { 1 } else { base };
+            let first = image.next;
+            for v in -NSMALLNEGINTS..NSMALLPOSINTS {
+                let body = Body::Int(Digits::from_i128(i128::from(v)));
+                image.place(TypeId::Int, body, 32, count);
+            }
+            image.small_ints = Some(first);
+        }
+        if layout.minor >= 11 {
+            let mut strings = vec![image.place_str(layout, "", base)];
+            for c in 0..=255u8 {
+                strings.push(image.place_str(layout, &char::from(c).to_string(), base));
+            }
+            image.strings = Some(strings);
+        }
+        image
+    }
+
+    fn place(&mut self, ty: TypeId, body: Body, size: u64, refcnt: u64) -> u64 {
+        let addr = self.next;
+        self.next += size.next_multiple_of(16);
+        let heavy = Heavy { ty, body };
+        self.objects.insert(
+            addr,
+            StaticObj {
+                refcnt,
+                heavy,
+                size,
+            },
+        );
+        addr
+    }
+
+    /// A static str: `{PyASCIIObject; uint8_t data[2]}` or its compact latin-1 twin.
+    fn place_str(&mut self, layout: Layout, text: &str, refcnt: u64) -> u64 {
+        let data = StrData::new(text);
+        let header = if data.ascii {
+            layout.ascii_header()
+        } else {
+            layout.compact_header()
+        };
+        self.place(TypeId::Str, Body::Str(data), header + 2, refcnt)
+    }
+
+    /// The address of the static type object of `ty`.
+    pub(crate) fn type_addr(ty: TypeId) -> u64 {
+        IMAGE_BASE + ty.index() as u64 * TYPE_STRIDE
+    }
+
+    /// The built-in type whose static type object is at `addr`.
+    pub(crate) fn type_at(addr: u64) -> Option<TypeId> {
+        let offset = addr.checked_sub(IMAGE_BASE)?;
+        if !offset.is_multiple_of(TYPE_STRIDE) {
+            return None;
+        }
+        TypeId::ALL.get((offset / TYPE_STRIDE) as usize).copied()
+    }
+
+    /// Whether `addr` is inside the image.
+    pub(crate) fn contains(&self, addr: u64) -> bool {
+        (IMAGE_BASE..self.next).contains(&addr)
+    }
+
+    /// The static object covering `addr`.
+    pub(crate) fn object_at(&self, addr: u64) -> Option<(u64, &StaticObj)> {
+        let (&start, obj) = self.objects.range(..=addr).next_back()?;
+        (addr < start + obj.size).then_some((start, obj))
+    }
+
+    /// The address of small int `v`, where the image holds it.
+    pub(crate) fn small_int(&self, v: i64) -> Option<u64> {
+        let first = self.small_ints?;
+        Some(first + (v + NSMALLNEGINTS) as u64 * 32)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pymalloc::Profile;
+
+    #[test]
+    fn types_round_trip_and_versions_differ_in_what_is_static() {
+        for ty in TypeId::ALL {
+            assert_eq!(Image::type_at(Image::type_addr(ty)), Some(ty));
+        }
+        let l11 = Image::new(Layout::new(Profile::CPYTHON_3_11));
+        assert!(l11.empty_tuple.is_some() && l11.strings.is_some());
+        let one = l11.small_int(1).unwrap();
+        assert_eq!(l11.objects[&one].refcnt, 999_999_999);
+        let l10 = Image::new(Layout::new(Profile::CPYTHON_3_10));
+        assert!(l10.small_ints.is_none() && l10.strings.is_none());
+        let l8 = Image::new(Layout::new(Profile::CPYTHON_3_8));
+        assert_eq!(l8.objects[&l8.small_int(1).unwrap()].refcnt, 1);
+    }
+}

@@ -1,0 +1,212 @@
+//! `Objects/listobject.c`: lists, their item buffers, `list_resize`, and the free list of 80.
+//!
+//! ```text
+//!  block: | PyGC_Head (16) | ob_refcnt | ob_type | ob_size | ob_item | allocated |   56 bytes
+//!                                                             |
+//!                             item buffer (PyMem_*):          v
+//!                             | item 0 | item 1 | ... | item allocated-1 |   8 bytes each
+//! ```
+//!
+//! The list object and its buffer are separate allocations: the object is always a 64-byte
+//! block; the buffer is a pymalloc block up to 64 items, a glibc chunk beyond, and an mmapped
+//! chunk of its own once past glibc's mmap threshold. The items are words in the simulated
+//! memory: a freed buffer keeps them, except where the allocator writes its links.
+
+use crate::error::ObjError;
+use crate::heavy::{Body, Heavy, ListData};
+use crate::layout::{LIST_MAXFREELIST, LIST_SIZE};
+use crate::slots::Kind;
+use crate::space::Objects;
+use crate::trace::ObjEvent;
+use crate::types::TypeId;
+
+impl Objects {
+    /// `PyList_New(size)`: the object from the free list if it has one (the most recently freed
+    /// list), else a new GC object; `size` NULL items in a zeroed buffer (`PyMem_Calloc`).
+    pub fn list_new(&mut self, size: u64) -> Result<u64, ObjError> {
+        let op = match self.free.list.pop() {
+            Some(op) => {
+                self.new_reference(op);
+                self.trace.record(ObjEvent::New {
+                    op,
+                    ty: TypeId::List,
+                    from_free_list: true,
+                });
+                op
+            }
+            None => self.list_alloc()?,
+        };
+        let item = if size == 0 {
+            0
+        } else {
+            self.mem_calloc(size, 8)?
+        };
+        *self.list_data_mut(op)? = ListData {
+            size,
+            item,
+            allocated: size,
+        };
+        self.gc_track(op);
+        Ok(op)
+    }
+
+    /// `PyType_GenericAlloc(&PyList_Type, 0)`, as `list()` does it (3.9+ `list_vectorcall`):
+    /// a new GC object, never from the free list, with no buffer.
+    pub fn list_new_generic(&mut self) -> Result<u64, ObjError> {
+        let op = self.list_alloc()?;
+        self.gc_track(op);
+        Ok(op)
+    }
+
+    fn list_alloc(&mut self) -> Result<u64, ObjError> {
+        let op = self.malloc_object(LIST_SIZE, true)?;
+        let word = self.heavy.insert(Heavy {
+            ty: TypeId::List,
+            body: Body::List(ListData {
+                size: 0,
+                item: 0,
+                allocated: 0,
+            }),
+        });
+        self.install_new(op, LIST_SIZE, Kind::Heavy, 0, word, TypeId::List);
+        Ok(op)
+    }
+
+    /// The fields of a list (live, listed or freed).
+    pub(crate) fn list_data(&self, op: u64) -> Result<ListData, ObjError> {
+        match self.heavy_of(op).map(|h| &h.body) {
+            Some(Body::List(d)) => Ok(*d),
+            _ => Err(self.wrong_type(op, "list")),
+        }
+    }
+
+    fn list_data_mut(&mut self, op: u64) -> Result<&mut ListData, ObjError> {
+        let err = self.wrong_type(op, "list");
+        match self.heavy_mut(op).map(|h| &mut h.body) {
+            Some(Body::List(d)) => Ok(d),
+            _ => Err(err),
+        }
+    }
+
+    fn live_list(&self, op: u64) -> Result<ListData, ObjError> {
+        self.live_view(op)?;
+        self.list_data(op)
+    }
+
+    /// `len(list)`.
+    pub fn list_len(&self, op: u64) -> Result<u64, ObjError> {
+        Ok(self.live_list(op)?.size)
+    }
+
+    /// `PyList_GET_ITEM`: a borrowed reference (0 for a NULL item).
+    pub fn list_get(&self, op: u64, index: u64) -> Result<u64, ObjError> {
+        let d = self.live_list(op)?;
+        if index >= d.size {
+            return Err(ObjError::IndexOutOfRange {
+                addr: op,
+                index: index as i64,
+            });
+        }
+        Ok(self.mem.read_word(d.item + 8 * index)?)
+    }
+
+    /// `PyList_SetItem(op, index, item)`: steals the reference to `item`, releases the old one.
+    pub fn list_set(&mut self, op: u64, index: u64, item: u64) -> Result<(), ObjError> {
+        let old = self.list_get(op, index)?;
+        let d = self.list_data(op)?;
+        self.mem.write_word(d.item + 8 * index, item)?;
+        self.xdecref(old)
+    }
+
+    /// `list_resize(self, newsize)`: keeps the buffer while `allocated/2 <= newsize <=
+    /// allocated`, else reallocates it with the version's over-allocation.
+    pub(crate) fn list_resize(&mut self, op: u64, newsize: u64) -> Result<(), ObjError> {
+        let d = self.list_data(op)?;
+        if d.allocated >= newsize && newsize >= d.allocated >> 1 {
+            self.list_data_mut(op)?.size = newsize;
+            return Ok(());
+        }
+        let new_allocated = self.layout.list_new_allocated(newsize, d.size);
+        // For newsize 0 this is PyMem_Realloc(items, 0), which still returns a block.
+        let items = self.mem_realloc(d.item, new_allocated * 8)?;
+        *self.list_data_mut(op)? = ListData {
+            size: newsize,
+            item: items,
+            allocated: new_allocated,
+        };
+        Ok(())
+    }
+
+    /// `PyList_Append(op, item)` (`app1`): the list takes a new reference to `item`.
+    pub fn list_append(&mut self, op: u64, item: u64) -> Result<(), ObjError> {
+        let n = self.live_list(op)?.size;
+        self.incref(item)?;
+        self.list_resize(op, n + 1)?;
+        let d = self.list_data(op)?;
+        self.mem.write_word(d.item + 8 * n, item)?;
+        Ok(())
+    }
+
+    /// `list.pop()` of the last item (`list_pop_impl`): the item's reference passes to the
+    /// caller; the slot keeps its old pointer, as `list_resize` leaves it.
+    pub fn list_pop(&mut self, op: u64) -> Result<u64, ObjError> {
+        let d = self.live_list(op)?;
+        if d.size == 0 {
+            return Err(ObjError::IndexOutOfRange {
+                addr: op,
+                index: -1,
+            });
+        }
+        let v = self.mem.read_word(d.item + 8 * (d.size - 1))?;
+        self.list_resize(op, d.size - 1)?;
+        Ok(v)
+    }
+
+    /// `_list_clear`: releases the items (from the last) and the buffer.
+    pub fn list_clear(&mut self, op: u64) -> Result<(), ObjError> {
+        let d = self.live_list(op)?;
+        *self.list_data_mut(op)? = ListData {
+            size: 0,
+            item: 0,
+            allocated: 0,
+        };
+        if d.item != 0 {
+            for i in (0..d.size).rev() {
+                let v = self.mem.read_word(d.item + 8 * i)?;
+                self.xdecref(v)?;
+            }
+            self.mem_free(d.item)?;
+        }
+        Ok(())
+    }
+
+    /// `list_dealloc`: untrack; release the items from the last to the first; free the buffer;
+    /// then onto the free list while it holds fewer than 80, else `PyObject_GC_Del`.
+    pub(crate) fn list_dealloc(&mut self, op: u64) -> Result<(), ObjError> {
+        self.gc_untrack(op);
+        if !self.trashcan_begin(op) {
+            return Ok(());
+        }
+        let d = self.list_data(op)?;
+        if d.item != 0 {
+            // "Do it backwards, for Christian Tismer."
+            for i in (0..d.size).rev() {
+                let v = self.mem.read_word(d.item + 8 * i)?;
+                self.xdecref(v)?;
+            }
+            self.mem_free(d.item)?;
+        }
+        if self.free.list.len() < LIST_MAXFREELIST {
+            self.free.list.push(op);
+            self.mark_listed(op);
+            self.trace.record(ObjEvent::ToFreeList {
+                op,
+                ty: TypeId::List,
+                numfree: self.free.list.len(),
+            });
+        } else {
+            self.free_object(op)?;
+        }
+        self.trashcan_end()
+    }
+}

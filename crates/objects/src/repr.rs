@@ -1,0 +1,373 @@
+//! `PyObject_Repr`, computed from memory as C computes it.
+//!
+//! `repr` reads `ob_type` from the object's memory and follows it: a list's `list_repr` reads
+//! `ob_size` and `ob_item`, then each item pointer, and so on. It never asks the object layer
+//! what it believes is there, so the repr of a dead object (through a stale id) shows whatever
+//! its memory holds: `<NULL>` for a null item pointer, `[...]` for a list already being printed
+//! (`Py_ReprEnter`), and an error where C would crash.
+//!
+//! `Py_ReprEnter` keeps the objects being printed in a list, which it makes with `PyList_New(0)`
+//! on first use, so it can come off the list free list; `Py_ReprLeave` removes the object again
+//! and, when the list empties, `_list_clear` frees its buffer. (CPython keeps that list in the
+//! thread state's dict under the key `Py_Repr`; the model keeps it directly, so the dict and its
+//! keys object are not allocated.)
+
+use crate::error::ObjError;
+use crate::heavy::Digits;
+use crate::image::Image;
+use crate::layout::LONG_DIGITS_OFFSET;
+use crate::space::Objects;
+use crate::types::TypeId;
+
+impl Objects {
+    /// `repr(op)`: what `PyObject_Repr` returns for whatever lies at `op`. NULL is `<NULL>`.
+    pub fn repr(&mut self, op: u64) -> Result<String, ObjError> {
+        if op == 0 {
+            return Ok("<NULL>".into());
+        }
+        let type_word = self.read_word(op + 8)?;
+        let Some(ty) = Image::type_at(type_word) else {
+            // C would call through `Py_TYPE(op)->tp_repr`: the word is no type object.
+            self.read_word(type_word & !7)?;
+            return Err(ObjError::NotAnObject { addr: op });
+        };
+        match ty {
+            TypeId::Int => Ok(self.long_repr(op)?),
+            TypeId::Bool => Ok(if self.read_word(op + 16)? == 0 {
+                "False"
+            } else {
+                "True"
+            }
+            .into()),
+            TypeId::Float => Ok(float_repr(f64::from_bits(self.read_word(op + 16)?))),
+            TypeId::Str => Ok(unicode_repr(&self.unicode_from_memory(op)?)),
+            TypeId::List => self.list_repr(op),
+            TypeId::Tuple => self.tuple_repr(op),
+            TypeId::NoneType => Ok("None".into()),
+            TypeId::Type => {
+                let name = Image::type_at(op).map_or("?", TypeId::name);
+                Ok(format!("<class '{name}'>"))
+            }
+            TypeId::Object => Ok(format!("<object object at {op:#x}>")),
+        }
+    }
+
+    /// `str(op)`: a str's own text; anything else its repr.
+    pub fn str_of(&mut self, op: u64) -> Result<String, ObjError> {
+        let type_word = self.read_word(op + 8)?;
+        if Image::type_at(type_word) == Some(TypeId::Str) {
+            return self.unicode_from_memory(op);
+        }
+        self.repr(op)
+    }
+
+    /// `long_to_decimal_string`, from the digits in memory.
+    fn long_repr(&self, op: u64) -> Result<String, ObjError> {
+        let tag = self.read_word(op + 16)?;
+        let (negative, n) = if self.layout.long_uses_lv_tag() {
+            (tag & 3 == 2, tag >> 3)
+        } else {
+            let size = tag as i64;
+            (size < 0, size.unsigned_abs())
+        };
+        let mut digits = Vec::with_capacity(n as usize);
+        for i in 0..n {
+            let word = self.read_word((op + LONG_DIGITS_OFFSET + 4 * i) & !7)?;
+            let shift = ((op + LONG_DIGITS_OFFSET + 4 * i) & 7) * 8;
+            digits.push((word >> shift) as u32);
+        }
+        Ok(digits_to_decimal(&Digits { negative, digits }))
+    }
+
+    /// A str's text read from its memory: length, state (kind, ascii) and characters.
+    pub(crate) fn unicode_from_memory(&self, op: u64) -> Result<String, ObjError> {
+        let length = self.read_word(op + 16)?;
+        let state = self.read_word(op + 32)? as u32;
+        let kind = u64::from((state >> 2) & 7);
+        let ascii = state & (1 << 6) != 0;
+        let header = self.unicode_header(ascii);
+        if !matches!(kind, 1 | 2 | 4) || length > 1 << 32 {
+            return Err(ObjError::NotAnObject { addr: op });
+        }
+        let bytes = self.read_bytes(op + header, length * kind)?;
+        Ok(bytes
+            .chunks(kind as usize)
+            .map(|c| {
+                let mut b = [0u8; 4];
+                b[..c.len()].copy_from_slice(c);
+                char::from_u32(u32::from_le_bytes(b)).unwrap_or('\u{fffd}')
+            })
+            .collect())
+    }
+
+    /// `list_repr`.
+    fn list_repr(&mut self, op: u64) -> Result<String, ObjError> {
+        if self.read_word(op + 16)? == 0 {
+            return Ok("[]".into());
+        }
+        if self.repr_enter(op)? {
+            return Ok("[...]".into());
+        }
+        let mut out = String::from("[");
+        // "Note that this may mutate the list, so must refetch the list size on each iteration."
+        let mut i = 0;
+        while i < self.read_word(op + 16)? {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            let item = self.read_word(self.read_word(op + 24)? + 8 * i)?;
+            let s = self.repr(item);
+            let s = s.inspect_err(|_| {
+                let _ = self.repr_leave(op);
+            })?;
+            out.push_str(&s);
+            i += 1;
+        }
+        out.push(']');
+        self.repr_leave(op)?;
+        Ok(out)
+    }
+
+    /// `tuplerepr`.
+    fn tuple_repr(&mut self, op: u64) -> Result<String, ObjError> {
+        let n = self.read_word(op + 16)?;
+        if n == 0 {
+            return Ok("()".into());
+        }
+        if self.repr_enter(op)? {
+            return Ok("(...)".into());
+        }
+        let mut out = String::from("(");
+        for i in 0..n {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            let item = self.read_word(op + 24 + 8 * i)?;
+            let s = self.repr(item);
+            let s = s.inspect_err(|_| {
+                let _ = self.repr_leave(op);
+            })?;
+            out.push_str(&s);
+        }
+        if n == 1 {
+            out.push(',');
+        }
+        out.push(')');
+        self.repr_leave(op)?;
+        Ok(out)
+    }
+
+    /// `Py_ReprEnter(obj)`: true if `obj` is already being printed; otherwise it is appended to
+    /// the `Py_Repr` list (which takes a reference).
+    fn repr_enter(&mut self, obj: u64) -> Result<bool, ObjError> {
+        if self.repr_list == 0 {
+            self.repr_list = self.list_new(0)?;
+        }
+        let list = self.repr_list;
+        let d = self.list_data(list)?;
+        for i in (0..d.size).rev() {
+            if self.read_word(d.item + 8 * i)? == obj {
+                return Ok(true);
+            }
+        }
+        self.list_append_unchecked(list, obj)?;
+        Ok(false)
+    }
+
+    /// `Py_ReprLeave(obj)`: removes the last occurrence of `obj` (`PyList_SetSlice(list, i,
+    /// i + 1, NULL)`).
+    fn repr_leave(&mut self, obj: u64) -> Result<(), ObjError> {
+        let list = self.repr_list;
+        let d = self.list_data(list)?;
+        for i in (0..d.size).rev() {
+            if self.read_word(d.item + 8 * i)? == obj {
+                return self.list_del_item(list, i);
+            }
+        }
+        Ok(())
+    }
+
+    /// `list_ass_slice(a, i, i + 1, NULL)`: the last item removed empties the list through
+    /// `_list_clear`; otherwise the tail moves down, the list shrinks (`list_resize`), and the
+    /// removed item is released last.
+    pub(crate) fn list_del_item(&mut self, list: u64, i: u64) -> Result<(), ObjError> {
+        let d = self.list_data(list)?;
+        if d.size == 1 {
+            return self.list_clear(list);
+        }
+        let removed = self.read_word(d.item + 8 * i)?;
+        for k in i + 1..d.size {
+            let w = self.read_word(d.item + 8 * k)?;
+            self.mem.write_word(d.item + 8 * (k - 1), w)?;
+        }
+        self.list_resize(list, d.size - 1)?;
+        self.xdecref(removed)
+    }
+
+    /// `PyList_Append` through memory: the `Py_Repr` list may hold dead objects (a stale id being
+    /// printed), which the checked [`Objects::list_append`] would refuse; the increment is C's
+    /// blind `Py_INCREF`.
+    fn list_append_unchecked(&mut self, list: u64, obj: u64) -> Result<(), ObjError> {
+        let n = self.list_data(list)?.size;
+        if self.is_live(obj) {
+            self.incref(obj)?;
+        }
+        self.list_resize(list, n + 1)?;
+        let d = self.list_data(list)?;
+        self.mem.write_word(d.item + 8 * n, obj)?;
+        Ok(())
+    }
+}
+
+/// Decimal digits of an int from its 30-bit digits (`long_to_decimal_string`).
+pub(crate) fn digits_to_decimal(d: &Digits) -> String {
+    if let Some(v) = d.to_i128() {
+        return v.to_string();
+    }
+    // Repeated division by 10^9 of the little-endian base-2^30 digits.
+    let mut mag: Vec<u32> = d.digits.clone();
+    let mut chunks = Vec::new();
+    while mag.iter().any(|&x| x != 0) {
+        let mut rem: u64 = 0;
+        for x in mag.iter_mut().rev() {
+            let cur = (rem << 30) | u64::from(*x);
+            *x = (cur / 1_000_000_000) as u32;
+            rem = cur % 1_000_000_000;
+        }
+        chunks.push(rem);
+    }
+    let mut s = String::from(if d.negative { "-" } else { "" });
+    for (k, c) in chunks.iter().rev().enumerate() {
+        if k == 0 {
+            s.push_str(&c.to_string());
+        } else {
+            s.push_str(&format!("{c:09}"));
+        }
+    }
+    s
+}
+
+/// `float_repr`: the shortest digits that round-trip, in fixed notation when the decimal point
+/// falls within 16 places, else in exponent notation (`format_float_short` with `'r'`).
+pub fn float_repr(x: f64) -> String {
+    if x.is_nan() {
+        return "nan".into();
+    }
+    if x.is_infinite() {
+        return if x > 0.0 { "inf" } else { "-inf" }.into();
+    }
+    let sci = format!("{:e}", x.abs());
+    let (mantissa, exp) = sci.split_once('e').expect("{:e} has an exponent");
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let decpt = exp.parse::<i32>().expect("exponent") + 1;
+    let sign = if x.is_sign_negative() { "-" } else { "" };
+    if x == 0.0 {
+        return format!("{sign}0.0");
+    }
+    if (-4 < decpt) && (decpt <= 16) {
+        let n = digits.len() as i32;
+        let body = if decpt <= 0 {
+            format!("0.{}{digits}", "0".repeat((-decpt) as usize))
+        } else if decpt >= n {
+            format!("{digits}{}.0", "0".repeat((decpt - n) as usize))
+        } else {
+            format!(
+                "{}.{}",
+                &digits[..decpt as usize],
+                &digits[decpt as usize..]
+            )
+        };
+        return format!("{sign}{body}");
+    }
+    let e = decpt - 1;
+    let m = if digits.len() > 1 {
+        format!("{}.{}", &digits[..1], &digits[1..])
+    } else {
+        digits.clone()
+    };
+    let esign = if e < 0 { '-' } else { '+' };
+    format!("{sign}{m}e{esign}{:02}", e.abs())
+}
+
+/// `unicode_repr`: single quotes unless the text has a single quote and no double one; escapes
+/// for backslash, the quote, `\t`, `\n`, `\r`, other control characters, and characters that are
+/// not printable (approximated by Rust's control and whitespace classes).
+pub fn unicode_repr(s: &str) -> String {
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push(quote);
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if c < ' ' || c == '\x7f' => out.push_str(&format!("\\x{:02x}", u32::from(c))),
+            c if !c.is_ascii() && (c.is_control() || (c.is_whitespace())) => {
+                let v = u32::from(c);
+                if v <= 0xff {
+                    out.push_str(&format!("\\x{v:02x}"));
+                } else if v <= 0xffff {
+                    out.push_str(&format!("\\u{v:04x}"));
+                } else {
+                    out.push_str(&format!("\\U{v:08x}"));
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out.push(quote);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn floats_print_as_python_prints_them() {
+        for (x, s) in [
+            (1.0, "1.0"),
+            (0.1, "0.1"),
+            (1e16, "1e+16"),
+            (1e15, "1000000000000000.0"),
+            (1e-5, "1e-05"),
+            (0.0001, "0.0001"),
+            (-2.5, "-2.5"),
+            (123456.789, "123456.789"),
+            (1.5e300, "1.5e+300"),
+            (-0.0, "-0.0"),
+        ] {
+            assert_eq!(float_repr(x), s);
+        }
+    }
+
+    #[test]
+    fn strs_are_quoted_and_escaped_as_python_does() {
+        assert_eq!(unicode_repr("abc"), "'abc'");
+        assert_eq!(unicode_repr("it's"), "\"it's\"");
+        assert_eq!(unicode_repr("a'\""), "'a\\'\"'");
+        assert_eq!(unicode_repr("\n\x01가"), "'\\n\\x01가'");
+        assert_eq!(unicode_repr("\u{a0}"), "'\\xa0'");
+    }
+
+    #[test]
+    fn big_ints_print_in_decimal() {
+        let d = Digits::from_i128(-(1i128 << 100));
+        assert_eq!(digits_to_decimal(&d), "-1267650600228229401496703205376");
+        let mut huge = Digits::from_i128(1);
+        huge.digits = vec![0, 0, 0, 0, 0, 1]; // 2**150
+        assert_eq!(
+            digits_to_decimal(&huge),
+            "1427247692705959881058285969449495136382746624"
+        );
+    }
+}

@@ -1,0 +1,792 @@
+//! The interpreter's objects: allocation and release of their memory, finding an object's state
+//! from its address, and the caches and free lists the types share.
+//!
+//! Allocation follows `Objects/object.c` and `Modules/gcmodule.c`:
+//!
+//! ```text
+//!  PyObject_New(tp)       -> PyObject_Malloc(tp_basicsize)             -> block = object
+//!  PyObject_GC_New(tp)    -> _PyObject_GC_Malloc: PyObject_Malloc(16 + basicsize)
+//!                            block = PyGC_Head, object = block + 16;   generations[0].count += 1
+//!  PyObject_Free(op)      -> the block goes back to pymalloc (or glibc above 512 bytes)
+//!  PyObject_GC_Del(op)    -> generations[0].count -= 1 if above 0;     PyObject_Free(block)
+//! ```
+//!
+//! The allocator's own events (a pool re-initialised for another size class, an arena unmapped)
+//! reach the object layer through pymalloc's trace, which the object layer keeps on and drains
+//! after each call: a slot must never outlive the memory it describes.
+
+use pymalloc::profile::{index2size, size_class};
+use pymalloc::{Allocator, Event, Profile};
+
+use crate::error::ObjError;
+use crate::hash::AddrMap;
+use crate::heavy::{Heavy, HeavyStore};
+use crate::image::Image;
+use crate::layout::{GC_HEAD_SIZE, Layout};
+use crate::slots::{IMMORTAL, Kind, Slot, SlotKey, Slots, State};
+use crate::trace::{ObjEvent, Trace};
+use crate::types::TypeId;
+
+/// `SMALL_REQUEST_THRESHOLD`: larger objects live in glibc chunks.
+const SMALL_REQUEST_THRESHOLD: u64 = 512;
+
+/// The free lists of the types that keep them, most recently freed last.
+#[derive(Debug, Default)]
+pub(crate) struct FreeLists {
+    /// `_Py_list_state.free_list`, an array: `free_list[numfree++] = op`.
+    pub(crate) list: Vec<u64>,
+    /// `_Py_float_state.free_list`, linked through `ob_type`.
+    pub(crate) float: Vec<u64>,
+    /// `_Py_tuple_state.free_list[size - 1]` (3.11+) or `free_list[size]`, linked through
+    /// `ob_item[0]`; indexed here by size.
+    pub(crate) tuple: Vec<Vec<u64>>,
+}
+
+/// What `Modules/gcmodule.c` keeps that allocation and deallocation touch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GcCounts {
+    /// `generations[0].count`: GC allocations not served by a free list, less deallocations
+    /// not returned to one, never below 0.
+    pub count0: i64,
+    /// `generations[0].threshold`: 700, or 2000 on 3.13.
+    pub threshold0: i64,
+    /// `gc.isenabled()`.
+    pub enabled: bool,
+    /// Whether an allocation took the count past the threshold while enabled: the collector
+    /// (a later layer) runs then.
+    pub collection_due: bool,
+}
+
+/// `tstate->trash`: deallocations deferred when nesting got too deep (`Py_TRASHCAN_BEGIN`).
+#[derive(Debug, Default)]
+pub(crate) struct Trash {
+    pub(crate) delete_nesting: u32,
+    /// `trash_delete_later`, a stack.
+    pub(crate) delete_later: Vec<u64>,
+}
+
+/// `_PyTrash_UNWIND_LEVEL`: container deallocations nest at most this deep before the rest is
+/// deferred.
+pub(crate) const TRASH_UNWIND_LEVEL: u32 = 50;
+
+/// Caches that hold references: small ints (3.9, 3.10), one-character strings, `''`, `()`, and
+/// the interned strings.
+#[derive(Debug, Default)]
+pub(crate) struct Caches {
+    /// `interp->small_ints` on 3.9 and 3.10: heap ints made at start-up.
+    pub(crate) small_ints: Vec<u64>,
+    /// `unicode_latin1` up to 3.10, filled on first use; 0 where not made yet.
+    pub(crate) latin1: Vec<u64>,
+    /// `''`.
+    pub(crate) empty_str: u64,
+    /// `()`.
+    pub(crate) empty_tuple: u64,
+    /// The `interned` dict, by text.
+    pub(crate) interned: std::collections::HashMap<Box<str>, u64>,
+}
+
+/// One CPython process's objects, on its allocators.
+#[derive(Debug)]
+pub struct Objects {
+    pub(crate) mem: Allocator,
+    pub(crate) layout: Layout,
+    pub(crate) slots: Slots,
+    pub(crate) heavy: HeavyStore,
+    pub(crate) image: Image,
+    pub(crate) caches: Caches,
+    pub(crate) free: FreeLists,
+    pub(crate) gc: GcCounts,
+    pub(crate) trash: Trash,
+    pub(crate) trace: Trace,
+    /// `_PyGC_Head` links of tracked objects: object address -> (`_gc_next`, `_gc_prev`) of
+    /// its head, both head addresses. The generation list's own head is in the image.
+    pub(crate) gc_links: AddrMap<(u64, u64)>,
+    /// The list `Py_ReprEnter` keeps in the thread state's dict, once made.
+    pub(crate) repr_list: u64,
+}
+
+/// Where an object's state is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Place {
+    /// In the image.
+    Static,
+    /// In a slot; `block` is where its memory starts (its `PyGC_Head`, if it has one).
+    Slot { key: SlotKey, block: u64 },
+}
+
+impl Objects {
+    /// A process of `profile`'s version after start-up: the image, and the caches CPython fills
+    /// before running a script (3.9/3.10 small ints, `''` and `()` where they are heap objects).
+    pub fn new(profile: Profile) -> Result<Objects, ObjError> {
+        Objects::with_allocator(Allocator::new(profile))
+    }
+
+    /// As [`Objects::new`], on an allocator set up by the caller (for example with an address
+    /// space limit).
+    pub fn with_allocator(mut mem: Allocator) -> Result<Objects, ObjError> {
+        mem.set_trace(true);
+        let layout = Layout::new(mem.profile());
+        let image = Image::new(layout);
+        let mut objects = Objects {
+            mem,
+            layout,
+            slots: Slots::default(),
+            heavy: HeavyStore::default(),
+            caches: Caches {
+                latin1: vec![0; 256],
+                empty_tuple: image.empty_tuple.unwrap_or(0),
+                ..Caches::default()
+            },
+            image,
+            free: FreeLists {
+                tuple: vec![Vec::new(); layout.tuple_maxsavesize()],
+                ..FreeLists::default()
+            },
+            gc: GcCounts {
+                count0: 0,
+                threshold0: if layout.minor >= 13 { 2000 } else { 700 },
+                enabled: true,
+                collection_due: false,
+            },
+            trash: Trash::default(),
+            trace: Trace::default(),
+            gc_links: AddrMap::default(),
+            repr_list: 0,
+        };
+        let head = objects.gen0_head();
+        objects.gc_links.insert(head, (head, head));
+        objects.start_up()?;
+        objects.gc.count0 = 0;
+        Ok(objects)
+    }
+
+    /// The caches that CPython's start-up fills with heap objects on older versions.
+    fn start_up(&mut self) -> Result<(), ObjError> {
+        let minor = self.layout.minor;
+        if minor == 9 || minor == 10 {
+            // _PyLong_Init: small_ints[i] = _PyLong_New(1), the array holding the reference.
+            for v in -crate::layout::NSMALLNEGINTS..crate::layout::NSMALLPOSINTS {
+                let op = self.long_alloc_inline(v)?;
+                self.caches.small_ints.push(op);
+            }
+        }
+        if minor <= 10 {
+            // unicode_empty: the one '' (made at start-up; a cache reference keeps it).
+            self.caches.empty_str = self.unicode_alloc("")?;
+            // free_list[0]: the () singleton, with an extra reference "so that this is never
+            // freed".
+            let t = self.tuple_alloc(0)?;
+            self.caches.empty_tuple = t;
+        } else {
+            let strings = self
+                .image
+                .strings
+                .as_ref()
+                .expect("3.11+ has static strings");
+            self.caches.empty_str = strings[0];
+        }
+        Ok(())
+    }
+
+    /// The CPython version modelled.
+    pub fn profile(&self) -> Profile {
+        self.mem.profile()
+    }
+
+    /// The layout facts of the version.
+    pub fn layout(&self) -> Layout {
+        self.layout
+    }
+
+    /// The allocators beneath the objects, to inspect (RSS, statistics, `what_is_at`).
+    pub fn allocator(&self) -> &Allocator {
+        &self.mem
+    }
+
+    /// The generation-0 bookkeeping.
+    pub fn gc_counts(&self) -> GcCounts {
+        self.gc
+    }
+
+    /// `gc.enable()` / `gc.disable()`.
+    pub fn gc_set_enabled(&mut self, enabled: bool) {
+        self.gc.enabled = enabled;
+    }
+
+    /// The collector ran: generation 0's count starts again from 0 and nothing is due.
+    pub fn gc_reset_count0(&mut self) {
+        self.gc.count0 = 0;
+        self.gc.collection_due = false;
+    }
+
+    /// The address of generation 0's list head (`gcstate->generations[0].head`), in the image.
+    pub fn gen0_head(&self) -> u64 {
+        crate::image::IMAGE_BASE - 0x100
+    }
+
+    // ---- finding objects -------------------------------------------------------------------
+
+    /// Where the state of the object at `op` is, if an object (live, listed or freed) starts
+    /// there.
+    pub(crate) fn place(&self, op: u64) -> Option<Place> {
+        if self.image.contains(op) {
+            return self
+                .image
+                .objects
+                .contains_key(&op)
+                .then_some(Place::Static);
+        }
+        let (key, block, slot) = self.slot_covering(op)?;
+        (slot.kind != Kind::Empty && block + self.gc_offset(slot) == op)
+            .then_some(Place::Slot { key, block })
+    }
+
+    /// The slot of the block covering `addr`, with the block's address.
+    pub(crate) fn slot_covering(&self, addr: u64) -> Option<(SlotKey, u64, &Slot)> {
+        let pool_size = self.layout.profile.pool_size();
+        let pool = addr & !(pool_size - 1);
+        if let Some(ps) = self.slots.pools.get(&pool) {
+            let header = u64::from(pymalloc::profile::POOL_OVERHEAD);
+            let offset = addr.checked_sub(pool + header)?;
+            let index = offset / u64::from(ps.block_size);
+            let slot = ps.slots.get(index as usize)?;
+            let block = pool + header + index * u64::from(ps.block_size);
+            return Some((
+                SlotKey::Pool {
+                    pool,
+                    index: index as u32,
+                },
+                block,
+                slot,
+            ));
+        }
+        let (&block, slot) = self.slots.big.range(..=addr).next_back()?;
+        (addr < block + self.extent(slot)).then_some((SlotKey::Big(block), block, slot))
+    }
+
+    /// Bytes from the block's start to the object's (`PyGC_Head`).
+    pub(crate) fn gc_offset(&self, slot: &Slot) -> u64 {
+        match slot.kind {
+            Kind::Heavy if self.heavy.get(slot.word).ty.is_gc() => GC_HEAD_SIZE,
+            _ => 0,
+        }
+    }
+
+    /// The heavy record or static object describing `op`, with its type.
+    pub(crate) fn heavy_of(&self, op: u64) -> Option<&Heavy> {
+        match self.place(op)? {
+            Place::Static => Some(&self.image.objects[&op].heavy),
+            Place::Slot { key, .. } => {
+                let slot = self.slots.get(key)?;
+                (slot.kind == Kind::Heavy).then(|| self.heavy.get(slot.word))
+            }
+        }
+    }
+
+    pub(crate) fn heavy_mut(&mut self, op: u64) -> Option<&mut Heavy> {
+        match self.place(op)? {
+            Place::Static => Some(&mut self.image.objects.get_mut(&op)?.heavy),
+            Place::Slot { key, .. } => {
+                let slot = *self.slots.get(key)?;
+                (slot.kind == Kind::Heavy).then(|| self.heavy.get_mut(slot.word))
+            }
+        }
+    }
+
+    /// The slot of a live object, or why there is none.
+    pub(crate) fn live_slot(&self, op: u64) -> Result<(SlotKey, Slot), ObjError> {
+        match self.place(op) {
+            Some(Place::Slot { key, .. }) => {
+                let slot = *self.slots.get(key).expect("placed");
+                if slot.state == State::Live {
+                    Ok((key, slot))
+                } else {
+                    Err(ObjError::Dead { addr: op })
+                }
+            }
+            Some(Place::Static) => Err(ObjError::NotAnObject { addr: op }),
+            None => Err(ObjError::NotAnObject { addr: op }),
+        }
+    }
+
+    /// The type of the object at `op`, live or not.
+    pub fn type_of(&self, op: u64) -> Result<TypeId, ObjError> {
+        match self.place(op).ok_or(ObjError::NotAnObject { addr: op })? {
+            Place::Static => Ok(self.image.objects[&op].heavy.ty),
+            Place::Slot { key, .. } => Ok(self.slot_type(self.slots.get(key).expect("placed"))),
+        }
+    }
+
+    pub(crate) fn slot_type(&self, slot: &Slot) -> TypeId {
+        match slot.kind {
+            Kind::Int => TypeId::Int,
+            Kind::Float => TypeId::Float,
+            Kind::AsciiInline => TypeId::Str,
+            Kind::Heavy => self.heavy.get(slot.word).ty,
+            Kind::Empty => unreachable!("placed objects have a kind"),
+        }
+    }
+
+    /// Whether `op` is a live object.
+    pub fn is_live(&self, op: u64) -> bool {
+        match self.place(op) {
+            Some(Place::Static) => true,
+            Some(Place::Slot { key, .. }) => {
+                self.slots.get(key).is_some_and(|s| s.state == State::Live)
+            }
+            None => false,
+        }
+    }
+
+    // ---- memory for objects ----------------------------------------------------------------
+
+    /// `PyObject_Malloc(nbytes)` for an object (or `_PyObject_GC_Malloc` when `gc`): returns the
+    /// object's address. The slot is the caller's to fill with [`Objects::install`].
+    pub(crate) fn malloc_object(&mut self, nbytes: u64, gc: bool) -> Result<u64, ObjError> {
+        let total = nbytes + if gc { GC_HEAD_SIZE } else { 0 };
+        let block = self.mem.object_malloc(total as usize);
+        self.sync_allocator();
+        let block = block?;
+        if gc {
+            self.gc_alloc_count();
+        }
+        self.forget_block(block, total);
+        Ok(block + if gc { GC_HEAD_SIZE } else { 0 })
+    }
+
+    /// `_PyObject_GC_Alloc`'s bookkeeping: count the allocation, and see whether a collection
+    /// is due (`count > threshold && enabled && threshold && !collecting`).
+    fn gc_alloc_count(&mut self) {
+        self.gc.count0 += 1;
+        if self.gc.count0 > self.gc.threshold0 && self.gc.enabled && self.gc.threshold0 != 0 {
+            self.gc.collection_due = true;
+        }
+    }
+
+    /// Records the object's state in the slot of its block (`nbytes` requested for it).
+    pub(crate) fn install(&mut self, block: u64, nbytes: u64, slot: Slot) {
+        let key = self.key_for(block, nbytes);
+        let (size, blocks) = self.block_geometry(nbytes);
+        self.slots.put(key, size, blocks, slot);
+    }
+
+    fn key_for(&self, block: u64, nbytes: u64) -> SlotKey {
+        if nbytes <= SMALL_REQUEST_THRESHOLD && nbytes > 0 {
+            let (size, _) = self.block_geometry(nbytes);
+            Slots::pool_key(self.layout.profile.pool_size(), block, size)
+        } else {
+            SlotKey::Big(block)
+        }
+    }
+
+    fn block_geometry(&self, nbytes: u64) -> (u32, u32) {
+        if nbytes == 0 || nbytes > SMALL_REQUEST_THRESHOLD {
+            return (0, 0);
+        }
+        let class = size_class(nbytes as usize);
+        (index2size(class), self.layout.profile.numblocks(class))
+    }
+
+    /// A block was just handed out for `nbytes`: whatever object last lived there is gone. Its
+    /// remains stay readable until its new owner writes over them: an object's slot replaces
+    /// them at once; raw memory gets them written out first (see [`Objects::raw_block`]).
+    fn forget_block(&mut self, block: u64, nbytes: u64) {
+        let key = self.key_for(block, nbytes);
+        if let Some(&old) = self.slots.get(key) {
+            if let SlotKey::Pool { pool, .. } = key
+                && self.slots.pools[&pool].block_size != self.block_geometry(nbytes).0
+            {
+                // The pool was re-carved for another size class: the old slots no longer
+                // describe its blocks.
+                self.slots.pools.remove(&pool);
+                return;
+            }
+            if old.kind == Kind::Heavy {
+                self.heavy.remove(old.word);
+            }
+            *self.slots.get_mut(key).expect("present") = Slot::EMPTY;
+        }
+    }
+
+    /// A block handed out as raw memory (an item buffer): the remains of the object that lived
+    /// there are written into the simulated memory, where the buffer's owner finds them.
+    pub(crate) fn raw_block(&mut self, block: u64, nbytes: u64) -> Result<(), ObjError> {
+        let key = self.key_for(block, nbytes);
+        let Some(&old) = self.slots.get(key) else {
+            return Ok(());
+        };
+        if old.kind != Kind::Empty {
+            let words = self.extent(&old) / 8;
+            // Word 0 of a freed block holds pymalloc's old free-list link, already in memory.
+            for w in 1..words {
+                let value = self.synthesize(block, &old, w * 8);
+                self.mem.write_word(block + w * 8, value)?;
+            }
+            if old.kind == Kind::Heavy {
+                self.heavy.remove(old.word);
+            }
+        }
+        if let Some(s) = self.slots.get_mut(key) {
+            *s = Slot::EMPTY;
+        }
+        Ok(())
+    }
+
+    /// Gives an object's block back (`PyObject_Free`, or `PyObject_GC_Del` for a GC object).
+    /// The object's fields stay in memory: its slot is marked freed (an object in a glibc chunk
+    /// is written out into the chunk first, since glibc may reuse its tail at once).
+    pub(crate) fn free_object(&mut self, op: u64) -> Result<(), ObjError> {
+        let Some(Place::Slot { key, block }) = self.place(op) else {
+            return Err(ObjError::NotAnObject { addr: op });
+        };
+        let slot = *self.slots.get(key).expect("placed");
+        let gc = self.gc_offset(&slot) != 0;
+        if gc && self.gc.count0 > 0 {
+            self.gc.count0 -= 1;
+        }
+        match key {
+            SlotKey::Pool { .. } => {
+                self.slots.get_mut(key).expect("placed").state = State::Freed;
+            }
+            SlotKey::Big(_) => {
+                for w in 0..self.extent(&slot) / 8 {
+                    let value = self.synthesize(block, &slot, w * 8);
+                    self.mem.write_word(block + w * 8, value)?;
+                }
+                self.slots.big.remove(&block);
+                if slot.kind == Kind::Heavy {
+                    self.heavy.remove(slot.word);
+                }
+            }
+        }
+        self.trace.record(ObjEvent::Free { op });
+        let freed = self.mem.object_free(block);
+        self.sync_allocator();
+        Ok(freed?)
+    }
+
+    /// `PyMem_Malloc`, `PyMem_Calloc` and friends for memory that is not an object (item
+    /// buffers): in a release build they are pymalloc's `PyObject_*` functions.
+    pub(crate) fn mem_calloc(&mut self, nelem: u64, elsize: u64) -> Result<u64, ObjError> {
+        let p = self.mem.object_calloc(nelem as usize, elsize as usize);
+        self.sync_allocator();
+        let p = p?;
+        // calloc zeroed the memory: the remains of an object that lived there are gone.
+        let key = self.key_for(p, nelem * elsize);
+        if let Some(s) = self.slots.get(key).copied() {
+            if s.kind == Kind::Heavy {
+                self.heavy.remove(s.word);
+            }
+            *self.slots.get_mut(key).expect("present") = Slot::EMPTY;
+        }
+        Ok(p)
+    }
+
+    /// `PyMem_Realloc(p, nbytes)` for a buffer.
+    pub(crate) fn mem_realloc(&mut self, p: u64, nbytes: u64) -> Result<u64, ObjError> {
+        let q = self.mem.object_realloc(p, nbytes as usize);
+        self.sync_allocator();
+        let q = q?;
+        if q != p {
+            self.raw_block(q, nbytes)?;
+        }
+        Ok(q)
+    }
+
+    /// `PyMem_Free(p)` for a buffer.
+    pub(crate) fn mem_free(&mut self, p: u64) -> Result<(), ObjError> {
+        let freed = self.mem.object_free(p);
+        self.sync_allocator();
+        Ok(freed?)
+    }
+
+    /// Drains pymalloc's events: a pool initialised again loses the slots of its old blocks,
+    /// an unmapped arena loses its pools' slots. Forwards them to the trace when it is on.
+    pub(crate) fn sync_allocator(&mut self) {
+        for event in self.mem.take_trace() {
+            match event {
+                Event::PoolInit { address, .. } => {
+                    self.slots.pools.remove(&address);
+                }
+                Event::ArenaFreed { address, .. } => self.forget_arena(address),
+                _ => {}
+            }
+            self.trace.record(ObjEvent::Mem(event));
+        }
+    }
+
+    fn forget_arena(&mut self, address: u64) {
+        let pool_size = self.layout.profile.pool_size();
+        let first = address.next_multiple_of(pool_size);
+        let end = address + self.layout.profile.arena_size();
+        let mut pool = first;
+        while pool + pool_size <= end {
+            if let Some(ps) = self.slots.pools.remove(&pool) {
+                for s in ps.slots.iter().filter(|s| s.kind == Kind::Heavy) {
+                    self.heavy.remove(s.word);
+                }
+            }
+            pool += pool_size;
+        }
+    }
+
+    // ---- reference counts ------------------------------------------------------------------
+
+    /// `ob_refcnt` of the object at `op` (whatever its state: a freed list reads 0).
+    pub fn refcnt(&self, op: u64) -> Result<u64, ObjError> {
+        match self.place(op).ok_or(ObjError::NotAnObject { addr: op })? {
+            Place::Static => Ok(self.image.objects[&op].refcnt),
+            Place::Slot { key, .. } => {
+                let s = self.slots.get(key).expect("placed");
+                Ok(if s.small & IMMORTAL != 0 {
+                    crate::layout::IMMORTAL_REFCNT
+                } else {
+                    u64::from(s.refcnt)
+                })
+            }
+        }
+    }
+
+    /// `Py_INCREF(op)`. On 3.12+, an immortal object's count does not move.
+    pub fn incref(&mut self, op: u64) -> Result<(), ObjError> {
+        let immortal_version = self.layout.has_immortal_objects();
+        match self.place(op).ok_or(ObjError::NotAnObject { addr: op })? {
+            Place::Static => {
+                let obj = self.image.objects.get_mut(&op).expect("placed");
+                if !(immortal_version && obj.refcnt == crate::layout::IMMORTAL_REFCNT) {
+                    obj.refcnt += 1;
+                }
+                Ok(())
+            }
+            Place::Slot { key, .. } => {
+                let s = self.slots.get_mut(key).expect("placed");
+                if s.state != State::Live {
+                    return Err(ObjError::Dead { addr: op });
+                }
+                if s.small & IMMORTAL != 0 {
+                    return Ok(());
+                }
+                s.refcnt = s
+                    .refcnt
+                    .checked_add(1)
+                    .ok_or(ObjError::RefcountOverflow { addr: op })?;
+                Ok(())
+            }
+        }
+    }
+
+    /// `Py_DECREF(op)`: at zero, the object is deallocated (`_Py_Dealloc`).
+    pub fn decref(&mut self, op: u64) -> Result<(), ObjError> {
+        let immortal_version = self.layout.has_immortal_objects();
+        match self.place(op).ok_or(ObjError::NotAnObject { addr: op })? {
+            Place::Static => {
+                let obj = self.image.objects.get_mut(&op).expect("placed");
+                if immortal_version && obj.refcnt == crate::layout::IMMORTAL_REFCNT {
+                    return Ok(());
+                }
+                if obj.refcnt <= 1 {
+                    // CPython aborts: "deallocating None" and the like.
+                    return Err(ObjError::DecrefBelowZero { addr: op });
+                }
+                obj.refcnt -= 1;
+                Ok(())
+            }
+            Place::Slot { key, .. } => {
+                let s = self.slots.get_mut(key).expect("placed");
+                if s.state != State::Live {
+                    return Err(ObjError::Dead { addr: op });
+                }
+                if s.small & IMMORTAL != 0 {
+                    return Ok(());
+                }
+                if s.refcnt == 0 {
+                    return Err(ObjError::DecrefBelowZero { addr: op });
+                }
+                s.refcnt -= 1;
+                if s.refcnt == 0 {
+                    self.trace.record(ObjEvent::Zero { op });
+                    self.dealloc(op)?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// `Py_XDECREF`: NULL is skipped.
+    pub fn xdecref(&mut self, op: u64) -> Result<(), ObjError> {
+        if op == 0 { Ok(()) } else { self.decref(op) }
+    }
+
+    /// `_Py_NewReference`: an object taken off a free list is live again with one reference.
+    pub(crate) fn new_reference(&mut self, op: u64) {
+        if let Some(Place::Slot { key, .. }) = self.place(op) {
+            let s = self.slots.get_mut(key).expect("placed");
+            s.state = State::Live;
+            s.refcnt = 1;
+        }
+    }
+
+    /// Marks a deallocated object as kept on a free list.
+    pub(crate) fn mark_listed(&mut self, op: u64) {
+        if let Some(Place::Slot { key, .. }) = self.place(op) {
+            self.slots.get_mut(key).expect("placed").state = State::Listed;
+        }
+    }
+
+    /// `_Py_Dealloc(op)`: the type's `tp_dealloc`.
+    pub(crate) fn dealloc(&mut self, op: u64) -> Result<(), ObjError> {
+        let ty = self.type_of(op)?;
+        self.trace.record(ObjEvent::Dealloc { op, ty });
+        match ty {
+            TypeId::List => self.list_dealloc(op),
+            TypeId::Tuple => self.tupledealloc(op),
+            TypeId::Float => self.float_dealloc(op),
+            TypeId::Str => self.unicode_dealloc(op),
+            TypeId::Int | TypeId::Bool | TypeId::Object | TypeId::NoneType | TypeId::Type => {
+                self.free_object(op)
+            }
+        }
+    }
+
+    /// `Py_TRASHCAN_BEGIN`: whether `op`'s deallocation may go on now. Too deep, it is put on
+    /// `trash_delete_later` and finished when the outermost deallocation unwinds.
+    pub(crate) fn trashcan_begin(&mut self, op: u64) -> bool {
+        if self.trash.delete_nesting >= TRASH_UNWIND_LEVEL {
+            self.trash.delete_later.push(op);
+            return false;
+        }
+        self.trash.delete_nesting += 1;
+        true
+    }
+
+    /// `Py_TRASHCAN_END`: `_PyTrash_thread_destroy_chain` once back at the top.
+    pub(crate) fn trashcan_end(&mut self) -> Result<(), ObjError> {
+        self.trash.delete_nesting -= 1;
+        if self.trash.delete_nesting == 0 {
+            while let Some(op) = self.trash.delete_later.pop() {
+                self.trash.delete_nesting += 1;
+                let done = self.dealloc(op);
+                self.trash.delete_nesting -= 1;
+                done?;
+            }
+        }
+        Ok(())
+    }
+
+    // ---- the collector's hooks -------------------------------------------------------------
+
+    /// `_PyObject_GC_TRACK(op)`: link at the end of generation 0.
+    pub(crate) fn gc_track(&mut self, op: u64) {
+        let head = self.gen0_head();
+        let (_, last) = self.gc_links[&head];
+        self.gc_links.get_mut(&last).expect("linked").0 = op;
+        self.gc_links.insert(op, (head, last));
+        self.gc_links.get_mut(&head).expect("head").1 = op;
+    }
+
+    /// `PyObject_GC_UnTrack(op)`: unlink, if tracked.
+    pub fn gc_untrack(&mut self, op: u64) {
+        if let Some((next, prev)) = self.gc_links.remove(&op) {
+            self.gc_links.get_mut(&prev).expect("linked").0 = next;
+            self.gc_links.get_mut(&next).expect("linked").1 = prev;
+        }
+    }
+
+    /// `gc.is_tracked(op)`.
+    pub fn gc_is_tracked(&self, op: u64) -> bool {
+        self.gc_links.contains_key(&op)
+    }
+
+    /// The objects of generation 0, oldest first.
+    pub fn gc_generation0(&self) -> Vec<u64> {
+        let head = self.gen0_head();
+        let mut out = Vec::new();
+        let mut at = self.gc_links[&head].0;
+        while at != head {
+            out.push(at);
+            at = self.gc_links[&at].0;
+        }
+        out
+    }
+
+    // ---- tracing ---------------------------------------------------------------------------
+
+    /// Turns the event trace on or off (off by default; off drops what was logged).
+    pub fn set_trace(&mut self, on: bool) {
+        self.trace.set(on);
+    }
+
+    /// The events since tracing was turned on or last taken.
+    pub fn take_trace(&mut self) -> Vec<ObjEvent> {
+        self.trace.take()
+    }
+}
+
+/// An object's state, whatever its storage: what a read of its memory is computed from.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct View<'a> {
+    /// Whether the object is in the image.
+    pub(crate) is_static: bool,
+    pub(crate) refcnt: u64,
+    pub(crate) ty: TypeId,
+    pub(crate) slot: Slot,
+    pub(crate) body: Option<&'a crate::heavy::Body>,
+}
+
+impl Objects {
+    /// The state of the object at `op`, live, listed or freed.
+    pub(crate) fn view(&self, op: u64) -> Result<View<'_>, ObjError> {
+        let refcnt = self.refcnt(op)?;
+        match self.place(op).expect("refcnt found it") {
+            Place::Static => {
+                let h = &self.image.objects[&op].heavy;
+                Ok(View {
+                    is_static: true,
+                    refcnt,
+                    ty: h.ty,
+                    slot: Slot {
+                        refcnt: 0,
+                        kind: Kind::Heavy,
+                        state: State::Live,
+                        small: 0,
+                        word: 0,
+                    },
+                    body: Some(&h.body),
+                })
+            }
+            Place::Slot { key, .. } => {
+                let slot = *self.slots.get(key).expect("placed");
+                let body = (slot.kind == Kind::Heavy).then(|| &self.heavy.get(slot.word).body);
+                Ok(View {
+                    is_static: false,
+                    refcnt,
+                    ty: self.slot_type(&slot),
+                    slot,
+                    body,
+                })
+            }
+        }
+    }
+
+    /// The view of a live object (static objects are always live).
+    pub(crate) fn live_view(&self, op: u64) -> Result<View<'_>, ObjError> {
+        let v = self.view(op)?;
+        if v.slot.state == State::Live {
+            Ok(v)
+        } else {
+            Err(ObjError::Dead { addr: op })
+        }
+    }
+
+    /// The error for `op` not being an `expected`.
+    pub(crate) fn wrong_type(&self, op: u64, expected: &'static str) -> ObjError {
+        match self.type_of(op) {
+            Ok(ty) => ObjError::WrongType {
+                addr: op,
+                expected,
+                found: ty.name().into(),
+            },
+            Err(e) => e,
+        }
+    }
+}

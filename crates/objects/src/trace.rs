@@ -1,0 +1,99 @@
+//! The object layer at work: an optional log of object events, joined with the allocator's.
+//!
+//! Off by default; when off, recording is one test of an `Option`.
+
+use std::fmt;
+
+use crate::types::TypeId;
+
+/// Something the object layer, or the allocator beneath it, did.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum ObjEvent {
+    /// A new object of `ty` at `op`, `from_free_list` or from the allocator.
+    New {
+        /// The object.
+        op: u64,
+        /// Its type.
+        ty: TypeId,
+        /// Whether a free list served it.
+        from_free_list: bool,
+    },
+    /// A count dropped to zero.
+    Zero {
+        /// The object.
+        op: u64,
+    },
+    /// `tp_dealloc` ran.
+    Dealloc {
+        /// The object.
+        op: u64,
+        /// Its type.
+        ty: TypeId,
+    },
+    /// The object was pushed on its type's free list instead of being freed.
+    ToFreeList {
+        /// The object.
+        op: u64,
+        /// Its type.
+        ty: TypeId,
+        /// Objects on that list now.
+        numfree: usize,
+    },
+    /// The object's block went back to the allocator.
+    Free {
+        /// The object.
+        op: u64,
+    },
+    /// The allocator's own event.
+    Mem(pymalloc::Event),
+}
+
+impl fmt::Display for ObjEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            ObjEvent::New {
+                op,
+                ty,
+                from_free_list,
+            } => {
+                let from = if from_free_list {
+                    "free list"
+                } else {
+                    "allocator"
+                };
+                write!(f, "new       {ty} at {op:#x} (from the {from})")
+            }
+            ObjEvent::Zero { op } => write!(f, "refcnt 0  {op:#x}"),
+            ObjEvent::Dealloc { op, ty } => write!(f, "dealloc   {ty} at {op:#x}"),
+            ObjEvent::ToFreeList { op, ty, numfree } => {
+                write!(f, "free list {ty} at {op:#x} ({numfree} on the list)")
+            }
+            ObjEvent::Free { op } => write!(f, "free      {op:#x}"),
+            ObjEvent::Mem(e) => write!(f, "  {e}"),
+        }
+    }
+}
+
+/// The log: `None` when tracing is off.
+#[derive(Debug, Default)]
+pub(crate) struct Trace(Option<Vec<ObjEvent>>);
+
+impl Trace {
+    pub(crate) fn set(&mut self, on: bool) {
+        match (on, &self.0) {
+            (true, None) => self.0 = Some(Vec::new()),
+            (false, _) => self.0 = None,
+            (true, Some(_)) => {}
+        }
+    }
+
+    pub(crate) fn record(&mut self, event: ObjEvent) {
+        if let Some(events) = &mut self.0 {
+            events.push(event);
+        }
+    }
+
+    pub(crate) fn take(&mut self) -> Vec<ObjEvent> {
+        self.0.as_mut().map(std::mem::take).unwrap_or_default()
+    }
+}

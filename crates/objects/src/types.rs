@@ -1,0 +1,75 @@
+//! The built-in types the model knows, each a static `PyTypeObject` in the interpreter's image.
+
+use std::fmt;
+
+/// A built-in type (`PyLong_Type`, `PyUnicode_Type`, ...).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum TypeId {
+    /// `type` (`PyType_Type`).
+    Type,
+    /// `object` (`PyBaseObject_Type`).
+    Object,
+    /// `int` (`PyLong_Type`).
+    Int,
+    /// `bool` (`PyBool_Type`).
+    Bool,
+    /// `float` (`PyFloat_Type`).
+    Float,
+    /// `str` (`PyUnicode_Type`).
+    Str,
+    /// `list` (`PyList_Type`).
+    List,
+    /// `tuple` (`PyTuple_Type`).
+    Tuple,
+    /// `NoneType` (`_PyNone_Type`).
+    NoneType,
+}
+
+impl TypeId {
+    /// Every built-in type, in the order they are laid out in the image.
+    pub const ALL: [TypeId; 9] = [
+        TypeId::Type,
+        TypeId::Object,
+        TypeId::Int,
+        TypeId::Bool,
+        TypeId::Float,
+        TypeId::Str,
+        TypeId::List,
+        TypeId::Tuple,
+        TypeId::NoneType,
+    ];
+
+    /// `tp_name`.
+    pub fn name(self) -> &'static str {
+        match self {
+            TypeId::Type => "type",
+            TypeId::Object => "object",
+            TypeId::Int => "int",
+            TypeId::Bool => "bool",
+            TypeId::Float => "float",
+            TypeId::Str => "str",
+            TypeId::List => "list",
+            TypeId::Tuple => "tuple",
+            TypeId::NoneType => "NoneType",
+        }
+    }
+
+    /// Whether instances carry a `PyGC_Head` (`Py_TPFLAGS_HAVE_GC`).
+    pub fn is_gc(self) -> bool {
+        matches!(self, TypeId::List | TypeId::Tuple | TypeId::Type)
+    }
+
+    /// The position in [`TypeId::ALL`].
+    pub fn index(self) -> usize {
+        TypeId::ALL
+            .iter()
+            .position(|&t| t == self)
+            .expect("every TypeId is in ALL")
+    }
+}
+
+impl fmt::Display for TypeId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}

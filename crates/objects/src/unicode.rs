@@ -1,0 +1,208 @@
+//! `Objects/unicodeobject.c`: compact strs, the caches of `''` and one-character strings, and
+//! interning.
+//!
+//! ```text
+//!  ASCII:      | PyASCIIObject: refcnt type length hash state [wstr] | chars... NUL |
+//!  otherwise:  | PyCompactUnicodeObject: ... utf8_length utf8 [wstr_length] | chars (1, 2 or 4 bytes each) NUL |
+//! ```
+//!
+//! `PyUnicode_New(size, maxchar)` asks `PyObject_Malloc` for the header plus `(size + 1)` characters
+//! of the kind `maxchar` needs: `''` is 49 bytes on 3.11 (48 + NUL) and 41 on 3.12, where `wstr`
+//! is gone.
+
+use crate::error::ObjError;
+use crate::heavy::{Body, Heavy, StrData};
+use crate::layout::Immortality;
+use crate::slots::{HASHED, IMMORTAL, INTERNED, Kind};
+use crate::space::{Objects, View};
+use crate::types::TypeId;
+
+/// Longest ASCII str kept in a slot of its own: eight characters fill its word.
+const INLINE_MAX: usize = 8;
+
+impl Objects {
+    /// `PyUnicode_FromString(s)` (`unicode_decode_utf8`): `''` and one latin-1 character come
+    /// from the caches; a new reference.
+    pub fn unicode_from_str(&mut self, s: &str) -> Result<u64, ObjError> {
+        let mut chars = s.chars();
+        match (chars.next(), chars.next()) {
+            (None, _) => {
+                let op = self.caches.empty_str;
+                self.incref(op)?;
+                Ok(op)
+            }
+            (Some(c), None) if u32::from(c) < 256 => self.get_latin1_char(c as u8),
+            _ => self.unicode_alloc(s),
+        }
+    }
+
+    /// `get_latin1_char(ch)`: the cached one-character string. Up to 3.10 the cache fills on first
+    /// use and holds a reference of its own; from 3.11 the strings are static.
+    fn get_latin1_char(&mut self, ch: u8) -> Result<u64, ObjError> {
+        let cached = match &self.image.strings {
+            Some(strings) => strings[1 + usize::from(ch)],
+            None => self.caches.latin1[usize::from(ch)],
+        };
+        if cached == 0 {
+            let op = self.unicode_alloc(&char::from(ch).to_string())?;
+            self.caches.latin1[usize::from(ch)] = op;
+            self.incref(op)?;
+            return Ok(op);
+        }
+        self.incref(cached)?;
+        Ok(cached)
+    }
+
+    /// `PyUnicode_New` and a copy of `s`: a new str, not from any cache.
+    pub(crate) fn unicode_alloc(&mut self, s: &str) -> Result<u64, ObjError> {
+        let data = StrData::new(s);
+        let nbytes = self.unicode_nbytes(&data);
+        let op = self.malloc_object(nbytes, false)?;
+        if data.ascii && s.len() <= INLINE_MAX {
+            let mut bytes = [0u8; 8];
+            bytes[..s.len()].copy_from_slice(s.as_bytes());
+            let word = u64::from_le_bytes(bytes);
+            self.install_new(
+                op,
+                nbytes,
+                Kind::AsciiInline,
+                s.len() as u16,
+                word,
+                TypeId::Str,
+            );
+        } else {
+            let word = self.heavy.insert(Heavy {
+                ty: TypeId::Str,
+                body: Body::Str(data),
+            });
+            self.install_new(op, nbytes, Kind::Heavy, 0, word, TypeId::Str);
+        }
+        Ok(op)
+    }
+
+    /// The size `PyUnicode_New` requests: header, characters and the terminating NUL.
+    pub(crate) fn unicode_nbytes(&self, data: &StrData) -> u64 {
+        self.unicode_header(data.ascii) + (data.length + 1) * u64::from(data.kind)
+    }
+
+    /// `sizeof(PyASCIIObject)` or `sizeof(PyCompactUnicodeObject)`.
+    pub(crate) fn unicode_header(&self, ascii: bool) -> u64 {
+        if ascii {
+            self.layout.ascii_header()
+        } else {
+            self.layout.compact_header()
+        }
+    }
+
+    /// The text of the str at `op`.
+    pub fn unicode_text(&self, op: u64) -> Result<String, ObjError> {
+        let v = self.live_view(op)?;
+        str_data(&v)
+            .map(|d| d.text.into_string())
+            .ok_or_else(|| self.wrong_type(op, "str"))
+    }
+
+    /// `PyObject_Hash` of a str: computed once, then cached in the object (`hash` is -1 in
+    /// memory until then).
+    pub fn unicode_hash(&mut self, op: u64) -> Result<i64, ObjError> {
+        let v = self.live_view(op)?;
+        let data = str_data(&v).ok_or_else(|| self.wrong_type(op, "str"))?;
+        let hash = data
+            .hash
+            .unwrap_or_else(|| hash_of(self.layout.siphash_rounds(), &data));
+        let (_, slot) = self.live_slot(op)?;
+        match slot.kind {
+            Kind::AsciiInline => self.slot_mut(op).small |= HASHED,
+            _ => {
+                if let Some(Body::Str(d)) = self.heavy_mut(op).map(|h| &mut h.body) {
+                    d.hash = Some(hash);
+                }
+            }
+        }
+        Ok(hash)
+    }
+
+    /// `sys.intern(s)` (`PyUnicode_InternInPlace`): the interned string equal to `s`, a new
+    /// reference; `s` itself is interned if none was. The interned dict's two references are not
+    /// counted. On 3.12, a string interned at run time becomes immortal.
+    pub fn unicode_intern(&mut self, op: u64) -> Result<u64, ObjError> {
+        let text = self.unicode_text(op)?;
+        if let Some(&t) = self.caches.interned.get(text.as_str()) {
+            self.incref(t)?;
+            return Ok(t);
+        }
+        self.caches.interned.insert(text.into(), op);
+        if self.image.contains(op) {
+            // Static strings are interned already, in effect: their count does not change.
+        } else {
+            let immortal = self.layout.immortality() == Immortality::Pinned;
+            let flags = INTERNED | if immortal { IMMORTAL } else { 0 };
+            let (_, slot) = self.live_slot(op)?;
+            if slot.kind == Kind::AsciiInline || immortal {
+                self.slot_mut(op).small |= flags;
+            }
+            if let Some(Body::Str(d)) = self.heavy_mut(op).map(|h| &mut h.body) {
+                d.interned = if immortal { 2 } else { 1 };
+            }
+        }
+        self.incref(op)?;
+        Ok(op)
+    }
+
+    /// `unicode_dealloc`: an interned string leaves the interned dict, then its block is freed.
+    pub(crate) fn unicode_dealloc(&mut self, op: u64) -> Result<(), ObjError> {
+        let text = self
+            .view(op)
+            .ok()
+            .and_then(|v| str_data(&v))
+            .map(|d| d.text);
+        if let Some(text) = text
+            && self.caches.interned.get(&*text) == Some(&op)
+        {
+            self.caches.interned.remove(&*text);
+        }
+        self.free_object(op)
+    }
+
+    pub(crate) fn slot_mut(&mut self, op: u64) -> &mut crate::slots::Slot {
+        match self.place(op) {
+            Some(crate::space::Place::Slot { key, .. }) => self.slots.get_mut(key).expect("placed"),
+            _ => unreachable!("callers pass objects that live in slots"),
+        }
+    }
+}
+
+/// A str's data from its view, whether inline or heavy.
+pub(crate) fn str_data(v: &View<'_>) -> Option<StrData> {
+    match (v.slot.kind, v.body) {
+        (Kind::AsciiInline, _) => {
+            let len = usize::from(v.slot.small & 0xff);
+            let bytes = v.slot.word.to_le_bytes();
+            let text = std::str::from_utf8(&bytes[..len]).expect("ASCII");
+            let mut d = StrData::new(text);
+            d.interned = u8::from(v.slot.small & INTERNED != 0);
+            if v.slot.small & IMMORTAL != 0 {
+                d.interned = 2;
+            }
+            d.hash = (v.slot.small & HASHED != 0).then_some(0); // recomputed by the reader
+            Some(d)
+        }
+        (_, Some(Body::Str(d))) => Some(d.clone()),
+        _ => None,
+    }
+}
+
+/// The bytes of a str's characters in its kind, as `_Py_HashBytes` and memory see them.
+pub(crate) fn kind_bytes(d: &StrData) -> Vec<u8> {
+    let mut out = Vec::with_capacity(d.length as usize * usize::from(d.kind));
+    for c in d.text.chars() {
+        let c = u32::from(c);
+        out.extend_from_slice(&c.to_le_bytes()[..usize::from(d.kind)]);
+    }
+    out
+}
+
+/// The hash of a str's data.
+pub(crate) fn hash_of(rounds: (u32, u32), d: &StrData) -> i64 {
+    crate::hash::hash_bytes(rounds, &kind_bytes(d))
+}
