@@ -57,6 +57,16 @@ pub enum MemError {
         /// The link found in the freed block.
         link: u64,
     },
+    /// A glibc tcache or fastbin list leads somewhere that is not the next chunk of the list:
+    /// the link in a freed chunk's first word (after `REVEAL_PTR`) was overwritten, a use after
+    /// free. glibc would hand out the wild address (or abort if it is misaligned); the model
+    /// stops.
+    CorruptBin {
+        /// The freed chunk's user address, where the broken link is.
+        block: u64,
+        /// The link found there, unmangled.
+        link: u64,
+    },
 }
 
 impl fmt::Display for MemError {
@@ -78,6 +88,10 @@ impl fmt::Display for MemError {
             Self::CorruptFreeList { pool, link } => write!(
                 f,
                 "free list of pool {pool:#x} is corrupt: link {link:#x} is not a free block of it"
+            ),
+            Self::CorruptBin { block, link } => write!(
+                f,
+                "glibc bin corrupt: freed chunk {block:#x} links to {link:#x}, not the next of its list"
             ),
         }
     }

@@ -22,37 +22,69 @@
 //!
 //! What is modelled exactly:
 //!
+//! * The per-thread cache and the fastbins of glibc 2.36 (see [`tcache`]'s docs): the
+//!   `tcache_perthread_struct`, a 0x290 chunk that the first `malloc`, `calloc` or `free`
+//!   allocates at the start of the heap (`tcache_init`), so every later heap address is where
+//!   glibc puts it; `tcache_put`/`tcache_get` with 7 chunks per size, the `next` link mangled by
+//!   `PROTECT_PTR` and `tcache_key` written into the freed chunk's first 16 bytes; fastbins for
+//!   chunks of up to 128 bytes whose tcache bin is full, LIFO with a mangled `fd`, never
+//!   coalesced; `__libc_malloc` taking the tcache bin of exactly its size first, `_int_malloc`
+//!   taking a fastbin of exactly its size and moving the rest of that fastbin into the tcache;
+//!   `calloc` and `realloc` going to `_int_malloc` and so never getting a tcache chunk;
+//!   `malloc_consolidate` where glibc calls it (a request of the large-bin range, 1,024 bytes and
+//!   up, while fastbins hold chunks; a top too small for a request while they do; a free whose
+//!   coalesced chunk reaches `FASTBIN_CONSOLIDATION_THRESHOLD`). Chunks in the tcache and the
+//!   fastbins keep `PREV_INUSE` set in the next chunk: to coalescing they are in use.
 //! * The main arena's brk heap: one top chunk at the end; growth by `sbrk` of
 //!   `nb + top_pad + MINSIZE - old_top_size`, rounded up to pages (`sysmalloc`); after a free
-//!   whose coalesced chunk reaches 64 KiB, trimming when the top exceeds `trim_threshold`, keeping
-//!   `top_pad` (`systrim`).
+//!   whose coalesced chunk reaches 64 KiB, consolidation of the fastbins and then trimming when
+//!   the top exceeds `trim_threshold`, keeping `top_pad` (`systrim`).
 //! * mmapped chunks for requests of at least `mmap_threshold` that the heap cannot serve from
 //!   free space: `ALIGN_UP(nb + SIZE_SZ, page)` bytes, header at the mapping's start. Freeing one
 //!   larger than the threshold (and at most 32 MiB) raises `mmap_threshold` to its size and
 //!   `trim_threshold` to twice that: the dynamic threshold.
 //! * `realloc`: an mmapped chunk is `mremap`ped (it may move; its resident pages go with it); a
 //!   heap chunk grows in place into the top or a free next chunk, else malloc-copy-free, and a
-//!   shrink gives its tail back.
-//! * Size fields are written into the simulated memory where glibc writes them, so they make
-//!   pages resident exactly as glibc's writes do, and a client can read them.
+//!   shrink gives its tail back (through `_int_free`, so to the tcache if it is small).
+//! * Size fields, tcache and fastbin links, and the tcache's `counts` and `entries` are written
+//!   into the simulated memory where glibc writes them, so they make pages resident exactly as
+//!   glibc's writes do, and a client can read them.
 //!
-//! What is simplified, and why it does not change RSS or VMS in this book's puzzles: real glibc
-//! sorts free chunks into a per-thread tcache, fastbins, an unsorted bin, small and large bins,
-//! and only coalesces fastbin and tcache chunks later (`malloc_consolidate`). The model frees
-//! every chunk straight into one address-ordered set, coalescing at once, and serves requests by
-//! best fit (smallest chunk that fits, lowest address first), then from the top. That decides
-//! *which* free chunk is reused; but pages of the heap stay resident once written whichever
-//! chunk reuses them, and the heap only shrinks by trimming its top, which both do only when
-//! free space at the top is large, a state reached the same way for the large buffers (more
-//! than tcache's 1,032 bytes, more than pymalloc's 512) the puzzles are about. The model also
-//! does not write the bins' `fd`/`bk` links into free chunks, so a freed chunk's first words keep
-//! their old contents. Costs are O(log n) in the number of chunks.
+//! What is simplified, and why it does not change RSS or VMS in this book's puzzles:
+//!
+//! * Below the tcache and the fastbins, real glibc sorts free chunks into an unsorted bin, small
+//!   bins and large bins, with a "last remainder" and the unsorted bin's own stashing into the
+//!   tcache. The model keeps those chunks in one set, coalescing at once (as `_int_free` does),
+//!   and serves requests by best fit (smallest chunk that fits, lowest address first), then from
+//!   the top. The small-bin "while we're here" stash into the tcache is not modelled either
+//!   (the fastbin one is). That decides *which* free chunk is reused for a request of more than
+//!   the tcache's 1,032 bytes, or when a tcache bin is empty; but pages of the heap stay resident
+//!   once written whichever chunk reuses them, and the heap only shrinks by trimming its top,
+//!   which both do only when free space at the top is large, a state reached the same way for
+//!   the large buffers (more than pymalloc's 512 bytes) the puzzles are about.
+//! * The model does not write the bins' `fd`/`bk` links into free chunks of the bins (only the
+//!   tcache's and fastbins' links), so such a chunk's first words keep their old contents.
+//! * `tcache_key` is a fixed constant ([`TCACHE_KEY`]) where glibc draws a random one.
+//! * Misuse is caught from the model's own records, more often than glibc catches it: any
+//!   double free (glibc notices a tcache one by its key, a fastbin one only at the bin's head),
+//!   and a tcache or fastbin link overwritten after free ([`MemError::CorruptBin`]), where glibc
+//!   would hand out the wild address.
+//!
+//! Costs are O(log n) in the number of chunks.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::error::MemError;
 use crate::hash::AddrMap;
 use crate::vm::{AddressSpace, HEAP_START, MappingId, PAGE_SIZE, RegionKind};
+
+pub mod tcache;
+
+pub use tcache::{
+    DEFAULT_MXFAST, MAX_TCACHE_SIZE, NFASTBINS, TCACHE_FILL_COUNT, TCACHE_KEY, TCACHE_MAX_BINS,
+    csize2tidx, fastbin_index, protect_ptr,
+};
+use tcache::{Tcache, get_max_fast, in_smallbin_range};
 
 /// `SIZE_SZ`: the size of a size field.
 pub const SIZE_SZ: u64 = 8;
@@ -119,11 +151,38 @@ pub struct MallocParams {
     pub max_mmapped_mem: u64,
 }
 
+/// Who holds a chunk of the brk heap.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Held {
+    /// The program: `malloc` returned it (the tcache's own struct included).
+    Client,
+    /// A tcache bin: freed, but in use as far as coalescing goes (`PREV_INUSE` stays set).
+    Tcache,
+    /// A fastbin: likewise in use as far as coalescing goes.
+    Fastbin,
+    /// The bins proper (unsorted, small, large; one best-fit set here): free and coalesced.
+    Bins,
+}
+
 /// A chunk of the brk heap other than the top.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Chunk {
     size: u64,
-    in_use: bool,
+    held: Held,
+}
+
+impl Chunk {
+    const fn client(size: u64) -> Chunk {
+        Chunk {
+            size,
+            held: Held::Client,
+        }
+    }
+
+    /// In use as its neighbours' `PREV_INUSE` bit and coalescing see it: anything but the bins.
+    fn in_use(self) -> bool {
+        self.held != Held::Bins
+    }
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -136,9 +195,20 @@ struct MmappedChunk {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum ChunkState {
     InUse,
+    /// In a tcache bin.
+    Tcache,
+    /// In a fastbin.
+    Fastbin,
     Free,
     Top,
     Mmapped,
+}
+
+impl ChunkState {
+    /// In use as coalescing sees it: its last word is its own, not a free chunk's footer.
+    pub(crate) fn in_use(self) -> bool {
+        matches!(self, Self::InUse | Self::Tcache | Self::Fastbin)
+    }
 }
 
 /// A chunk found by address.
@@ -162,6 +232,12 @@ pub(crate) struct Glibc {
     mmapped: AddrMap<MmappedChunk>,
     /// The highest break ever reached (`sbrk_base + max_system_mem`), for `calloc`.
     max_brk: u64,
+    /// `tcache`: the thread's cache, once `tcache_init` has allocated it.
+    tcache: Option<Tcache>,
+    /// `fastbinsY`: per fastbin index, its chunks, the head (last freed) last.
+    fastbins: [Vec<u64>; NFASTBINS],
+    /// `have_fastchunks`: whether a fastbin may be non-empty, so worth consolidating.
+    have_fastchunks: bool,
 }
 
 impl Glibc {
@@ -181,6 +257,9 @@ impl Glibc {
             bins: BTreeSet::new(),
             mmapped: AddrMap::default(),
             max_brk: HEAP_START,
+            tcache: None,
+            fastbins: Default::default(),
+            have_fastchunks: false,
         }
     }
 
@@ -198,30 +277,52 @@ impl Glibc {
 
     // ---- allocation -------------------------------------------------------------------------
 
-    /// `malloc(bytes)`.
+    /// `malloc(bytes)` (`__libc_malloc`): the tcache bin of exactly this chunk size if it has a
+    /// chunk, else `_int_malloc`. The first call allocates the tcache itself.
     pub(crate) fn malloc(&mut self, vm: &mut AddressSpace, bytes: u64) -> Result<u64, MemError> {
-        let nb = checked_request2size(bytes)?;
-        Ok(self.int_malloc(vm, nb)? + CHUNK_HDR_SZ)
+        let tbytes = checked_request2size(bytes)?;
+        let tc_idx = csize2tidx(tbytes);
+        self.maybe_init_tcache(vm)?;
+        if let Some(victim) = self.tcache_get(vm, tc_idx)? {
+            return Ok(victim);
+        }
+        Ok(self.int_malloc(vm, tbytes)? + CHUNK_HDR_SZ)
     }
 
-    /// `_int_malloc`: a free chunk (best fit), else the top, else `sysmalloc`.
+    /// `_int_malloc`: a fastbin chunk of exactly this size (stashing the bin's other chunks in
+    /// the tcache), else a chunk of the bins (best fit), else the top; if the top is too small
+    /// while fastbins hold chunks, consolidate them and look again; else `sysmalloc`. A request
+    /// of the large-bin range consolidates the fastbins first.
     fn int_malloc(&mut self, vm: &mut AddressSpace, nb: u64) -> Result<u64, MemError> {
-        if let Some(&(size, chunk)) = self.bins.range((nb, 0)..).next() {
-            self.bins.remove(&(size, chunk));
-            self.carve(vm, chunk, size, nb);
-            return Ok(chunk);
+        if nb <= get_max_fast()
+            && let Some(victim) = self.fastbin_malloc(vm, nb)?
+        {
+            return Ok(victim);
         }
-        if let Some(chunk) = self.split_top(vm, nb) {
-            return Ok(chunk);
+        if !in_smallbin_range(nb) && self.have_fastchunks {
+            self.malloc_consolidate(vm)?;
         }
-        self.sysmalloc(vm, nb)
+        loop {
+            if let Some(&(size, chunk)) = self.bins.range((nb, 0)..).next() {
+                self.bins.remove(&(size, chunk));
+                self.carve(vm, chunk, size, nb);
+                return Ok(chunk);
+            }
+            if let Some(chunk) = self.split_top(vm, nb) {
+                return Ok(chunk);
+            }
+            if !self.have_fastchunks {
+                return self.sysmalloc(vm, nb);
+            }
+            self.malloc_consolidate(vm)?;
+        }
     }
 
     /// Puts free chunk `chunk` (out of the bins) in use for `nb` bytes; a remainder of at least
     /// `MINSIZE` stays free.
     fn carve(&mut self, vm: &mut AddressSpace, chunk: u64, size: u64, nb: u64) {
         if size - nb >= MINSIZE {
-            let rest = self.split(vm, chunk, size, nb, false);
+            let rest = self.split(vm, chunk, size, nb, Held::Bins);
             self.bins.insert((size - nb, rest));
         } else {
             self.place(vm, chunk, size);
@@ -230,7 +331,7 @@ impl Glibc {
 
     /// Records `chunk` as one in-use chunk of `size` bytes, with its size fields in memory.
     fn place(&mut self, vm: &mut AddressSpace, chunk: u64, size: u64) {
-        self.chunks.insert(chunk, Chunk { size, in_use: true });
+        self.chunks.insert(chunk, Chunk::client(size));
         self.set_heads(vm, chunk);
     }
 
@@ -243,21 +344,15 @@ impl Glibc {
         chunk: u64,
         size: u64,
         nb: u64,
-        rest_in_use: bool,
+        rest_held: Held,
     ) -> u64 {
         let rest = chunk + nb;
-        self.chunks.insert(
-            chunk,
-            Chunk {
-                size: nb,
-                in_use: true,
-            },
-        );
+        self.chunks.insert(chunk, Chunk::client(nb));
         self.chunks.insert(
             rest,
             Chunk {
                 size: size - nb,
-                in_use: rest_in_use,
+                held: rest_held,
             },
         );
         self.set_heads(vm, chunk);
@@ -272,13 +367,7 @@ impl Glibc {
         }
         let chunk = self.top;
         self.top = chunk + nb;
-        self.chunks.insert(
-            chunk,
-            Chunk {
-                size: nb,
-                in_use: true,
-            },
-        );
+        self.chunks.insert(chunk, Chunk::client(nb));
         self.set_heads(vm, chunk);
         Some(chunk)
     }
@@ -323,15 +412,17 @@ impl Glibc {
 
     /// `calloc(1, bytes)`: memory that may hold old data is cleared, which makes it resident;
     /// an mmapped chunk and memory above the highest break ever reached are fresh zeros.
+    /// Like glibc 2.36's `__libc_calloc`, it calls `_int_malloc` directly: no tcache chunk.
     pub(crate) fn calloc(&mut self, vm: &mut AddressSpace, bytes: u64) -> Result<u64, MemError> {
+        self.maybe_init_tcache(vm)?;
         let oldtop = self.top;
         let mut oldtopsize = self.top_size(vm);
         if oldtop != 0 {
             // Only newly allocated memory is guaranteed to be cleared.
             oldtopsize = oldtopsize.max(self.max_brk - oldtop);
         }
-        let mem = self.malloc(vm, bytes)?;
-        let chunk = mem - CHUNK_HDR_SZ;
+        let chunk = self.int_malloc(vm, checked_request2size(bytes)?)?;
+        let mem = chunk + CHUNK_HDR_SZ;
         let Some(c) = self.chunks.get(&chunk) else {
             return Ok(mem); // mmapped: fresh zero pages
         };
@@ -346,7 +437,9 @@ impl Glibc {
 
     // ---- free ---------------------------------------------------------------------------------
 
-    /// `free(mem)`.
+    /// `free(mem)` (`__libc_free`). A chunk that is not the program's is a double free: glibc
+    /// itself notices only some (a tcache chunk by its `key`, a fastbin's head, a chunk whose
+    /// next chunk's `PREV_INUSE` is clear); the model notices all, from its own records.
     pub(crate) fn free(&mut self, vm: &mut AddressSpace, mem: u64) -> Result<(), MemError> {
         if mem == 0 {
             return Ok(());
@@ -358,10 +451,11 @@ impl Glibc {
             return Ok(());
         }
         match self.chunks.get(&chunk) {
-            Some(c) if c.in_use => {
-                self.int_free(vm, chunk);
-                Ok(())
+            Some(c) if c.held == Held::Client && !self.is_tcache_struct(chunk) => {
+                self.maybe_init_tcache(vm)?;
+                self.int_free(vm, chunk)
             }
+            Some(c) if c.held == Held::Client => Err(MemError::InvalidFree { addr: mem }),
             Some(_) => Err(MemError::DoubleFree { addr: mem }),
             None => Err(Self::bad_pointer(vm, mem)),
         }
@@ -396,16 +490,43 @@ impl Glibc {
         }
     }
 
-    /// `_int_free` for a heap chunk in use: coalesce backward and forward (into the top if it
-    /// is next), then maybe trim.
-    fn int_free(&mut self, vm: &mut AddressSpace, chunk: u64) {
+    /// `_int_free` for a heap chunk in use: into its tcache bin if that has room, else into its
+    /// fastbin if it is that small, else coalesce it into the bins or the top, and after a free
+    /// that makes a chunk of `FASTBIN_CONSOLIDATION_THRESHOLD`, consolidate the fastbins and
+    /// maybe trim.
+    fn int_free(&mut self, vm: &mut AddressSpace, chunk: u64) -> Result<(), MemError> {
+        let Some(&c) = self.chunks.get(&chunk) else {
+            return Ok(());
+        };
+        if self.tcache_free(vm, chunk, c.size) {
+            return Ok(());
+        }
+        if c.size <= get_max_fast() {
+            self.fastbin_free(vm, chunk, c.size);
+            return Ok(());
+        }
+        let size = self.coalesce(vm, chunk);
+        if size >= FASTBIN_CONSOLIDATION_THRESHOLD {
+            if self.have_fastchunks {
+                self.malloc_consolidate(vm)?;
+            }
+            if self.top_size(vm) >= self.mp.trim_threshold {
+                self.systrim(vm, self.mp.top_pad);
+            }
+        }
+        Ok(())
+    }
+
+    /// The consolidating part of `_int_free` (and of `malloc_consolidate`): merges `chunk` with
+    /// a free chunk before and after it, or into the top, and returns the merged size.
+    fn coalesce(&mut self, vm: &mut AddressSpace, chunk: u64) -> u64 {
         let Some(c) = self.chunks.remove(&chunk) else {
-            return;
+            return 0;
         };
         let (mut p, mut size) = (chunk, c.size);
         let next = chunk + c.size;
         if let Some((&q, &prev)) = self.chunks.range(..p).next_back()
-            && !prev.in_use
+            && !prev.in_use()
         {
             // Consolidate backward.
             self.bins.remove(&(prev.size, q));
@@ -418,7 +539,7 @@ impl Glibc {
             self.top = p;
             self.set_heads(vm, p);
         } else {
-            if let Some(n) = self.chunks.get(&next).copied().filter(|n| !n.in_use) {
+            if let Some(n) = self.chunks.get(&next).copied().filter(|n| !n.in_use()) {
                 self.chunks.remove(&next);
                 self.bins.remove(&(n.size, next));
                 size += n.size;
@@ -427,15 +548,13 @@ impl Glibc {
                 p,
                 Chunk {
                     size,
-                    in_use: false,
+                    held: Held::Bins,
                 },
             );
             self.bins.insert((size, p));
             self.set_heads(vm, p);
         }
-        if size >= FASTBIN_CONSOLIDATION_THRESHOLD && self.top_size(vm) >= self.mp.trim_threshold {
-            self.systrim(vm, self.mp.top_pad);
-        }
+        size
     }
 
     /// `systrim(pad)`: give the top back to the system, in whole pages, keeping `pad`.
@@ -471,7 +590,10 @@ impl Glibc {
             return self.realloc_mmapped(vm, chunk, m.size, nb, bytes);
         }
         match self.chunks.get(&chunk) {
-            Some(c) if c.in_use => Ok(self.int_realloc(vm, chunk, c.size, nb)? + CHUNK_HDR_SZ),
+            Some(c) if c.held == Held::Client && !self.is_tcache_struct(chunk) => {
+                Ok(self.int_realloc(vm, chunk, c.size, nb)? + CHUNK_HDR_SZ)
+            }
+            Some(c) if c.held == Held::Client => Err(MemError::InvalidFree { addr: mem }),
             Some(_) => Err(MemError::DoubleFree { addr: mem }),
             None => Err(Self::bad_pointer(vm, mem)),
         }
@@ -533,13 +655,7 @@ impl Glibc {
             oldsize // already big enough; split below
         } else if next == self.top && oldsize + self.top_size(vm) >= nb + MINSIZE {
             // Expand forward into top.
-            self.chunks.insert(
-                chunk,
-                Chunk {
-                    size: nb,
-                    in_use: true,
-                },
-            );
+            self.chunks.insert(chunk, Chunk::client(nb));
             self.top = chunk + nb;
             self.set_heads(vm, chunk);
             return Ok(chunk);
@@ -552,32 +668,39 @@ impl Glibc {
             let new = self.int_malloc(vm, nb)?;
             if new != next {
                 vm.copy(chunk + CHUNK_HDR_SZ, new + CHUNK_HDR_SZ, oldsize - SIZE_SZ)?;
-                self.int_free(vm, chunk);
+                self.int_free(vm, chunk)?;
                 return Ok(new);
             }
             // Avoid copy if the new chunk is the next one after ours.
             let n = self.chunks.remove(&next).map_or(0, |c| c.size);
             oldsize + n
         };
-        self.shrink_in_use(vm, chunk, newsize, nb);
+        self.shrink_in_use(vm, chunk, newsize, nb)?;
         Ok(chunk)
     }
 
     /// The size of the free chunk at `next`, if merging it gives at least `nb`.
     fn free_next(&self, next: u64, oldsize: u64, nb: u64) -> Option<u64> {
         let n = self.chunks.get(&next)?;
-        (!n.in_use && oldsize + n.size >= nb).then_some(n.size)
+        (!n.in_use() && oldsize + n.size >= nb).then_some(n.size)
     }
 
     /// Makes `chunk` an in-use chunk of `nb` bytes out of `newsize`, freeing a remainder of at
     /// least `MINSIZE`.
-    fn shrink_in_use(&mut self, vm: &mut AddressSpace, chunk: u64, newsize: u64, nb: u64) {
+    fn shrink_in_use(
+        &mut self,
+        vm: &mut AddressSpace,
+        chunk: u64,
+        newsize: u64,
+        nb: u64,
+    ) -> Result<(), MemError> {
         if newsize - nb < MINSIZE {
             self.place(vm, chunk, newsize);
+            Ok(())
         } else {
             // As glibc's _int_realloc: mark the remainder in use, then free it normally.
-            let rest = self.split(vm, chunk, newsize, nb, true);
-            self.int_free(vm, rest);
+            let rest = self.split(vm, chunk, newsize, nb, Held::Client);
+            self.int_free(vm, rest)
         }
     }
 
@@ -587,7 +710,7 @@ impl Glibc {
         self.chunks
             .range(..chunk)
             .next_back()
-            .is_none_or(|(_, prev)| prev.in_use)
+            .is_none_or(|(_, prev)| prev.in_use())
     }
 
     /// Writes `chunk`'s size field, its footer if it is free, and the next chunk's `PREV_INUSE`,
@@ -608,11 +731,11 @@ impl Glibc {
         };
         poke(vm, chunk + SIZE_SZ, c.size | prev);
         let next = chunk + c.size;
-        if !c.in_use {
+        if !c.in_use() {
             poke(vm, next, c.size);
         }
         let next_size = self.chunks.get(&next).map_or(top_size, |n| n.size);
-        poke(vm, next + SIZE_SZ, next_size | u64::from(c.in_use));
+        poke(vm, next + SIZE_SZ, next_size | u64::from(c.in_use()));
     }
 
     // ---- inspection ---------------------------------------------------------------------------
@@ -630,10 +753,11 @@ impl Glibc {
         (addr < chunk + c.size).then_some(ChunkView {
             chunk,
             size: c.size,
-            state: if c.in_use {
-                ChunkState::InUse
-            } else {
-                ChunkState::Free
+            state: match c.held {
+                Held::Client => ChunkState::InUse,
+                Held::Tcache => ChunkState::Tcache,
+                Held::Fastbin => ChunkState::Fastbin,
+                Held::Bins => ChunkState::Free,
             },
         })
     }
@@ -647,9 +771,14 @@ impl Glibc {
         })
     }
 
-    /// Whether the word at `addr` is a size field or a free chunk's footer, which a client
-    /// write would corrupt.
+    /// Whether the word at `addr` is a size field, a free chunk's footer, or the tcache's own
+    /// struct, which a client write would corrupt. (The links in a tcache or fastbin chunk are
+    /// the freed chunk's first words: writing them is a use after free, caught when the list is
+    /// next followed.)
     pub(crate) fn is_metadata(&self, vm: &AddressSpace, addr: u64) -> bool {
+        if self.in_tcache_struct(addr) {
+            return true;
+        }
         if let Some(m) = vm
             .find(addr)
             .and_then(|id| self.mmapped_chunk(vm.mapping(id).start))
@@ -661,13 +790,16 @@ impl Glibc {
         })
     }
 
-    /// Free chunks (count, bytes) and in-use chunks' bytes, top excluded.
+    /// Top excluded, as `mallinfo` counts: chunks in the bins (`ordblks`, less the top), bytes
+    /// in the bins and fastbins (`fordblks`, less the top), and bytes in use, tcache chunks
+    /// included (`uordblks`: glibc's `mallinfo` does not look into the tcache).
     pub(crate) fn heap_usage(&self) -> (usize, u64, u64) {
         self.chunks
             .values()
-            .fold((0, 0, 0), |(n, free, used), c| match c.in_use {
-                true => (n, free, used + c.size),
-                false => (n + 1, free + c.size, used),
+            .fold((0, 0, 0), |(n, free, used), c| match c.held {
+                Held::Client | Held::Tcache => (n, free, used + c.size),
+                Held::Fastbin => (n, free + c.size, used),
+                Held::Bins => (n + 1, free + c.size, used),
             })
     }
 
@@ -705,12 +837,17 @@ mod tests {
     fn first_malloc_grows_the_heap_by_request_plus_top_pad() {
         let (mut g, mut vm) = setup();
         let mem = g.malloc(&mut vm, 1000).unwrap();
-        assert_eq!(mem, HEAP_START + 16);
-        // nb 1008 + top_pad 131072 + MINSIZE 32 = 132112, rounded up to pages: 135168.
+        // The first malloc's tcache_init took the heap's first chunk: 640 bytes, a 0x290 chunk.
+        assert_eq!(vm.read_word(HEAP_START + 8), Ok(0x290 | PREV_INUSE));
+        assert_eq!(mem, HEAP_START + 0x290 + 16);
+        // For it, nb 656 + top_pad 131072 + MINSIZE 32 = 131760, rounded up to pages: 135168.
         assert_eq!(vm.brk() - HEAP_START, 135_168);
-        assert_eq!(vm.read_word(HEAP_START + 8), Ok(1008 | PREV_INUSE));
-        let top = HEAP_START + 1008;
-        assert_eq!(vm.read_word(top + 8), Ok((135_168 - 1008) | PREV_INUSE));
+        assert_eq!(vm.read_word(mem - 8), Ok(1008 | PREV_INUSE));
+        let top = mem - 16 + 1008;
+        assert_eq!(
+            vm.read_word(top + 8),
+            Ok((135_168 - 0x290 - 1008) | PREV_INUSE)
+        );
     }
 
     #[test]
@@ -722,7 +859,8 @@ mod tests {
         let size = align_up(request2size(200_000) + 8, PAGE_SIZE);
         assert_eq!(vm.read_word(chunk + 8), Ok(size | IS_MMAPPED));
         assert_eq!(g.params().mmapped_mem, size);
-        assert_eq!(vm.rss(), PAGE_SIZE, "only the header's page is written");
+        // The tcache's struct on the heap's first page, and the header's page.
+        assert_eq!(vm.rss(), 2 * PAGE_SIZE, "only the header's page is written");
     }
 
     #[test]
@@ -744,17 +882,18 @@ mod tests {
 
     #[test]
     fn free_coalesces_and_best_fit_reuses() {
+        // Chunks of more than the tcache's 1,040 bytes go straight to the bins.
         let (mut g, mut vm) = setup();
-        let a = g.malloc(&mut vm, 100).unwrap();
-        let b = g.malloc(&mut vm, 100).unwrap();
-        let c = g.malloc(&mut vm, 100).unwrap();
-        let _guard = g.malloc(&mut vm, 100).unwrap();
+        let a = g.malloc(&mut vm, 1100).unwrap();
+        let b = g.malloc(&mut vm, 1100).unwrap();
+        let c = g.malloc(&mut vm, 1100).unwrap();
+        let _guard = g.malloc(&mut vm, 1100).unwrap();
         g.free(&mut vm, a).unwrap();
         g.free(&mut vm, c).unwrap();
         g.free(&mut vm, b).unwrap();
         let (free_chunks, free_bytes, _) = g.heap_usage();
-        assert_eq!((free_chunks, free_bytes), (1, 3 * 112));
-        assert_eq!(g.malloc(&mut vm, 200).unwrap(), a);
+        assert_eq!((free_chunks, free_bytes), (1, 3 * 1120));
+        assert_eq!(g.malloc(&mut vm, 2200).unwrap(), a);
         assert_eq!(g.free(&mut vm, b), Err(MemError::InvalidFree { addr: b }));
     }
 
@@ -802,13 +941,15 @@ mod tests {
         let c = g.malloc(&mut vm, 100_000).unwrap();
         let grown = vm.brk();
         g.free(&mut vm, c).unwrap();
+        // The top is now 135,184 bytes: less than a page above top_pad + MINSIZE, no trim.
+        assert_eq!(vm.brk(), grown);
+        g.free(&mut vm, b).unwrap();
         assert!(vm.brk() < grown);
         // top_pad is kept: the top is at least 128 KiB and less than a page more.
         let top = g.keepcost(&vm);
         assert!((DEFAULT_TOP_PAD..DEFAULT_TOP_PAD + MINSIZE + PAGE_SIZE + 1).contains(&top));
-        g.free(&mut vm, b).unwrap();
         g.free(&mut vm, a).unwrap();
-        assert_eq!(g.heap_usage(), (0, 0, 0));
+        assert_eq!(g.heap_usage(), (0, 0, 0x290), "the tcache's struct stays");
         assert!(g.keepcost(&vm) < DEFAULT_TOP_PAD + MINSIZE + PAGE_SIZE + 1);
     }
 
@@ -842,10 +983,16 @@ mod tests {
     #[test]
     fn calloc_clears_reused_memory_but_not_fresh_pages() {
         let (mut g, mut vm) = setup();
-        let a = g.malloc(&mut vm, 64).unwrap();
+        let small = g.malloc(&mut vm, 64).unwrap();
+        g.free(&mut vm, small).unwrap();
+        // __libc_calloc calls _int_malloc: the tcache's 64-byte chunk is not for it.
+        assert_ne!(g.calloc(&mut vm, 64).unwrap(), small);
+        assert_eq!(g.malloc(&mut vm, 64).unwrap(), small, "malloc's, though");
+        let a = g.malloc(&mut vm, 2000).unwrap();
         vm.write_word(a, 9).unwrap();
+        let _guard = g.malloc(&mut vm, 10).unwrap();
         g.free(&mut vm, a).unwrap();
-        let b = g.calloc(&mut vm, 64).unwrap();
+        let b = g.calloc(&mut vm, 2000).unwrap();
         assert_eq!(b, a);
         assert_eq!(vm.read_word(b), Ok(0));
         let rss = vm.rss();
@@ -861,8 +1008,8 @@ mod tests {
     #[test]
     fn size_fields_are_metadata() {
         let (mut g, mut vm) = setup();
-        let a = g.malloc(&mut vm, 100).unwrap();
-        let b = g.malloc(&mut vm, 100).unwrap();
+        let a = g.malloc(&mut vm, 1100).unwrap();
+        let b = g.malloc(&mut vm, 1100).unwrap();
         assert!(g.is_metadata(&vm, a - 8));
         assert!(!g.is_metadata(&vm, a));
         // a's last word overlaps b's prev_size while a is in use...
@@ -870,6 +1017,10 @@ mod tests {
         g.free(&mut vm, a).unwrap();
         // ...and is a's footer once a is free.
         assert!(g.is_metadata(&vm, b - 16));
-        assert_eq!(vm.read_word(b - 16), Ok(112));
+        assert_eq!(vm.read_word(b - 16), Ok(1120));
+        // The tcache's struct is glibc's, all of it.
+        assert!(g.is_metadata(&vm, HEAP_START + 16));
+        assert!(g.is_metadata(&vm, HEAP_START + 0x288));
+        assert!(!g.is_metadata(&vm, HEAP_START + 0x290 + 16));
     }
 }

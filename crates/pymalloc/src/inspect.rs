@@ -35,6 +35,15 @@ pub enum ChunkField {
     Size,
 }
 
+/// Which of glibc's lists for reuse at one size holds a freed chunk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CacheBin {
+    /// A tcache bin (first stop for a freed chunk of up to 1,040 bytes).
+    Tcache,
+    /// A fastbin (a chunk of up to 128 bytes whose tcache bin was full).
+    Fastbin,
+}
+
 /// What an address holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Location {
@@ -97,6 +106,16 @@ pub enum Location {
         size: u64,
         /// Whether it is allocated.
         in_use: bool,
+    },
+    /// A freed brk chunk that glibc keeps, uncoalesced and still marked in use, for the next
+    /// request of its size: its first word is the mangled link to the next chunk of its list.
+    CachedChunk {
+        /// The chunk's address (its header).
+        chunk: u64,
+        /// Its size.
+        size: u64,
+        /// Which list.
+        bin: CacheBin,
     },
     /// A brk chunk's header word.
     ChunkHeader {
@@ -212,7 +231,6 @@ impl Allocator {
                 size: v.size,
             };
         }
-        let in_use = v.state == ChunkState::InUse;
         if addr >= v.chunk + SIZE_SZ && addr < v.chunk + CHUNK_HDR_SZ {
             let field = ChunkField::Size;
             return Location::ChunkHeader {
@@ -226,13 +244,8 @@ impl Allocator {
                 .chunk
                 .checked_sub(1)
                 .and_then(|a| self.libc.heap_chunk(&self.vm, a));
-            if let Some(prev) = before.filter(|p| p.state == ChunkState::InUse) {
-                let (chunk, size) = (prev.chunk, prev.size);
-                return Location::Chunk {
-                    chunk,
-                    size,
-                    in_use: true,
-                };
+            if let Some(prev) = before.filter(|p| p.state.in_use()) {
+                return chunk_location(prev);
             }
             if before.is_some() {
                 let field = ChunkField::PrevSize;
@@ -242,12 +255,26 @@ impl Allocator {
                 };
             }
         }
-        Location::Chunk {
-            chunk: v.chunk,
-            size: v.size,
-            in_use,
-        }
+        chunk_location(v)
     }
+}
+
+/// A heap chunk below the top, by its state.
+fn chunk_location(v: ChunkView) -> Location {
+    let (chunk, size) = (v.chunk, v.size);
+    let bin = match v.state {
+        ChunkState::Tcache => CacheBin::Tcache,
+        ChunkState::Fastbin => CacheBin::Fastbin,
+        state => {
+            let in_use = state == ChunkState::InUse;
+            return Location::Chunk {
+                chunk,
+                size,
+                in_use,
+            };
+        }
+    };
+    Location::CachedChunk { chunk, size, bin }
 }
 
 impl fmt::Display for BlockInfo {
@@ -296,6 +323,13 @@ impl fmt::Display for Location {
             } => {
                 let state = if *in_use { "allocated" } else { "free" };
                 write!(f, "{state} heap chunk {chunk:#x} of {size} bytes")
+            }
+            Location::CachedChunk { chunk, size, bin } => {
+                let list = match bin {
+                    CacheBin::Tcache => "the tcache",
+                    CacheBin::Fastbin => "a fastbin",
+                };
+                write!(f, "freed heap chunk {chunk:#x} of {size} bytes in {list}")
             }
             Location::ChunkHeader { chunk, field } => {
                 write!(f, "{field:?} field of heap chunk {chunk:#x}")
@@ -381,8 +415,9 @@ mod tests {
     #[test]
     fn names_glibc_chunks() {
         let mut a = Allocator::new(Profile::CPYTHON_3_8);
-        let x = a.raw_malloc(1000).unwrap();
-        let y = a.raw_malloc(1000).unwrap();
+        // More than the tcache's 1,032 bytes: a freed chunk goes straight to the bins.
+        let x = a.raw_malloc(1100).unwrap();
+        let y = a.raw_malloc(1100).unwrap();
         let big = a.raw_malloc(1 << 20).unwrap();
         assert!(matches!(
             a.what_is_at(x),
@@ -413,7 +448,7 @@ mod tests {
             Ok(Location::Chunk { in_use: false, .. })
         ));
         assert!(matches!(
-            a.what_is_at(y + 2000),
+            a.what_is_at(y + 2200),
             Ok(Location::TopChunk { .. })
         ));
         assert!(matches!(
@@ -422,5 +457,24 @@ mod tests {
         ));
         let text = a.what_is_at(big - 16).unwrap().to_string();
         assert!(text.starts_with("header of mmapped chunk"), "{text}");
+        let small = a.raw_malloc(100).unwrap();
+        let _guard = a.raw_malloc(100).unwrap();
+        a.raw_free(small).unwrap();
+        let cached = a.what_is_at(small).unwrap();
+        assert_eq!(
+            cached,
+            Location::CachedChunk {
+                chunk: small - 16,
+                size: 112,
+                bin: CacheBin::Tcache
+            }
+        );
+        assert_eq!(
+            cached.to_string(),
+            format!(
+                "freed heap chunk {:#x} of 112 bytes in the tcache",
+                small - 16
+            )
+        );
     }
 }

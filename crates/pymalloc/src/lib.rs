@@ -38,7 +38,8 @@
 //! | [`obmalloc`]       | obmalloc.c: pools, arenas, the arena map, the entry points  |
 //! |                    | (`PyMem_Malloc` & co. are the `PyObject_*` functions in a   |
 //! |                    | release build since 3.6, so `object_*` models both)         |
-//! | [`glibc`]          | glibc malloc: chunks, brk heap, mmap threshold, trimming    |
+//! | [`glibc`]          | glibc malloc: tcache, fastbins, chunks, brk heap, mmap      |
+//! |                    | threshold, trimming                                         |
 //! | `vm`               | mmap, munmap, mremap, brk; resident pages; memory contents  |
 //! | [`stats`]          | `sys._debugmallocstats()` and the numbers behind it         |
 //! | [`inspect`]        | what is at an address                                       |
@@ -57,7 +58,7 @@ pub mod trace;
 mod vm;
 
 pub use error::MemError;
-pub use inspect::{BlockInfo, ChunkField, Location};
+pub use inspect::{BlockInfo, CacheBin, ChunkField, Location};
 pub use obmalloc::Allocator;
 pub use obmalloc::pool::{PoolField, USEDPOOLS_ADDRESS};
 pub use profile::{ArenaMapBits, Profile};

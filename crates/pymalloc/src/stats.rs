@@ -48,11 +48,12 @@ pub struct ArenaMapStats {
 pub struct SystemStats {
     /// `arena`: bytes in the brk heap.
     pub heap_bytes: u64,
-    /// `uordblks`: bytes in heap chunks in use.
+    /// `uordblks`: bytes in heap chunks in use, counting chunks in the tcache (which glibc's
+    /// `mallinfo` does not look into) but not those in fastbins.
     pub heap_in_use_bytes: u64,
-    /// `ordblks`: free heap chunks (the top excluded).
+    /// `ordblks` less the top: free heap chunks in the bins (fastbin chunks are `smblks`).
     pub heap_free_chunks: u64,
-    /// Bytes in free heap chunks (the top excluded).
+    /// `fordblks` less `keepcost`: bytes in free heap chunks, the bins' and the fastbins'.
     pub heap_free_bytes: u64,
     /// `keepcost`: bytes in the top chunk.
     pub top_bytes: u64,

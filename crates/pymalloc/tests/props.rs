@@ -8,12 +8,15 @@
 //! `szidx` is its class; a block freed into a pool is the next one that pool hands out (LIFO), and
 //! its first word holds the pool's previous free-list head; the statistics equal a recount from
 //! the reference; arenas are released as the profile's rule says; misuse returns an error and
-//! changes nothing.
+//! changes nothing; calloc's memory reads zero; no live glibc chunk is in the tcache or a
+//! fastbin (so none is handed out twice), and a freed one there holds `tcache_key`; RSS and VMS
+//! equal the sums over the mappings.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use proptest::prelude::*;
-use pymalloc::{Allocator, Location, MemError, Profile};
+use pymalloc::glibc::TCACHE_KEY;
+use pymalloc::{Allocator, CacheBin, Location, MemError, Profile};
 
 fn cases() -> u32 {
     std::env::var("PROPTEST_CASES")
@@ -31,6 +34,8 @@ enum Api {
 #[derive(Clone, Debug)]
 enum Op {
     Malloc(Api, usize),
+    /// `nelem` elements of `elsize` bytes, zeroed.
+    Calloc(Api, usize, usize),
     /// Many blocks of one size at once: fills pools and arenas.
     Burst(usize, usize),
     Free(usize),
@@ -55,7 +60,8 @@ fn size() -> impl Strategy<Value = usize> {
 fn op() -> impl Strategy<Value = Op> {
     let api = prop_oneof![3 => Just(Api::Object), 1 => Just(Api::Raw)];
     prop_oneof![
-        6 => (api, size()).prop_map(|(a, n)| Op::Malloc(a, n)),
+        6 => (api.clone(), size()).prop_map(|(a, n)| Op::Malloc(a, n)),
+        2 => (api, 0usize..=8, size()).prop_map(|(a, k, n)| Op::Calloc(a, k, n / k.max(1))),
         2 => (1usize..=512, 1usize..=400).prop_map(|(n, k)| Op::Burst(n, k)),
         4 => any::<usize>().prop_map(Op::Free),
         1 => (1usize..=3, 0usize..3).prop_map(|(k, r)| Op::FreeMany(k, r % k)),
@@ -201,6 +207,21 @@ impl Harness {
         self.got(p, n, api, small, None)
     }
 
+    fn calloc(&mut self, api: Api, nelem: usize, elsize: usize) -> Result<(), TestCaseError> {
+        let p = match api {
+            Api::Object => self.mem.object_calloc(nelem, elsize),
+            Api::Raw => self.mem.raw_calloc(nelem, elsize),
+        }
+        .map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let n = nelem * elsize;
+        let small = api == Api::Object && (1..=512).contains(&n);
+        self.got(p, n, api, small, None)?;
+        for offset in (0..n.max(1) as u64).step_by(8).take(4) {
+            prop_assert_eq!(self.mem.read_word(p + offset), Ok(0), "calloc {:#x}", p);
+        }
+        Ok(())
+    }
+
     fn realloc(&mut self, p: u64, l: Live, n: usize) -> Result<(), TestCaseError> {
         let head = self.head_of(&l);
         let q = match l.api {
@@ -271,6 +292,7 @@ impl Harness {
     fn apply(&mut self, op: Op) -> Result<(), TestCaseError> {
         match op {
             Op::Malloc(api, n) => self.malloc(api, n)?,
+            Op::Calloc(api, k, n) => self.calloc(api, k, n)?,
             Op::Burst(n, k) => {
                 for _ in 0..k {
                     self.malloc(Api::Object, n)?;
@@ -357,12 +379,43 @@ impl Harness {
         } else {
             prop_assert_eq!(empty, 0, "3.8 releases every wholly free arena");
         }
+        self.check_glibc_chunks()?;
         let regions = self.mem.regions();
         prop_assert_eq!(regions.iter().map(|r| r.len).sum::<u64>(), s.vms);
         prop_assert_eq!(regions.iter().map(|r| r.resident).sum::<u64>(), s.rss);
         for (&p, l) in &self.live {
             if let Some(w) = l.word {
                 prop_assert_eq!(self.mem.read_word(p), Ok(w), "contents of {:#x}", p);
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Harness {
+    /// Live glibc chunks are the program's, not the tcache's or a fastbin's; the last freed
+    /// pointers that now head a tcache chunk hold the key there.
+    fn check_glibc_chunks(&self) -> Result<(), TestCaseError> {
+        for (&p, _) in self.live.iter().filter(|(_, l)| l.pool.is_none()) {
+            let loc = self.mem.what_is_at(p);
+            prop_assert!(
+                matches!(
+                    loc,
+                    Ok(Location::Chunk { in_use: true, .. } | Location::MmappedChunk { .. })
+                ),
+                "live {:#x} is {:?}",
+                p,
+                loc
+            );
+        }
+        for &d in self.dead.iter().rev().take(64) {
+            if let Ok(Location::CachedChunk { chunk, bin, .. }) = self.mem.what_is_at(d)
+                && chunk + 16 == d
+            {
+                prop_assert!(!self.live.contains_key(&d), "{:#x} live and cached", d);
+                if bin == CacheBin::Tcache {
+                    prop_assert_eq!(self.mem.read_word(d + 8), Ok(TCACHE_KEY));
+                }
             }
         }
         Ok(())
