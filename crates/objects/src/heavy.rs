@@ -55,6 +55,9 @@ pub struct StrData {
     /// `state.interned`: 0 not interned, 1 mortal, 2 immortal (3.8–3.11 names:
     /// `SSTATE_INTERNED_MORTAL`, `SSTATE_INTERNED_IMMORTAL`), 3 immortal and static (3.12+).
     pub interned: u8,
+    /// Whether a UTF-8 copy is kept beside the characters (`utf8` set): 3.12+'s static latin-1
+    /// strings carry one (`_PyUnicode_LATIN1_INIT`), which `__sizeof__` counts.
+    pub utf8: bool,
 }
 
 impl StrData {
@@ -72,6 +75,7 @@ impl StrData {
             ascii: max < 0x80,
             hash: None,
             interned: 0,
+            utf8: false,
         }
     }
 }

@@ -118,7 +118,8 @@ impl Image {
 
     /// A static str: `{PyASCIIObject; uint8_t data[2]}` or its compact latin-1 twin.
     fn place_str(&mut self, layout: Layout, text: &str, refcnt: u64) -> u64 {
-        let data = StrData::new(text);
+        let mut data = StrData::new(text);
+        data.utf8 = !data.ascii && layout.minor >= 12;
         let header = if data.ascii {
             layout.ascii_header()
         } else {

@@ -41,6 +41,7 @@
 //! | `list`      | `Objects/listobject.c`                                             |
 //! | `tuple`     | `Objects/tupleobject.c`                                            |
 //! | `memory`    | reads of memory, computed from the objects' state                 |
+//! | `sizeof`    | `sys.getsizeof`                                                    |
 //! | `repr`      | `PyObject_Repr` from memory, `Py_ReprEnter`/`Py_ReprLeave`         |
 //! | `hash`      | SipHash as `Python/pyhash.c` uses it                               |
 //! | [`trace`]   | the optional event log, joined with pymalloc's                     |
@@ -57,6 +58,7 @@ mod list;
 mod long;
 mod memory;
 mod repr;
+mod sizeof;
 mod slots;
 mod space;
 pub mod trace;
