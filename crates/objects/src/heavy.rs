@@ -102,6 +102,8 @@ pub enum Body {
     List(ListData),
     /// A tuple's items (`PyTupleObject`).
     Tuple(Vec<u64>),
+    /// A dict's fields; its keys object is memory of its own.
+    Dict(crate::dict::DictData),
     /// A type object.
     Type(TypeId),
     /// `None`, `NotImplemented`, `Ellipsis`, `object()`: nothing beyond the header.

@@ -56,6 +56,8 @@ pub(crate) struct Image {
     pub(crate) small_ints: Option<u64>,
     /// `''` then the 256 latin-1 characters, on 3.11+: their addresses.
     pub(crate) strings: Option<Vec<u64>>,
+    /// `&_Py_ID(Py_Repr)` on 3.11+.
+    pub(crate) py_repr: Option<u64>,
 }
 
 impl Image {
@@ -70,6 +72,7 @@ impl Image {
             empty_tuple: None,
             small_ints: None,
             strings: None,
+            py_repr: None,
         };
         let base = layout.static_refcnt_base();
         for ty in TypeId::ALL {
@@ -97,6 +100,7 @@ impl Image {
                 strings.push(image.place_str(layout, &char::from(c).to_string(), base));
             }
             image.strings = Some(strings);
+            image.py_repr = Some(image.place_str(layout, "Py_Repr", base));
         }
         image
     }
@@ -116,7 +120,7 @@ impl Image {
         addr
     }
 
-    /// A static str: `{PyASCIIObject; uint8_t data[2]}` or its compact latin-1 twin.
+    /// A static str: `{PyASCIIObject; uint8_t data[len + 1]}` or its compact latin-1 twin.
     fn place_str(&mut self, layout: Layout, text: &str, refcnt: u64) -> u64 {
         let mut data = StrData::new(text);
         data.utf8 = !data.ascii && layout.minor >= 12;
@@ -125,7 +129,8 @@ impl Image {
         } else {
             layout.compact_header()
         };
-        self.place(TypeId::Str, Body::Str(data), header + 2, refcnt)
+        let size = header + data.length + 1;
+        self.place(TypeId::Str, Body::Str(data), size, refcnt)
     }
 
     /// The address of the static type object of `ty`.

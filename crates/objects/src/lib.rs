@@ -40,6 +40,7 @@
 //! | `float`     | `Objects/floatobject.c`                                            |
 //! | `list`      | `Objects/listobject.c`                                             |
 //! | `tuple`     | `Objects/tupleobject.c`                                            |
+//! | `dict`      | `Objects/dictobject.c`                                             |
 //! | `memory`    | reads of memory, computed from the objects' state                 |
 //! | `sizeof`    | `sys.getsizeof`                                                    |
 //! | `repr`      | `PyObject_Repr` from memory, `Py_ReprEnter`/`Py_ReprLeave`         |
@@ -48,6 +49,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod dict;
 mod error;
 mod float;
 pub mod hash;
@@ -66,6 +68,7 @@ mod tuple;
 mod types;
 mod unicode;
 
+pub use dict::DictData;
 pub use error::ObjError;
 pub use heavy::Digits;
 pub use image::IMAGE_BASE;

@@ -22,7 +22,7 @@ use crate::long::long_digits;
 use crate::slots::{Kind, Slot, State};
 use crate::space::{Objects, View};
 use crate::types::TypeId;
-use crate::unicode::{hash_of, kind_bytes, str_data};
+use crate::unicode::{kind_bytes, str_data};
 
 impl Objects {
     /// The 8-byte word at `addr` (8-aligned), as the process's memory holds it.
@@ -42,6 +42,10 @@ impl Objects {
             if !from_memory {
                 return Ok(self.synthesize(block, slot, offset));
             }
+        }
+        let empty_keys = self.empty_keys_addr();
+        if (empty_keys..empty_keys + 48).contains(&addr) {
+            return Ok(self.empty_keys_word(addr - empty_keys));
         }
         if let Some(word) = self.gc_head_word(addr) {
             return Ok(word);
@@ -110,6 +114,7 @@ impl Objects {
             (_, Some(Body::Str(d))) => self.unicode_nbytes(d),
             (_, Some(Body::List(_))) => crate::layout::LIST_SIZE,
             (_, Some(Body::Tuple(v))) => crate::layout::VAR_HEAD_SIZE + 8 * v.len() as u64,
+            (_, Some(Body::Dict(_))) => crate::dict::DICT_SIZE,
             _ => crate::layout::OBJECT_HEAD_SIZE,
         }
     }
@@ -196,6 +201,12 @@ impl Objects {
                 }
                 _ => 0,
             },
+            TypeId::Dict => match v.body {
+                Some(Body::Dict(d)) => {
+                    [d.used, d.version, d.keys, d.values][((offset - 16) / 8) as usize % 4]
+                }
+                _ => 0,
+            },
             TypeId::Type | TypeId::Object | TypeId::NoneType => 0,
         }
     }
@@ -242,16 +253,13 @@ impl Objects {
     }
 
     fn unicode_word(&self, v: &View<'_>, offset: u64) -> u64 {
-        let Some(d) = str_data(v) else {
+        let Some(d) = str_data(v, self.layout.siphash_rounds()) else {
             return 0;
         };
         let header = self.unicode_header(d.ascii);
         match offset {
             16 => d.length,
-            24 => match d.hash {
-                Some(_) => hash_of(self.layout.siphash_rounds(), &d) as u64,
-                None => u64::MAX, // -1: not computed yet
-            },
+            24 => d.hash.map_or(u64::MAX, |h| h as u64), // -1: not computed yet
             32 => u64::from(self.unicode_state(&d, v)),
             o if o < header => 0, // wstr, utf8_length, utf8, wstr_length: NULL and 0
             o => {

@@ -43,6 +43,7 @@ impl Objects {
             TypeId::Str => Ok(unicode_repr(&self.unicode_from_memory(op)?)),
             TypeId::List => self.list_repr(op),
             TypeId::Tuple => self.tuple_repr(op),
+            TypeId::Dict => self.dict_repr(op),
             TypeId::NoneType => Ok("None".into()),
             TypeId::Type => {
                 let name = Image::type_at(op).map_or("?", TypeId::name);
@@ -159,11 +160,8 @@ impl Objects {
 
     /// `Py_ReprEnter(obj)`: true if `obj` is already being printed; otherwise it is appended to
     /// the `Py_Repr` list (which takes a reference).
-    fn repr_enter(&mut self, obj: u64) -> Result<bool, ObjError> {
-        if self.repr_list == 0 {
-            self.repr_list = self.list_new(0)?;
-        }
-        let list = self.repr_list;
+    pub(crate) fn repr_enter(&mut self, obj: u64) -> Result<bool, ObjError> {
+        let list = self.py_repr_list()?;
         let d = self.list_data(list)?;
         for i in (0..d.size).rev() {
             if self.read_word(d.item + 8 * i)? == obj {
@@ -176,8 +174,8 @@ impl Objects {
 
     /// `Py_ReprLeave(obj)`: removes the last occurrence of `obj` (`PyList_SetSlice(list, i,
     /// i + 1, NULL)`).
-    fn repr_leave(&mut self, obj: u64) -> Result<(), ObjError> {
-        let list = self.repr_list;
+    pub(crate) fn repr_leave(&mut self, obj: u64) -> Result<(), ObjError> {
+        let list = self.py_repr_list()?;
         let d = self.list_data(list)?;
         for i in (0..d.size).rev() {
             if self.read_word(d.item + 8 * i)? == obj {
@@ -185,6 +183,38 @@ impl Objects {
             }
         }
         Ok(())
+    }
+
+    /// The `Py_Repr` list in the thread state's dict: `PyThreadState_GetDict` makes the dict on
+    /// first use (`PyDict_New`), and the list is made with `PyList_New(0)` and stored under the
+    /// key `'Py_Repr'` the first time a repr needs it.
+    fn py_repr_list(&mut self) -> Result<u64, ObjError> {
+        if self.tstate_dict == 0 {
+            self.tstate_dict = self.dict_new()?;
+        }
+        let key = self.py_repr_key()?;
+        if let Some(list) = self.dict_getitem(self.tstate_dict, key)? {
+            return Ok(list);
+        }
+        let list = self.list_new(0)?;
+        self.dict_setitem(self.tstate_dict, key, list)?;
+        self.decref(list)?;
+        Ok(list)
+    }
+
+    /// The key `'Py_Repr'`: static from 3.11 (`&_Py_ID(Py_Repr)`); before, made on first use by
+    /// `_PyUnicode_FromId`, interned, and kept by the identifier's cache.
+    fn py_repr_key(&mut self) -> Result<u64, ObjError> {
+        if let Some(key) = self.image.py_repr {
+            return Ok(key);
+        }
+        if self.caches.py_repr_id == 0 {
+            let s = self.unicode_alloc("Py_Repr")?;
+            let interned = self.unicode_intern(s)?;
+            self.decref(s)?;
+            self.caches.py_repr_id = interned;
+        }
+        Ok(self.caches.py_repr_id)
     }
 
     /// `list_ass_slice(a, i, i + 1, NULL)`: the last item removed empties the list through

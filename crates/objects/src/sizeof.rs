@@ -30,7 +30,7 @@ impl Objects {
             }
             TypeId::Float => crate::layout::FLOAT_SIZE,
             TypeId::Str => {
-                let d = str_data(&v).expect("a str has str data");
+                let d = str_data(&v, self.layout.siphash_rounds()).expect("a str has str data");
                 let utf8 = if d.utf8 { d.text.len() as u64 + 1 } else { 0 };
                 self.unicode_nbytes(&d) + utf8
             }
@@ -42,6 +42,7 @@ impl Objects {
                 Some(Body::Tuple(items)) => VAR_HEAD_SIZE + 8 * items.len() as u64,
                 _ => VAR_HEAD_SIZE,
             },
+            TypeId::Dict => self.dict_sizeof(op)?,
             TypeId::Type => 0x1a0,
             TypeId::Object | TypeId::NoneType => crate::layout::OBJECT_HEAD_SIZE,
         };

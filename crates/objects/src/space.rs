@@ -37,6 +37,10 @@ pub(crate) struct FreeLists {
     pub(crate) list: Vec<u64>,
     /// `_Py_float_state.free_list`, linked through `ob_type`.
     pub(crate) float: Vec<u64>,
+    /// `_Py_dict_state.free_list`, an array.
+    pub(crate) dict: Vec<u64>,
+    /// `_Py_dict_state.keys_free_list`: keys objects of the smallest size.
+    pub(crate) dict_keys: Vec<u64>,
     /// `_Py_tuple_state.free_list[size - 1]` (3.11+) or `free_list[size]`, linked through
     /// `ob_item[0]`; indexed here by size.
     pub(crate) tuple: Vec<Vec<u64>>,
@@ -81,6 +85,8 @@ pub(crate) struct Caches {
     pub(crate) empty_str: u64,
     /// `()`.
     pub(crate) empty_tuple: u64,
+    /// `PyId_Py_Repr.object` up to 3.10: the identifier's string, once made.
+    pub(crate) py_repr_id: u64,
     /// The `interned` dict, by text.
     pub(crate) interned: std::collections::HashMap<Box<str>, u64>,
 }
@@ -101,8 +107,12 @@ pub struct Objects {
     /// `_PyGC_Head` links of tracked objects: object address -> (`_gc_next`, `_gc_prev`) of
     /// its head, both head addresses. The generation list's own head is in the image.
     pub(crate) gc_links: AddrMap<(u64, u64)>,
-    /// The list `Py_ReprEnter` keeps in the thread state's dict, once made.
-    pub(crate) repr_list: u64,
+    /// `tstate->dict`, made on first use by `PyThreadState_GetDict`.
+    pub(crate) tstate_dict: u64,
+    /// `pydict_global_version`: the last `ma_version_tag` handed out.
+    pub(crate) dict_version: u64,
+    /// `dk_refcnt` of the static `Py_EMPTY_KEYS` (counted up to 3.11).
+    pub(crate) empty_keys_refcnt: u64,
 }
 
 /// Where an object's state is.
@@ -151,7 +161,9 @@ impl Objects {
             trash: Trash::default(),
             trace: Trace::default(),
             gc_links: AddrMap::default(),
-            repr_list: 0,
+            tstate_dict: 0,
+            dict_version: 0,
+            empty_keys_refcnt: 1,
         };
         let head = objects.gen0_head();
         objects.gc_links.insert(head, (head, head));
@@ -642,6 +654,7 @@ impl Objects {
             TypeId::Tuple => self.tupledealloc(op),
             TypeId::Float => self.float_dealloc(op),
             TypeId::Str => self.unicode_dealloc(op),
+            TypeId::Dict => self.dict_dealloc(op),
             TypeId::Int | TypeId::Bool | TypeId::Object | TypeId::NoneType | TypeId::Type => {
                 self.free_object(op)
             }

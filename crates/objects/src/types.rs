@@ -21,13 +21,15 @@ pub enum TypeId {
     List,
     /// `tuple` (`PyTuple_Type`).
     Tuple,
+    /// `dict` (`PyDict_Type`).
+    Dict,
     /// `NoneType` (`_PyNone_Type`).
     NoneType,
 }
 
 impl TypeId {
     /// Every built-in type, in the order they are laid out in the image.
-    pub const ALL: [TypeId; 9] = [
+    pub const ALL: [TypeId; 10] = [
         TypeId::Type,
         TypeId::Object,
         TypeId::Int,
@@ -37,6 +39,7 @@ impl TypeId {
         TypeId::List,
         TypeId::Tuple,
         TypeId::NoneType,
+        TypeId::Dict,
     ];
 
     /// `tp_name`.
@@ -50,13 +53,17 @@ impl TypeId {
             TypeId::Str => "str",
             TypeId::List => "list",
             TypeId::Tuple => "tuple",
+            TypeId::Dict => "dict",
             TypeId::NoneType => "NoneType",
         }
     }
 
     /// Whether instances carry a `PyGC_Head` (`Py_TPFLAGS_HAVE_GC`).
     pub fn is_gc(self) -> bool {
-        matches!(self, TypeId::List | TypeId::Tuple | TypeId::Type)
+        matches!(
+            self,
+            TypeId::List | TypeId::Tuple | TypeId::Dict | TypeId::Type
+        )
     }
 
     /// The position in [`TypeId::ALL`].

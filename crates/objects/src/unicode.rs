@@ -97,7 +97,7 @@ impl Objects {
     /// The text of the str at `op`.
     pub fn unicode_text(&self, op: u64) -> Result<String, ObjError> {
         let v = self.live_view(op)?;
-        str_data(&v)
+        str_data(&v, self.layout.siphash_rounds())
             .map(|d| d.text.into_string())
             .ok_or_else(|| self.wrong_type(op, "str"))
     }
@@ -106,18 +106,15 @@ impl Objects {
     /// memory until then).
     pub fn unicode_hash(&mut self, op: u64) -> Result<i64, ObjError> {
         let v = self.live_view(op)?;
-        let data = str_data(&v).ok_or_else(|| self.wrong_type(op, "str"))?;
+        let data =
+            str_data(&v, self.layout.siphash_rounds()).ok_or_else(|| self.wrong_type(op, "str"))?;
         let hash = data
             .hash
             .unwrap_or_else(|| hash_of(self.layout.siphash_rounds(), &data));
-        let (_, slot) = self.live_slot(op)?;
-        match slot.kind {
-            Kind::AsciiInline => self.slot_mut(op).small |= HASHED,
-            _ => {
-                if let Some(Body::Str(d)) = self.heavy_mut(op).map(|h| &mut h.body) {
-                    d.hash = Some(hash);
-                }
-            }
+        if v.slot.kind == Kind::AsciiInline {
+            self.slot_mut(op).small |= HASHED;
+        } else if let Some(Body::Str(d)) = self.heavy_mut(op).map(|h| &mut h.body) {
+            d.hash = Some(hash);
         }
         Ok(hash)
     }
@@ -154,7 +151,7 @@ impl Objects {
         let text = self
             .view(op)
             .ok()
-            .and_then(|v| str_data(&v))
+            .and_then(|v| str_data(&v, self.layout.siphash_rounds()))
             .map(|d| d.text);
         if let Some(text) = text
             && self.caches.interned.get(&*text) == Some(&op)
@@ -173,7 +170,7 @@ impl Objects {
 }
 
 /// A str's data from its view, whether inline or heavy.
-pub(crate) fn str_data(v: &View<'_>) -> Option<StrData> {
+pub(crate) fn str_data(v: &View<'_>, rounds: (u32, u32)) -> Option<StrData> {
     match (v.slot.kind, v.body) {
         (Kind::AsciiInline, _) => {
             let len = usize::from(v.slot.small & 0xff);
@@ -184,7 +181,10 @@ pub(crate) fn str_data(v: &View<'_>) -> Option<StrData> {
             if v.slot.small & IMMORTAL != 0 {
                 d.interned = 2;
             }
-            d.hash = (v.slot.small & HASHED != 0).then_some(0); // recomputed by the reader
+            if v.slot.small & HASHED != 0 {
+                // An inline str keeps only the fact that its hash was computed.
+                d.hash = Some(hash_of(rounds, &d));
+            }
             Some(d)
         }
         (_, Some(Body::Str(d))) => Some(d.clone()),

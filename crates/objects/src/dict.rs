@@ -1,0 +1,793 @@
+//! `Objects/dictobject.c`: dicts, their keys objects, and the free lists of both.
+//!
+//! ```text
+//!  PyDictObject (GC):  | PyGC_Head | refcnt | type | ma_used | ma_version_tag | ma_keys | ma_values |
+//!                                                                               |
+//!  PyDictKeysObject:   | header | dk_indices: 2^k indices of 1..8 bytes | dk_entries[usable] |
+//!     3.8–3.10 header: dk_refcnt dk_size dk_lookup dk_usable dk_nentries            (40 bytes)
+//!     3.11+   header:  dk_refcnt, log2_size log2_index_bytes kind version, dk_usable, dk_nentries (32)
+//!     entries: {hash, key, value} (24 bytes); 3.11+ all-str keys: {key, value} (16 bytes)
+//! ```
+//!
+//! The keys object is plain memory here, as in C: the model reads and writes its indices and
+//! entries in the simulated memory, probing with CPython's `perturb` sequence. A new dict starts
+//! with the static `Py_EMPTY_KEYS`, gets a keys object of 8 slots on its first insertion (from
+//! the keys free list when it has one), and grows through `dictresize` to hold `ma_used * 3`.
+//! Dicts are not tracked by the collector until they hold something it could track
+//! (`MAINTAIN_TRACKING`).
+
+use crate::error::ObjError;
+use crate::heavy::{Body, Heavy};
+use crate::layout::DICT_MAXFREELIST;
+use crate::slots::Kind;
+use crate::space::Objects;
+use crate::trace::ObjEvent;
+use crate::types::TypeId;
+
+/// `sizeof(PyDictObject)`.
+pub const DICT_SIZE: u64 = 48;
+/// `PyDict_LOG_MINSIZE`: a keys object has at least 8 slots.
+const LOG_MINSIZE: u32 = 3;
+/// `DKIX_EMPTY`.
+const DKIX_EMPTY: i64 = -1;
+/// `DKIX_DUMMY`: a deleted entry's index.
+const DKIX_DUMMY: i64 = -2;
+/// `PERTURB_SHIFT`.
+const PERTURB_SHIFT: u32 = 5;
+
+/// `PyDictObject`'s fields after the header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DictData {
+    /// `ma_used`.
+    pub used: u64,
+    /// `ma_version_tag`.
+    pub version: u64,
+    /// `ma_keys`.
+    pub keys: u64,
+    /// `ma_values` (split tables are not modelled: always NULL).
+    pub values: u64,
+}
+
+/// The geometry of one keys object, read from its header.
+#[derive(Clone, Copy, Debug)]
+struct Keys {
+    addr: u64,
+    log2_size: u32,
+    index_bytes: u64,
+    unicode: bool,
+    usable: i64,
+    nentries: u64,
+}
+
+impl Objects {
+    /// `PyDict_New()`: from the dict free list if it has one, else a new GC object, sharing
+    /// the static empty keys. Not tracked.
+    pub fn dict_new(&mut self) -> Result<u64, ObjError> {
+        let keys = self.empty_keys_addr();
+        self.empty_keys_refcnt_add(1);
+        let version = self.next_dict_version();
+        let data = DictData {
+            used: 0,
+            version,
+            keys,
+            values: 0,
+        };
+        if let Some(op) = self.free.dict.pop() {
+            self.new_reference(op);
+            *self.dict_data_mut(op)? = data;
+            self.trace.record(ObjEvent::New {
+                op,
+                ty: TypeId::Dict,
+                from_free_list: true,
+            });
+            return Ok(op);
+        }
+        let op = self.malloc_object(DICT_SIZE, true)?;
+        let word = self.heavy.insert(Heavy {
+            ty: TypeId::Dict,
+            body: Body::Dict(data),
+        });
+        self.install_new(op, DICT_SIZE, Kind::Heavy, 0, word, TypeId::Dict);
+        Ok(op)
+    }
+
+    fn next_dict_version(&mut self) -> u64 {
+        self.dict_version += 1;
+        self.dict_version
+    }
+
+    pub(crate) fn dict_data(&self, op: u64) -> Result<DictData, ObjError> {
+        match self.heavy_of(op).map(|h| &h.body) {
+            Some(Body::Dict(d)) => Ok(*d),
+            _ => Err(self.wrong_type(op, "dict")),
+        }
+    }
+
+    fn dict_data_mut(&mut self, op: u64) -> Result<&mut DictData, ObjError> {
+        let err = self.wrong_type(op, "dict");
+        match self.heavy_mut(op).map(|h| &mut h.body) {
+            Some(Body::Dict(d)) => Ok(d),
+            _ => Err(err),
+        }
+    }
+
+    fn live_dict(&self, op: u64) -> Result<DictData, ObjError> {
+        self.live_view(op)?;
+        self.dict_data(op)
+    }
+
+    /// `len(d)`.
+    pub fn dict_len(&self, op: u64) -> Result<u64, ObjError> {
+        Ok(self.live_dict(op)?.used)
+    }
+
+    /// `PyObject_Hash` for the key types the model supports: str, int, bool, and tuples of them.
+    pub fn hash(&mut self, op: u64) -> Result<i64, ObjError> {
+        match self.type_of(op)? {
+            TypeId::Str => self.unicode_hash(op),
+            TypeId::Int | TypeId::Bool => Ok(long_hash(self.long_value(op)?)),
+            TypeId::Tuple => {
+                let items = self.tuple_items(op)?;
+                let mut hashes = Vec::with_capacity(items.len());
+                for item in items {
+                    hashes.push(self.hash(item)?);
+                }
+                Ok(tuple_hash(&hashes))
+            }
+            TypeId::NoneType | TypeId::Type | TypeId::Object => Ok(pointer_hash(op)),
+            ty => Err(ObjError::WrongType {
+                addr: op,
+                expected: "hashable object",
+                found: ty.name().into(),
+            }),
+        }
+    }
+
+    /// Key equality as a lookup sees it: identity, else equal hashes and equal values.
+    fn keys_equal(&mut self, a: u64, b: u64) -> Result<bool, ObjError> {
+        if a == b {
+            return Ok(true);
+        }
+        let (ta, tb) = (self.type_of(a)?, self.type_of(b)?);
+        let numeric = |t| matches!(t, TypeId::Int | TypeId::Bool);
+        Ok(match (ta, tb) {
+            (TypeId::Str, TypeId::Str) => self.unicode_text(a)? == self.unicode_text(b)?,
+            (x, y) if numeric(x) && numeric(y) => self.long_value(a)? == self.long_value(b)?,
+            (TypeId::Tuple, TypeId::Tuple) => {
+                let (ia, ib) = (self.tuple_items(a)?, self.tuple_items(b)?);
+                if ia.len() != ib.len() {
+                    return Ok(false);
+                }
+                for (x, y) in ia.into_iter().zip(ib) {
+                    if !self.keys_equal(x, y)? {
+                        return Ok(false);
+                    }
+                }
+                true
+            }
+            _ => false,
+        })
+    }
+
+    // ---- the keys object in memory ---------------------------------------------------------
+
+    fn header_size(&self) -> u64 {
+        if self.layout.minor >= 11 { 32 } else { 40 }
+    }
+
+    fn read_keys(&self, addr: u64) -> Result<Keys, ObjError> {
+        if addr == self.empty_keys_addr() {
+            return Ok(Keys {
+                addr,
+                log2_size: 0,
+                index_bytes: 1,
+                unicode: true,
+                usable: 0,
+                nentries: 0,
+            });
+        }
+        let (log2_size, unicode, usable, nentries) = if self.layout.minor >= 11 {
+            let w = self.read_word(addr + 8)?;
+            let kind = (w >> 16) & 0xff;
+            (
+                (w & 0xff) as u32,
+                kind == 1,
+                self.read_word(addr + 16)? as i64,
+                self.read_word(addr + 24)?,
+            )
+        } else {
+            let size = self.read_word(addr + 8)?;
+            (
+                size.trailing_zeros(),
+                false,
+                self.read_word(addr + 24)? as i64,
+                self.read_word(addr + 32)?,
+            )
+        };
+        Ok(Keys {
+            addr,
+            log2_size,
+            index_bytes: index_bytes(log2_size),
+            unicode,
+            usable,
+            nentries,
+        })
+    }
+
+    fn write_keys_counts(&mut self, k: &Keys) -> Result<(), ObjError> {
+        let (usable_at, nentries_at) = if self.layout.minor >= 11 {
+            (16, 24)
+        } else {
+            (24, 32)
+        };
+        self.mem.write_word(k.addr + usable_at, k.usable as u64)?;
+        self.mem.write_word(k.addr + nentries_at, k.nentries)?;
+        Ok(())
+    }
+
+    fn entry_size(k: &Keys) -> u64 {
+        if k.unicode { 16 } else { 24 }
+    }
+
+    fn entries_start(&self, k: &Keys) -> u64 {
+        k.addr + self.header_size() + (k.index_bytes << k.log2_size)
+    }
+
+    /// `dictkeys_get_index`.
+    fn get_index(&self, k: &Keys, i: u64) -> Result<i64, ObjError> {
+        if k.addr == self.empty_keys_addr() {
+            return Ok(DKIX_EMPTY);
+        }
+        let at = k.addr + self.header_size() + i * k.index_bytes;
+        let word = self.read_word(at & !7)?;
+        let shift = (at & 7) * 8;
+        let bits = k.index_bytes * 8;
+        let raw = if bits == 64 {
+            word
+        } else {
+            (word >> shift) & ((1 << bits) - 1)
+        };
+        // Sign-extend: indices are int8_t, int16_t, int32_t or int64_t.
+        Ok(((raw << (64 - bits)) as i64) >> (64 - bits))
+    }
+
+    /// `dictkeys_set_index`.
+    fn set_index(&mut self, k: &Keys, i: u64, ix: i64) -> Result<(), ObjError> {
+        let at = k.addr + self.header_size() + i * k.index_bytes;
+        let bits = k.index_bytes * 8;
+        let shift = (at & 7) * 8;
+        let old = self.read_word(at & !7)?;
+        let mask = if bits == 64 {
+            u64::MAX
+        } else {
+            ((1u64 << bits) - 1) << shift
+        };
+        let new = (old & !mask) | (((ix as u64) << shift) & mask);
+        self.mem.write_word(at & !7, new)?;
+        Ok(())
+    }
+
+    /// Entry `ix`: (hash, key, value). A str-keys entry has no hash field: the key's.
+    fn entry(&mut self, k: &Keys, ix: u64) -> Result<(i64, u64, u64), ObjError> {
+        let at = self.entries_start(k) + ix * Self::entry_size(k);
+        if k.unicode {
+            let (key, value) = (self.read_word(at)?, self.read_word(at + 8)?);
+            let hash = if key == 0 {
+                -1
+            } else {
+                self.unicode_hash(key)?
+            };
+            Ok((hash, key, value))
+        } else {
+            Ok((
+                self.read_word(at)? as i64,
+                self.read_word(at + 8)?,
+                self.read_word(at + 16)?,
+            ))
+        }
+    }
+
+    fn set_entry(
+        &mut self,
+        k: &Keys,
+        ix: u64,
+        hash: i64,
+        key: u64,
+        value: u64,
+    ) -> Result<(), ObjError> {
+        let at = self.entries_start(k) + ix * Self::entry_size(k);
+        if k.unicode {
+            self.mem.write_word(at, key)?;
+            self.mem.write_word(at + 8, value)?;
+        } else {
+            self.mem.write_word(at, hash as u64)?;
+            self.mem.write_word(at + 8, key)?;
+            self.mem.write_word(at + 16, value)?;
+        }
+        Ok(())
+    }
+
+    /// `_Py_dict_lookup`: the slot of the index table and the entry for `key`, if present.
+    fn lookup(&mut self, k: &Keys, key: u64, hash: i64) -> Result<(u64, Option<u64>), ObjError> {
+        let mask = (1u64 << k.log2_size) - 1;
+        let mut perturb = hash as u64;
+        let mut i = (hash as u64) & mask;
+        loop {
+            let ix = self.get_index(k, i)?;
+            if ix == DKIX_EMPTY {
+                return Ok((i, None));
+            }
+            if ix >= 0 {
+                let (h, ek, _) = self.entry(k, ix as u64)?;
+                if ek == key || (h == hash && self.keys_equal(ek, key)?) {
+                    return Ok((i, Some(ix as u64)));
+                }
+            }
+            perturb >>= PERTURB_SHIFT;
+            i = (i.wrapping_mul(5).wrapping_add(perturb).wrapping_add(1)) & mask;
+        }
+    }
+
+    /// `find_empty_slot`: the first index slot on the probe sequence that holds no entry.
+    fn find_empty_slot(&self, k: &Keys, hash: i64) -> Result<u64, ObjError> {
+        let mask = (1u64 << k.log2_size) - 1;
+        let mut perturb = hash as u64;
+        let mut i = (hash as u64) & mask;
+        while self.get_index(k, i)? >= 0 {
+            perturb >>= PERTURB_SHIFT;
+            i = (i.wrapping_mul(5).wrapping_add(perturb).wrapping_add(1)) & mask;
+        }
+        Ok(i)
+    }
+
+    /// `new_keys_object(log2_size, unicode)`: from the keys free list for the smallest str-keys
+    /// table (any smallest table up to 3.10), else `PyObject_Malloc`.
+    fn new_keys_object(&mut self, log2_size: u32, unicode: bool) -> Result<Keys, ObjError> {
+        let unicode = unicode && self.layout.minor >= 11;
+        let size = 1u64 << log2_size;
+        let usable = (size << 1) / 3; // USABLE_FRACTION
+        let ib = index_bytes(log2_size);
+        let entry = if unicode { 16 } else { 24 };
+        let listable = log2_size == LOG_MINSIZE && (unicode || self.layout.minor <= 10);
+        let addr = match self.free.dict_keys.pop().filter(|_| listable) {
+            Some(addr) => addr,
+            None => {
+                let nbytes = self.header_size() + (ib << log2_size) + entry * usable;
+                self.mem_malloc(nbytes)?
+            }
+        };
+        self.mem.write_word(addr, 1)?; // dk_refcnt
+        if self.layout.minor >= 11 {
+            let log2_index_bytes = u64::from(log2_size) + ib.trailing_zeros() as u64;
+            let kind = u64::from(!unicode) ^ 1; // DICT_KEYS_UNICODE 1, GENERAL 0
+            let version = 0u64; // dk_version: 0 until a specializing instruction asks
+            self.mem.write_word(
+                addr + 8,
+                u64::from(log2_size) | (log2_index_bytes << 8) | (kind << 16) | (version << 32),
+            )?;
+        } else {
+            self.mem.write_word(addr + 8, size)?;
+            self.mem.write_word(addr + 16, 0)?; // dk_lookup: a function pointer
+        }
+        let k = Keys {
+            addr,
+            log2_size,
+            index_bytes: ib,
+            unicode,
+            usable: usable as i64,
+            nentries: 0,
+        };
+        self.write_keys_counts(&k)?;
+        // memset(&dk->dk_indices[0], 0xff, ...): every index empty.
+        let indices = self.header_size();
+        for w in 0..(ib << log2_size).div_ceil(8) {
+            self.mem.write_word(addr + indices + 8 * w, u64::MAX)?;
+        }
+        // memset(DK_ENTRIES(dk), 0, ...)
+        let start = self.entries_start(&k);
+        for w in 0..(entry * usable) / 8 {
+            self.mem.write_word(start + 8 * w, 0)?;
+        }
+        Ok(k)
+    }
+
+    /// `PyMem_Malloc` for a buffer that is not an object.
+    pub(crate) fn mem_malloc(&mut self, nbytes: u64) -> Result<u64, ObjError> {
+        let p = self.mem.object_malloc(nbytes as usize);
+        self.sync_allocator();
+        let p = p?;
+        self.raw_block(p, nbytes)?;
+        Ok(p)
+    }
+
+    /// Frees a keys object whose entries have been released or moved: onto the keys free list
+    /// when it is a smallest one (str keys only from 3.11), else `PyObject_Free`.
+    fn release_keys_object(&mut self, k: &Keys) -> Result<(), ObjError> {
+        let listable = k.log2_size == LOG_MINSIZE && (k.unicode || self.layout.minor <= 10);
+        if listable && self.free.dict_keys.len() < DICT_MAXFREELIST {
+            self.free.dict_keys.push(k.addr);
+            return Ok(());
+        }
+        self.mem_free(k.addr)
+    }
+
+    /// `dictresize(mp, log2_newsize, unicode)`: a new keys object, the live entries copied in
+    /// order, the indices rebuilt, the old keys object released.
+    fn dictresize(&mut self, op: u64, log2_newsize: u32, unicode: bool) -> Result<Keys, ObjError> {
+        let d = self.dict_data(op)?;
+        let old = self.read_keys(d.keys)?;
+        let mut live = Vec::with_capacity(d.used as usize);
+        for ix in 0..old.nentries {
+            let (h, key, value) = self.entry(&old, ix)?;
+            if key != 0 && value != 0 {
+                live.push((h, key, value));
+            }
+        }
+        let mut k = self.new_keys_object(log2_newsize, unicode)?;
+        for (n, &(h, key, value)) in live.iter().enumerate() {
+            self.set_entry(&k, n as u64, h, key, value)?;
+            let slot = self.find_empty_slot(&k, h)?;
+            self.set_index(&k, slot, n as i64)?;
+        }
+        k.usable -= live.len() as i64;
+        k.nentries = live.len() as u64;
+        self.write_keys_counts(&k)?;
+        self.dict_data_mut(op)?.keys = k.addr;
+        if old.addr == self.empty_keys_addr() {
+            self.empty_keys_refcnt_add(-1);
+        } else {
+            self.release_keys_object(&old)?;
+        }
+        Ok(k)
+    }
+
+    /// `PyDict_SetItem(op, key, value)`: the dict takes new references to both.
+    pub fn dict_setitem(&mut self, op: u64, key: u64, value: u64) -> Result<(), ObjError> {
+        self.live_dict(op)?;
+        self.live_view(key)?;
+        self.live_view(value)?;
+        let hash = self.hash(key)?;
+        self.incref(key)?;
+        self.incref(value)?;
+        self.insertdict(op, key, hash, value)
+    }
+
+    /// `insertdict`: replace the value of an equal key (its old value released after), or
+    /// append a new entry, growing the table first when no entry is usable. Steals `key` and
+    /// `value`.
+    fn insertdict(&mut self, op: u64, key: u64, hash: i64, value: u64) -> Result<(), ObjError> {
+        let str_key = self.type_of(key)? == TypeId::Str;
+        let d = self.dict_data(op)?;
+        let mut k = self.read_keys(d.keys)?;
+        if k.unicode && !str_key && k.addr != self.empty_keys_addr() {
+            // A non-str key in a str-keys table: insertion_resize(mp, 0) makes it general.
+            k = self.dictresize(op, k.log2_size, false)?;
+        }
+        self.maintain_tracking(op, key, value);
+        let (_, found) = self.lookup(&k, key, hash)?;
+        if let Some(ix) = found {
+            let (h, ek, old) = self.entry(&k, ix)?;
+            self.set_entry(&k, ix, h, ek, value)?;
+            self.dict_data_mut(op)?.version = self.next_dict_version();
+            self.decref(old)?;
+            return self.decref(key); // the dict keeps its own key
+        }
+        if k.usable <= 0 {
+            let used = self.dict_data(op)?.used;
+            let unicode = str_key && (k.unicode || k.addr == self.empty_keys_addr());
+            k = self.dictresize(op, log2_keysize(used * 3), unicode)?;
+        }
+        let slot = self.find_empty_slot(&k, hash)?;
+        let ix = k.nentries;
+        self.set_index(&k, slot, ix as i64)?;
+        self.set_entry(&k, ix, hash, key, value)?;
+        k.usable -= 1;
+        k.nentries += 1;
+        self.write_keys_counts(&k)?;
+        let version = self.next_dict_version();
+        let d = self.dict_data_mut(op)?;
+        d.used += 1;
+        d.version = version;
+        Ok(())
+    }
+
+    /// `MAINTAIN_TRACKING`: an untracked dict is tracked once it holds an object the collector
+    /// may track.
+    fn maintain_tracking(&mut self, op: u64, key: u64, value: u64) {
+        if self.gc_is_tracked(op) {
+            return;
+        }
+        let may_be_tracked = |o: &Objects, x: u64| {
+            o.type_of(x).is_ok_and(|t| t.is_gc())
+                && (o.type_of(x) != Ok(TypeId::Tuple) || o.gc_is_tracked(x))
+        };
+        if may_be_tracked(self, key) || may_be_tracked(self, value) {
+            self.gc_track(op);
+        }
+    }
+
+    /// `d[key]`: a borrowed reference, or `None`.
+    pub fn dict_getitem(&mut self, op: u64, key: u64) -> Result<Option<u64>, ObjError> {
+        let d = self.live_dict(op)?;
+        let hash = self.hash(key)?;
+        let k = self.read_keys(d.keys)?;
+        match self.lookup(&k, key, hash)? {
+            (_, Some(ix)) => Ok(Some(self.entry(&k, ix)?.2)),
+            (_, None) => Ok(None),
+        }
+    }
+
+    /// `del d[key]` (`delitem_common`): the index becomes a dummy, the entry is cleared, then the
+    /// key and the value are released. False if the key was not there.
+    pub fn dict_delitem(&mut self, op: u64, key: u64) -> Result<bool, ObjError> {
+        let d = self.live_dict(op)?;
+        let hash = self.hash(key)?;
+        let k = self.read_keys(d.keys)?;
+        let (slot, Some(ix)) = self.lookup(&k, key, hash)? else {
+            return Ok(false);
+        };
+        let (_, old_key, old_value) = self.entry(&k, ix)?;
+        self.set_index(&k, slot, DKIX_DUMMY)?;
+        self.set_entry(&k, ix, 0, 0, 0)?;
+        let version = self.next_dict_version();
+        let d = self.dict_data_mut(op)?;
+        d.used -= 1;
+        d.version = version;
+        self.decref(old_key)?;
+        self.decref(old_value)?;
+        Ok(true)
+    }
+
+    /// The entries in insertion order: (key, value), borrowed.
+    pub fn dict_items(&mut self, op: u64) -> Result<Vec<(u64, u64)>, ObjError> {
+        let d = self.live_dict(op)?;
+        self.dict_items_raw(d.keys)
+    }
+
+    fn dict_items_raw(&mut self, keys: u64) -> Result<Vec<(u64, u64)>, ObjError> {
+        let k = self.read_keys(keys)?;
+        let mut out = Vec::new();
+        for ix in 0..k.nentries {
+            let (_, key, value) = self.entry(&k, ix)?;
+            if key != 0 && value != 0 {
+                out.push((key, value));
+            }
+        }
+        Ok(out)
+    }
+
+    /// `dict_dealloc`: untrack; release the keys object (its entries forwards, each key before
+    /// its value); then onto the dict free list while it holds fewer than 80, else
+    /// `PyObject_GC_Del`.
+    pub(crate) fn dict_dealloc(&mut self, op: u64) -> Result<(), ObjError> {
+        self.gc_untrack(op);
+        if !self.trashcan_begin(op) {
+            return Ok(());
+        }
+        let d = self.dict_data(op)?;
+        if d.keys == self.empty_keys_addr() {
+            self.empty_keys_refcnt_add(-1);
+        } else {
+            // dictkeys_decref -> free_keys_object
+            let k = self.read_keys(d.keys)?;
+            self.mem.write_word(k.addr, 0)?;
+            for ix in 0..k.nentries {
+                let (_, key, value) = self.entry(&k, ix)?;
+                self.xdecref(key)?;
+                self.xdecref(value)?;
+            }
+            self.release_keys_object(&k)?;
+        }
+        if self.free.dict.len() < DICT_MAXFREELIST {
+            self.free.dict.push(op);
+            self.mark_listed(op);
+            self.trace.record(ObjEvent::ToFreeList {
+                op,
+                ty: TypeId::Dict,
+                numfree: self.free.dict.len(),
+            });
+        } else {
+            self.free_object(op)?;
+        }
+        self.trashcan_end()
+    }
+
+    /// `dict.__sizeof__` plus the GC head: the object, and its keys object unless shared.
+    pub(crate) fn dict_sizeof(&self, op: u64) -> Result<u64, ObjError> {
+        let d = self.dict_data(op)?;
+        if d.keys == self.empty_keys_addr() {
+            return Ok(DICT_SIZE);
+        }
+        let k = self.read_keys(d.keys)?;
+        let usable = ((1u64 << k.log2_size) << 1) / 3;
+        Ok(DICT_SIZE
+            + self.header_size()
+            + (k.index_bytes << k.log2_size)
+            + Self::entry_size(&k) * usable)
+    }
+
+    /// `dict_repr`: `{key: value, ...}`, through `Py_ReprEnter`.
+    pub(crate) fn dict_repr(&mut self, op: u64) -> Result<String, ObjError> {
+        let keys = self.read_word(op + 32)?;
+        let items = self.dict_items_raw(keys)?;
+        if items.is_empty() {
+            return Ok("{}".into());
+        }
+        if self.repr_enter(op)? {
+            return Ok("{...}".into());
+        }
+        let mut out = String::from("{");
+        for (n, (key, value)) in items.into_iter().enumerate() {
+            if n > 0 {
+                out.push_str(", ");
+            }
+            let parts = self.repr(key).and_then(|k| Ok((k, self.repr(value)?)));
+            let (k, v) = parts.inspect_err(|_| {
+                let _ = self.repr_leave(op);
+            })?;
+            out.push_str(&k);
+            out.push_str(": ");
+            out.push_str(&v);
+        }
+        out.push('}');
+        self.repr_leave(op)?;
+        Ok(out)
+    }
+
+    /// The static `Py_EMPTY_KEYS` (`empty_keys_struct`), in the image.
+    pub(crate) fn empty_keys_addr(&self) -> u64 {
+        crate::image::IMAGE_BASE - 0x200
+    }
+
+    fn empty_keys_refcnt_add(&mut self, delta: i64) {
+        if !self.layout.has_immortal_objects() {
+            self.empty_keys_refcnt = self.empty_keys_refcnt.wrapping_add_signed(delta);
+        }
+    }
+
+    /// A word of `empty_keys_struct`.
+    pub(crate) fn empty_keys_word(&self, offset: u64) -> u64 {
+        let refcnt = if self.layout.has_immortal_objects() {
+            crate::layout::IMMORTAL_REFCNT
+        } else {
+            self.empty_keys_refcnt
+        };
+        match (offset, self.layout.minor >= 11) {
+            (0, _) => refcnt,
+            (8, true) => 1 << 16, // log2_size 0, log2_index_bytes 0, DICT_KEYS_UNICODE
+            (8, false) => 1,      // dk_size 1
+            (o, true) if o >= 32 => u64::MAX,
+            (o, false) if o >= 40 => u64::MAX,
+            _ => 0,
+        }
+    }
+}
+
+/// `DK_IXSIZE`: bytes per index for a table of `2^log2_size` slots.
+fn index_bytes(log2_size: u32) -> u64 {
+    match log2_size {
+        ..8 => 1,
+        8..16 => 2,
+        16..32 => 4,
+        _ => 8,
+    }
+}
+
+/// `calculate_log2_keysize(minsize)`: the smallest table of at least 8 slots holding `minsize`.
+fn log2_keysize(minsize: u64) -> u32 {
+    let mut log2 = LOG_MINSIZE;
+    while (1u64 << log2) < minsize {
+        log2 += 1;
+    }
+    log2
+}
+
+/// `_PyHASH_MODULUS`: 2^61 - 1.
+const HASH_MODULUS: i128 = (1 << 61) - 1;
+
+/// `long_hash`: the value modulo 2^61 - 1, with the sign; -1 becomes -2.
+pub(crate) fn long_hash(v: i128) -> i64 {
+    let m = (v.abs() % HASH_MODULUS) as i64;
+    let h = if v < 0 { -m } else { m };
+    if h == -1 { -2 } else { h }
+}
+
+/// `_Py_HashPointer`: the address rotated by 4 bits.
+fn pointer_hash(p: u64) -> i64 {
+    let h = p.rotate_right(4) as i64;
+    if h == -1 { -2 } else { h }
+}
+
+/// `tuplehash` (3.8+): xxHash's round over the items' hashes.
+pub(crate) fn tuple_hash(hashes: &[i64]) -> i64 {
+    const P1: u64 = 11_400_714_785_074_694_791;
+    const P2: u64 = 14_029_467_366_897_019_727;
+    const P5: u64 = 2_870_177_450_012_600_261;
+    let mut acc = P5;
+    for &h in hashes {
+        acc = acc.wrapping_add((h as u64).wrapping_mul(P2));
+        acc = acc.rotate_left(31);
+        acc = acc.wrapping_mul(P1);
+    }
+    acc = acc.wrapping_add((hashes.len() as u64) ^ (P5 ^ 3_527_539));
+    if acc == u64::MAX {
+        return 1_546_275_796;
+    }
+    acc as i64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pymalloc::Profile;
+
+    #[test]
+    fn hashes_of_ints_and_tuples_match_cpython() {
+        // python3 -c "print(hash(-1), hash(2**61), hash((1, 2)), hash(()))"
+        assert_eq!(long_hash(-1), -2);
+        assert_eq!(long_hash(1 << 61), 1);
+        assert_eq!(tuple_hash(&[1, 2]), -3550055125485641917);
+        assert_eq!(tuple_hash(&[]), 5740354900026072187);
+    }
+
+    #[test]
+    fn a_dict_grows_and_keeps_insertion_order() {
+        for p in Profile::ALL {
+            let mut o = Objects::new(p).unwrap();
+            let d = o.dict_new().unwrap();
+            assert_eq!(o.getsizeof(d).unwrap(), 64, "{p}: {{}}");
+            let mut keys = Vec::new();
+            for i in 0..40 {
+                let k = o.unicode_from_str(&format!("key{i}")).unwrap();
+                let v = o.long_from_i64(i).unwrap();
+                o.dict_setitem(d, k, v).unwrap();
+                o.decref(k).unwrap();
+                o.decref(v).unwrap();
+                keys.push(k);
+            }
+            assert_eq!(o.dict_len(d).unwrap(), 40);
+            // python3 -c "import sys; d = {}; ...; print(sys.getsizeof(d))" with 40 str keys
+            let expected = if o.layout().minor >= 11 { 832 } else { 1176 };
+            assert_eq!(o.getsizeof(d).unwrap(), expected, "{p}: 40 keys");
+            for (i, &k) in keys.iter().enumerate() {
+                let probe = o.unicode_from_str(&format!("key{i}")).unwrap();
+                let v = o
+                    .dict_getitem(d, probe)
+                    .unwrap()
+                    .unwrap_or_else(|| panic!("{p} key{i} missing"));
+                assert_eq!(o.long_value(v).unwrap(), i as i128);
+                o.decref(probe).unwrap();
+                assert!(o.is_live(k));
+            }
+            let first = o.dict_items(d).unwrap()[0].0;
+            assert_eq!(o.unicode_text(first).unwrap(), "key0");
+            assert!(o.dict_delitem(d, keys[0]).unwrap());
+            assert!(!o.is_live(keys[0]), "the dict held the last reference");
+            assert!(o.dict_delitem(d, keys[1]).unwrap());
+            assert_eq!(o.dict_len(d).unwrap(), 38);
+            o.decref(d).unwrap();
+            assert!(keys[2..].iter().all(|&k| !o.is_live(k)));
+        }
+    }
+
+    #[test]
+    fn sizes_of_small_dicts_match_cpython() {
+        // python3 -c "import sys; print(sys.getsizeof({'a': 1}), sys.getsizeof({1: 1}))"
+        for (p, str_keys, int_keys) in [
+            (Profile::CPYTHON_3_8, 232, 232),
+            (Profile::CPYTHON_3_11, 184, 224),
+            (Profile::CPYTHON_3_12, 184, 224),
+        ] {
+            let mut o = Objects::new(p).unwrap();
+            let one = o.long_from_i64(1).unwrap();
+            let a = o.unicode_from_str("a").unwrap();
+            let d1 = o.dict_new().unwrap();
+            o.dict_setitem(d1, a, one).unwrap();
+            let d2 = o.dict_new().unwrap();
+            o.dict_setitem(d2, one, one).unwrap();
+            assert_eq!(o.getsizeof(d1).unwrap(), str_keys, "{p}");
+            assert_eq!(o.getsizeof(d2).unwrap(), int_keys, "{p}");
+            assert_eq!(o.repr(d1).unwrap(), "{'a': 1}");
+        }
+    }
+}
