@@ -1,0 +1,698 @@
+//! A tour of CPython's object layer, on the model in `crates/objects` (CPython 3.11 unless a
+//! section says otherwise).
+//!
+//! 1. An object in memory: a list holding one str, read back word by word at CPython's offsets,
+//!    and where the allocator put the list, its item buffer and the str.
+//! 2. Sizes: `sys.getsizeof` of the expressions of `examples/python/objects_sizes.py` on 3.8,
+//!    3.11 and 3.12, and a list growing through appends.
+//! 3. Reference counts: a count going up and down, and a cascade of deallocations, traced.
+//! 4. Caches and immortality: the small int 1 on 3.10, 3.11 and 3.12, interned strings on 3.11,
+//!    3.12 and 3.13, and the objects CPython shares instead of making anew.
+//! 5. Free lists: freed lists, floats and tuples come back last in, first out, up to a limit.
+//! 6. What a freed list's memory still says.
+//!
+//! Addresses are the model's, and the same on every run.
+use std::fmt::Write;
+
+use objects::layout::GC_HEAD_SIZE;
+use objects::{IMAGE_BASE, ObjError, ObjEvent, Objects, TypeId};
+use pymalloc::{Event, Location, Profile};
+
+type Res = Result<(), Box<dyn std::error::Error>>;
+
+fn main() -> Res {
+    let mut out = String::new();
+    run(&mut out)?;
+    print!("{out}");
+    Ok(())
+}
+
+/// The tour, written into `out`.
+pub fn run(out: &mut String) -> Res {
+    an_object_in_memory(out)?;
+    sizes(out)?;
+    reference_counts(out)?;
+    caches_and_immortality(out)?;
+    free_lists(out)?;
+    after_deallocation(out)?;
+    Ok(())
+}
+
+/// Where the object or buffer at `addr` lives: in libpython's data (the interpreter's image), or
+/// what the allocator says is there.
+fn place(o: &Objects, addr: u64) -> Result<String, pymalloc::MemError> {
+    if addr >= IMAGE_BASE {
+        return Ok("static, in libpython's data (not from the allocator)".into());
+    }
+    Ok(match o.allocator().what_is_at(addr)? {
+        Location::Block(b) => format!(
+            "block {} of pool {:#x}, class {} ({} bytes)",
+            b.index, b.pool, b.class, b.size
+        ),
+        Location::FreeBlock { block: b, link } => format!(
+            "FREE block {} of pool {:#x}, class {} ({} bytes), link {link:#x}",
+            b.index, b.pool, b.class, b.size
+        ),
+        other => other.to_string(),
+    })
+}
+
+/// A word read from memory, with what it points to when the tour knows.
+fn word(o: &mut Objects, value: u64, names: &[(u64, &str)]) -> Result<String, ObjError> {
+    if let Some((_, n)) = names.iter().find(|(a, _)| *a == value) {
+        return Ok(format!("{value:#x}  -> {n}"));
+    }
+    if o.type_of(value) == Ok(TypeId::Type) {
+        return Ok(format!("{value:#x}  -> {}", o.repr(value)?));
+    }
+    if (value as i64).unsigned_abs() < 0x1000 {
+        return Ok((value as i64).to_string());
+    }
+    Ok(format!("{value:#x}"))
+}
+
+fn an_object_in_memory(out: &mut String) -> Res {
+    writeln!(out, "== 1. An object in memory (CPython 3.11) ==\n")?;
+    let mut o = Objects::new(Profile::CPYTHON_3_11)?;
+    // ANCHOR: list_in_memory
+    let li = o.list_new_generic()?; // li = list()
+    let s = o.unicode_from_str("hsafdasdsadasdfsdfsdasdasi")?;
+    o.list_append(li, s)?; // li.append(s): s now has two references
+    let items = o.read_word(li + 24)?; // ob_item
+    let names = [
+        (o.gen0_head(), "generation 0's list head"),
+        (items, "the item buffer"),
+        (s, "the str"),
+    ];
+    let block = li - GC_HEAD_SIZE;
+    writeln!(out, "list at {li:#x}, its PyGC_Head at {block:#x}")?;
+    writeln!(out, "  in {}", place(&o, block)?)?;
+    let fields = [
+        (-16, "_gc_next"),
+        (-8, "_gc_prev"),
+        (0, "ob_refcnt"),
+        (8, "ob_type"),
+        (16, "ob_size"),
+        (24, "ob_item"),
+        (32, "allocated"),
+    ];
+    for (offset, field) in fields {
+        let value = o.read_word(li.wrapping_add_signed(offset))?;
+        writeln!(
+            out,
+            "  {offset:+3}  {field:<10} {}",
+            word(&mut o, value, &names)?
+        )?;
+    }
+    writeln!(out, "item buffer at {items:#x}")?;
+    writeln!(out, "  in {}", place(&o, items)?)?;
+    let item0 = o.read_word(items)?;
+    writeln!(out, "  [0]  {}", word(&mut o, item0, &names)?)?;
+    // ANCHOR_END: list_in_memory
+
+    // ANCHOR: str_in_memory
+    writeln!(out, "str at {s:#x}")?;
+    writeln!(out, "  in {}", place(&o, s)?)?;
+    for (offset, field) in [
+        (0, "ob_refcnt"),
+        (8, "ob_type"),
+        (16, "length"),
+        (24, "hash"),
+    ] {
+        let value = o.read_word(s + offset)?;
+        writeln!(
+            out,
+            "  {offset:+3}  {field:<10} {}",
+            word(&mut o, value, &names)?
+        )?;
+    }
+    let state = o.read_word(s + 32)? as u32; // a 4-byte bit field
+    writeln!(
+        out,
+        "  +32  state      {state:#x}: interned {}, kind {}, compact {}, ascii {}, ready {}",
+        state & 3,
+        (state >> 2) & 7,
+        (state >> 5) & 1,
+        (state >> 6) & 1,
+        (state >> 7) & 1
+    )?;
+    writeln!(out, "  +40  wstr       {}", o.read_word(s + 40)?)?;
+    let header = o.layout().ascii_header();
+    let length = o.read_word(s + 16)?;
+    let chars = o.read_bytes(s + header, length + 1)?;
+    writeln!(
+        out,
+        "  +{header}  data       {:?}",
+        String::from_utf8_lossy(&chars)
+    )?;
+    let hash = o.unicode_hash(s)?;
+    writeln!(
+        out,
+        "after hash(s): +24 hash = {:#x} ({hash})",
+        o.read_word(s + 24)?
+    )?;
+    // ANCHOR_END: str_in_memory
+    Ok(())
+}
+
+/// Builds the value of one expression as CPython's bytecode would, returning a new reference.
+type Build = fn(&mut Objects) -> Result<u64, ObjError>;
+
+// ANCHOR: size_expressions
+/// The expressions of `examples/python/objects_sizes.py` that the model can build.
+const EXPRESSIONS: [(&str, Build); 18] = [
+    ("''", |o| o.unicode_from_str("")),
+    ("'a'", |o| o.unicode_from_str("a")),
+    ("'é'", |o| o.unicode_from_str("é")),
+    ("'éé'", |o| o.unicode_from_str("éé")),
+    ("'가'", |o| o.unicode_from_str("가")),
+    ("'😀'", |o| o.unicode_from_str("😀")),
+    ("'1234567'", |o| o.unicode_from_str("1234567")),
+    ("0", |o| o.long_from_i64(0)),
+    ("1", |o| o.long_from_i64(1)),
+    ("257", |o| o.long_from_i64(257)),
+    ("2**30", |o| o.long_from_i128(1 << 30)),
+    ("2**60", |o| o.long_from_i128(1 << 60)),
+    ("-1", |o| o.long_from_i64(-1)),
+    ("[]", |o| o.list_new(0)), // BUILD_LIST 0
+    ("[1]", |o| {
+        // BUILD_LIST 1: PyList_New(1), then the item stored in place
+        let li = o.list_new(1)?;
+        let one = o.long_from_i64(1)?;
+        o.list_set(li, 0, one)?;
+        Ok(li)
+    }),
+    ("()", |o| o.tuple_new(0)),
+    ("(1,)", |o| {
+        let one = o.long_from_i64(1)?;
+        let t = o.tuple_pack(&[one])?;
+        o.decref(one)?;
+        Ok(t)
+    }),
+    ("1.0", |o| o.float_from_f64(1.0)),
+];
+// ANCHOR_END: size_expressions
+
+fn sizes(out: &mut String) -> Res {
+    writeln!(out, "\n== 2. Sizes: sys.getsizeof ==\n")?;
+    // ANCHOR: sizes
+    let versions = ["3.8", "3.11", "3.12"];
+    let mut processes = Vec::new();
+    for v in versions {
+        processes.push(Objects::new(Profile::parse(v)?)?);
+    }
+    writeln!(out, "  3.8  3.11  3.12  expression")?;
+    for (expr, build) in EXPRESSIONS {
+        let mut row = String::new();
+        for o in &mut processes {
+            let op = build(o)?;
+            write!(row, "{:>5} ", o.getsizeof(op)?)?;
+        }
+        writeln!(out, "{row} {expr}")?;
+    }
+    // ANCHOR_END: sizes
+
+    // ANCHOR: growth
+    writeln!(
+        out,
+        "\nlist growth through appends: len -> getsizeof (capacity)"
+    )?;
+    let mut columns = Vec::new();
+    for v in ["3.8", "3.11"] {
+        let mut o = Objects::new(Profile::parse(v)?)?;
+        let li = o.list_new(0)?;
+        let empty = o.getsizeof(li)?;
+        let mut last = empty;
+        let mut lines = vec![format!("{v}:"), format!("0 -> {last} (0)")];
+        for i in 0..41 {
+            let item = o.long_from_i64(i)?;
+            o.list_append(li, item)?;
+            o.decref(item)?;
+            let size = o.getsizeof(li)?;
+            if size != last {
+                let n = o.list_len(li)?;
+                lines.push(format!("{n} -> {size} ({})", (size - empty) / 8));
+                last = size;
+            }
+        }
+        columns.push(lines);
+    }
+    for row in 0..columns.iter().map(Vec::len).max().unwrap_or(0) {
+        let cell = |c: &Vec<String>| c.get(row).cloned().unwrap_or_default();
+        writeln!(out, "  {:<20}{}", cell(&columns[0]), cell(&columns[1]))?;
+    }
+    // ANCHOR_END: growth
+    Ok(())
+}
+
+/// The object, or the pool, a traced event is about.
+fn subject(event: &ObjEvent) -> Option<u64> {
+    match *event {
+        ObjEvent::New { op, .. }
+        | ObjEvent::Zero { op }
+        | ObjEvent::Dealloc { op, .. }
+        | ObjEvent::ToFreeList { op, .. }
+        | ObjEvent::Free { op } => Some(op),
+        ObjEvent::Mem(Event::PoolEmpty { address, .. }) => Some(address),
+        ObjEvent::Mem(_) => None,
+    }
+}
+
+/// The pool of the item buffer of the list at `li`, named after the list.
+fn buffer_pool(o: &Objects, li: u64, list: &str) -> Result<(u64, String), ObjError> {
+    let pool = o.read_word(li + 24)? & !(o.profile().pool_size() - 1);
+    Ok((pool, format!("the pool of {list}'s item buffer")))
+}
+
+/// The strs whose deallocation `events` record, in order, by name.
+fn dealloc_order(events: &[ObjEvent], names: &[(u64, String)]) -> String {
+    let mut order = Vec::new();
+    for e in events {
+        if let ObjEvent::Dealloc {
+            op,
+            ty: TypeId::Str,
+        } = *e
+        {
+            order.push(name_of(names, op));
+        }
+    }
+    order.join(" ")
+}
+
+/// The name the tour gave the object at `op`.
+fn name_of(names: &[(u64, String)], op: u64) -> &str {
+    names
+        .iter()
+        .find(|(a, _)| *a == op)
+        .map_or("", |(_, n)| n.as_str())
+}
+
+/// New strs named `names`, one reference each.
+fn strs(o: &mut Objects, names: &[&str]) -> Result<Vec<(u64, String)>, ObjError> {
+    names
+        .iter()
+        .map(|n| Ok((o.unicode_from_str(&format!("item {n}"))?, (*n).to_owned())))
+        .collect()
+}
+
+/// A list holding `items`, whose references it takes over (`PyList_SET_ITEM`).
+fn list_of(o: &mut Objects, items: &[u64]) -> Result<u64, ObjError> {
+    let li = o.list_new(items.len() as u64)?;
+    for (i, &item) in items.iter().enumerate() {
+        o.list_set(li, i as u64, item)?;
+    }
+    Ok(li)
+}
+
+/// A tuple holding `items`, whose references it takes over.
+fn tuple_of(o: &mut Objects, items: &[u64]) -> Result<u64, ObjError> {
+    let t = o.tuple_pack(items)?;
+    for &item in items {
+        o.decref(item)?;
+    }
+    Ok(t)
+}
+
+/// Drops the only reference to `container` and returns the traced events.
+fn drop_traced(o: &mut Objects, container: u64) -> Result<Vec<ObjEvent>, ObjError> {
+    o.set_trace(true);
+    o.decref(container)?;
+    let events = o.take_trace();
+    o.set_trace(false);
+    Ok(events)
+}
+
+fn reference_counts(out: &mut String) -> Res {
+    writeln!(out, "\n== 3. Reference counts and deallocation ==\n")?;
+    let mut o = Objects::new(Profile::CPYTHON_3_11)?;
+    // ANCHOR: counts
+    let s = o.unicode_from_str("spam and eggs")?;
+    writeln!(out, "s = 'spam and eggs'      ob_refcnt {}", o.refcnt(s)?)?;
+    let li = o.list_new(0)?;
+    o.list_append(li, s)?;
+    writeln!(out, "li = []; li.append(s)   ob_refcnt {}", o.refcnt(s)?)?;
+    o.decref(s)?;
+    writeln!(out, "del s                   ob_refcnt {}", o.refcnt(s)?)?;
+    writeln!(out, "del li:")?;
+    let names = [
+        (li, "li".to_owned()),
+        (s, "the str".to_owned()),
+        buffer_pool(&o, li, "li")?,
+    ];
+    for event in drop_traced(&mut o, li)? {
+        let name = subject(&event).map_or("", |op| name_of(&names, op));
+        let line = format!("  {event}  {name}");
+        writeln!(out, "{}", line.trim_end())?;
+    }
+    // ANCHOR_END: counts
+
+    // ANCHOR: cascade
+    writeln!(
+        out,
+        "\ndel of [a, [b1, b2], (c1, c2), d], traced (refcnt 0 lines left out):"
+    )?;
+    let mut names = strs(&mut o, &["a", "b1", "b2", "c1", "c2", "d"])?;
+    let op: Vec<u64> = names.iter().map(|(a, _)| *a).collect();
+    let inner = list_of(&mut o, &[op[1], op[2]])?;
+    let pair = tuple_of(&mut o, &[op[3], op[4]])?;
+    let outer = list_of(&mut o, &[op[0], inner, pair, op[5]])?;
+    names.push((inner, "[b1, b2]".into()));
+    names.push((pair, "(c1, c2)".into()));
+    names.push((outer, "the outer list".into()));
+    names.push(buffer_pool(&o, inner, "[b1, b2]")?);
+    names.push(buffer_pool(&o, outer, "the outer list")?);
+    let events = drop_traced(&mut o, outer)?;
+    let mut open: Vec<u64> = Vec::new(); // containers whose tp_dealloc is running
+    for event in &events {
+        if matches!(event, ObjEvent::Zero { .. }) {
+            continue;
+        }
+        let op = subject(event);
+        if let (ObjEvent::ToFreeList { .. } | ObjEvent::Free { .. }, Some(op)) = (event, op)
+            && open.last() == Some(&op)
+        {
+            open.pop(); // the container's own memory is the last thing its dealloc handles
+        }
+        let name = op.map_or("", |op| name_of(&names, op));
+        let line = format!("{:indent$}{event}  {name}", "", indent = 2 + 4 * open.len());
+        writeln!(out, "{}", line.trim_end())?;
+        if let ObjEvent::Dealloc { ty, op } = *event
+            && matches!(ty, TypeId::List | TypeId::Tuple)
+        {
+            open.push(op);
+        }
+    }
+    let order = dealloc_order(&events, &names);
+    writeln!(out, "\n{:<34} {order}", "[a, [b1, b2], (c1, c2), d]:")?;
+    for (label, tuple) in [("list [a, b, c, d]:", false), ("tuple (a, b, c, d):", true)] {
+        let names = strs(&mut o, &["a", "b", "c", "d"])?;
+        let op: Vec<u64> = names.iter().map(|(a, _)| *a).collect();
+        let container = if tuple {
+            tuple_of(&mut o, &op)?
+        } else {
+            list_of(&mut o, &op)?
+        };
+        let order = dealloc_order(&drop_traced(&mut o, container)?, &names);
+        writeln!(out, "{label:<34} {order}")?;
+    }
+    // ANCHOR_END: cascade
+    Ok(())
+}
+
+/// What `sys.getrefcount(op)` returns: the count while the call holds its argument.
+fn getrefcount(o: &mut Objects, op: u64) -> Result<u64, ObjError> {
+    o.incref(op)?;
+    let n = o.refcnt(op)?;
+    o.decref(op)?;
+    Ok(n)
+}
+
+fn caches_and_immortality(out: &mut String) -> Res {
+    writeln!(out, "\n== 4. Caches and immortality ==\n")?;
+    // ANCHOR: small_int_one
+    for v in ["3.10", "3.11", "3.12"] {
+        let mut o = Objects::new(Profile::parse(v)?)?;
+        let one = o.long_from_i64(1)?; // one = int('1'): the cached small int
+        let before = getrefcount(&mut o, one)?;
+        for _ in 0..100 {
+            o.incref(one)?; // keep.append(one)
+        }
+        let after = getrefcount(&mut o, one)?;
+        for _ in 0..100 {
+            o.decref(one)?; // del keep
+        }
+        let dropped = getrefcount(&mut o, one)?;
+        writeln!(
+            out,
+            "{v:<5} getrefcount(1) = {before:<10}  +100 refs: {:+}, dropped: {:+}   at {one:#x}",
+            after as i64 - before as i64,
+            dropped as i64 - after as i64
+        )?;
+    }
+    // ANCHOR_END: small_int_one
+
+    // ANCHOR: interned
+    writeln!(out)?;
+    for v in ["3.11", "3.12", "3.13"] {
+        let mut o = Objects::new(Profile::parse(v)?)?;
+        let built = o.unicode_from_str("abcd")?; // ''.join(['ab', 'cd'])
+        let before = getrefcount(&mut o, built)?;
+        let interned = o.unicode_intern(built)?; // sys.intern(built)
+        writeln!(
+            out,
+            "{v:<5} built 'abcd': getrefcount {before}; sys.intern returned it: {}; \
+             then getrefcount {}",
+            py_bool(interned == built),
+            getrefcount(&mut o, interned)?
+        )?;
+    }
+    // ANCHOR_END: interned
+
+    // ANCHOR: shared
+    writeln!(out)?;
+    let mut o = Objects::new(Profile::CPYTHON_3_11)?;
+    let same: [(&str, Build); 12] = [
+        ("int('256') is int('256')", |o| o.long_from_i64(256)),
+        ("int('257') is int('257')", |o| o.long_from_i64(257)),
+        ("int('-5') is int('-5')", |o| o.long_from_i64(-5)),
+        ("int('-6') is int('-6')", |o| o.long_from_i64(-6)),
+        ("chr(97) is chr(97)  ('a')", |o| o.unicode_from_str("a")),
+        ("chr(200) is chr(200)  ('È', latin-1)", |o| {
+            o.unicode_from_str("È")
+        }),
+        ("chr(255) is chr(255)", |o| o.unicode_from_str("ÿ")),
+        ("chr(256) is chr(256)", |o| o.unicode_from_str("Ā")),
+        ("str() is ''", |o| o.unicode_from_str("")),
+        ("tuple() is ()", |o| o.tuple_new(0)),
+        ("[] is [] (lists are never shared)", |o| o.list_new(0)),
+        ("float('1.5') is float('1.5')", |o| o.float_from_f64(1.5)),
+    ];
+    for (label, build) in same {
+        let (x, y) = (build(&mut o)?, build(&mut o)?); // both alive, as in `x is y`
+        writeln!(out, "{label:<52} {}", py_bool(x == y))?;
+    }
+    // ANCHOR_END: shared
+
+    // ANCHOR: singletons
+    writeln!(out)?;
+    for v in ["3.10", "3.11"] {
+        let mut o = Objects::new(Profile::parse(v)?)?;
+        for (what, build) in [
+            ("''", (|o| o.unicode_from_str("")) as Build),
+            ("()", |o| o.tuple_new(0)),
+            ("'a'", |o| o.unicode_from_str("a")),
+            ("1", |o| o.long_from_i64(1)),
+        ] {
+            let op = build(&mut o)?;
+            writeln!(out, "{v:<5} {what:<3} at {op:#x}: {}", place(&o, op)?)?;
+        }
+    }
+    // ANCHOR_END: singletons
+    Ok(())
+}
+
+/// `[79, 78, ..., 0, None, None]` as `#79..#0, 2 new`, as `objects_freelists.py` prints it.
+fn runs(order: &[Option<usize>]) -> String {
+    let mut parts = Vec::new();
+    let mut i = 0;
+    while i < order.len() {
+        let mut j = i;
+        match order[i] {
+            None => {
+                while j + 1 < order.len() && order[j + 1].is_none() {
+                    j += 1;
+                }
+                parts.push(format!("{} new", j - i + 1));
+            }
+            Some(first) => {
+                while j + 1 < order.len()
+                    && order[j + 1].is_some()
+                    && order[j + 1].map(|x| x + 1) == order[j]
+                {
+                    j += 1;
+                }
+                parts.push(match order[j] {
+                    Some(last) if j > i => format!("#{first}..#{last}"),
+                    _ => format!("#{first}"),
+                });
+            }
+        }
+        i = j + 1;
+    }
+    parts.join(", ")
+}
+
+fn free_lists(out: &mut String) -> Res {
+    writeln!(out, "\n== 5. Free lists and id reuse ==\n")?;
+    let mut o = Objects::new(Profile::CPYTHON_3_11)?;
+    // ANCHOR: lifo
+    let seed = o.long_from_i64(3)?;
+    let kinds: [(&str, Build); 3] = [
+        ("list", |o| o.list_new(0)),
+        ("float", |o| o.float_from_f64(3.5)),
+        ("2-tuple", |o| {
+            let three = o.long_from_i64(3)?;
+            tuple_of(o, &[three, three])
+        }),
+    ];
+    for (name, make) in kinds {
+        let (x, y, z) = (make(&mut o)?, make(&mut o)?, make(&mut o)?);
+        for op in [x, y, z] {
+            o.decref(op)?; // del x; del y; del z
+        }
+        let (a, b, c) = (make(&mut o)?, make(&mut o)?, make(&mut o)?);
+        writeln!(
+            out,
+            "{name:<7} free x, y, z; new a, b, c: a is z's, b is y's, c is x's: {} {} {}",
+            py_bool(a == z),
+            py_bool(b == y),
+            py_bool(c == x)
+        )?;
+    }
+    o.decref(seed)?;
+    // ANCHOR_END: lifo
+
+    // ANCHOR: capacity
+    for (name, make, n) in [
+        ("list", (|o| o.list_new(0)) as Build, 100),
+        ("float", |o| o.float_from_f64(3.5), 150),
+    ] {
+        let old: Vec<u64> = (0..n).map(|_| make(&mut o)).collect::<Result<_, _>>()?;
+        for &op in &old {
+            o.decref(op)?; // freed in the order 0, 1, ..., n - 1
+        }
+        o.set_trace(true);
+        let new: Vec<u64> = (0..n).map(|_| make(&mut o)).collect::<Result<_, _>>()?;
+        let from_free_list = o
+            .take_trace()
+            .iter()
+            .filter(|e| {
+                matches!(
+                    e,
+                    ObjEvent::New {
+                        from_free_list: true,
+                        ..
+                    }
+                )
+            })
+            .count();
+        o.set_trace(false);
+        let order: Vec<Option<usize>> = new
+            .iter()
+            .map(|op| old.iter().position(|x| x == op))
+            .collect();
+        let reused = order.iter().flatten().count();
+        writeln!(
+            out,
+            "{name}: {n} freed, {n} new: {reused} of the new ones are old ones, \
+             {from_free_list} of them from the {name} free list"
+        )?;
+        writeln!(
+            out,
+            "  new ones, in order, are the objects freed as: {}",
+            runs(&order)
+        )?;
+    }
+    // ANCHOR_END: capacity
+
+    // ANCHOR: tuples
+    writeln!(out, "\nwhere a freed tuple goes, by size:")?;
+    writeln!(out, "  size  3.8              3.11")?;
+    let mut processes = [
+        Objects::new(Profile::CPYTHON_3_8)?,
+        Objects::new(Profile::CPYTHON_3_11)?,
+    ];
+    for size in [1, 2, 19, 20, 21] {
+        let mut row = format!("  {size:>4}");
+        for o in &mut processes {
+            let t = o.tuple_new(size)?;
+            o.set_trace(true);
+            o.decref(t)?;
+            let kept = o.take_trace().iter().any(|e| {
+                matches!(
+                    e,
+                    ObjEvent::ToFreeList {
+                        ty: TypeId::Tuple,
+                        ..
+                    }
+                )
+            });
+            o.set_trace(false);
+            write!(row, "  {:<15}", if kept { "free list" } else { "pymalloc" })?;
+        }
+        writeln!(out, "{}", row.trim_end())?;
+    }
+    let o = &mut processes[1];
+    let (t2, t3) = (o.tuple_new(2)?, o.tuple_new(3)?);
+    o.decref(t3)?;
+    o.decref(t2)?;
+    let (n3, n2) = (o.tuple_new(3)?, o.tuple_new(2)?);
+    writeln!(
+        out,
+        "3.11: free a 3-tuple, then a 2-tuple; a new 3-tuple is the old 3-tuple: {}, \
+         a new 2-tuple the old 2-tuple: {}",
+        py_bool(n3 == t3),
+        py_bool(n2 == t2)
+    )?;
+    // ANCHOR_END: tuples
+    Ok(())
+}
+
+fn py_bool(b: bool) -> &'static str {
+    if b { "True" } else { "False" }
+}
+
+fn after_deallocation(out: &mut String) -> Res {
+    writeln!(
+        out,
+        "\n== 6. What a freed list's memory still says (CPython 3.11) ==\n"
+    )?;
+    let mut o = Objects::new(Profile::CPYTHON_3_11)?;
+    // ANCHOR: stale
+    let li = o.list_new_generic()?; // li = list()
+    let s = o.unicode_from_str("hsafdasdsadasdfsdfsdasdasi")?;
+    o.list_append(li, s)?; // li.append("hsafd...")
+    o.decref(s)?;
+    let items = o.read_word(li + 24)?;
+    o.decref(li)?; // the function returns id(li): the list's count drops to 0
+    let names = [(items, "the freed item buffer")];
+    writeln!(
+        out,
+        "the list at {li:#x}, alive: {}",
+        py_bool(o.is_live(li))
+    )?;
+    writeln!(out, "  in {}", place(&o, li - GC_HEAD_SIZE)?)?;
+    for (offset, field) in [
+        (-16, "_gc_next"),
+        (-8, "_gc_prev"),
+        (0, "ob_refcnt"),
+        (8, "ob_type"),
+        (16, "ob_size"),
+        (24, "ob_item"),
+        (32, "allocated"),
+    ] {
+        let value = o.read_word(li.wrapping_add_signed(offset))?;
+        writeln!(
+            out,
+            "  {offset:+3}  {field:<10} {}",
+            word(&mut o, value, &names)?
+        )?;
+    }
+    writeln!(out, "item buffer at {items:#x}")?;
+    writeln!(out, "  in {}", place(&o, items)?)?;
+    let link = o.read_word(items)?;
+    writeln!(
+        out,
+        "  [0]  {link:#x}: the str's address ({s:#x}) is gone: {}",
+        py_bool(link != s)
+    )?;
+    writeln!(
+        out,
+        "       pymalloc's free-list link, into {}",
+        place(&o, link)?
+    )?;
+    writeln!(out, "the str at {s:#x}")?;
+    writeln!(out, "  in {}", place(&o, s)?)?;
+    // ANCHOR_END: stale
+    Ok(())
+}
