@@ -203,7 +203,10 @@ impl AddressSpace {
             len,
             kind,
             pages: PageSet::default(),
-            words: WordStore::Hashed(AddrMap::default()),
+            words: match kind {
+                RegionKind::Arena(_) => WordStore::Sparse(AddrMap::default()),
+                RegionKind::Heap | RegionKind::Chunk => WordStore::Dense(Vec::new()),
+            },
         });
         self.vms += len;
         self.trace.record(Event::Mmap {
@@ -325,7 +328,7 @@ impl AddressSpace {
             len: 0,
             kind: RegionKind::Heap,
             pages: PageSet::default(),
-            words: WordStore::Ordered(BTreeMap::new()),
+            words: WordStore::Dense(Vec::new()),
         });
         self.heap = Some(id);
         id
@@ -467,13 +470,10 @@ impl AddressSpace {
         let d = self.find_range(dst, len)?;
         let words = len.div_ceil(8);
         let from = self.mapping(s).word_index(src);
-        let entries = self.mapping(s).words.entries(from, from + words);
+        let contents = self.mapping(s).words.read_range(from, from + words);
         let m = self.mapping_mut(d);
         let to = m.word_index(dst);
-        m.words.clear(to, to + words);
-        for (k, v) in entries {
-            m.words.set(k - from + to, v);
-        }
+        m.words.write_range(to, &contents);
         self.touch_in(d, dst, len);
         Ok(())
     }

@@ -1,94 +1,130 @@
-//! A mapping's contents, as a sparse map of 8-byte words.
+//! A mapping's contents, as 8-byte words.
 //!
-//! Fresh anonymous memory reads as zero, so only non-zero words are stored, and writing zero
-//! removes the entry: a pool full of live blocks whose clients wrote nothing costs nothing here.
-//! Keys are word offsets from the mapping's start, so `mremap` can move a mapping without
-//! rewriting its contents, and `munmap` drops them all at once.
+//! Fresh anonymous memory reads as zero. Keys are word offsets from the mapping's start, so
+//! `mremap` can move a mapping without rewriting its contents, and `munmap` drops them all at
+//! once. Two representations, chosen by what a mapping holds:
 //!
-//! The brk heap keeps an ordered map, because `sbrk` with a negative increment must forget the
-//! words above the new break; mmapped mappings keep a hash map, which is faster.
-
-use std::collections::BTreeMap;
+//! * **Sparse** (a hash map of the non-zero words) for pymalloc's arenas: the object layer keeps
+//!   its objects' fields beside the memory, so an arena's stored words are few (free-list
+//!   links, small buffers), and a full arena costs nothing here.
+//! * **Dense** (a vector, one `u64` a word, grown to the highest word written) for glibc's heap
+//!   and its mmapped chunks, which hold buffers written word by word (list items, dict tables):
+//!   there a vector costs what the process's own memory does, and reads, writes and copies are
+//!   array operations.
 
 use crate::hash::AddrMap;
 
-/// The non-zero words of one mapping, keyed by word index (offset / 8).
+/// The words of one mapping, keyed by word index (offset / 8).
 #[derive(Clone, Debug)]
 pub(crate) enum WordStore {
-    /// For mmapped mappings.
-    Hashed(AddrMap<u64>),
-    /// For the brk heap, which shrinks from the top.
-    Ordered(BTreeMap<u64, u64>),
+    /// The non-zero words.
+    Sparse(AddrMap<u64>),
+    /// Every word up to the highest one written.
+    Dense(Vec<u64>),
 }
 
 impl WordStore {
     pub(crate) fn get(&self, index: u64) -> u64 {
         match self {
-            Self::Hashed(m) => m.get(&index).copied().unwrap_or(0),
-            Self::Ordered(m) => m.get(&index).copied().unwrap_or(0),
+            Self::Sparse(m) => m.get(&index).copied().unwrap_or(0),
+            Self::Dense(v) => v.get(index as usize).copied().unwrap_or(0),
         }
     }
 
     pub(crate) fn set(&mut self, index: u64, value: u64) {
-        match (self, value) {
-            (Self::Hashed(m), 0) => {
+        match self {
+            Self::Sparse(m) if value == 0 => {
                 m.remove(&index);
             }
-            (Self::Hashed(m), v) => {
-                m.insert(index, v);
+            Self::Sparse(m) => {
+                m.insert(index, value);
             }
-            (Self::Ordered(m), 0) => {
-                m.remove(&index);
-            }
-            (Self::Ordered(m), v) => {
-                m.insert(index, v);
+            Self::Dense(v) => {
+                let i = index as usize;
+                if i >= v.len() {
+                    if value == 0 {
+                        return;
+                    }
+                    v.resize(i + 1, 0);
+                }
+                v[i] = value;
             }
         }
     }
 
-    /// How many non-zero words are stored.
+    /// How many words are stored (the model's own cost).
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         match self {
-            Self::Hashed(m) => m.len(),
-            Self::Ordered(m) => m.len(),
+            Self::Sparse(m) => m.len(),
+            Self::Dense(v) => v.iter().filter(|&&w| w != 0).count(),
         }
     }
 
     /// Forgets every word at index `from` and above.
     pub(crate) fn truncate(&mut self, from: u64) {
         match self {
-            Self::Hashed(m) => m.retain(|&k, _| k < from),
-            Self::Ordered(m) => {
-                m.split_off(&from);
+            Self::Sparse(m) => m.retain(|&k, _| k < from),
+            Self::Dense(v) => v.truncate(from as usize),
+        }
+    }
+
+    /// The words with index in `from..to`, zeros included.
+    pub(crate) fn read_range(&self, from: u64, to: u64) -> Vec<u64> {
+        match self {
+            Self::Sparse(m) => (from..to)
+                .map(|k| m.get(&k).copied().unwrap_or(0))
+                .collect(),
+            Self::Dense(v) => {
+                let mut out = vec![0; (to - from) as usize];
+                let (lo, hi) = ((from as usize).min(v.len()), (to as usize).min(v.len()));
+                out[..hi - lo].copy_from_slice(&v[lo..hi]);
+                out
             }
         }
     }
 
-    /// The non-zero words with index in `from..to`, in index order. Costs the smaller of the
-    /// range and the store.
-    pub(crate) fn entries(&self, from: u64, to: u64) -> Vec<(u64, u64)> {
+    /// Writes `words` from index `to` on.
+    pub(crate) fn write_range(&mut self, to: u64, words: &[u64]) {
         match self {
-            Self::Ordered(m) => m.range(from..to).map(|(&k, &v)| (k, v)).collect(),
-            Self::Hashed(m) if to - from <= m.len() as u64 => (from..to)
-                .filter_map(|k| m.get(&k).map(|&v| (k, v)))
-                .collect(),
-            Self::Hashed(m) => {
-                let mut found: Vec<(u64, u64)> = m
+            Self::Dense(v) => {
+                let to = to as usize;
+                // Words past the vector's end read zero already: store up to the last non-zero.
+                let needed = words
                     .iter()
-                    .filter(|&(&k, _)| (from..to).contains(&k))
-                    .map(|(&k, &v)| (k, v))
-                    .collect();
-                found.sort_unstable();
-                found
+                    .rposition(|&w| w != 0)
+                    .map_or(0, |i| to + i + 1);
+                if needed > v.len() {
+                    v.resize(needed, 0);
+                }
+                let n = words.len().min(v.len().saturating_sub(to));
+                if n > 0 {
+                    v[to..to + n].copy_from_slice(&words[..n]);
+                }
+            }
+            Self::Sparse(_) => {
+                for (k, &w) in words.iter().enumerate() {
+                    self.set(to + k as u64, w);
+                }
             }
         }
     }
 
     /// Zeroes the words with index in `from..to`.
     pub(crate) fn clear(&mut self, from: u64, to: u64) {
-        for (k, _) in self.entries(from, to) {
-            self.set(k, 0);
+        match self {
+            Self::Sparse(m) if to - from > m.len() as u64 => {
+                m.retain(|&k, _| !(from..to).contains(&k))
+            }
+            Self::Sparse(m) => {
+                for k in from..to {
+                    m.remove(&k);
+                }
+            }
+            Self::Dense(v) => {
+                let (lo, hi) = ((from as usize).min(v.len()), (to as usize).min(v.len()));
+                v[lo..hi].fill(0);
+            }
         }
     }
 }
@@ -99,13 +135,13 @@ mod tests {
 
     fn both() -> [WordStore; 2] {
         [
-            WordStore::Hashed(AddrMap::default()),
-            WordStore::Ordered(BTreeMap::new()),
+            WordStore::Sparse(AddrMap::default()),
+            WordStore::Dense(Vec::new()),
         ]
     }
 
     #[test]
-    fn zero_is_absence() {
+    fn zero_is_the_default() {
         for mut w in both() {
             assert_eq!(w.get(5), 0);
             w.set(5, 7);
@@ -121,14 +157,18 @@ mod tests {
             for k in 0..100 {
                 w.set(k, k + 1);
             }
-            assert_eq!(w.entries(10, 13), vec![(10, 11), (11, 12), (12, 13)]);
-            assert_eq!(w.entries(0, 1000).len(), 100);
+            assert_eq!(w.read_range(10, 13), vec![11, 12, 13]);
+            assert_eq!(w.read_range(98, 102), vec![99, 100, 0, 0]);
             w.clear(20, 30);
             assert_eq!(w.len(), 90);
             w.truncate(50);
             assert_eq!(w.len(), 40);
             assert_eq!(w.get(49), 50);
             assert_eq!(w.get(50), 0);
+            w.write_range(48, &[5, 0, 7]);
+            assert_eq!(w.read_range(47, 52), vec![48, 5, 0, 7, 0]);
+            w.write_range(200, &[0, 0]);
+            assert_eq!(w.get(200), 0);
         }
     }
 }
