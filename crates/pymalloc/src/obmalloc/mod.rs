@@ -42,7 +42,7 @@ use crate::glibc::Glibc;
 use crate::hash::AddrMap;
 use crate::profile::{NB_SMALL_SIZE_CLASSES, POOL_OVERHEAD, Profile, index2size};
 use crate::trace::Event;
-use crate::vm::{AddressSpace, Region};
+use crate::vm::{AddressSpace, Region, RegionKind};
 
 pub(crate) use arena::ArenaObject;
 use arena_map::ArenaMap;
@@ -272,10 +272,21 @@ impl Allocator {
         if !addr.is_multiple_of(8) {
             return Err(MemError::Misaligned { addr });
         }
-        if self.pool_header_word(addr).is_some() || self.libc.is_metadata(&self.vm, addr) {
+        let id = self.vm.find(addr).ok_or(MemError::Segfault { addr })?;
+        let mapping = self.vm.mapping(id);
+        // Only the kind of mapping the address is in can hold metadata of its own: a pool
+        // header in an arena, the header at the start of an mmapped chunk, glibc's fields in the
+        // heap. Deciding by kind keeps the common write (a buffer's word) to one lookup.
+        let metadata = match mapping.kind {
+            RegionKind::Arena(_) => self.pool_header_word(addr).is_some(),
+            RegionKind::Chunk => addr < mapping.start + crate::glibc::CHUNK_HDR_SZ,
+            RegionKind::Heap => self.libc.is_metadata(&self.vm, addr),
+        };
+        if metadata {
             return Err(MemError::Metadata { addr });
         }
-        self.vm.write_word(addr, value)
+        self.vm.write_word_in(id, addr, value);
+        Ok(())
     }
 
     /// A client writes `len` bytes at `addr` (contents not modelled): the pages become resident.
