@@ -15,8 +15,8 @@
 use crate::error::ObjError;
 use crate::heavy::{Body, Heavy, ListData};
 use crate::layout::{LIST_MAXFREELIST, LIST_SIZE};
-use crate::slots::Kind;
-use crate::space::Objects;
+use crate::slots::{Kind, State};
+use crate::space::{Objects, Place};
 use crate::trace::ObjEvent;
 use crate::types::TypeId;
 
@@ -72,25 +72,52 @@ impl Objects {
         Ok(op)
     }
 
+    /// The heavy record of the list at `op` (live, listed or freed), found once: list
+    /// operations are the model's hottest path.
+    fn list_record(&self, op: u64) -> Result<(u64, State), ObjError> {
+        if let Some(Place::Slot { key, .. }) = self.place(op) {
+            let slot = self.slots.get(key).expect("placed");
+            if slot.kind == Kind::Heavy && matches!(self.heavy.get(slot.word).body, Body::List(_)) {
+                return Ok((slot.word, slot.state));
+            }
+        }
+        Err(self.wrong_type(op, "list"))
+    }
+
+    /// The record of a live list.
+    fn live_list_record(&self, op: u64) -> Result<u64, ObjError> {
+        match self.list_record(op)? {
+            (index, State::Live) => Ok(index),
+            _ => Err(ObjError::Dead { addr: op }),
+        }
+    }
+
+    fn list_at(&self, index: u64) -> ListData {
+        match self.heavy.get(index).body {
+            Body::List(d) => d,
+            _ => unreachable!("list_record checked the body"),
+        }
+    }
+
+    fn list_at_mut(&mut self, index: u64) -> &mut ListData {
+        match &mut self.heavy.get_mut(index).body {
+            Body::List(d) => d,
+            _ => unreachable!("list_record checked the body"),
+        }
+    }
+
     /// The fields of a list (live, listed or freed).
     pub(crate) fn list_data(&self, op: u64) -> Result<ListData, ObjError> {
-        match self.heavy_of(op).map(|h| &h.body) {
-            Some(Body::List(d)) => Ok(*d),
-            _ => Err(self.wrong_type(op, "list")),
-        }
+        Ok(self.list_at(self.list_record(op)?.0))
     }
 
     fn list_data_mut(&mut self, op: u64) -> Result<&mut ListData, ObjError> {
-        let err = self.wrong_type(op, "list");
-        match self.heavy_mut(op).map(|h| &mut h.body) {
-            Some(Body::List(d)) => Ok(d),
-            _ => Err(err),
-        }
+        let (index, _) = self.list_record(op)?;
+        Ok(self.list_at_mut(index))
     }
 
     fn live_list(&self, op: u64) -> Result<ListData, ObjError> {
-        self.live_view(op)?;
-        self.list_data(op)
+        Ok(self.list_at(self.live_list_record(op)?))
     }
 
     /// `len(list)`.
@@ -121,15 +148,20 @@ impl Objects {
     /// `list_resize(self, newsize)`: keeps the buffer while `allocated/2 <= newsize <=
     /// allocated`, else reallocates it with the version's over-allocation.
     pub(crate) fn list_resize(&mut self, op: u64, newsize: u64) -> Result<(), ObjError> {
-        let d = self.list_data(op)?;
+        let (index, _) = self.list_record(op)?;
+        self.list_resize_at(index, newsize)
+    }
+
+    fn list_resize_at(&mut self, index: u64, newsize: u64) -> Result<(), ObjError> {
+        let d = self.list_at(index);
         if d.allocated >= newsize && newsize >= d.allocated >> 1 {
-            self.list_data_mut(op)?.size = newsize;
+            self.list_at_mut(index).size = newsize;
             return Ok(());
         }
         let new_allocated = self.layout.list_new_allocated(newsize, d.size);
         // For newsize 0 this is PyMem_Realloc(items, 0), which still returns a block.
         let items = self.mem_realloc(d.item, new_allocated * 8)?;
-        *self.list_data_mut(op)? = ListData {
+        *self.list_at_mut(index) = ListData {
             size: newsize,
             item: items,
             allocated: new_allocated,
@@ -139,10 +171,11 @@ impl Objects {
 
     /// `PyList_Append(op, item)` (`app1`): the list takes a new reference to `item`.
     pub fn list_append(&mut self, op: u64, item: u64) -> Result<(), ObjError> {
-        let n = self.live_list(op)?.size;
+        let index = self.live_list_record(op)?;
+        let n = self.list_at(index).size;
         self.incref(item)?;
-        self.list_resize(op, n + 1)?;
-        let d = self.list_data(op)?;
+        self.list_resize_at(index, n + 1)?;
+        let d = self.list_at(index);
         self.mem.write_word(d.item + 8 * n, item)?;
         Ok(())
     }

@@ -14,7 +14,7 @@
 use crate::error::ObjError;
 use crate::heavy::{Body, Digits, Heavy};
 use crate::layout::{DIGIT_SIZE, LONG_DIGITS_OFFSET, NSMALLNEGINTS, NSMALLPOSINTS};
-use crate::slots::{Kind, Slot, State};
+use crate::slots::{GC, Kind, Slot, State};
 use crate::space::Objects;
 use crate::trace::ObjEvent;
 use crate::types::TypeId;
@@ -97,7 +97,7 @@ impl Objects {
             refcnt: 1,
             kind,
             state: State::Live,
-            small,
+            small: small | if ty.is_gc() { GC } else { 0 },
             word,
         };
         self.install(op - gc, nbytes + gc, slot);

@@ -22,8 +22,6 @@
 
 use std::collections::BTreeMap;
 
-use crate::hash::AddrMap;
-
 /// What a slot holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
@@ -73,6 +71,9 @@ pub(crate) const HASHED: u16 = 0x100;
 pub(crate) const INTERNED: u16 = 0x200;
 /// Flag in `Slot::small`: the object is immortal (3.12: a string interned at run time).
 pub(crate) const IMMORTAL: u16 = 0x400;
+/// Flag in `Slot::small`: the object's type has `Py_TPFLAGS_HAVE_GC`, so its block starts with
+/// a `PyGC_Head` (kept here so that finding an object never touches its heavy record).
+pub(crate) const GC: u16 = 0x800;
 
 impl Slot {
     pub(crate) const EMPTY: Slot = Slot {
@@ -92,10 +93,62 @@ pub(crate) struct PoolSlots {
     pub(crate) slots: Vec<Slot>,
 }
 
+/// The pools' slots, by pool number counted down from the top of the mmap area, where every
+/// arena lies: an array index instead of a hash lookup on the hottest path of the model.
+#[derive(Debug)]
+pub(crate) struct PoolTable {
+    /// `MMAP_BASE` rounded up to a pool boundary.
+    top: u64,
+    shift: u32,
+    table: Vec<Option<PoolSlots>>,
+}
+
+impl PoolTable {
+    fn new(pool_size: u64) -> PoolTable {
+        PoolTable {
+            top: pymalloc::MMAP_BASE.next_multiple_of(pool_size),
+            shift: pool_size.trailing_zeros(),
+            table: Vec::new(),
+        }
+    }
+
+    fn index(&self, pool: u64) -> Option<usize> {
+        let below = self.top.checked_sub(pool)?;
+        Some((below >> self.shift) as usize)
+    }
+
+    pub(crate) fn get(&self, pool: u64) -> Option<&PoolSlots> {
+        self.table.get(self.index(pool)?)?.as_ref()
+    }
+
+    pub(crate) fn get_mut(&mut self, pool: u64) -> Option<&mut PoolSlots> {
+        let i = self.index(pool)?;
+        self.table.get_mut(i)?.as_mut()
+    }
+
+    /// The pool's slots, made with `make` if it has none.
+    fn get_or_insert_with(
+        &mut self,
+        pool: u64,
+        make: impl FnOnce() -> PoolSlots,
+    ) -> &mut PoolSlots {
+        let i = self.index(pool).expect("arenas lie below the mmap base");
+        if self.table.len() <= i {
+            self.table.resize_with(i + 1, || None);
+        }
+        self.table[i].get_or_insert_with(make)
+    }
+
+    pub(crate) fn remove(&mut self, pool: u64) -> Option<PoolSlots> {
+        let i = self.index(pool)?;
+        self.table.get_mut(i)?.take()
+    }
+}
+
 /// Every object's slot: by pool for pymalloc blocks, by address for larger objects.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Slots {
-    pub(crate) pools: AddrMap<PoolSlots>,
+    pub(crate) pools: PoolTable,
     /// Objects in glibc chunks, by block address.
     pub(crate) big: BTreeMap<u64, Slot>,
 }
@@ -110,6 +163,13 @@ pub(crate) enum SlotKey {
 }
 
 impl Slots {
+    pub(crate) fn new(pool_size: u64) -> Slots {
+        Slots {
+            pools: PoolTable::new(pool_size),
+            big: BTreeMap::new(),
+        }
+    }
+
     /// The key of a block at `block` of `block_size` bytes, or `None` for glibc.
     pub(crate) fn pool_key(pool_size: u64, block: u64, block_size: u32) -> SlotKey {
         let pool = block & !(pool_size - 1);
@@ -120,7 +180,7 @@ impl Slots {
 
     pub(crate) fn get(&self, key: SlotKey) -> Option<&Slot> {
         match key {
-            SlotKey::Pool { pool, index } => self.pools.get(&pool)?.slots.get(index as usize),
+            SlotKey::Pool { pool, index } => self.pools.get(pool)?.slots.get(index as usize),
             SlotKey::Big(block) => self.big.get(&block),
         }
     }
@@ -128,7 +188,7 @@ impl Slots {
     pub(crate) fn get_mut(&mut self, key: SlotKey) -> Option<&mut Slot> {
         match key {
             SlotKey::Pool { pool, index } => {
-                self.pools.get_mut(&pool)?.slots.get_mut(index as usize)
+                self.pools.get_mut(pool)?.slots.get_mut(index as usize)
             }
             SlotKey::Big(block) => self.big.get_mut(&block),
         }
@@ -139,7 +199,7 @@ impl Slots {
     pub(crate) fn put(&mut self, key: SlotKey, block_size: u32, blocks: u32, slot: Slot) {
         match key {
             SlotKey::Pool { pool, index } => {
-                let ps = self.pools.entry(pool).or_insert_with(|| PoolSlots {
+                let ps = self.pools.get_or_insert_with(pool, || PoolSlots {
                     block_size,
                     slots: Vec::with_capacity(blocks as usize),
                 });
@@ -167,12 +227,12 @@ mod tests {
 
     #[test]
     fn pool_keys_count_blocks_after_the_header() {
-        let pool = 0x7f00_0000_4000;
+        let pool = 0x7f3c_8a50_4000;
         assert_eq!(
             Slots::pool_key(1 << 14, pool + 48 + 2 * 64, 64),
             SlotKey::Pool { pool, index: 2 }
         );
-        let mut s = Slots::default();
+        let mut s = Slots::new(1 << 14);
         let key = Slots::pool_key(1 << 14, pool + 48, 64);
         assert!(s.get(key).is_none());
         let slot = Slot {

@@ -23,7 +23,7 @@ use crate::hash::AddrMap;
 use crate::heavy::{Heavy, HeavyStore};
 use crate::image::Image;
 use crate::layout::{GC_HEAD_SIZE, Layout};
-use crate::slots::{IMMORTAL, Kind, Slot, SlotKey, Slots, State};
+use crate::slots::{GC, IMMORTAL, Kind, Slot, SlotKey, Slots, State};
 use crate::trace::{ObjEvent, Trace};
 use crate::types::TypeId;
 
@@ -136,11 +136,12 @@ impl Objects {
     pub fn with_allocator(mut mem: Allocator) -> Result<Objects, ObjError> {
         mem.set_trace(true);
         let layout = Layout::new(mem.profile());
+        let mem_pool_size = mem.profile().pool_size();
         let image = Image::new(layout);
         let mut objects = Objects {
             mem,
             layout,
-            slots: Slots::default(),
+            slots: Slots::new(mem_pool_size),
             heavy: HeavyStore::default(),
             caches: Caches {
                 latin1: vec![0; 256],
@@ -257,7 +258,7 @@ impl Objects {
     pub(crate) fn slot_covering(&self, addr: u64) -> Option<(SlotKey, u64, &Slot)> {
         let pool_size = self.layout.profile.pool_size();
         let pool = addr & !(pool_size - 1);
-        if let Some(ps) = self.slots.pools.get(&pool) {
+        if let Some(ps) = self.slots.pools.get(pool) {
             let header = u64::from(pymalloc::profile::POOL_OVERHEAD);
             let offset = addr.checked_sub(pool + header)?;
             let index = offset / u64::from(ps.block_size);
@@ -278,9 +279,10 @@ impl Objects {
 
     /// Bytes from the block's start to the object's (`PyGC_Head`).
     pub(crate) fn gc_offset(&self, slot: &Slot) -> u64 {
-        match slot.kind {
-            Kind::Heavy if self.heavy.get(slot.word).ty.is_gc() => GC_HEAD_SIZE,
-            _ => 0,
+        if slot.small & GC != 0 {
+            GC_HEAD_SIZE
+        } else {
+            0
         }
     }
 
@@ -406,11 +408,12 @@ impl Objects {
         let key = self.key_for(block, nbytes);
         if let Some(&old) = self.slots.get(key) {
             if let SlotKey::Pool { pool, .. } = key
-                && self.slots.pools[&pool].block_size != self.block_geometry(nbytes).0
+                && self.slots.pools.get(pool).map(|p| p.block_size)
+                    != Some(self.block_geometry(nbytes).0)
             {
                 // The pool was re-carved for another size class: the old slots no longer
                 // describe its blocks.
-                self.slots.pools.remove(&pool);
+                self.slots.pools.remove(pool);
                 return;
             }
             if old.kind == Kind::Heavy {
@@ -518,7 +521,7 @@ impl Objects {
         for event in self.mem.take_trace() {
             match event {
                 Event::PoolInit { address, .. } => {
-                    self.slots.pools.remove(&address);
+                    self.slots.pools.remove(address);
                 }
                 Event::ArenaFreed { address, .. } => self.forget_arena(address),
                 _ => {}
@@ -533,7 +536,7 @@ impl Objects {
         let end = address + self.layout.profile.arena_size();
         let mut pool = first;
         while pool + pool_size <= end {
-            if let Some(ps) = self.slots.pools.remove(&pool) {
+            if let Some(ps) = self.slots.pools.remove(pool) {
                 for s in ps.slots.iter().filter(|s| s.kind == Kind::Heavy) {
                     self.heavy.remove(s.word);
                 }

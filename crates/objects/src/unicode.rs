@@ -53,30 +53,39 @@ impl Objects {
         Ok(cached)
     }
 
+    /// `PyUnicode_New(len, maxchar)` and a copy of `s`, as `str(i)` builds its result
+    /// (`long_to_decimal_string`): a new object even for one character; only `''` is the
+    /// singleton.
+    pub fn unicode_new(&mut self, s: &str) -> Result<u64, ObjError> {
+        if s.is_empty() {
+            let op = self.caches.empty_str;
+            self.incref(op)?;
+            return Ok(op);
+        }
+        self.unicode_alloc(s)
+    }
+
     /// `PyUnicode_New` and a copy of `s`: a new str, not from any cache.
     pub(crate) fn unicode_alloc(&mut self, s: &str) -> Result<u64, ObjError> {
-        let data = StrData::new(s);
-        let nbytes = self.unicode_nbytes(&data);
-        let op = self.malloc_object(nbytes, false)?;
-        if data.ascii && s.len() <= INLINE_MAX {
+        if s.len() <= INLINE_MAX && s.is_ascii() {
+            // The common case, kept free of heap allocation: header, characters, NUL.
+            let nbytes = self.layout.ascii_header() + s.len() as u64 + 1;
+            let op = self.malloc_object(nbytes, false)?;
             let mut bytes = [0u8; 8];
             bytes[..s.len()].copy_from_slice(s.as_bytes());
             let word = u64::from_le_bytes(bytes);
-            self.install_new(
-                op,
-                nbytes,
-                Kind::AsciiInline,
-                s.len() as u16,
-                word,
-                TypeId::Str,
-            );
-        } else {
-            let word = self.heavy.insert(Heavy {
-                ty: TypeId::Str,
-                body: Body::Str(data),
-            });
-            self.install_new(op, nbytes, Kind::Heavy, 0, word, TypeId::Str);
+            let len = s.len() as u16;
+            self.install_new(op, nbytes, Kind::AsciiInline, len, word, TypeId::Str);
+            return Ok(op);
         }
+        let data = StrData::new(s);
+        let nbytes = self.unicode_nbytes(&data);
+        let op = self.malloc_object(nbytes, false)?;
+        let word = self.heavy.insert(Heavy {
+            ty: TypeId::Str,
+            body: Body::Str(data),
+        });
+        self.install_new(op, nbytes, Kind::Heavy, 0, word, TypeId::Str);
         Ok(op)
     }
 
