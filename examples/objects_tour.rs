@@ -71,6 +71,54 @@ fn word(o: &mut Objects, value: u64, names: &[(u64, &str)]) -> Result<String, Ob
     Ok(format!("{value:#x}"))
 }
 
+/// The fields of a list (`PyGC_Head`, `PyListObject`), by offset from the object's address.
+const LIST_FIELDS: [(i64, &str); 7] = [
+    (-16, "_gc_next"),
+    (-8, "_gc_prev"),
+    (0, "ob_refcnt"),
+    (8, "ob_type"),
+    (16, "ob_size"),
+    (24, "ob_item"),
+    (32, "allocated"),
+];
+
+/// The fields of a str's `PyASCIIObject` before `state`, by offset.
+const STR_FIELDS: [(i64, &str); 4] = [
+    (0, "ob_refcnt"),
+    (8, "ob_type"),
+    (16, "length"),
+    (24, "hash"),
+];
+
+/// Reads each field of the object at `op` from memory and prints it.
+fn dump(
+    o: &mut Objects,
+    out: &mut String,
+    op: u64,
+    fields: &[(i64, &str)],
+    names: &[(u64, &str)],
+) -> Res {
+    for &(offset, field) in fields {
+        let value = o.read_word(op.wrapping_add_signed(offset))?;
+        let shown = word(o, value, names)?;
+        writeln!(out, "  {offset:+3}  {field:<10} {shown}")?;
+    }
+    Ok(())
+}
+
+/// The bits of `PyASCIIObject.state` on 3.11.
+fn state_bits(state: u32) -> String {
+    let bit = |shift: u32, width: u32| (state >> shift) & ((1 << width) - 1);
+    format!(
+        "interned {}, kind {}, compact {}, ascii {}, ready {}",
+        bit(0, 2),
+        bit(2, 3),
+        bit(5, 1),
+        bit(6, 1),
+        bit(7, 1)
+    )
+}
+
 fn an_object_in_memory(out: &mut String) -> Res {
     writeln!(out, "== 1. An object in memory (CPython 3.11) ==\n")?;
     let mut o = Objects::new(Profile::CPYTHON_3_11)?;
@@ -87,70 +135,27 @@ fn an_object_in_memory(out: &mut String) -> Res {
     let block = li - GC_HEAD_SIZE;
     writeln!(out, "list at {li:#x}, its PyGC_Head at {block:#x}")?;
     writeln!(out, "  in {}", place(&o, block)?)?;
-    let fields = [
-        (-16, "_gc_next"),
-        (-8, "_gc_prev"),
-        (0, "ob_refcnt"),
-        (8, "ob_type"),
-        (16, "ob_size"),
-        (24, "ob_item"),
-        (32, "allocated"),
-    ];
-    for (offset, field) in fields {
-        let value = o.read_word(li.wrapping_add_signed(offset))?;
-        writeln!(
-            out,
-            "  {offset:+3}  {field:<10} {}",
-            word(&mut o, value, &names)?
-        )?;
-    }
+    dump(&mut o, out, li, &LIST_FIELDS, &names)?;
     writeln!(out, "item buffer at {items:#x}")?;
     writeln!(out, "  in {}", place(&o, items)?)?;
-    let item0 = o.read_word(items)?;
-    writeln!(out, "  [0]  {}", word(&mut o, item0, &names)?)?;
+    dump(&mut o, out, items, &[(0, "[0]")], &names)?;
     // ANCHOR_END: list_in_memory
 
     // ANCHOR: str_in_memory
     writeln!(out, "str at {s:#x}")?;
     writeln!(out, "  in {}", place(&o, s)?)?;
-    for (offset, field) in [
-        (0, "ob_refcnt"),
-        (8, "ob_type"),
-        (16, "length"),
-        (24, "hash"),
-    ] {
-        let value = o.read_word(s + offset)?;
-        writeln!(
-            out,
-            "  {offset:+3}  {field:<10} {}",
-            word(&mut o, value, &names)?
-        )?;
-    }
+    dump(&mut o, out, s, &STR_FIELDS, &names)?;
     let state = o.read_word(s + 32)? as u32; // a 4-byte bit field
-    writeln!(
-        out,
-        "  +32  state      {state:#x}: interned {}, kind {}, compact {}, ascii {}, ready {}",
-        state & 3,
-        (state >> 2) & 7,
-        (state >> 5) & 1,
-        (state >> 6) & 1,
-        (state >> 7) & 1
-    )?;
+    writeln!(out, "  +32  state      {state:#x}: {}", state_bits(state))?;
     writeln!(out, "  +40  wstr       {}", o.read_word(s + 40)?)?;
-    let header = o.layout().ascii_header();
+    let header = o.layout().ascii_header(); // the characters follow the header
     let length = o.read_word(s + 16)?;
     let chars = o.read_bytes(s + header, length + 1)?;
-    writeln!(
-        out,
-        "  +{header}  data       {:?}",
-        String::from_utf8_lossy(&chars)
-    )?;
-    let hash = o.unicode_hash(s)?;
-    writeln!(
-        out,
-        "after hash(s): +24 hash = {:#x} ({hash})",
-        o.read_word(s + 24)?
-    )?;
+    let text = String::from_utf8_lossy(&chars);
+    writeln!(out, "  +{header}  data       {text:?}")?;
+    let hash = o.unicode_hash(s)?; // hash(s)
+    let field = o.read_word(s + 24)?;
+    writeln!(out, "after hash(s): +24 hash = {field:#x} ({hash})")?;
     // ANCHOR_END: str_in_memory
     Ok(())
 }
@@ -322,6 +327,31 @@ fn drop_traced(o: &mut Objects, container: u64) -> Result<Vec<ObjEvent>, ObjErro
     Ok(events)
 }
 
+/// Prints traced events, each container's deallocation indented under its parent's.
+fn print_cascade(out: &mut String, events: &[ObjEvent], names: &[(u64, String)]) -> Res {
+    let mut open: Vec<u64> = Vec::new(); // containers whose tp_dealloc is running
+    for event in events {
+        if matches!(event, ObjEvent::Zero { .. }) {
+            continue;
+        }
+        let op = subject(event);
+        if let (ObjEvent::ToFreeList { .. } | ObjEvent::Free { .. }, Some(op)) = (event, op)
+            && open.last() == Some(&op)
+        {
+            open.pop(); // the container's own memory is the last thing its dealloc handles
+        }
+        let name = op.map_or("", |op| name_of(names, op));
+        let line = format!("{:indent$}{event}  {name}", "", indent = 2 + 4 * open.len());
+        writeln!(out, "{}", line.trim_end())?;
+        if let ObjEvent::Dealloc { ty, op } = *event
+            && matches!(ty, TypeId::List | TypeId::Tuple)
+        {
+            open.push(op);
+        }
+    }
+    Ok(())
+}
+
 fn reference_counts(out: &mut String) -> Res {
     writeln!(out, "\n== 3. Reference counts and deallocation ==\n")?;
     let mut o = Objects::new(Profile::CPYTHON_3_11)?;
@@ -362,26 +392,7 @@ fn reference_counts(out: &mut String) -> Res {
     names.push(buffer_pool(&o, inner, "[b1, b2]")?);
     names.push(buffer_pool(&o, outer, "the outer list")?);
     let events = drop_traced(&mut o, outer)?;
-    let mut open: Vec<u64> = Vec::new(); // containers whose tp_dealloc is running
-    for event in &events {
-        if matches!(event, ObjEvent::Zero { .. }) {
-            continue;
-        }
-        let op = subject(event);
-        if let (ObjEvent::ToFreeList { .. } | ObjEvent::Free { .. }, Some(op)) = (event, op)
-            && open.last() == Some(&op)
-        {
-            open.pop(); // the container's own memory is the last thing its dealloc handles
-        }
-        let name = op.map_or("", |op| name_of(&names, op));
-        let line = format!("{:indent$}{event}  {name}", "", indent = 2 + 4 * open.len());
-        writeln!(out, "{}", line.trim_end())?;
-        if let ObjEvent::Dealloc { ty, op } = *event
-            && matches!(ty, TypeId::List | TypeId::Tuple)
-        {
-            open.push(op);
-        }
-    }
+    print_cascade(out, &events, &names)?;
     let order = dealloc_order(&events, &names);
     writeln!(out, "\n{:<34} {order}", "[a, [b1, b2], (c1, c2), d]:")?;
     for (label, tuple) in [("list [a, b, c, d]:", false), ("tuple (a, b, c, d):", true)] {
@@ -421,12 +432,11 @@ fn caches_and_immortality(out: &mut String) -> Res {
         for _ in 0..100 {
             o.decref(one)?; // del keep
         }
-        let dropped = getrefcount(&mut o, one)?;
+        let back = getrefcount(&mut o, one)?;
+        let (moved, dropped) = (after as i64 - before as i64, back as i64 - after as i64);
         writeln!(
             out,
-            "{v:<5} getrefcount(1) = {before:<10}  +100 refs: {:+}, dropped: {:+}   at {one:#x}",
-            after as i64 - before as i64,
-            dropped as i64 - after as i64
+            "{v:<5} getrefcount(1) = {before:<10}  100 more: {moved:+}, dropped: {dropped:+}"
         )?;
     }
     // ANCHOR_END: small_int_one
@@ -435,15 +445,14 @@ fn caches_and_immortality(out: &mut String) -> Res {
     writeln!(out)?;
     for v in ["3.11", "3.12", "3.13"] {
         let mut o = Objects::new(Profile::parse(v)?)?;
-        let built = o.unicode_from_str("abcd")?; // ''.join(['ab', 'cd'])
+        let built = o.unicode_from_str("abcd")?; // built = ''.join(['ab', 'cd'])
         let before = getrefcount(&mut o, built)?;
-        let interned = o.unicode_intern(built)?; // sys.intern(built)
+        let interned = o.unicode_intern(built)?; // interned = sys.intern(built)
+        let same = py_bool(interned == built);
+        let after = getrefcount(&mut o, interned)?;
         writeln!(
             out,
-            "{v:<5} built 'abcd': getrefcount {before}; sys.intern returned it: {}; \
-             then getrefcount {}",
-            py_bool(interned == built),
-            getrefcount(&mut o, interned)?
+            "{v:<5} built: {before}   sys.intern(built) is built: {same}   then: {after}"
         )?;
     }
     // ANCHOR_END: interned
@@ -475,14 +484,15 @@ fn caches_and_immortality(out: &mut String) -> Res {
 
     // ANCHOR: singletons
     writeln!(out)?;
+    let shared: [(&str, Build); 4] = [
+        ("''", |o| o.unicode_from_str("")),
+        ("()", |o| o.tuple_new(0)),
+        ("'a'", |o| o.unicode_from_str("a")),
+        ("1", |o| o.long_from_i64(1)),
+    ];
     for v in ["3.10", "3.11"] {
         let mut o = Objects::new(Profile::parse(v)?)?;
-        for (what, build) in [
-            ("''", (|o| o.unicode_from_str("")) as Build),
-            ("()", |o| o.tuple_new(0)),
-            ("'a'", |o| o.unicode_from_str("a")),
-            ("1", |o| o.long_from_i64(1)),
-        ] {
+        for (what, build) in shared {
             let op = build(&mut o)?;
             writeln!(out, "{v:<5} {what:<3} at {op:#x}: {}", place(&o, op)?)?;
         }
@@ -522,11 +532,24 @@ fn runs(order: &[Option<usize>]) -> String {
     parts.join(", ")
 }
 
+/// How many new objects in `events` a free list served.
+fn served_by_free_lists(events: &[ObjEvent]) -> usize {
+    let listed = |e: &&ObjEvent| {
+        matches!(
+            e,
+            ObjEvent::New {
+                from_free_list: true,
+                ..
+            }
+        )
+    };
+    events.iter().filter(listed).count()
+}
+
 fn free_lists(out: &mut String) -> Res {
     writeln!(out, "\n== 5. Free lists and id reuse ==\n")?;
     let mut o = Objects::new(Profile::CPYTHON_3_11)?;
     // ANCHOR: lifo
-    let seed = o.long_from_i64(3)?;
     let kinds: [(&str, Build); 3] = [
         ("list", |o| o.list_new(0)),
         ("float", |o| o.float_from_f64(3.5)),
@@ -541,42 +564,27 @@ fn free_lists(out: &mut String) -> Res {
             o.decref(op)?; // del x; del y; del z
         }
         let (a, b, c) = (make(&mut o)?, make(&mut o)?, make(&mut o)?);
-        writeln!(
-            out,
-            "{name:<7} free x, y, z; new a, b, c: a is z's, b is y's, c is x's: {} {} {}",
-            py_bool(a == z),
-            py_bool(b == y),
-            py_bool(c == x)
-        )?;
+        let got = [a == z, b == y, c == x].map(py_bool).join(" ");
+        let line = "free x, y, z; new a, b, c: a is z's, b is y's, c is x's:";
+        writeln!(out, "{name:<7} {line} {got}")?;
     }
-    o.decref(seed)?;
     // ANCHOR_END: lifo
 
     // ANCHOR: capacity
-    for (name, make, n) in [
-        ("list", (|o| o.list_new(0)) as Build, 100),
+    let kinds: [(&str, Build, usize); 2] = [
+        ("list", |o| o.list_new(0), 100),
         ("float", |o| o.float_from_f64(3.5), 150),
-    ] {
+    ];
+    for (name, make, n) in kinds {
         let old: Vec<u64> = (0..n).map(|_| make(&mut o)).collect::<Result<_, _>>()?;
         for &op in &old {
             o.decref(op)?; // freed in the order 0, 1, ..., n - 1
         }
         o.set_trace(true);
         let new: Vec<u64> = (0..n).map(|_| make(&mut o)).collect::<Result<_, _>>()?;
-        let from_free_list = o
-            .take_trace()
-            .iter()
-            .filter(|e| {
-                matches!(
-                    e,
-                    ObjEvent::New {
-                        from_free_list: true,
-                        ..
-                    }
-                )
-            })
-            .count();
+        let listed = served_by_free_lists(&o.take_trace());
         o.set_trace(false);
+        // For each new object, which of the old ones it is (by address).
         let order: Vec<Option<usize>> = new
             .iter()
             .map(|op| old.iter().position(|x| x == op))
@@ -584,13 +592,13 @@ fn free_lists(out: &mut String) -> Res {
         let reused = order.iter().flatten().count();
         writeln!(
             out,
-            "{name}: {n} freed, {n} new: {reused} of the new ones are old ones, \
-             {from_free_list} of them from the {name} free list"
+            "{name}: {n} freed, {n} new: {reused} of the new ones are old ones"
         )?;
+        writeln!(out, "  {listed} of them from the {name} free list")?;
+        let runs = runs(&order);
         writeln!(
             out,
-            "  new ones, in order, are the objects freed as: {}",
-            runs(&order)
+            "  new ones, in order, are the objects freed as: {runs}"
         )?;
     }
     // ANCHOR_END: capacity
@@ -609,13 +617,8 @@ fn free_lists(out: &mut String) -> Res {
             o.set_trace(true);
             o.decref(t)?;
             let kept = o.take_trace().iter().any(|e| {
-                matches!(
-                    e,
-                    ObjEvent::ToFreeList {
-                        ty: TypeId::Tuple,
-                        ..
-                    }
-                )
+                let listed = matches!(e, ObjEvent::ToFreeList { .. });
+                listed && subject(e) == Some(t)
             });
             o.set_trace(false);
             write!(row, "  {:<15}", if kept { "free list" } else { "pymalloc" })?;
@@ -629,10 +632,12 @@ fn free_lists(out: &mut String) -> Res {
     let (n3, n2) = (o.tuple_new(3)?, o.tuple_new(2)?);
     writeln!(
         out,
-        "3.11: free a 3-tuple, then a 2-tuple; a new 3-tuple is the old 3-tuple: {}, \
-         a new 2-tuple the old 2-tuple: {}",
-        py_bool(n3 == t3),
-        py_bool(n2 == t2)
+        "3.11: free a 3-tuple, then a 2-tuple; make a 3-tuple, then a 2-tuple:"
+    )?;
+    let (same3, same2) = (py_bool(n3 == t3), py_bool(n2 == t2));
+    writeln!(
+        out,
+        "  the new 3-tuple is the old one: {same3}, the new 2-tuple too: {same2}"
     )?;
     // ANCHOR_END: tuples
     Ok(())
@@ -662,29 +667,14 @@ fn after_deallocation(out: &mut String) -> Res {
         py_bool(o.is_live(li))
     )?;
     writeln!(out, "  in {}", place(&o, li - GC_HEAD_SIZE)?)?;
-    for (offset, field) in [
-        (-16, "_gc_next"),
-        (-8, "_gc_prev"),
-        (0, "ob_refcnt"),
-        (8, "ob_type"),
-        (16, "ob_size"),
-        (24, "ob_item"),
-        (32, "allocated"),
-    ] {
-        let value = o.read_word(li.wrapping_add_signed(offset))?;
-        writeln!(
-            out,
-            "  {offset:+3}  {field:<10} {}",
-            word(&mut o, value, &names)?
-        )?;
-    }
+    dump(&mut o, out, li, &LIST_FIELDS, &names)?;
     writeln!(out, "item buffer at {items:#x}")?;
     writeln!(out, "  in {}", place(&o, items)?)?;
-    let link = o.read_word(items)?;
+    let link = o.read_word(items)?; // where the str's address was
     writeln!(
         out,
-        "  [0]  {link:#x}: the str's address ({s:#x}) is gone: {}",
-        py_bool(link != s)
+        "  [0]  {link:#x}: still the str ({s:#x})? {}",
+        py_bool(link == s)
     )?;
     writeln!(
         out,
