@@ -165,7 +165,7 @@ type Build = fn(&mut Objects) -> Result<u64, ObjError>;
 
 // ANCHOR: size_expressions
 /// The expressions of `examples/python/objects_sizes.py` that the model can build.
-const EXPRESSIONS: [(&str, Build); 18] = [
+const EXPRESSIONS: [(&str, Build); 19] = [
     ("''", |o| o.unicode_from_str("")),
     ("'a'", |o| o.unicode_from_str("a")),
     ("'é'", |o| o.unicode_from_str("é")),
@@ -194,6 +194,7 @@ const EXPRESSIONS: [(&str, Build); 18] = [
         o.decref(one)?;
         Ok(t)
     }),
+    ("{}", |o| o.dict_new()),
     ("1.0", |o| o.float_from_f64(1.0)),
 ];
 // ANCHOR_END: size_expressions
@@ -406,6 +407,16 @@ fn reference_counts(out: &mut String) -> Res {
         let order = dealloc_order(&drop_traced(&mut o, container)?, &names);
         writeln!(out, "{label:<34} {order}")?;
     }
+    let values = strs(&mut o, &["a", "b", "c", "d"])?;
+    let d = o.dict_new()?;
+    for (value, name) in &values {
+        let key = o.unicode_from_str(name)?; // 'a': a cached one-character str
+        o.dict_setitem(d, key, *value)?; // d['a'] = a
+        o.decref(key)?;
+        o.decref(*value)?;
+    }
+    let order = dealloc_order(&drop_traced(&mut o, d)?, &values);
+    writeln!(out, "{:<34} {order}", "dict {'a': a, ..., 'd': d}:")?;
     // ANCHOR_END: cascade
     Ok(())
 }
@@ -550,8 +561,9 @@ fn free_lists(out: &mut String) -> Res {
     writeln!(out, "\n== 5. Free lists and id reuse ==\n")?;
     let mut o = Objects::new(Profile::CPYTHON_3_11)?;
     // ANCHOR: lifo
-    let kinds: [(&str, Build); 3] = [
+    let kinds: [(&str, Build); 4] = [
         ("list", |o| o.list_new(0)),
+        ("dict", |o| o.dict_new()),
         ("float", |o| o.float_from_f64(3.5)),
         ("2-tuple", |o| {
             let three = o.long_from_i64(3)?;
@@ -571,8 +583,9 @@ fn free_lists(out: &mut String) -> Res {
     // ANCHOR_END: lifo
 
     // ANCHOR: capacity
-    let kinds: [(&str, Build, usize); 2] = [
+    let kinds: [(&str, Build, usize); 3] = [
         ("list", |o| o.list_new(0), 100),
+        ("dict", |o| o.dict_new(), 100),
         ("float", |o| o.float_from_f64(3.5), 150),
     ];
     for (name, make, n) in kinds {
