@@ -32,6 +32,7 @@
 mod pages;
 mod words;
 
+use std::cell::Cell;
 use std::collections::BTreeMap;
 
 use crate::error::MemError;
@@ -113,6 +114,8 @@ pub(crate) struct AddressSpace {
     limit: u64,
     vms: u64,
     rss_pages: u64,
+    /// The mapping `find` returned last.
+    last_found: Cell<Option<MappingId>>,
     pub(crate) trace: Trace,
 }
 
@@ -132,6 +135,7 @@ impl AddressSpace {
             limit,
             vms: 0,
             rss_pages: 0,
+            last_found: Cell::new(None),
             trace: Trace::default(),
         }
     }
@@ -165,8 +169,20 @@ impl AddressSpace {
 
     /// The mapping that covers `addr`, if any.
     pub(crate) fn find(&self, addr: u64) -> Option<MappingId> {
+        // Consecutive accesses mostly fall in one mapping (a buffer filled word by word): try the
+        // last one found first. A cached id is checked afresh, so a mapping since unmapped, moved
+        // or reused for another one is never trusted.
+        if let Some(id) = self.last_found.get()
+            && self.slots[id].as_ref().is_some_and(|m| m.contains(addr))
+        {
+            return Some(id);
+        }
         let (_, &id) = self.by_start.range(..=addr).next_back()?;
-        self.mapping(id).contains(addr).then_some(id)
+        let found = self.mapping(id).contains(addr).then_some(id);
+        if found.is_some() {
+            self.last_found.set(found);
+        }
+        found
     }
 
     fn insert(&mut self, mapping: Mapping) -> MappingId {

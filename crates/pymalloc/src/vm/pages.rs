@@ -14,6 +14,20 @@ pub(crate) struct PageSet {
 impl PageSet {
     /// Marks pages `first..=last` touched; returns how many were not touched before.
     pub(crate) fn touch(&mut self, first: u64, last: u64) -> u64 {
+        if first == last {
+            // One page, as for nearly every write: one bit.
+            let (word, bit) = ((first / 64) as usize, 1u64 << (first % 64));
+            match self.bits.get_mut(word) {
+                Some(w) if *w & bit != 0 => return 0,
+                Some(w) => *w |= bit,
+                None => {
+                    self.bits.resize(word + 1, 0);
+                    self.bits[word] = bit;
+                }
+            }
+            self.count += 1;
+            return 1;
+        }
         let words_needed = (last / 64 + 1) as usize;
         if self.bits.len() < words_needed {
             self.bits.resize(words_needed, 0);
