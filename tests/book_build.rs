@@ -248,3 +248,48 @@ fn the_browser_search_finds_a_korean_word_by_its_prefix() {
         "{hits:?}"
     );
 }
+
+#[test]
+fn the_korean_interface_is_korean_and_the_english_stays_english() {
+    // The browser tests (tests/browser.rs) check these where a reader sees them; this checks the
+    // files, without a browser.
+    let ko = read("ko/how-to-use.html");
+    let en = read("en/how-to-use.html");
+    for (korean, english) in [
+        (
+            "placeholder=\"이 책에서 검색…\"",
+            "placeholder=\"Search this book ...\"",
+        ),
+        (
+            "title=\"목차 열기·닫기\"",
+            "title=\"Toggle Table of Contents\"",
+        ),
+        ("title=\"이전 장\"", "title=\"Previous chapter\""),
+        ("title=\"다음 장\"", "title=\"Next chapter\""),
+        ("title=\"이 책 인쇄하기\"", "title=\"Print this book\""),
+    ] {
+        assert!(ko.contains(korean) && !ko.contains(english), "ko: {korean}");
+        assert!(
+            en.contains(english) && !en.contains(korean),
+            "en: {english}"
+        );
+    }
+    assert!(read("ko/searcher.js").contains("검색 결과 없음"));
+    assert!(read("en/searcher.js").contains("No search results for"));
+}
+
+#[test]
+fn the_landing_page_names_the_book_in_both_languages() {
+    let page = read("index.html");
+    for text in [
+        "러스트로 다시 짓는 CPython 메모리 관리",
+        "CPython's memory, rebuilt in Rust",
+        "href=\"en/index.html\"",
+        "en/css/variables.css",
+    ] {
+        assert!(page.contains(text), "{text}");
+    }
+    // The theme files it links exist.
+    assert!(built().join("en/css/variables.css").is_file());
+    assert!(built().join("en/fonts/fonts.css").is_file());
+}

@@ -2,7 +2,7 @@
 //!
 //! mdBook copies `output.html.additional-js` files from paths relative to the book root, so the
 //! tool writes them under `target/book-assets/` (ignored by git) before each build. Mermaid comes
-//! from the pinned mdbook-mermaid package (see `build.rs`); the style sheet is this crate's own.
+//! from the pinned mdbook-mermaid package (see `build.rs`); the style sheets are this crate's own.
 
 use anyhow::{Context, Result};
 use std::path::Path;
@@ -13,20 +13,23 @@ pub const DIR: &str = "target/book-assets";
 const MERMAID: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/mermaid.min.js"));
 const MERMAID_INIT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/mermaid-init.js"));
 const EDITION_SWITCH: &[u8] = include_bytes!("../assets/edition-switch.css");
+const KOREAN: &[u8] = include_bytes!("../assets/korean.css");
 
 /// Writes the assets and returns the `additional-js` and `additional-css` lists.
 pub fn write(root: &Path) -> Result<(Vec<String>, Vec<String>)> {
     let dir = root.join(DIR);
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    let files: [(&str, &[u8]); 3] = [
+    let files: [(&str, &[u8]); 4] = [
         ("mermaid.min.js", MERMAID),
         ("mermaid-init.js", MERMAID_INIT),
         ("edition-switch.css", EDITION_SWITCH),
+        ("korean.css", KOREAN),
     ];
     for (name, bytes) in files {
         std::fs::write(dir.join(name), bytes).with_context(|| format!("writing {name}"))?;
     }
     let path = |name: &str| format!("{DIR}/{name}");
     let js = vec![path("mermaid.min.js"), path("mermaid-init.js")];
-    Ok((js, vec![path("edition-switch.css")]))
+    let css = vec![path("edition-switch.css"), path("korean.css")];
+    Ok((js, css))
 }

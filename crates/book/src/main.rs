@@ -9,6 +9,7 @@
 
 mod assets;
 mod editions;
+mod interface;
 mod preprocess;
 mod render;
 mod search;

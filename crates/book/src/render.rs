@@ -2,6 +2,7 @@
 
 use crate::assets;
 use crate::editions::{EDITIONS, Edition};
+use crate::interface;
 use crate::preprocess::{EditionSwitch, Outputs, RepositoryLinks};
 use crate::search;
 use anyhow::{Context, Result};
@@ -19,7 +20,7 @@ pub fn build(root: &Path, out: &Path) -> Result<()> {
         build_edition(root, out, edition)
             .with_context(|| format!("building the {} edition", edition.code))?;
     }
-    std::fs::write(out.join("index.html"), landing_page()).context("writing the landing page")?;
+    std::fs::write(out.join("index.html"), LANDING_PAGE).context("writing the landing page")?;
     Ok(())
 }
 
@@ -59,6 +60,7 @@ fn build_edition(root: &Path, out: &Path, edition: Edition) -> Result<()> {
     }
     if edition.code == "ko" {
         search::reindex(&dest.join("searchindex.js")).context("indexing Hangul")?;
+        interface::translate(&dest).context("putting the interface in Korean")?;
     }
     Ok(())
 }
@@ -84,21 +86,7 @@ fn copy_linked(root: &Path, repo: &Path, target: &Path) -> Result<()> {
     Ok(())
 }
 
-fn landing_page() -> String {
-    let links: Vec<String> = EDITIONS
-        .iter()
-        .map(|e| {
-            format!(
-                "<li><a href=\"{code}/index.html\" hreflang=\"{code}\" lang=\"{code}\">{title}</a> ({name})</li>",
-                code = e.code,
-                title = e.title,
-                name = e.name
-            )
-        })
-        .collect();
-    format!(
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\"><title>{}</title></head>\n<body>\n<ul>\n{}\n</ul>\n</body>\n</html>\n",
-        EDITIONS[1].title,
-        links.join("\n")
-    )
-}
+/// The page `cargo book serve` opens first: both titles, a paragraph in each language and the way
+/// into each edition, in mdBook's colours and fonts (it links the English edition's theme files,
+/// and follows the theme the reader chose in the book).
+const LANDING_PAGE: &str = include_str!("../assets/landing.html");
