@@ -396,7 +396,8 @@ fn reference_counts(out: &mut String) -> Res {
     print_cascade(out, &events, &names)?;
     let order = dealloc_order(&events, &names);
     writeln!(out, "\n{:<34} {order}", "[a, [b1, b2], (c1, c2), d]:")?;
-    for (label, tuple) in [("list [a, b, c, d]:", false), ("tuple (a, b, c, d):", true)] {
+    let containers = [("list [a, b, c, d]:", false), ("tuple (a, b, c, d):", true)];
+    for (label, tuple) in containers {
         let names = strs(&mut o, &["a", "b", "c", "d"])?;
         let op: Vec<u64> = names.iter().map(|(a, _)| *a).collect();
         let container = if tuple {
@@ -444,11 +445,10 @@ fn caches_and_immortality(out: &mut String) -> Res {
             o.decref(one)?; // del keep
         }
         let back = getrefcount(&mut o, one)?;
-        let (moved, dropped) = (after as i64 - before as i64, back as i64 - after as i64);
-        writeln!(
-            out,
-            "{v:<5} getrefcount(1) = {before:<10}  100 more: {moved:+}, dropped: {dropped:+}"
-        )?;
+        let moved = after as i64 - before as i64;
+        let dropped = back as i64 - after as i64;
+        write!(out, "{v:<5} getrefcount(1) = {before:<10}")?;
+        writeln!(out, "  100 more: {moved:+}, dropped: {dropped:+}")?;
     }
     // ANCHOR_END: small_int_one
 
@@ -463,7 +463,7 @@ fn caches_and_immortality(out: &mut String) -> Res {
         let after = getrefcount(&mut o, interned)?;
         writeln!(
             out,
-            "{v:<5} built: {before}   sys.intern(built) is built: {same}   then: {after}"
+            "{v:<5} built: {before}   intern(built) is built: {same}   now: {after}"
         )?;
     }
     // ANCHOR_END: interned
