@@ -104,6 +104,10 @@ pub enum Body {
     Tuple(Vec<u64>),
     /// A dict's fields; its keys object is memory of its own.
     Dict(crate::dict::DictData),
+    /// A function, bound method, module, code object or cell: its words after the header.
+    Fields(Vec<u64>),
+    /// A bytes object's contents.
+    Bytes(Vec<u8>),
     /// A type object.
     Type(TypeId),
     /// `None`, `NotImplemented`, `Ellipsis`, `object()`: nothing beyond the header.

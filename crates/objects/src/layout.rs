@@ -39,8 +39,7 @@ pub const NSMALLPOSINTS: i64 = 257;
 pub const LIST_MAXFREELIST: usize = 80;
 /// `PyDict_MAXFREELIST`, for dicts and for their keys objects.
 pub const DICT_MAXFREELIST: usize = 80;
-/// `PyFloat_MAXFREELIST` (3.9+; 3.8 keeps a block-allocated free list with no limit, modelled as
-/// the same LIFO list, see `floatobject`).
+/// `PyFloat_MAXFREELIST`, 100 on every modelled version (`objects_freelists` measures it).
 pub const FLOAT_MAXFREELIST: usize = 100;
 /// `PyTuple_MAXFREELIST`: tuples kept per size.
 pub const TUPLE_MAXFREELIST: usize = 2000;

@@ -41,6 +41,7 @@
 //! | `list`      | `Objects/listobject.c`                                             |
 //! | `tuple`     | `Objects/tupleobject.c`                                            |
 //! | `dict`      | `Objects/dictobject.c`                                             |
+//! | [`fields`]  | functions, bound methods, modules, code objects, cells, bytes      |
 //! | `memory`    | reads of memory, computed from the objects' state                 |
 //! | `sizeof`    | `sys.getsizeof`                                                    |
 //! | `repr`      | `PyObject_Repr` from memory, `Py_ReprEnter`/`Py_ReprLeave`         |
@@ -51,6 +52,7 @@
 
 mod dict;
 mod error;
+pub mod fields;
 mod float;
 pub mod hash;
 mod heavy;
@@ -70,6 +72,7 @@ mod unicode;
 
 pub use dict::DictData;
 pub use error::ObjError;
+pub use fields::Field;
 pub use heavy::Digits;
 pub use image::IMAGE_BASE;
 pub use layout::Layout;

@@ -115,6 +115,8 @@ impl Objects {
             (_, Some(Body::List(_))) => crate::layout::LIST_SIZE,
             (_, Some(Body::Tuple(v))) => crate::layout::VAR_HEAD_SIZE + 8 * v.len() as u64,
             (_, Some(Body::Dict(_))) => crate::dict::DICT_SIZE,
+            (_, Some(Body::Fields(words))) => 16 + 8 * words.len() as u64,
+            (_, Some(Body::Bytes(b))) => 33 + b.len() as u64,
             _ => crate::layout::OBJECT_HEAD_SIZE,
         }
     }
@@ -138,7 +140,7 @@ impl Objects {
             slot: *slot,
             body,
         };
-        self.field(op, &view, offset - gc)
+        self.field_word(op, &view, offset - gc)
     }
 
     /// A `PyGC_Head` word: the links while tracked; 0 once untracked (`_gc_prev` keeps only
@@ -167,11 +169,11 @@ impl Objects {
             },
             body: Some(&obj.heavy.body),
         };
-        self.field(op, &view, addr - op)
+        self.field_word(op, &view, addr - op)
     }
 
     /// The word at `offset` into the object `op` described by `v`.
-    fn field(&self, op: u64, v: &View<'_>, offset: u64) -> u64 {
+    fn field_word(&self, op: u64, v: &View<'_>, offset: u64) -> u64 {
         match offset {
             0 => return v.refcnt,
             8 => return self.ob_type_word(op, v),
@@ -205,6 +207,29 @@ impl Objects {
                 Some(Body::Dict(d)) => {
                     [d.used, d.version, d.keys, d.values][((offset - 16) / 8) as usize % 4]
                 }
+                _ => 0,
+            },
+            TypeId::Function | TypeId::Method | TypeId::Module | TypeId::Code | TypeId::Cell => {
+                match v.body {
+                    Some(Body::Fields(words)) => words
+                        .get(((offset - 16) / 8) as usize)
+                        .copied()
+                        .unwrap_or(0),
+                    _ => 0,
+                }
+            }
+            TypeId::Bytes => match v.body {
+                Some(Body::Bytes(b)) => match offset {
+                    16 => b.len() as u64,
+                    24 => u64::MAX, // ob_shash: -1, not computed
+                    o => {
+                        let mut word = [0u8; 8];
+                        for (k, x) in word.iter_mut().enumerate() {
+                            *x = b.get((o - 32) as usize + k).copied().unwrap_or(0);
+                        }
+                        u64::from_le_bytes(word)
+                    }
+                },
                 _ => 0,
             },
             TypeId::Type | TypeId::Object | TypeId::NoneType => 0,

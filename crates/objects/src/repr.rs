@@ -13,6 +13,7 @@
 //! keys object are not allocated.)
 
 use crate::error::ObjError;
+use crate::fields::Field;
 use crate::heavy::Digits;
 use crate::image::Image;
 use crate::layout::LONG_DIGITS_OFFSET;
@@ -50,6 +51,42 @@ impl Objects {
                 Ok(format!("<class '{name}'>"))
             }
             TypeId::Object => Ok(format!("<object object at {op:#x}>")),
+            TypeId::Bytes => {
+                let n = self.read_word(op + 16)?;
+                Ok(bytes_repr(&self.read_bytes(op + 32, n)?))
+            }
+            TypeId::Function => {
+                let q = self.str_field(op, Field::FuncQualname)?;
+                Ok(format!("<function {q} at {op:#x}>"))
+            }
+            TypeId::Method => {
+                let func = self.read_word(op + 16)?;
+                let q = self.str_field(func, Field::FuncQualname)?;
+                let this = self.read_word(op + 24)?;
+                let s = self.repr(this)?;
+                Ok(format!("<bound method {q} of {s}>"))
+            }
+            TypeId::Module => {
+                let name = self.str_field(op, Field::MdName)?;
+                Ok(format!("<module '{name}'>"))
+            }
+            TypeId::Code => {
+                let name = self.str_field(op, Field::CoName)?;
+                let file = self.str_field(op, Field::CoFilename)?;
+                let at = op + self.co_firstlineno_offset();
+                let line = (self.read_word(at & !7)? >> ((at & 7) * 8)) as u32 as i32;
+                Ok(format!(
+                    "<code object {name} at {op:#x}, file \"{file}\", line {line}>"
+                ))
+            }
+            TypeId::Cell => {
+                let r = self.read_word(op + 16)?;
+                if r == 0 {
+                    return Ok(format!("<cell at {op:#x}: empty>"));
+                }
+                let ty = Image::type_at(self.read_word(r + 8)?).map_or("?", TypeId::name);
+                Ok(format!("<cell at {op:#x}: {ty} object at {r:#x}>"))
+            }
         }
     }
 
@@ -60,6 +97,17 @@ impl Objects {
             return self.unicode_from_memory(op);
         }
         self.repr(op)
+    }
+
+    /// The text of the str a field of `op` points to, read from memory.
+    fn str_field(&self, op: u64, field: Field) -> Result<String, ObjError> {
+        let off = crate::fields::offset(field, self.layout.minor)
+            .ok_or(ObjError::NotAnObject { addr: op })?;
+        let s = self.read_word(op + off)?;
+        if s == 0 {
+            return Ok("?".into());
+        }
+        self.unicode_from_memory(s)
     }
 
     /// `long_to_decimal_string`, from the digits in memory.
@@ -319,6 +367,34 @@ pub fn float_repr(x: f64) -> String {
     format!("{sign}{m}e{esign}{:02}", e.abs())
 }
 
+/// `bytes_repr`: `b'...'`, double quotes if the bytes hold a single quote and no double one;
+/// `\t`, `\n`, `\r`, the quote and the backslash escaped; other bytes outside 32..127 as `\xhh`.
+pub fn bytes_repr(b: &[u8]) -> String {
+    let quote = if b.contains(&b'\'') && !b.contains(&b'"') {
+        b'"'
+    } else {
+        b'\''
+    };
+    let mut out = String::from("b");
+    out.push(char::from(quote));
+    for &c in b {
+        match c {
+            b'\\' => out.push_str("\\\\"),
+            b'\t' => out.push_str("\\t"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(char::from(c));
+            }
+            32..=126 => out.push(char::from(c)),
+            c => out.push_str(&format!("\\x{c:02x}")),
+        }
+    }
+    out.push(char::from(quote));
+    out
+}
+
 /// `unicode_repr`: single quotes unless the text has a single quote and no double one; escapes
 /// for backslash, the quote, `\t`, `\n`, `\r`, other control characters, and characters that are
 /// not printable (approximated by Rust's control and whitespace classes).
@@ -387,6 +463,13 @@ mod tests {
         assert_eq!(unicode_repr("a'\""), "'a\\'\"'");
         assert_eq!(unicode_repr("\n\x01가"), "'\\n\\x01가'");
         assert_eq!(unicode_repr("\u{a0}"), "'\\xa0'");
+    }
+
+    #[test]
+    fn bytes_print_as_python_prints_them() {
+        assert_eq!(bytes_repr(b"abc"), "b'abc'");
+        assert_eq!(bytes_repr(b"a'b"), "b\"a'b\"");
+        assert_eq!(bytes_repr(b"\x00\n\xff\\"), "b'\\x00\\n\\xff\\\\'");
     }
 
     #[test]

@@ -44,6 +44,16 @@ impl Objects {
             },
             TypeId::Dict => self.dict_sizeof(op)?,
             TypeId::Type => 0x1a0,
+            TypeId::Bytes => match v.body {
+                Some(Body::Bytes(b)) => 33 + b.len() as u64,
+                _ => 33,
+            },
+            TypeId::Function | TypeId::Method | TypeId::Module | TypeId::Code | TypeId::Cell => {
+                match v.body {
+                    Some(Body::Fields(words)) => 16 + 8 * words.len() as u64,
+                    _ => 16,
+                }
+            }
             TypeId::Object | TypeId::NoneType => crate::layout::OBJECT_HEAD_SIZE,
         };
         Ok(size + gc)

@@ -41,6 +41,8 @@ pub(crate) struct FreeLists {
     pub(crate) dict: Vec<u64>,
     /// `_Py_dict_state.keys_free_list`: keys objects of the smallest size.
     pub(crate) dict_keys: Vec<u64>,
+    /// 3.8's bound method free list, linked through `im_self`.
+    pub(crate) method: Vec<u64>,
     /// `_Py_tuple_state.free_list[size - 1]` (3.11+) or `free_list[size]`, linked through
     /// `ob_item[0]`; indexed here by size.
     pub(crate) tuple: Vec<Vec<u64>>,
@@ -658,9 +660,15 @@ impl Objects {
             TypeId::Float => self.float_dealloc(op),
             TypeId::Str => self.unicode_dealloc(op),
             TypeId::Dict => self.dict_dealloc(op),
-            TypeId::Int | TypeId::Bool | TypeId::Object | TypeId::NoneType | TypeId::Type => {
-                self.free_object(op)
+            TypeId::Function | TypeId::Method | TypeId::Module | TypeId::Code | TypeId::Cell => {
+                self.fields_dealloc(op)
             }
+            TypeId::Int
+            | TypeId::Bool
+            | TypeId::Object
+            | TypeId::NoneType
+            | TypeId::Type
+            | TypeId::Bytes => self.free_object(op),
         }
     }
 

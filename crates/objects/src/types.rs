@@ -23,13 +23,25 @@ pub enum TypeId {
     Tuple,
     /// `dict` (`PyDict_Type`).
     Dict,
+    /// `bytes` (`PyBytes_Type`).
+    Bytes,
+    /// `function` (`PyFunction_Type`).
+    Function,
+    /// `method`, a bound method (`PyMethod_Type`).
+    Method,
+    /// `module` (`PyModule_Type`).
+    Module,
+    /// `code` (`PyCode_Type`).
+    Code,
+    /// `cell` (`PyCell_Type`).
+    Cell,
     /// `NoneType` (`_PyNone_Type`).
     NoneType,
 }
 
 impl TypeId {
     /// Every built-in type, in the order they are laid out in the image.
-    pub const ALL: [TypeId; 10] = [
+    pub const ALL: [TypeId; 16] = [
         TypeId::Type,
         TypeId::Object,
         TypeId::Int,
@@ -40,6 +52,12 @@ impl TypeId {
         TypeId::Tuple,
         TypeId::NoneType,
         TypeId::Dict,
+        TypeId::Bytes,
+        TypeId::Function,
+        TypeId::Method,
+        TypeId::Module,
+        TypeId::Code,
+        TypeId::Cell,
     ];
 
     /// `tp_name`.
@@ -54,6 +72,12 @@ impl TypeId {
             TypeId::List => "list",
             TypeId::Tuple => "tuple",
             TypeId::Dict => "dict",
+            TypeId::Bytes => "bytes",
+            TypeId::Function => "function",
+            TypeId::Method => "method",
+            TypeId::Module => "module",
+            TypeId::Code => "code",
+            TypeId::Cell => "cell",
             TypeId::NoneType => "NoneType",
         }
     }
@@ -62,7 +86,22 @@ impl TypeId {
     pub fn is_gc(self) -> bool {
         matches!(
             self,
-            TypeId::List | TypeId::Tuple | TypeId::Dict | TypeId::Type
+            TypeId::List
+                | TypeId::Tuple
+                | TypeId::Dict
+                | TypeId::Type
+                | TypeId::Function
+                | TypeId::Method
+                | TypeId::Module
+                | TypeId::Cell
+        )
+    }
+
+    /// Whether the type is one of the structs of references in `fields`.
+    pub fn is_struct(self) -> bool {
+        matches!(
+            self,
+            TypeId::Function | TypeId::Method | TypeId::Module | TypeId::Code | TypeId::Cell
         )
     }
 
