@@ -77,10 +77,22 @@ pub fn replacement(root: &Path, d: &Directive, lang: Language) -> Result<Option<
 }
 
 /// A Markdown table: one row per interpreter, its output in code spans, one line per output line.
+/// A blank output line stays a blank line in the cell (nothing between two `<br>`), keeping the
+/// gap the experiment printed between its parts; a code span around nothing would show as "``".
 pub fn table(captures: &[Capture], lang: Language) -> String {
     let mut out = format!("| CPython | {} |\n|---|---|\n", lang.output_heading());
     for c in captures {
-        let lines: Vec<String> = c.body.lines().map(code_span).collect();
+        let lines: Vec<String> = c
+            .body
+            .lines()
+            .map(|line| {
+                if line.trim().is_empty() {
+                    String::new()
+                } else {
+                    code_span(line)
+                }
+            })
+            .collect();
         out.push_str(&format!("| {} | {} |\n", c.python, lines.join("<br>")));
     }
     out.trim_end().to_owned()
@@ -120,6 +132,25 @@ mod tests {
             "| CPython | 출력 |\n|---|---|\n| 3.8.18 | `(700, 10, 10)` |\n| 3.13.0 | `a\\|b`<br>`c` |"
         );
         assert!(table(&rows, Language::English).starts_with("| CPython | Output |"));
+    }
+
+    #[test]
+    fn a_blank_output_line_is_a_blank_line_in_the_cell_not_an_empty_code_span() {
+        let rows = [capture("3.12.1", "''\t41\n\nlist growth\n0 -> 56\n")];
+        let markdown = table(&rows, Language::English);
+        assert_eq!(
+            markdown,
+            "| CPython | Output |\n|---|---|\n| 3.12.1 | `''\t41`<br><br>`list growth`<br>`0 -> 56` |"
+        );
+        let mut options = comrak::Options::default();
+        options.extension.table = true;
+        options.render.r#unsafe = true;
+        let html = comrak::markdown_to_html(&markdown, &options);
+        assert!(!html.contains('`'), "a literal backtick in {html}");
+        assert!(
+            html.contains("<code>''\t41</code><br><br><code>list growth</code>"),
+            "{html}"
+        );
     }
 
     #[test]
