@@ -17,8 +17,9 @@
 //!  | ...                    |
 //!  +------------------------+ nextoffset: the first block never carved
 //!  | never carved           |
-//!  +------------------------+ maxnextoffset = POOL_SIZE - 64: the last block's offset
-//!  | last block             |
+//!  +------------------------+ 48 + 254 * 64 = 16304: the last block's offset
+//!  | last block             |  maxnextoffset = POOL_SIZE - 64 = 16320 falls in here: the
+//!  |                        |  largest valid nextoffset, an upper bound on the last block's offset
 //!  +------------------------+ 48 + 255 * 64 = 16368
 //!  | lost to quantization   |  (POOL_SIZE - 48) % 64 = 16 bytes
 //!  +------------------------+ 16384
@@ -97,7 +98,9 @@ pub(crate) struct PoolHeader {
     pub(crate) szidx: u32,
     /// Offset of the first never-carved block.
     pub(crate) nextoffset: u32,
-    /// The largest valid `nextoffset`.
+    /// `POOL_SIZE - size`: the largest valid `nextoffset` (obmalloc.c), the highest offset at
+    /// which one more whole block still fits. An upper bound on the last block's offset, not that
+    /// offset itself (16320 for 64-byte blocks in a 16 KiB pool, whose last block is at 16304).
     pub(crate) maxnextoffset: u32,
     pub(crate) allocated: BlockBits,
 }
