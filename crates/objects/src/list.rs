@@ -139,7 +139,14 @@ impl Objects {
 
     /// `PyList_SetItem(op, index, item)`: steals the reference to `item`, releases the old one.
     pub fn list_set(&mut self, op: u64, index: u64, item: u64) -> Result<(), ObjError> {
-        let old = self.list_get(op, index)?;
+        let old = match self.list_get(op, index) {
+            Ok(old) => old,
+            Err(e) => {
+                // PyList_SetItem steals the reference even when it fails.
+                self.xdecref(item)?;
+                return Err(e);
+            }
+        };
         let d = self.list_data(op)?;
         self.mem.write_word(d.item + 8 * index, item)?;
         self.xdecref(old)

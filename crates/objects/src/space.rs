@@ -386,13 +386,25 @@ impl Objects {
         self.slots.put(key, size, blocks, slot);
     }
 
+    /// Where the slot of a block handed out for `nbytes` lives. A request of 512 bytes or less
+    /// is pymalloc's unless pymalloc could not serve it (no arena to be had), or the block is a
+    /// glibc chunk that `PyMem_Realloc` kept in glibc while it shrank: the allocator is asked
+    /// whenever the pool has no slots of that size yet.
     fn key_for(&self, block: u64, nbytes: u64) -> SlotKey {
         if nbytes <= SMALL_REQUEST_THRESHOLD && nbytes > 0 {
             let (size, _) = self.block_geometry(nbytes);
-            Slots::pool_key(self.layout.profile.pool_size(), block, size)
-        } else {
-            SlotKey::Big(block)
+            let pool_size = self.layout.profile.pool_size();
+            let pool = block & !(pool_size - 1);
+            let known = self
+                .slots
+                .pools
+                .get(pool)
+                .is_some_and(|p| p.block_size == size);
+            if known || self.mem.is_pymalloc_address(block) {
+                return Slots::pool_key(pool_size, block, size);
+            }
         }
+        SlotKey::Big(block)
     }
 
     fn block_geometry(&self, nbytes: u64) -> (u32, u32) {
@@ -428,6 +440,12 @@ impl Objects {
     /// A block handed out as raw memory (an item buffer): the remains of the object that lived
     /// there are written into the simulated memory, where the buffer's owner finds them.
     pub(crate) fn raw_block(&mut self, block: u64, nbytes: u64) -> Result<(), ObjError> {
+        self.raw_block_after(block, nbytes, 0)
+    }
+
+    /// [`Objects::raw_block`] for a block whose first `kept` bytes its new owner has written
+    /// already (a buffer that `realloc` copied there): only the remains beyond are written out.
+    fn raw_block_after(&mut self, block: u64, nbytes: u64, kept: u64) -> Result<(), ObjError> {
         let key = self.key_for(block, nbytes);
         let Some(&old) = self.slots.get(key) else {
             return Ok(());
@@ -435,7 +453,7 @@ impl Objects {
         if old.kind != Kind::Empty {
             let words = self.extent(&old) / 8;
             // Word 0 of a freed block holds pymalloc's old free-list link, already in memory.
-            for w in 1..words {
+            for w in kept.div_ceil(8).max(1)..words {
                 let value = self.synthesize(block, &old, w * 8);
                 self.mem.write_word(block + w * 8, value)?;
             }
@@ -501,11 +519,18 @@ impl Objects {
 
     /// `PyMem_Realloc(p, nbytes)` for a buffer.
     pub(crate) fn mem_realloc(&mut self, p: u64, nbytes: u64) -> Result<u64, ObjError> {
+        // What realloc copies when it moves a pymalloc block: the old block, or as much of it as
+        // the new size holds (pymalloc_realloc). A glibc block stays in glibc, where no object's
+        // remains wait to be written out.
+        let copied = match self.mem.what_is_at(p) {
+            Ok(pymalloc::Location::Block(b)) => u64::from(b.size).min(nbytes),
+            _ => nbytes,
+        };
         let q = self.mem.object_realloc(p, nbytes as usize);
         self.sync_allocator();
         let q = q?;
         if q != p {
-            self.raw_block(q, nbytes)?;
+            self.raw_block_after(q, nbytes, if p == 0 { 0 } else { copied })?;
         }
         Ok(q)
     }

@@ -6,8 +6,7 @@
 //! Cases default to 300 per property (each case one profile, up to 64 operations, every invariant
 //! checked after every operation; about 7 s for the file in a debug build).
 //! `PROPTEST_CASES=20000 cargo test -p objects --release --test props` runs a long search;
-//! `-- --ignored` adds the tests of known bugs (they fail until the bugs are fixed; see the end of
-//! the file), including the property over lists with nothing pinned.
+//! The regression tests at the end are the bugs these properties found, reduced.
 //!
 //! After every operation:
 //!
@@ -253,12 +252,6 @@ struct Harness {
     immortal: bool,
     /// The test's own references, one entry per reference.
     handles: Vec<u64>,
-    /// Whether every object but lists gets an extra reference, `pins`, held to the end: then
-    /// no object's block is freed to pymalloc while the case runs (see
-    /// `list_buffer_realloc_keeps_the_items`); and lists whose buffer went to glibc are not
-    /// popped below 66 items (see [`Harness::pop_stops`]).
-    pin: bool,
-    pins: Vec<u64>,
     /// The objects the model knows to be live.
     objs: HashMap<u64, MObj>,
     /// The model's count of each: handles plus container items.
@@ -280,7 +273,7 @@ struct Harness {
 }
 
 impl Harness {
-    fn new(profile: Profile, pin: bool) -> Harness {
+    fn new(profile: Profile) -> Harness {
         let o = Objects::new(profile).expect("start-up");
         let layout = o.layout();
         Harness {
@@ -288,8 +281,6 @@ impl Harness {
             layout,
             immortal: layout.has_immortal_objects(),
             handles: Vec::new(),
-            pin,
-            pins: Vec::new(),
             objs: HashMap::new(),
             rc: HashMap::new(),
             cache: HashMap::new(),
@@ -394,11 +385,6 @@ impl Harness {
         );
         self.rc.insert(op, 1);
         self.handles.push(op);
-        if self.pin && self.objs[&op].value.ty() != TypeId::List {
-            self.o.incref(op).must("incref")?;
-            self.m_incref(op);
-            self.pins.push(op);
-        }
         Ok(())
     }
 
@@ -495,22 +481,18 @@ impl Harness {
         Ok(())
     }
 
-    /// Whether the pinned mode stops popping `l`: a buffer in glibc that shrank to 512 bytes or
-    /// less (or to 0, which is `malloc(0)` in glibc) would be moved by a later growth to an
-    /// address `Slots::pool_key` cannot take (see
-    /// `list_buffer_moved_within_glibc_is_no_pool_block`).
-    fn pop_stops(&self, l: u64) -> bool {
-        let glibc = self.objs[&l].glibc;
-        let n = self.list_items(l).map_or(0, Vec::len);
-        self.pin && (n <= 1 || (glibc && n <= 65))
-    }
-
     /// Pops the last item; the popped reference is dropped unless `keep`.
     fn pop(&mut self, l: u64, keep: bool) -> Result<(), TestCaseError> {
-        if self.pop_stops(l) {
+        let items = self.list_items(l).expect("a list");
+        if items.is_empty() {
+            let e = self.o.list_pop(l);
+            prop_assert!(
+                matches!(e, Err(ObjError::IndexOutOfRange { .. })),
+                "{:?}",
+                e
+            );
             return Ok(());
         }
-        let items = self.list_items(l).expect("a list");
         let last = *items.last().expect("not empty");
         let n = items.len() as u64;
         let v = self.o.list_pop(l).must("list_pop")?;
@@ -890,7 +872,7 @@ impl Harness {
         }
         // Recount: handles, then the items of live containers as memory holds them.
         let mut count: HashMap<u64, u64> = HashMap::new();
-        for &h in self.handles.iter().chain(&self.pins) {
+        for &h in &self.handles {
             *count.entry(h).or_default() += 1;
         }
         let ascii_header = self.layout.ascii_header();
@@ -1049,7 +1031,6 @@ impl Harness {
 
     /// Drops every handle, then checks what is left: cached objects, and lists in cycles.
     fn finish(&mut self) -> Result<(), TestCaseError> {
-        self.handles.append(&mut self.pins);
         while let Some(h) = self.handles.pop() {
             self.died.clear();
             self.o.decref(h).must("decref")?;
@@ -1060,8 +1041,8 @@ impl Harness {
     }
 }
 
-fn run(profile: Profile, ops: &[Op], pin: bool) -> Result<(), TestCaseError> {
-    let mut h = Harness::new(profile, pin);
+fn run(profile: Profile, ops: &[Op]) -> Result<(), TestCaseError> {
+    let mut h = Harness::new(profile);
     for op in ops {
         h.apply(op)?;
     }
@@ -1077,29 +1058,18 @@ proptest! {
         profile in prop::sample::select(Profile::ALL.to_vec()),
         ops in prop::collection::vec(op(false), 1..64),
     ) {
-        run(profile, &ops, false)?;
+        run(profile, &ops)?;
     }
 
-    /// Everything, lists included (appends, sets, pops, clears, growth and shrinkage), with
-    /// every object but lists pinned until the end, so that no reallocated item buffer lands
-    /// in the block of a freed object, and lists in glibc kept above 512 bytes of buffer: the
-    /// two known bugs stay out of the way.
+    /// Everything, lists included: appends, sets, pops (an empty list's is an IndexError),
+    /// clears, growth and shrinkage, with item buffers moving into the blocks of dead objects
+    /// and in and out of glibc.
     #[test]
     fn random_object_graphs_keep_every_invariant(
         profile in prop::sample::select(Profile::ALL.to_vec()),
         ops in prop::collection::vec(op(true), 1..64),
     ) {
-        run(profile, &ops, true)?;
-    }
-
-    /// Everything, nothing pinned.
-    #[test]
-    #[ignore = "BUG: list_buffer_realloc_keeps_the_items, list_buffer_moved_within_glibc_is_no_pool_block"]
-    fn random_object_graphs_with_every_death_keep_every_invariant(
-        profile in prop::sample::select(Profile::ALL.to_vec()),
-        ops in prop::collection::vec(op(true), 1..64),
-    ) {
-        run(profile, &ops, false)?;
+        run(profile, &ops)?;
     }
 }
 
@@ -1429,14 +1399,12 @@ fn misuse_is_an_error_not_a_panic() -> Result<(), ObjError> {
     Ok(())
 }
 
-// ---- known bugs: failing tests, ignored until fixed -----------------------------------------
+// ---- regressions: bugs these properties found ---------------------------------------------
 
-/// `Objects::mem_realloc` calls `raw_block(q)` after `object_realloc` copied the items to `q`: when
-/// `q` is the block of a freed object, that object's remains (its type pointer, length, hash...)
-/// are written over the copied items 1.. . The list then points at garbage: its items' counts are
-/// wrong, `repr` fails, and its deallocation decrefs whatever the words hold.
+/// `Objects::mem_realloc` wrote a dead object's remains into a moved buffer after `object_realloc`
+/// had copied the items there: when `q` was the block of a freed object, its type pointer, length
+/// and hash landed over items 1.. . Now only the words beyond what realloc copied are written.
 #[test]
-#[ignore = "BUG: mem_realloc writes a dead object's remains over the copied items"]
 fn list_buffer_realloc_keeps_the_items() -> Result<(), ObjError> {
     for p in Profile::ALL {
         let mut o = Objects::new(p)?;
@@ -1460,12 +1428,10 @@ fn list_buffer_realloc_keeps_the_items() -> Result<(), ObjError> {
 
 /// `PyObject_Realloc` keeps a glibc buffer in glibc even when it shrinks to 512 bytes or less
 /// (and `PyMem_Realloc(p, 0)`, a list popped empty, puts a pymalloc buffer there: `malloc(0)`);
-/// when glibc then moves it (it grows and the next chunk is in use), `mem_realloc` calls
-/// `raw_block(q, nbytes)` with `nbytes <= 512`, and `key_for` takes the glibc address for a
-/// pymalloc block: `Slots::pool_key` subtracts the pool header from an address less than 48
-/// bytes into its "pool" and overflows (a panic in a debug build).
+/// when glibc then moved it (it grows and the next chunk is in use), `key_for` used to take the
+/// glibc address for a pymalloc block because the request was 512 bytes or less, and
+/// `Slots::pool_key` overflowed. Now the allocator is asked whether the block is pymalloc's.
 #[test]
-#[ignore = "BUG: key_for/pool_key take a glibc chunk for a pymalloc block (overflow panic)"]
 fn list_buffer_moved_within_glibc_is_no_pool_block() -> Result<(), ObjError> {
     for p in Profile::ALL {
         // The padding moves the addresses until one of the moved buffers lies less than 48
@@ -1504,10 +1470,8 @@ fn list_buffer_moved_within_glibc_is_no_pool_block() -> Result<(), ObjError> {
 }
 
 /// `PyList_SetItem` steals the reference to the new item even when it fails (not a list, index
-/// out of range: `Py_XDECREF(newitem)` before returning -1); the model's `list_set` returns the
-/// error and leaves the item's count alone.
+/// out of range: `Py_XDECREF(newitem)` before returning -1); so does the model's `list_set`.
 #[test]
-#[ignore = "DIVERGENCE: list_set does not release the item when it fails, as PyList_SetItem does"]
 fn list_set_steals_the_item_even_when_it_fails() -> Result<(), ObjError> {
     for p in Profile::ALL {
         let mut o = Objects::new(p)?;

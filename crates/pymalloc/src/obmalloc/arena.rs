@@ -23,6 +23,7 @@
 //! `n` free pools, so keeping the order costs O(1) (bpo-37029, 3.8).
 
 use crate::error::MemError;
+use crate::profile::POOL_OVERHEAD;
 use crate::trace::Event;
 use crate::vm::{MappingId, RegionKind};
 
@@ -281,6 +282,19 @@ impl Allocator {
     pub(crate) fn first_pool(&self, ao: usize) -> u64 {
         let pool_size = self.profile.pool_size();
         self.arenas[ao].address.div_ceil(pool_size) * pool_size
+    }
+
+    /// Whether `p` lies in a block of a pool that pymalloc has carved, in an arena still mapped.
+    /// The model's exact answer, with no memory read: CPython's `address_in_range` reads
+    /// whatever lies at the would-be pool header before 3.10.
+    pub fn is_pymalloc_address(&self, p: u64) -> bool {
+        let pool = self.pool_addr(p);
+        self.pools.get(&pool).is_some_and(|ph| {
+            let arena = &self.arenas[ph.arenaindex as usize];
+            arena.address != 0
+                && p.wrapping_sub(arena.address) < self.profile.arena_size()
+                && p - pool >= u64::from(POOL_OVERHEAD)
+        })
     }
 
     /// `address_in_range`: did pymalloc allocate `p`? From 3.10 the arena map answers. Before,
