@@ -396,6 +396,7 @@ impl Objects {
         let p = self.mem.object_malloc(nbytes as usize);
         self.sync_allocator();
         let p = p?;
+        self.trace.record(ObjEvent::BufferAlloc { addr: p, nbytes });
         self.raw_block(p, nbytes)?;
         Ok(p)
     }

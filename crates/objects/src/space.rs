@@ -506,6 +506,10 @@ impl Objects {
         let p = self.mem.object_calloc(nelem as usize, elsize as usize);
         self.sync_allocator();
         let p = p?;
+        self.trace.record(ObjEvent::BufferAlloc {
+            addr: p,
+            nbytes: nelem * elsize,
+        });
         // calloc zeroed the memory: the remains of an object that lived there are gone.
         let key = self.key_for(p, nelem * elsize);
         if let Some(s) = self.slots.get(key).copied() {
@@ -529,6 +533,15 @@ impl Objects {
         let q = self.mem.object_realloc(p, nbytes as usize);
         self.sync_allocator();
         let q = q?;
+        self.trace.record(if p == 0 {
+            ObjEvent::BufferAlloc { addr: q, nbytes }
+        } else {
+            ObjEvent::BufferRealloc {
+                old: p,
+                new: q,
+                nbytes,
+            }
+        });
         if q != p {
             self.raw_block_after(q, nbytes, if p == 0 { 0 } else { copied })?;
         }
@@ -537,6 +550,9 @@ impl Objects {
 
     /// `PyMem_Free(p)` for a buffer.
     pub(crate) fn mem_free(&mut self, p: u64) -> Result<(), ObjError> {
+        if p != 0 {
+            self.trace.record(ObjEvent::BufferFree { addr: p });
+        }
         let freed = self.mem.object_free(p);
         self.sync_allocator();
         Ok(freed?)
@@ -724,6 +740,52 @@ impl Objects {
 
     // ---- the collector's hooks -------------------------------------------------------------
 
+    /// `clear_freelists` (3.8–3.10) or `_PyGC_ClearAllFreeLists` (3.11+), which a collection
+    /// of the oldest generation calls: every object kept on a free list is freed for good, in
+    /// CPython's order (3.8's bound methods first, then tuples by size, floats, lists, dicts and
+    /// dict keys), each list from its most recent entry.
+    pub fn clear_freelists(&mut self) -> Result<(), ObjError> {
+        while let Some(op) = self.free.method.pop() {
+            self.free_object(op)?;
+        }
+        for size in 0..self.free.tuple.len() {
+            while let Some(op) = self.free.tuple[size].pop() {
+                self.free_object(op)?;
+            }
+        }
+        while let Some(op) = self.free.float.pop() {
+            self.free_object(op)?;
+        }
+        while let Some(op) = self.free.list.pop() {
+            self.free_object(op)?;
+        }
+        while let Some(op) = self.free.dict.pop() {
+            self.free_object(op)?;
+        }
+        while let Some(keys) = self.free.dict_keys.pop() {
+            self.mem_free(keys)?;
+        }
+        Ok(())
+    }
+
+    /// `object()`: a bare object of 16 bytes, not tracked (`object` has no `Py_TPFLAGS_HAVE_GC`).
+    pub fn object_new(&mut self) -> Result<u64, ObjError> {
+        let op = self.malloc_object(crate::layout::OBJECT_HEAD_SIZE, false)?;
+        let word = self.heavy.insert(Heavy {
+            ty: TypeId::Object,
+            body: crate::heavy::Body::Bare,
+        });
+        self.install_new(
+            op,
+            crate::layout::OBJECT_HEAD_SIZE,
+            Kind::Heavy,
+            0,
+            word,
+            TypeId::Object,
+        );
+        Ok(op)
+    }
+
     /// `_PyObject_GC_TRACK(op)`: link at the end of generation 0.
     pub(crate) fn gc_track(&mut self, op: u64) {
         let head = self.gen0_head();
@@ -837,5 +899,63 @@ impl Objects {
             },
             Err(e) => e,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_collection_empties_the_free_lists_and_count0_follows() {
+        for p in Profile::ALL {
+            let mut o = Objects::new(p).unwrap();
+            let lists: Vec<u64> = (0..5).map(|_| o.list_new(0).unwrap()).collect();
+            let one = o.long_from_i64(1).unwrap();
+            let t = o.tuple_pack(&[one]).unwrap();
+            let f = o.float_from_f64(0.5).unwrap();
+            for op in lists.iter().copied().chain([t, f]) {
+                o.decref(op).unwrap();
+            }
+            let before = o.gc_counts().count0;
+            o.set_trace(true);
+            o.clear_freelists().unwrap();
+            let freed: Vec<u64> = o
+                .take_trace()
+                .into_iter()
+                .filter_map(|e| match e {
+                    ObjEvent::Free { op } => Some(op),
+                    _ => None,
+                })
+                .collect();
+            // Tuples, then floats, then lists from the most recently freed.
+            let mut expected = vec![t, f];
+            expected.extend(lists.iter().rev());
+            assert_eq!(freed, expected, "{p}");
+            // PyObject_GC_Del takes one off count0 for each list and the tuple.
+            assert_eq!(before - o.gc_counts().count0, 6.min(before), "{p}");
+            assert!(
+                lists.iter().all(|&l| o.type_of(l).is_ok()),
+                "remains stay readable"
+            );
+            let again = o.list_new(0).unwrap();
+            assert_eq!(
+                o.gc_counts().count0,
+                before - 6.min(before) + 1,
+                "{p}: a new list counts"
+            );
+            let _ = again;
+        }
+    }
+
+    #[test]
+    fn object_is_sixteen_untracked_bytes() {
+        let mut o = Objects::new(Profile::CPYTHON_3_11).unwrap();
+        let x = o.object_new().unwrap();
+        assert_eq!(o.getsizeof(x).unwrap(), 16);
+        assert!(!o.gc_is_tracked(x));
+        assert_eq!(o.repr(x).unwrap(), format!("<object object at {x:#x}>"));
+        o.decref(x).unwrap();
+        assert!(!o.is_live(x));
     }
 }

@@ -44,6 +44,28 @@ pub enum ObjEvent {
         /// The object.
         op: u64,
     },
+    /// `PyMem_Malloc`/`PyMem_Calloc` of a buffer that is no object (an item buffer, a keys
+    /// object).
+    BufferAlloc {
+        /// Where it starts.
+        addr: u64,
+        /// Bytes asked for.
+        nbytes: u64,
+    },
+    /// `PyMem_Realloc` of a buffer: `new` equals `old` when it stayed in place.
+    BufferRealloc {
+        /// Where it was.
+        old: u64,
+        /// Where it is.
+        new: u64,
+        /// Bytes asked for.
+        nbytes: u64,
+    },
+    /// `PyMem_Free` of a buffer.
+    BufferFree {
+        /// Where it was.
+        addr: u64,
+    },
     /// The allocator's own event.
     Mem(pymalloc::Event),
 }
@@ -69,6 +91,16 @@ impl fmt::Display for ObjEvent {
                 write!(f, "free list {ty} at {op:#x} ({numfree} on the list)")
             }
             ObjEvent::Free { op } => write!(f, "free      {op:#x}"),
+            ObjEvent::BufferAlloc { addr, nbytes } => {
+                write!(f, "buffer    {addr:#x} ({nbytes} bytes)")
+            }
+            ObjEvent::BufferRealloc { old, new, nbytes } if old == new => {
+                write!(f, "realloc   {old:#x} in place ({nbytes} bytes)")
+            }
+            ObjEvent::BufferRealloc { old, new, nbytes } => {
+                write!(f, "realloc   {old:#x} -> {new:#x} ({nbytes} bytes)")
+            }
+            ObjEvent::BufferFree { addr } => write!(f, "free buf  {addr:#x}"),
             ObjEvent::Mem(e) => write!(f, "  {e}"),
         }
     }
