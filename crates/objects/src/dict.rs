@@ -134,7 +134,14 @@ impl Objects {
                 }
                 Ok(tuple_hash(&hashes))
             }
-            TypeId::NoneType | TypeId::Type | TypeId::Object => Ok(pointer_hash(op)),
+            TypeId::NoneType
+            | TypeId::Type
+            | TypeId::Object
+            | TypeId::Instance
+            | TypeId::Function
+            | TypeId::Module
+            | TypeId::Code
+            | TypeId::Cell => Ok(pointer_hash(op)),
             ty => Err(ObjError::WrongType {
                 addr: op,
                 expected: "hashable object",
@@ -191,7 +198,7 @@ impl Objects {
             let kind = (w >> 16) & 0xff;
             (
                 (w & 0xff) as u32,
-                kind == 1,
+                kind != 0, // DICT_KEYS_UNICODE or DICT_KEYS_SPLIT: {key, value} entries
                 self.read_word(addr + 16)? as i64,
                 self.read_word(addr + 24)?,
             )
@@ -307,6 +314,63 @@ impl Objects {
         Ok(())
     }
 
+    /// Entry `ix` of the dict `d`: a split table's value is in its values array.
+    fn dict_entry(&mut self, d: &DictData, k: &Keys, ix: u64) -> Result<(i64, u64, u64), ObjError> {
+        let (h, key, value) = self.entry(k, ix)?;
+        if d.values == 0 {
+            return Ok((h, key, value));
+        }
+        Ok((h, key, self.read_word(d.values + 8 * ix)?))
+    }
+
+    /// `dictkeys_incref` / `dictkeys_decref` of a shared keys object: when the last user lets
+    /// go, its keys are released and it is freed.
+    pub(crate) fn dictkeys_decref(&mut self, keys: u64) -> Result<(), ObjError> {
+        if keys == self.empty_keys_addr() {
+            self.empty_keys_refcnt_add(-1);
+            return Ok(());
+        }
+        let refcnt = self.read_word(keys)?;
+        self.mem.write_word(keys, refcnt - 1)?;
+        if refcnt > 1 {
+            return Ok(());
+        }
+        let k = self.read_keys(keys)?;
+        for ix in 0..k.nentries {
+            let (_, key, value) = self.entry(&k, ix)?;
+            self.xdecref(key)?;
+            self.xdecref(value)?;
+        }
+        self.release_keys_object(&k)
+    }
+
+    pub(crate) fn dictkeys_incref(&mut self, keys: u64) -> Result<(), ObjError> {
+        if keys == self.empty_keys_addr() {
+            self.empty_keys_refcnt_add(1);
+            return Ok(());
+        }
+        let refcnt = self.read_word(keys)?;
+        Ok(self.mem.write_word(keys, refcnt + 1)?)
+    }
+
+    /// A dict sharing `keys` with its class, its values in `values` (`new_dict` with a split
+    /// table): `used` values are set.
+    pub(crate) fn dict_new_split(
+        &mut self,
+        keys: u64,
+        values: u64,
+        used: u64,
+    ) -> Result<u64, ObjError> {
+        let op = self.dict_new()?;
+        self.empty_keys_refcnt_add(-1);
+        self.dictkeys_incref(keys)?;
+        let d = self.dict_data_mut(op)?;
+        d.keys = keys;
+        d.values = values;
+        d.used = used;
+        Ok(op)
+    }
+
     /// `_Py_dict_lookup`: the slot of the index table and the entry for `key`, if present.
     fn lookup(&mut self, k: &Keys, key: u64, hash: i64) -> Result<(u64, Option<u64>), ObjError> {
         let mask = (1u64 << k.log2_size) - 1;
@@ -391,6 +455,61 @@ impl Objects {
         Ok(k)
     }
 
+    /// A keys object of `2^log2_size` slots (`new_keys_object`): its address.
+    pub(crate) fn keys_object(&mut self, log2_size: u32, unicode: bool) -> Result<u64, ObjError> {
+        Ok(self.new_keys_object(log2_size, unicode)?.addr)
+    }
+
+    /// `_PyDict_KeysSize`: what the keys object was allocated with.
+    pub(crate) fn keys_size(&self, keys: u64) -> Result<u64, ObjError> {
+        let k = self.read_keys(keys)?;
+        let usable = ((1u64 << k.log2_size) << 1) / 3;
+        Ok(self.header_size() + (k.index_bytes << k.log2_size) + Self::entry_size(&k) * usable)
+    }
+
+    /// Makes a dict's table split: its values are in `values`.
+    pub(crate) fn set_dict_values(&mut self, dict: u64, values: u64) -> Result<(), ObjError> {
+        self.dict_data_mut(dict)?.values = values;
+        Ok(())
+    }
+
+    /// The index of `name` in a shared keys object, if there.
+    pub(crate) fn shared_keys_lookup(
+        &mut self,
+        keys: u64,
+        name: u64,
+    ) -> Result<Option<u64>, ObjError> {
+        let hash = self.hash(name)?;
+        let k = self.read_keys(keys)?;
+        Ok(self.lookup(&k, name, hash)?.1)
+    }
+
+    /// `insert_into_dictkeys` (3.11+): `name`'s index in the shared keys, appending it (with a
+    /// reference) while `dk_usable` allows; `None` when the keys are full.
+    pub(crate) fn shared_keys_insert(
+        &mut self,
+        keys: u64,
+        name: u64,
+    ) -> Result<Option<u64>, ObjError> {
+        let hash = self.hash(name)?;
+        let mut k = self.read_keys(keys)?;
+        if let (_, Some(ix)) = self.lookup(&k, name, hash)? {
+            return Ok(Some(ix));
+        }
+        if k.usable <= 0 {
+            return Ok(None);
+        }
+        self.incref(name)?;
+        let slot = self.find_empty_slot(&k, hash)?;
+        let ix = k.nentries;
+        self.set_index(&k, slot, ix as i64)?;
+        self.set_entry(&k, ix, hash, name, 0)?;
+        k.usable -= 1;
+        k.nentries += 1;
+        self.write_keys_counts(&k)?;
+        Ok(Some(ix))
+    }
+
     /// `PyMem_Malloc` for a buffer that is not an object.
     pub(crate) fn mem_malloc(&mut self, nbytes: u64) -> Result<u64, ObjError> {
         let p = self.mem.object_malloc(nbytes as usize);
@@ -419,8 +538,13 @@ impl Objects {
         let old = self.read_keys(d.keys)?;
         let mut live = Vec::with_capacity(d.used as usize);
         for ix in 0..old.nentries {
-            let (h, key, value) = self.entry(&old, ix)?;
+            let (h, key, value) = self.dict_entry(&d, &old, ix)?;
             if key != 0 && value != 0 {
+                if d.values != 0 {
+                    // "Convert split table into new combined table. We must incref keys; we can
+                    // transfer values."
+                    self.incref(key)?;
+                }
                 live.push((h, key, value));
             }
         }
@@ -434,7 +558,11 @@ impl Objects {
         k.nentries = live.len() as u64;
         self.write_keys_counts(&k)?;
         self.dict_data_mut(op)?.keys = k.addr;
-        if old.addr == self.empty_keys_addr() {
+        if d.values != 0 {
+            self.dict_data_mut(op)?.values = 0;
+            self.dictkeys_decref(old.addr)?;
+            self.free_values(d.values)?;
+        } else if old.addr == self.empty_keys_addr() {
             self.empty_keys_refcnt_add(-1);
         } else {
             self.release_keys_object(&old)?;
@@ -460,6 +588,9 @@ impl Objects {
         let str_key = self.type_of(key)? == TypeId::Str;
         let d = self.dict_data(op)?;
         let mut k = self.read_keys(d.keys)?;
+        if d.values != 0 {
+            return self.insert_split(op, key, hash, value);
+        }
         if k.unicode && !str_key && k.addr != self.empty_keys_addr() {
             // A non-str key in a str-keys table: insertion_resize(mp, 0) makes it general.
             k = self.dictresize(op, k.log2_size, false)?;
@@ -492,6 +623,68 @@ impl Objects {
         Ok(())
     }
 
+    /// `insertdict` on a split table (3.8–3.10 instance dicts): a key already shared gets its
+    /// value in the values array; a new key is appended to the shared keys when this dict has
+    /// every earlier one in order and the keys have room. Anything else makes the table combined
+    /// first (`insertion_resize`).
+    fn insert_split(&mut self, op: u64, key: u64, hash: i64, value: u64) -> Result<(), ObjError> {
+        let d = self.dict_data(op)?;
+        let mut k = self.read_keys(d.keys)?;
+        self.maintain_tracking(op, key, value);
+        let (_, found) = self.lookup(&k, key, hash)?;
+        let old = match found {
+            Some(ix) => self.read_word(d.values + 8 * ix)?,
+            None => 0,
+        };
+        let in_order = match found {
+            Some(ix) => old != 0 || d.used == ix,
+            None => d.used == k.nentries && str_or(self, key) && k.usable > 0,
+        };
+        if !in_order {
+            let used = d.used;
+            self.dictresize(op, log2_keysize(used * 3), false)?;
+            return self.insertdict(op, key, hash, value);
+        }
+        let version = self.next_dict_version();
+        match found {
+            Some(ix) => {
+                self.mem.write_word(d.values + 8 * ix, value)?;
+                self.decref(key)?;
+                let dd = self.dict_data_mut(op)?;
+                dd.version = version;
+                if old == 0 {
+                    dd.used += 1;
+                }
+                self.xdecref(old)
+            }
+            None => {
+                let slot = self.find_empty_slot(&k, hash)?;
+                let ix = k.nentries;
+                self.set_index(&k, slot, ix as i64)?;
+                self.set_entry(&k, ix, hash, key, 0)?;
+                self.mem.write_word(d.values + 8 * ix, value)?;
+                k.usable -= 1;
+                k.nentries += 1;
+                self.write_keys_counts(&k)?;
+                let dd = self.dict_data_mut(op)?;
+                dd.used += 1;
+                dd.version = version;
+                Ok(())
+            }
+        }
+    }
+
+    /// `free_values`: a split table's values array goes back (`PyMem_Free`).
+    pub(crate) fn free_values(&mut self, values: u64) -> Result<(), ObjError> {
+        let prefix = if self.layout.minor >= 11 {
+            // The array starts after its prefix, whose last byte says how long it is.
+            (self.read_word((values - 8) & !7)? >> 56) & 0xff
+        } else {
+            0
+        };
+        self.mem_free(values - prefix)
+    }
+
     /// `MAINTAIN_TRACKING`: an untracked dict is tracked once it holds an object the collector
     /// may track.
     fn maintain_tracking(&mut self, op: u64, key: u64, value: u64) {
@@ -513,7 +706,7 @@ impl Objects {
         let hash = self.hash(key)?;
         let k = self.read_keys(d.keys)?;
         match self.lookup(&k, key, hash)? {
-            (_, Some(ix)) => Ok(Some(self.entry(&k, ix)?.2)),
+            (_, Some(ix)) => Ok(Some(self.dict_entry(&d, &k, ix)?.2).filter(|&v| v != 0)),
             (_, None) => Ok(None),
         }
     }
@@ -521,8 +714,14 @@ impl Objects {
     /// `del d[key]` (`delitem_common`): the index becomes a dummy, the entry is cleared, then the
     /// key and the value are released. False if the key was not there.
     pub fn dict_delitem(&mut self, op: u64, key: u64) -> Result<bool, ObjError> {
-        let d = self.live_dict(op)?;
+        let mut d = self.live_dict(op)?;
         let hash = self.hash(key)?;
+        if d.values != 0 {
+            // A split table is made combined first (`dictresize(mp, DK_LOG_SIZE(mp->ma_keys))`).
+            let log2 = self.read_keys(d.keys)?.log2_size;
+            self.dictresize(op, log2, false)?;
+            d = self.dict_data(op)?;
+        }
         let k = self.read_keys(d.keys)?;
         let (slot, Some(ix)) = self.lookup(&k, key, hash)? else {
             return Ok(false);
@@ -542,14 +741,14 @@ impl Objects {
     /// The entries in insertion order: (key, value), borrowed.
     pub fn dict_items(&mut self, op: u64) -> Result<Vec<(u64, u64)>, ObjError> {
         let d = self.live_dict(op)?;
-        self.dict_items_raw(d.keys)
+        self.dict_items_raw(&d)
     }
 
-    fn dict_items_raw(&mut self, keys: u64) -> Result<Vec<(u64, u64)>, ObjError> {
-        let k = self.read_keys(keys)?;
+    fn dict_items_raw(&mut self, d: &DictData) -> Result<Vec<(u64, u64)>, ObjError> {
+        let k = self.read_keys(d.keys)?;
         let mut out = Vec::new();
         for ix in 0..k.nentries {
-            let (_, key, value) = self.entry(&k, ix)?;
+            let (_, key, value) = self.dict_entry(d, &k, ix)?;
             if key != 0 && value != 0 {
                 out.push((key, value));
             }
@@ -566,7 +765,16 @@ impl Objects {
             return Ok(());
         }
         let d = self.dict_data(op)?;
-        if d.keys == self.empty_keys_addr() {
+        if d.values != 0 {
+            // A split table: its values, then its share of the keys.
+            let n = self.read_keys(d.keys)?.nentries;
+            for ix in 0..n {
+                let v = self.read_word(d.values + 8 * ix)?;
+                self.xdecref(v)?;
+            }
+            self.free_values(d.values)?;
+            self.dictkeys_decref(d.keys)?;
+        } else if d.keys == self.empty_keys_addr() {
             self.empty_keys_refcnt_add(-1);
         } else {
             // dictkeys_decref -> free_keys_object
@@ -601,6 +809,17 @@ impl Objects {
         }
         let k = self.read_keys(d.keys)?;
         let usable = ((1u64 << k.log2_size) << 1) / 3;
+        if d.values != 0 {
+            // "If the dictionary is split, the keys portion is accounted-for in the type
+            // object." Its values: USABLE_FRACTION of the keys up to 3.10, then
+            // shared_keys_usable_size.
+            let n = if self.layout.minor >= 11 {
+                k.nentries + k.usable.max(0) as u64
+            } else {
+                usable
+            };
+            return Ok(DICT_SIZE + 8 * n);
+        }
         Ok(DICT_SIZE
             + self.header_size()
             + (k.index_bytes << k.log2_size)
@@ -609,8 +828,13 @@ impl Objects {
 
     /// `dict_repr`: `{key: value, ...}`, through `Py_ReprEnter`.
     pub(crate) fn dict_repr(&mut self, op: u64) -> Result<String, ObjError> {
-        let keys = self.read_word(op + 32)?;
-        let items = self.dict_items_raw(keys)?;
+        let d = DictData {
+            used: self.read_word(op + 16)?,
+            version: self.read_word(op + 24)?,
+            keys: self.read_word(op + 32)?,
+            values: self.read_word(op + 40)?,
+        };
+        let items = self.dict_items_raw(&d)?;
         if items.is_empty() {
             return Ok("{}".into());
         }
@@ -662,6 +886,11 @@ impl Objects {
             _ => 0,
         }
     }
+}
+
+/// Whether `key` is an exact str (a split table takes no other key).
+fn str_or(o: &Objects, key: u64) -> bool {
+    o.type_of(key) == Ok(TypeId::Str)
 }
 
 /// `DK_IXSIZE`: bytes per index for a table of `2^log2_size` slots.

@@ -45,6 +45,11 @@ pub enum ObjError {
         /// The index asked for.
         index: i64,
     },
+    /// Something CPython does that the model does not: named, never silently wrong.
+    NotModelled {
+        /// What it is.
+        what: &'static str,
+    },
     /// A count that the model keeps in 32 bits overflowed (4 billion references to one object).
     RefcountOverflow {
         /// The object.
@@ -78,6 +83,7 @@ impl fmt::Display for ObjError {
             Self::IndexOutOfRange { addr, index } => {
                 write!(f, "index {index} out of range for {addr:#x}")
             }
+            Self::NotModelled { what } => write!(f, "not modelled: {what}"),
             Self::RefcountOverflow { addr } => {
                 write!(f, "reference count of {addr:#x} overflowed 32 bits")
             }

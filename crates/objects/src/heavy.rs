@@ -110,6 +110,10 @@ pub enum Body {
     Bytes(Vec<u8>),
     /// A type object.
     Type(TypeId),
+    /// A plain class (a heap type).
+    Class(crate::typeobject::ClassData),
+    /// An instance of a plain class.
+    Instance(crate::typeobject::InstanceData),
     /// `None`, `NotImplemented`, `Ellipsis`, `object()`: nothing beyond the header.
     Bare,
     /// `True` or `False`: an int with one digit (or none, for False).

@@ -41,6 +41,7 @@
 //! | `list`      | `Objects/listobject.c`                                             |
 //! | `tuple`     | `Objects/tupleobject.c`                                            |
 //! | `dict`      | `Objects/dictobject.c`                                             |
+//! | `typeobject` | plain classes and their instances (shared keys, values arrays)    |
 //! | [`fields`]  | functions, bound methods, modules, code objects, cells, bytes      |
 //! | `memory`    | reads of memory, computed from the objects' state                 |
 //! | `sizeof`    | `sys.getsizeof`                                                    |
@@ -67,6 +68,7 @@ mod slots;
 mod space;
 pub mod trace;
 mod tuple;
+mod typeobject;
 mod types;
 mod unicode;
 
@@ -79,4 +81,5 @@ pub use layout::Layout;
 pub use repr::{float_repr, unicode_repr};
 pub use space::{GcCounts, Objects};
 pub use trace::ObjEvent;
+pub use typeobject::{ClassData, InstanceData};
 pub use types::TypeId;

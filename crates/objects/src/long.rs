@@ -88,11 +88,17 @@ impl Objects {
         word: u64,
         ty: TypeId,
     ) {
-        let gc = if ty.is_gc() {
-            crate::layout::GC_HEAD_SIZE
+        let pre = if small & crate::slots::PREHEADER != 0 {
+            16
         } else {
             0
         };
+        let gc = pre
+            + if ty.is_gc() {
+                crate::layout::GC_HEAD_SIZE
+            } else {
+                0
+            };
         let slot = Slot {
             refcnt: 1,
             kind,

@@ -115,6 +115,7 @@ impl Objects {
             (_, Some(Body::List(_))) => crate::layout::LIST_SIZE,
             (_, Some(Body::Tuple(v))) => crate::layout::VAR_HEAD_SIZE + 8 * v.len() as u64,
             (_, Some(Body::Dict(_))) => crate::dict::DICT_SIZE,
+            (_, Some(Body::Instance(_))) => self.instance_basicsize(),
             (_, Some(Body::Fields(words))) => 16 + 8 * words.len() as u64,
             (_, Some(Body::Bytes(b))) => 33 + b.len() as u64,
             _ => crate::layout::OBJECT_HEAD_SIZE,
@@ -124,10 +125,13 @@ impl Objects {
     /// The word at `offset` from the start of a slot's block.
     pub(crate) fn synthesize(&self, block: u64, slot: &Slot, offset: u64) -> u64 {
         let gc = self.gc_offset(slot);
-        if offset < gc {
-            return self.gc_word(block + gc, offset);
-        }
         let op = block + gc;
+        if offset + 16 < gc {
+            return self.preheader_word(slot, offset);
+        }
+        if offset < gc {
+            return self.gc_word(op, offset + 16 - gc);
+        }
         let body = (slot.kind == Kind::Heavy).then(|| &self.heavy.get(slot.word).body);
         let view = View {
             is_static: false,
@@ -141,6 +145,24 @@ impl Objects {
             body,
         };
         self.field_word(op, &view, offset - gc)
+    }
+
+    /// The two words before a 3.11+ instance's `PyGC_Head`: values and managed dict (3.11),
+    /// weakref list and dict-or-values (3.12, values tagged with bit 0), weakref list and
+    /// managed dict (3.13).
+    fn preheader_word(&self, slot: &Slot, offset: u64) -> u64 {
+        let Some(Body::Instance(i)) =
+            (slot.kind == Kind::Heavy).then(|| &self.heavy.get(slot.word).body)
+        else {
+            return 0;
+        };
+        match (self.layout.minor, offset) {
+            (11, 0) => i.values,
+            (11, _) => i.dict,
+            (_, 0) => 0,
+            (12, _) if i.dict == 0 => i.values | 1,
+            (_, _) => i.dict,
+        }
     }
 
     /// A `PyGC_Head` word: the links while tracked; 0 once untracked (`_gc_prev` keeps only
@@ -232,6 +254,10 @@ impl Objects {
                 },
                 _ => 0,
             },
+            TypeId::Instance => match (v.body, offset) {
+                (Some(Body::Instance(i)), 16) if self.layout.minor <= 10 => i.dict,
+                _ => 0, // __weakref__: no weak references are modelled
+            },
             TypeId::Type | TypeId::Object | TypeId::NoneType => 0,
         }
     }
@@ -241,7 +267,10 @@ impl Objects {
         if v.ty == TypeId::Float && v.slot.state == State::Listed {
             return self.free_list_link(&self.free.float, op);
         }
-        Image::type_addr(v.ty)
+        match v.body {
+            Some(Body::Instance(i)) => i.class,
+            _ => Image::type_addr(v.ty),
+        }
     }
 
     /// The object pushed on `list` before `op`: what its link points to (NULL at the bottom).

@@ -27,6 +27,9 @@ impl Objects {
             return Ok("<NULL>".into());
         }
         let type_word = self.read_word(op + 8)?;
+        if self.class_data(type_word).is_ok() {
+            return self.instance_repr(op, type_word);
+        }
         let Some(ty) = Image::type_at(type_word) else {
             // C would call through `Py_TYPE(op)->tp_repr`: the word is no type object.
             self.read_word(type_word & !7)?;
@@ -46,10 +49,12 @@ impl Objects {
             TypeId::Tuple => self.tuple_repr(op),
             TypeId::Dict => self.dict_repr(op),
             TypeId::NoneType => Ok("None".into()),
+            TypeId::Type if self.class_data(op).is_ok() => self.class_repr(op),
             TypeId::Type => {
                 let name = Image::type_at(op).map_or("?", TypeId::name);
                 Ok(format!("<class '{name}'>"))
             }
+            TypeId::Instance => Err(ObjError::NotAnObject { addr: op }),
             TypeId::Object => Ok(format!("<object object at {op:#x}>")),
             TypeId::Bytes => {
                 let n = self.read_word(op + 16)?;

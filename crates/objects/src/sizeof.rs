@@ -43,7 +43,12 @@ impl Objects {
                 _ => VAR_HEAD_SIZE,
             },
             TypeId::Dict => self.dict_sizeof(op)?,
+            TypeId::Type if self.class_data(op).is_ok() => self.class_sizeof(op)?,
             TypeId::Type => 0x1a0,
+            // object.__sizeof__ (tp_basicsize) and the words before the PyGC_Head (3.11+).
+            TypeId::Instance => {
+                self.instance_basicsize() + if self.layout.minor >= 11 { 16 } else { 0 }
+            }
             TypeId::Bytes => match v.body {
                 Some(Body::Bytes(b)) => 33 + b.len() as u64,
                 _ => 33,

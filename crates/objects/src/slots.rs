@@ -74,6 +74,9 @@ pub(crate) const IMMORTAL: u16 = 0x400;
 /// Flag in `Slot::small`: the object's type has `Py_TPFLAGS_HAVE_GC`, so its block starts with
 /// a `PyGC_Head` (kept here so that finding an object never touches its heavy record).
 pub(crate) const GC: u16 = 0x800;
+/// Flag in `Slot::small`: two more words precede the `PyGC_Head` (a 3.11+ instance's managed
+/// dict and values, or weakref).
+pub(crate) const PREHEADER: u16 = 0x1000;
 
 impl Slot {
     pub(crate) const EMPTY: Slot = Slot {

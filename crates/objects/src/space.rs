@@ -23,7 +23,7 @@ use crate::hash::AddrMap;
 use crate::heavy::{Heavy, HeavyStore};
 use crate::image::Image;
 use crate::layout::{GC_HEAD_SIZE, Layout};
-use crate::slots::{GC, IMMORTAL, Kind, Slot, SlotKey, Slots, State};
+use crate::slots::{GC, IMMORTAL, Kind, PREHEADER, Slot, SlotKey, Slots, State};
 use crate::trace::{ObjEvent, Trace};
 use crate::types::TypeId;
 
@@ -281,11 +281,13 @@ impl Objects {
 
     /// Bytes from the block's start to the object's (`PyGC_Head`).
     pub(crate) fn gc_offset(&self, slot: &Slot) -> u64 {
-        if slot.small & GC != 0 {
+        let gc = if slot.small & GC != 0 {
             GC_HEAD_SIZE
         } else {
             0
-        }
+        };
+        let pre = if slot.small & PREHEADER != 0 { 16 } else { 0 };
+        gc + pre
     }
 
     /// The heavy record or static object describing `op`, with its type.
@@ -701,6 +703,8 @@ impl Objects {
             TypeId::Float => self.float_dealloc(op),
             TypeId::Str => self.unicode_dealloc(op),
             TypeId::Dict => self.dict_dealloc(op),
+            TypeId::Instance => self.instance_dealloc(op),
+            TypeId::Type if self.class_data(op).is_ok() => self.class_dealloc(op),
             TypeId::Function | TypeId::Method | TypeId::Module | TypeId::Code | TypeId::Cell => {
                 self.fields_dealloc(op)
             }

@@ -37,11 +37,13 @@ pub enum TypeId {
     Cell,
     /// `NoneType` (`_PyNone_Type`).
     NoneType,
+    /// An instance of a plain class (its type is a heap type, not in the image).
+    Instance,
 }
 
 impl TypeId {
     /// Every built-in type, in the order they are laid out in the image.
-    pub const ALL: [TypeId; 16] = [
+    pub const ALL: [TypeId; 17] = [
         TypeId::Type,
         TypeId::Object,
         TypeId::Int,
@@ -58,6 +60,7 @@ impl TypeId {
         TypeId::Module,
         TypeId::Code,
         TypeId::Cell,
+        TypeId::Instance,
     ];
 
     /// `tp_name`.
@@ -78,6 +81,7 @@ impl TypeId {
             TypeId::Module => "module",
             TypeId::Code => "code",
             TypeId::Cell => "cell",
+            TypeId::Instance => "instance",
             TypeId::NoneType => "NoneType",
         }
     }
@@ -94,6 +98,7 @@ impl TypeId {
                 | TypeId::Method
                 | TypeId::Module
                 | TypeId::Cell
+                | TypeId::Instance
         )
     }
 
