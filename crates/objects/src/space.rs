@@ -263,7 +263,7 @@ impl Objects {
         if let Some(ps) = self.slots.pools.get(pool) {
             let header = u64::from(pymalloc::profile::POOL_OVERHEAD);
             let offset = addr.checked_sub(pool + header)?;
-            let index = offset / u64::from(ps.block_size);
+            let index = crate::slots::block_index(offset, ps.block_size);
             let slot = ps.slots.get(index as usize)?;
             let block = pool + header + index * u64::from(ps.block_size);
             return Some((
@@ -420,21 +420,14 @@ impl Objects {
     /// A block was just handed out for `nbytes`: whatever object last lived there is gone. Its
     /// remains stay readable until its new owner writes over them: an object's slot replaces
     /// them at once; raw memory gets them written out first (see [`Objects::raw_block`]).
+    /// (A pool initialised again for another size class lost its slots already: see
+    /// [`Objects::sync_allocator`].) The caller installs the new object's slot at once.
     fn forget_block(&mut self, block: u64, nbytes: u64) {
         let key = self.key_for(block, nbytes);
-        if let Some(&old) = self.slots.get(key) {
-            if let SlotKey::Pool { pool, .. } = key
-                && self.slots.pools.get(pool).map(|p| p.block_size)
-                    != Some(self.block_geometry(nbytes).0)
-            {
-                // The pool was re-carved for another size class: the old slots no longer
-                // describe its blocks.
-                self.slots.pools.remove(pool);
-                return;
-            }
-            if old.kind == Kind::Heavy {
-                self.heavy.remove(old.word);
-            }
+        if let Some(&old) = self.slots.get(key)
+            && old.kind == Kind::Heavy
+        {
+            self.heavy.remove(old.word);
             *self.slots.get_mut(key).expect("present") = Slot::EMPTY;
         }
     }

@@ -48,6 +48,9 @@ pub const MMAP_BASE: u64 = 0x7f3c_8a5f_d000;
 /// Where the brk heap starts.
 pub const HEAP_START: u64 = 0x5555_5600_0000;
 
+/// Entries of `find`'s cache.
+const FIND_CACHE_LINES: usize = 64;
+
 /// Index of a mapping in the address space's table.
 pub(crate) type MappingId = usize;
 
@@ -114,8 +117,8 @@ pub(crate) struct AddressSpace {
     limit: u64,
     vms: u64,
     rss_pages: u64,
-    /// The mapping `find` returned last.
-    last_found: Cell<Option<MappingId>>,
+    /// The mapping `find` found last in each 64 KiB window of addresses (`u32::MAX`: none).
+    found_cache: [Cell<u32>; FIND_CACHE_LINES],
     pub(crate) trace: Trace,
 }
 
@@ -135,7 +138,7 @@ impl AddressSpace {
             limit,
             vms: 0,
             rss_pages: 0,
-            last_found: Cell::new(None),
+            found_cache: std::array::from_fn(|_| Cell::new(u32::MAX)),
             trace: Trace::default(),
         }
     }
@@ -169,18 +172,24 @@ impl AddressSpace {
 
     /// The mapping that covers `addr`, if any.
     pub(crate) fn find(&self, addr: u64) -> Option<MappingId> {
-        // Consecutive accesses mostly fall in one mapping (a buffer filled word by word): try the
-        // last one found first. A cached id is checked afresh, so a mapping since unmapped, moved
-        // or reused for another one is never trusted.
-        if let Some(id) = self.last_found.get()
-            && self.slots[id].as_ref().is_some_and(|m| m.contains(addr))
+        // Accesses come in runs inside a few mappings (buffers filled word by word, an arena's
+        // pools): a small cache, one entry per 64 KiB window of addresses, remembers the mapping
+        // last found there. A cached id is checked afresh, so a mapping since unmapped, moved or
+        // reused for another one is never trusted.
+        let line = &self.found_cache[((addr >> 16) as usize) % FIND_CACHE_LINES];
+        let cached = line.get() as usize;
+        if self
+            .slots
+            .get(cached)
+            .and_then(Option::as_ref)
+            .is_some_and(|m| m.contains(addr))
         {
-            return Some(id);
+            return Some(cached);
         }
         let (_, &id) = self.by_start.range(..=addr).next_back()?;
         let found = self.mapping(id).contains(addr).then_some(id);
-        if found.is_some() {
-            self.last_found.set(found);
+        if let Some(id) = found {
+            line.set(id as u32);
         }
         found
     }
