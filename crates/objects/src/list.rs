@@ -187,6 +187,47 @@ impl Objects {
         Ok(())
     }
 
+    /// `list.extend(seq)` for a list or a tuple (`list_extend`'s fast path): an empty list with
+    /// no buffer gets exactly the room needed, rounded up to even, from 3.10
+    /// (`list_preallocate_exact`); otherwise `list_resize` grows it as appends would. The list
+    /// takes a new reference to each item. This is how `[1, 2, 3]` is built from 3.9 on
+    /// (`BUILD_LIST 0`, `LIST_EXTEND` of the constant tuple): 120 bytes on 3.9, 88 from 3.10.
+    pub fn list_extend(&mut self, op: u64, seq: u64) -> Result<(), ObjError> {
+        let index = self.live_list_record(op)?;
+        let items = match self.type_of(seq)? {
+            TypeId::Tuple => self.tuple_items(seq)?,
+            TypeId::List => {
+                let d = self.live_list(seq)?;
+                (0..d.size)
+                    .map(|i| self.mem.read_word(d.item + 8 * i))
+                    .collect::<Result<_, _>>()?
+            }
+            _ => return Err(self.wrong_type(seq, "list or tuple")),
+        };
+        let n = items.len() as u64;
+        if n == 0 {
+            return Ok(());
+        }
+        let d = self.list_at(index);
+        if d.item == 0 && self.layout.minor >= 10 {
+            let allocated = (n + 1) & !1;
+            let item = self.mem_malloc(allocated * 8)?;
+            *self.list_at_mut(index) = ListData {
+                size: n,
+                item,
+                allocated,
+            };
+        } else {
+            self.list_resize_at(index, d.size + n)?;
+        }
+        let dest = self.list_at(index).item + 8 * d.size;
+        for (i, &item) in items.iter().enumerate() {
+            self.incref(item)?;
+            self.mem.write_word(dest + 8 * i as u64, item)?;
+        }
+        Ok(())
+    }
+
     /// `list.pop()` of the last item (`list_pop_impl`): the item's reference passes to the
     /// caller; the slot keeps its old pointer, as `list_resize` leaves it.
     pub fn list_pop(&mut self, op: u64) -> Result<u64, ObjError> {
@@ -248,5 +289,30 @@ impl Objects {
             self.free_object(op)?;
         }
         self.trashcan_end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::Objects;
+    use pymalloc::Profile;
+
+    /// `sys.getsizeof([1, 2, 3])`, captured in `objects_sizes`: 3.9 compiles `BUILD_LIST 0` and
+    /// `LIST_EXTEND` (`list_resize` to 8 slots: 120); 3.10+ the same with
+    /// `list_preallocate_exact` (4 slots: 88).
+    #[test]
+    fn extending_an_empty_list_by_a_tuple() {
+        for (p, size) in [(Profile::CPYTHON_3_9, 120), (Profile::CPYTHON_3_11, 88)] {
+            let mut o = Objects::new(p).unwrap();
+            let items: Vec<u64> = (1..=3).map(|v| o.long_from_i64(v).unwrap()).collect();
+            let t = o.tuple_pack(&items).unwrap();
+            let l = o.list_new(0).unwrap();
+            o.list_extend(l, t).unwrap();
+            assert_eq!(o.getsizeof(l).unwrap(), size, "{p}");
+            assert_eq!(o.repr(l).unwrap(), "[1, 2, 3]");
+            o.list_extend(l, l).unwrap();
+            assert_eq!(o.repr(l).unwrap(), "[1, 2, 3, 1, 2, 3]");
+            assert!(o.list_extend(l, items[0]).is_err());
+        }
     }
 }
