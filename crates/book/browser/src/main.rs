@@ -530,37 +530,42 @@ const RENDERED: &str = "
 ";
 
 /// Fetches every link of the page that stays on this server, once per target page, and looks
-/// for each fragment's `id` in the target. Calls back with the links that fail.
+/// for each fragment's `id` in the target. Calls back with the links that fail, as written in the
+/// page (`href`) and as resolved.
 const CHECK_LINKS: &str = "
     const done = arguments[arguments.length - 1];
     const targets = new Map();
     const outside = new Set();
     let count = 0;
     for (const a of document.querySelectorAll('a[href]')) {
-        const url = new URL(a.getAttribute('href'), location.href);
+        const href = a.getAttribute('href');
+        const url = new URL(href, location.href);
         if (url.protocol === 'mailto:') continue;
         if (url.origin !== location.origin) { outside.add(url.href); continue; }
         count++;
         const page = url.origin + url.pathname;
-        if (!targets.has(page)) targets.set(page, new Set());
-        if (url.hash.length > 1) targets.get(page).add(decodeURIComponent(url.hash.slice(1)));
+        if (!targets.has(page)) targets.set(page, { hrefs: new Set(), fragments: new Map() });
+        const target = targets.get(page);
+        target.hrefs.add(href);
+        if (url.hash.length > 1) target.fragments.set(decodeURIComponent(url.hash.slice(1)), href);
     }
-    Promise.all([...targets].map(async ([page, fragments]) => {
-        const failures = [];
+    const here = location.origin + location.pathname;
+    Promise.all([...targets].map(async ([page, target]) => {
+        const written = [...target.hrefs].join(', ');
         try {
             const response = await fetch(page);
             const text = await response.text();
-            if (!response.ok) return [page + ': ' + response.status];
-            for (const id of fragments) {
-                const here = page === location.origin + location.pathname;
-                const found = here ? document.getElementById(id) !== null
-                                   : text.includes('id=\"' + id + '\"');
-                if (!found) failures.push(page + '#' + id + ': no such id');
+            if (!response.ok) return ['href=' + written + ' -> ' + page + ': ' + response.status];
+            const failures = [];
+            for (const [id, href] of target.fragments) {
+                const found = page === here ? document.getElementById(id) !== null
+                                            : text.includes('id=\"' + id + '\"');
+                if (!found) failures.push('href=' + href + ' -> ' + page + ': no id ' + id);
             }
+            return failures;
         } catch (e) {
-            failures.push(page + ': ' + e);
+            return ['href=' + written + ' -> ' + page + ': ' + e];
         }
-        return failures;
     })).then(lists => done({
         checked: count,
         pages: targets.size,
