@@ -861,7 +861,7 @@ impl Objects {
 
     /// The static `Py_EMPTY_KEYS` (`empty_keys_struct`), in the image.
     pub(crate) fn empty_keys_addr(&self) -> u64 {
-        crate::image::IMAGE_BASE - 0x200
+        crate::image::EMPTY_KEYS
     }
 
     fn empty_keys_refcnt_add(&mut self, delta: i64) {

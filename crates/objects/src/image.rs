@@ -30,6 +30,11 @@ use crate::types::TypeId;
 /// Where the image starts: above `pymalloc::MMAP_BASE`, where nothing is ever mapped.
 pub const IMAGE_BASE: u64 = 0x7f3c_8a80_0000;
 const _: () = assert!(pymalloc::MMAP_BASE < IMAGE_BASE);
+/// Where the interpreter state keeps generation 0's list head (`gcstate->generations[0].head`,
+/// a `PyGC_Head`), just below the image's objects.
+pub const GEN0_HEAD: u64 = IMAGE_BASE - 0x100;
+/// Where `Py_EMPTY_KEYS` (`empty_keys_struct`, the keys every new dict starts with) lies.
+pub const EMPTY_KEYS: u64 = IMAGE_BASE - 0x200;
 /// `sizeof(PyTypeObject)` on 64-bit 3.11, used as the spacing of the static types.
 const TYPE_STRIDE: u64 = 0x1a0;
 

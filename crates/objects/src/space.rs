@@ -236,7 +236,7 @@ impl Objects {
 
     /// The address of generation 0's list head (`gcstate->generations[0].head`), in the image.
     pub fn gen0_head(&self) -> u64 {
-        crate::image::IMAGE_BASE - 0x100
+        crate::image::GEN0_HEAD
     }
 
     // ---- finding objects -------------------------------------------------------------------
