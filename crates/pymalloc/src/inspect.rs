@@ -219,7 +219,8 @@ impl Allocator {
         if ph.allocated.get(index) {
             Location::Block(block)
         } else {
-            let link = self.vm.read_word_in(ao.mapping, start);
+            let ph = &self.pools[&pool];
+            let link = crate::obmalloc::pool::link_word(&self.raw_links, ph, pool, start);
             Location::FreeBlock { block, link }
         }
     }

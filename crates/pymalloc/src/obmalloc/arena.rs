@@ -271,6 +271,11 @@ impl Allocator {
 
     /// The headers of an unmapped arena's pools went with its memory.
     fn forget_pools(&mut self, ao: usize) {
+        if !self.raw_links.is_empty() {
+            let (start, len) = (self.arenas[ao].address, self.profile.arena_size());
+            self.raw_links
+                .retain(|&a, _| !(start..start + len).contains(&a));
+        }
         let mut pool = self.first_pool(ao);
         while pool < self.arenas[ao].pool_address {
             self.pools.remove(&pool);

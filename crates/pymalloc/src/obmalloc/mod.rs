@@ -88,6 +88,9 @@ pub struct Allocator {
     pub(crate) narenas_highwater: usize,
     /// Blocks `object_malloc` got from the raw allocator, less those `object_free` gave back.
     pub(crate) raw_allocated_blocks: i64,
+    /// Values clients wrote over the links of freed blocks, by block address (see
+    /// [`pool::RAW_LINK`]).
+    pub(crate) raw_links: AddrMap<u64>,
     pub(crate) arena_map: Option<ArenaMap>,
 }
 
@@ -121,6 +124,7 @@ impl Allocator {
             ntimes_arena_allocated: 0,
             narenas_highwater: 0,
             raw_allocated_blocks: 0,
+            raw_links: AddrMap::default(),
             arena_map: profile.arena_map().map(ArenaMap::new),
         }
     }
@@ -263,6 +267,9 @@ impl Allocator {
         if let Some(word) = self.pool_header_word(addr) {
             return Ok(word);
         }
+        if let Some(word) = self.free_block_link(addr) {
+            return Ok(word);
+        }
         self.vm.read_word(addr)
     }
 
@@ -278,6 +285,12 @@ impl Allocator {
         // header in an arena, the header at the start of an mmapped chunk, glibc's fields in the
         // heap. Deciding by kind keeps the common write (a buffer's word) to one lookup.
         let metadata = match mapping.kind {
+            RegionKind::Arena(_) if self.free_block_link(addr).is_some() => {
+                // A write over a freed block's link: a use after free.
+                let pool = self.pool_addr(addr);
+                self.write_link(pool, addr, value);
+                return Ok(());
+            }
             RegionKind::Arena(_) => self.pool_header_word(addr).is_some(),
             RegionKind::Chunk => addr < mapping.start + crate::glibc::CHUNK_HDR_SZ,
             RegionKind::Heap => self.libc.is_metadata(&self.vm, addr),
@@ -292,6 +305,14 @@ impl Allocator {
     /// A client writes `len` bytes at `addr` (contents not modelled): the pages become resident.
     pub fn touch(&mut self, addr: u64, len: usize) -> Result<(), MemError> {
         self.vm.touch(addr, len as u64)
+    }
+
+    /// The first word of a free block (its link), if `addr` is one.
+    fn free_block_link(&self, addr: u64) -> Option<u64> {
+        let pool = self.pool_addr(addr);
+        let ph = self.pools.get(&pool)?;
+        ph.is_free_block(pool, addr)
+            .then(|| pool::link_word(&self.raw_links, ph, pool, addr))
     }
 
     fn pool_header_word(&self, addr: u64) -> Option<u64> {

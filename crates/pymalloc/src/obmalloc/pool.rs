@@ -35,11 +35,12 @@
 //! or *empty* (in its arena's `freepools`, a singly linked list through `nextpool`).
 
 use crate::error::MemError;
+use crate::hash::AddrMap;
 use crate::profile::{
     NB_SMALL_SIZE_CLASSES, POOL_OVERHEAD, SMALL_REQUEST_THRESHOLD, index2size, size_class,
 };
 use crate::trace::Event;
-use crate::vm::{AddressSpace, MappingId};
+use crate::vm::MappingId;
 
 use super::Allocator;
 
@@ -103,7 +104,21 @@ pub(crate) struct PoolHeader {
     /// offset itself (16320 for 64-byte blocks in a 16 KiB pool, whose last block is at 16304).
     pub(crate) maxnextoffset: u32,
     pub(crate) allocated: BlockBits,
+    /// The first word of each free block: its free-list link, as [`LinkCode`]s by block index
+    /// (missing entries are NULL). CPython writes the link into the block itself; the model
+    /// keeps it here, two bytes a block, because a process that frees millions of blocks would
+    /// otherwise store millions of words. Reads of a free block's first word are answered from
+    /// it, as the header's words are from the fields above.
+    pub(crate) links: Vec<LinkCode>,
 }
+
+/// A free-list link in two bytes: 0 is NULL, `i + 1` is block `i` of the same pool (every link
+/// pymalloc writes is one of these), and [`RAW_LINK`] a value a client wrote over the link
+/// after the free, kept in [`Allocator::raw_links`](super::Allocator) by block address.
+pub(crate) type LinkCode = u16;
+
+/// The [`LinkCode`] of a word written by a client into a freed block.
+pub(crate) const RAW_LINK: LinkCode = LinkCode::MAX;
 
 /// The fields of a pool header, one per 8-byte word.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -148,6 +163,7 @@ impl PoolHeader {
             nextoffset: 0,
             maxnextoffset: 0,
             allocated: BlockBits::default(),
+            links: Vec::new(),
         }
     }
 
@@ -173,9 +189,57 @@ impl PoolHeader {
         aligned.then(|| ((off - u64::from(POOL_OVERHEAD)) / size) as u32)
     }
 
-    fn is_free_block(&self, pool: u64, addr: u64) -> bool {
+    pub(crate) fn is_free_block(&self, pool: u64, addr: u64) -> bool {
         self.block_index(pool, addr)
             .is_some_and(|i| !self.allocated.get(i))
+    }
+
+    /// The code of block `index`'s link.
+    pub(crate) fn link_code(&self, index: u32) -> LinkCode {
+        self.links.get(index as usize).copied().unwrap_or(0)
+    }
+
+    /// Sets block `index`'s link code; NULL needs no room.
+    pub(crate) fn set_link_code(&mut self, index: u32, code: LinkCode) {
+        let i = index as usize;
+        if i >= self.links.len() {
+            if code == 0 {
+                return;
+            }
+            self.links.resize(i + 1, 0);
+        }
+        self.links[i] = code;
+    }
+
+    /// The code of a link to `target`: NULL or a carved block of this pool; `None` for anything
+    /// else (only a client writes such a value).
+    pub(crate) fn encode_link(&self, pool: u64, target: u64) -> Option<LinkCode> {
+        if target == 0 {
+            return Some(0);
+        }
+        self.block_index(pool, target).map(|i| i as LinkCode + 1)
+    }
+
+    /// The address a link code stands for (not for [`RAW_LINK`]).
+    pub(crate) fn decode_link(&self, pool: u64, code: LinkCode) -> u64 {
+        match code {
+            0 => 0,
+            c => {
+                pool + u64::from(POOL_OVERHEAD)
+                    + u64::from(c - 1) * u64::from(index2size(self.szidx))
+            }
+        }
+    }
+}
+
+/// The first word of free block `bp` of `ph`: its link, or what a client wrote over it.
+pub(crate) fn link_word(raw_links: &AddrMap<u64>, ph: &PoolHeader, pool: u64, bp: u64) -> u64 {
+    let Some(index) = ph.block_index(pool, bp) else {
+        return 0;
+    };
+    match ph.link_code(index) {
+        RAW_LINK => raw_links.get(&bp).copied().unwrap_or(0),
+        code => ph.decode_link(pool, code),
     }
 }
 
@@ -183,8 +247,7 @@ impl PoolHeader {
 /// `freeblock` is NULL or a free, carved block of that pool. CPython trusts the link it reads;
 /// the model checks it, because a client may have written there after freeing the block.
 fn checked_link(
-    vm: &AddressSpace,
-    mapping: MappingId,
+    raw_links: &AddrMap<u64>,
     ph: &PoolHeader,
     pool: u64,
     bp: u64,
@@ -193,7 +256,7 @@ fn checked_link(
         // Only a corrupted list leaves a used pool without a free block: C reads NULL.
         return Err(MemError::Segfault { addr: 0 });
     }
-    let link = vm.read_word_in(mapping, bp);
+    let link = link_word(raw_links, ph, pool, bp);
     if link != 0 && (link == bp || !ph.is_free_block(pool, link)) {
         return Err(MemError::CorruptFreeList { pool, link });
     }
@@ -207,6 +270,26 @@ fn mark_allocated(ph: &mut PoolHeader, pool: u64, bp: u64) {
 }
 
 impl Allocator {
+    /// Writes the first word of a free (or just carved) block `bp`: a link pymalloc writes, or a
+    /// value a client writes after freeing the block.
+    pub(crate) fn write_link(&mut self, pool: u64, bp: u64, value: u64) {
+        // The word is written: its page becomes resident, as in C.
+        let mapping = self.pool_mapping(pool);
+        self.vm.touch_in(mapping, bp, 8);
+        let ph = self.pool_mut(pool);
+        let Some(index) = ph.block_index(pool, bp) else {
+            return;
+        };
+        let old = ph.link_code(index);
+        let code = ph.encode_link(pool, value).unwrap_or(RAW_LINK);
+        ph.set_link_code(index, code);
+        if code == RAW_LINK {
+            self.raw_links.insert(bp, value);
+        } else if old == RAW_LINK {
+            self.raw_links.remove(&bp);
+        }
+    }
+
     /// `POOL_ADDR(P)`: the pool holding address `p`.
     pub(crate) fn pool_addr(&self, p: u64) -> u64 {
         p & !(self.profile.pool_size() - 1)
@@ -283,10 +366,11 @@ impl Allocator {
         let ph = self.pools.get_mut(&pool).expect("used pools have headers");
         let mapping = self.arenas[ph.arenaindex as usize].mapping;
         let bp = ph.freeblock;
-        let link = checked_link(&self.vm, mapping, ph, pool, bp)?;
+        let link = checked_link(&self.raw_links, ph, pool, bp)?;
         ph.count += 1;
         ph.freeblock = link; // pool->freeblock = *(block **)bp
         mark_allocated(ph, pool, bp);
+        self.take_link(pool, bp, link);
         self.vm.touch_in(mapping, bp, u64::from(index2size(size)));
         if link == 0 {
             // Reached the end of the free list, try to extend it.
@@ -297,20 +381,35 @@ impl Allocator {
 
     /// `pool->freeblock = *(block **)bp`: unlinks the free list's head block and returns it.
     fn pop_freeblock(&mut self, pool: u64) -> Result<u64, MemError> {
-        let mapping = self.pool_mapping(pool);
         let ph = self
             .pools
             .get_mut(&pool)
             .expect("pools in lists have headers");
         let bp = ph.freeblock;
-        ph.freeblock = checked_link(&self.vm, mapping, ph, pool, bp)?;
+        let link = checked_link(&self.raw_links, ph, pool, bp)?;
+        ph.freeblock = link;
+        self.take_link(pool, bp, link);
         Ok(bp)
+    }
+
+    /// A block leaves the free list: its link stays in its first word, as in C, where the new
+    /// owner finds it until it writes there.
+    fn take_link(&mut self, pool: u64, bp: u64, link: u64) {
+        let mapping = self.pool_mapping(pool);
+        let ph = self.pool_mut(pool);
+        if let Some(index) = ph.block_index(pool, bp) {
+            if ph.link_code(index) == RAW_LINK {
+                self.raw_links.remove(&bp);
+            }
+            self.pool_mut(pool).set_link_code(index, 0);
+        }
+        self.vm.write_word_in(mapping, bp, link);
     }
 
     /// The free list's head, if it and the link in it are sound.
     fn peek_freeblock(&self, pool: u64) -> Result<u64, MemError> {
         let ph = self.pool(pool);
-        checked_link(&self.vm, self.pool_mapping(pool), ph, pool, ph.freeblock)?;
+        checked_link(&self.raw_links, ph, pool, ph.freeblock)?;
         Ok(ph.freeblock)
     }
 
@@ -328,14 +427,14 @@ impl Allocator {
     /// the pool has room (writing NULL into its first word: it ends the list), else the pool is
     /// full and leaves `usedpools`.
     fn pymalloc_pool_extend(&mut self, pool: u64, size: u32) {
-        let mapping = self.pool_mapping(pool);
         let ph = self.pool_mut(pool);
         if ph.nextoffset <= ph.maxnextoffset {
             // There is room for another block.
             ph.freeblock = pool + u64::from(ph.nextoffset);
             ph.nextoffset += index2size(size);
             let freeblock = ph.freeblock;
-            self.vm.write_word_in(mapping, freeblock, 0); // *(block **)(pool->freeblock) = NULL
+            // *(block **)(pool->freeblock) = NULL
+            self.write_link(pool, freeblock, 0);
             return;
         }
         // Pool is full, unlink from used pools.
@@ -443,9 +542,15 @@ impl Allocator {
         ph.nextoffset = POOL_OVERHEAD + (block << 1);
         ph.maxnextoffset = pool_size - block;
         ph.freeblock = bp + u64::from(block);
+        ph.links.clear();
         let freeblock = ph.freeblock;
+        if !self.raw_links.is_empty() {
+            let pool_size = self.profile.pool_size();
+            self.raw_links.retain(|&a, _| a & !(pool_size - 1) != pool);
+        }
         self.vm.touch_in(mapping, pool, u64::from(POOL_OVERHEAD));
-        self.vm.write_word_in(mapping, freeblock, 0); // *(block **)(pool->freeblock) = NULL
+        // *(block **)(pool->freeblock) = NULL
+        self.write_link(pool, freeblock, 0);
         self.vm.trace.record(Event::PoolInit {
             address: pool,
             class: size,
@@ -482,14 +587,13 @@ impl Allocator {
             return Err(MemError::InvalidFree { addr: p });
         };
         let index = allocated_index(ph, pool, p)?;
-        let mapping = self.arenas[ph.arenaindex as usize].mapping;
         // Link p to the start of the pool's freeblock list.
         let lastfree = ph.freeblock;
         ph.freeblock = p;
         ph.count -= 1;
         ph.allocated.set(index, false);
         let count = ph.count;
-        self.vm.write_word_in(mapping, p, lastfree); // *(block **)p = lastfree
+        self.write_link(pool, p, lastfree); // *(block **)p = lastfree
         if lastfree == 0 {
             // Pool was full, so doesn't currently live in any list: link it back in.
             self.insert_to_usedpool(pool);
