@@ -45,7 +45,7 @@ impl WordStore {
                     if value == 0 {
                         return;
                     }
-                    v.resize(i + 1, 0);
+                    grow(v, i + 1);
                 }
                 v[i] = value;
             }
@@ -95,7 +95,7 @@ impl WordStore {
                     .rposition(|&w| w != 0)
                     .map_or(0, |i| to + i + 1);
                 if needed > v.len() {
-                    v.resize(needed, 0);
+                    grow(v, needed);
                 }
                 let n = words.len().min(v.len().saturating_sub(to));
                 if n > 0 {
@@ -127,6 +127,17 @@ impl WordStore {
             }
         }
     }
+}
+
+/// Extends a dense store to `len` words. Capacity grows by an eighth at a time rather than
+/// doubling: a buffer written word by word (a list's items) then costs the model about what it
+/// costs the process, where doubling would hold up to twice that.
+fn grow(v: &mut Vec<u64>, len: usize) {
+    if len > v.capacity() {
+        let target = len.max(v.len() + v.len() / 8 + 64);
+        v.reserve_exact(target - v.len());
+    }
+    v.resize(len, 0);
 }
 
 #[cfg(test)]
