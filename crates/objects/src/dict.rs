@@ -141,7 +141,8 @@ impl Objects {
             | TypeId::Function
             | TypeId::Module
             | TypeId::Code
-            | TypeId::Cell => Ok(pointer_hash(op)),
+            | TypeId::Cell
+            | TypeId::CFunction => Ok(pointer_hash(op)),
             ty => Err(ObjError::WrongType {
                 addr: op,
                 expected: "hashable object",

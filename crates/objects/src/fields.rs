@@ -90,6 +90,10 @@ pub enum Field {
     CoLinetable,
     /// `ob_ref` of a cell.
     CellRef,
+    /// `m_self` of a built-in function: the module or the bound object.
+    CfSelf,
+    /// `m_module` of a built-in function: the module's name.
+    CfModule,
 }
 
 /// The offset of `field` in its struct on version `3.minor`, if the version has it.
@@ -229,6 +233,8 @@ pub fn offset(field: Field, minor: u8) -> Option<u64> {
             }
         }
         CellRef => 16,
+        CfSelf => 24,
+        CfModule => 32,
     })
 }
 
@@ -244,6 +250,8 @@ pub fn basicsize(ty: TypeId, minor: u8) -> u64 {
         TypeId::Method => 48,
         TypeId::Module => 56,
         TypeId::Cell => 24,
+        // m_ml, m_self, m_module, m_weakreflist, vectorcall
+        TypeId::CFunction => 56,
         // 3.11+: offsetof(PyCodeObject, co_code_adaptive); the code units follow.
         TypeId::Code => match minor {
             ..=10 => 176,
@@ -398,24 +406,77 @@ impl Objects {
                 self.xdecref(v)?;
             }
         }
-        if ty == TypeId::Method
+        let free_list = match ty {
+            TypeId::Method => Some((Field::ImSelf, &mut self.free.method)),
+            TypeId::CFunction => Some((Field::CfSelf, &mut self.free.cfunction)),
+            _ => None,
+        };
+        if let Some((link_field, list)) = free_list
             && self.layout.minor == 8
-            && self.free.method.len() < METHOD_MAXFREELIST
+            && list.len() < METHOD_MAXFREELIST
         {
-            // im->im_self = (PyObject *)free_list: the link lies where im_self was.
-            let link = self.free.method.last().copied().unwrap_or(0);
-            let i = self.field_index(op, Field::ImSelf)?;
+            // free_list = op, linked through im_self / m_self.
+            let link = list.last().copied().unwrap_or(0);
+            list.push(op);
+            let numfree = list.len();
+            let i = self.field_index(op, link_field)?;
             self.fields_mut(op)?[i] = link;
-            self.free.method.push(op);
             self.mark_listed(op);
-            self.trace.record(ObjEvent::ToFreeList {
-                op,
-                ty,
-                numfree: self.free.method.len(),
-            });
+            self.trace.record(ObjEvent::ToFreeList { op, ty, numfree });
             return Ok(());
         }
         self.free_object(op)
+    }
+
+    /// A built-in function (`PyCFunction_NewEx(ml, self, module)`): `def` indexes the caller's
+    /// table of C functions, and its `PyMethodDef` lies in the image, where `m_ml` points; its
+    /// `ml_name` is `name`. Takes new references to `m_self` and `module`. 3.8 reuses freed
+    /// built-in functions from a free list of 256, linked through `m_self` (removed in 3.9 with
+    /// the bound methods' one, bpo-37340).
+    pub fn cfunction_new(
+        &mut self,
+        def: usize,
+        name: &'static str,
+        m_self: u64,
+        module: u64,
+    ) -> Result<u64, ObjError> {
+        let op = if self.layout.minor == 8
+            && let Some(op) = self.free.cfunction.pop()
+        {
+            self.new_reference(op);
+            self.fields_mut(op)?.iter_mut().for_each(|w| *w = 0);
+            self.gc_track(op);
+            op
+        } else {
+            self.fields_new(TypeId::CFunction, 0)?
+        };
+        if self.method_defs.len() <= def {
+            self.method_defs.resize(def + 1, "");
+        }
+        self.method_defs[def] = name;
+        self.fields_mut(op)?[0] = crate::image::METHOD_DEFS + 32 * def as u64;
+        for (field, value) in [(Field::CfSelf, m_self), (Field::CfModule, module)] {
+            if value != 0 {
+                self.incref(value)?;
+                self.set_field(op, field, value)?;
+            }
+        }
+        Ok(op)
+    }
+
+    /// The index of a built-in function's `PyMethodDef` in the caller's table.
+    pub fn cfunction_def(&self, op: u64) -> Result<usize, ObjError> {
+        if self.type_of(op)? != TypeId::CFunction {
+            return Err(self.wrong_type(op, "builtin_function_or_method"));
+        }
+        let ml = self.fields_of(op)?[0];
+        Ok(((ml - crate::image::METHOD_DEFS) / 32) as usize)
+    }
+
+    /// `m_ml->ml_name`.
+    pub(crate) fn cfunction_name(&self, op: u64) -> Result<&'static str, ObjError> {
+        let def = self.cfunction_def(op)?;
+        Ok(self.method_defs.get(def).copied().unwrap_or("?"))
     }
 
     /// `bytes(data)` (`PyBytes_FromStringAndSize`): `offsetof(PyBytesObject, ob_sval)` (32) plus
@@ -432,7 +493,7 @@ impl Objects {
     }
 }
 
-const ALL_FIELDS: [Field; 30] = {
+const ALL_FIELDS: [Field; 32] = {
     use Field::*;
     [
         FuncCode,
@@ -465,6 +526,8 @@ const ALL_FIELDS: [Field; 30] = {
         CoQualname,
         CoLinetable,
         CellRef,
+        CfSelf,
+        CfModule,
     ]
 };
 
@@ -479,6 +542,7 @@ fn field_belongs(field: Field, ty: TypeId) -> bool {
         ImFunc | ImSelf => ty == TypeId::Method,
         MdDict | MdName => ty == TypeId::Module,
         CellRef => ty == TypeId::Cell,
+        CfSelf | CfModule => ty == TypeId::CFunction,
         _ => ty == TypeId::Code,
     }
 }
@@ -521,6 +585,8 @@ fn dealloc_order(ty: TypeId, minor: u8) -> &'static [Field] {
         (TypeId::Method, _) => &[ImFunc, ImSelf],
         (TypeId::Module, _) => &[MdDict, MdName],
         (TypeId::Cell, _) => &[CellRef],
+        // meth_dealloc: m_self, then m_module.
+        (TypeId::CFunction, _) => &[CfSelf, CfModule],
         // code_dealloc (3.8–3.10): code, consts, names, varnames, freevars, cellvars, filename,
         // name, lnotab.
         (TypeId::Code, ..=10) => &[
@@ -623,6 +689,27 @@ mod tests {
             assert_eq!(dropped, if reused { 0 } else { 1 }, "{p}");
             let again = o.fields_new(TypeId::Method, 0).unwrap();
             assert_eq!(again, m, "{p}: the free list, or pymalloc's LIFO free list");
+        }
+    }
+
+    #[test]
+    fn builtin_functions_name_their_method_def() {
+        for p in [Profile::CPYTHON_3_8, Profile::CPYTHON_3_11] {
+            let mut o = Objects::new(p).unwrap();
+            let module = o.fields_new(TypeId::Module, 0).unwrap();
+            let f = o.cfunction_new(3, "getrefcount", module, 0).unwrap();
+            assert_eq!(o.cfunction_def(f).unwrap(), 3);
+            assert_eq!(o.repr(f).unwrap(), "<built-in function getrefcount>");
+            assert_eq!(o.getsizeof(f).unwrap(), 72, "{p}: sys.getsizeof(print)");
+            let l = o.list_new(0).unwrap();
+            let m = o.cfunction_new(4, "append", l, 0).unwrap();
+            assert_eq!(
+                o.repr(m).unwrap(),
+                format!("<built-in method append of list object at {l:#x}>")
+            );
+            o.decref(m).unwrap();
+            let again = o.cfunction_new(5, "pop", l, 0).unwrap();
+            assert_eq!(again, m, "{p}: the free list (3.8) or pymalloc's LIFO");
         }
     }
 

@@ -33,6 +33,8 @@ const _: () = assert!(pymalloc::MMAP_BASE < IMAGE_BASE);
 /// Where the interpreter state keeps generation 0's list head (`gcstate->generations[0].head`,
 /// a `PyGC_Head`), just below the image's objects.
 pub const GEN0_HEAD: u64 = IMAGE_BASE - 0x100;
+/// Where the `PyMethodDef`s of built-in functions lie (32 bytes each).
+pub const METHOD_DEFS: u64 = IMAGE_BASE - 0x10_0000;
 /// Where `Py_EMPTY_KEYS` (`empty_keys_struct`, the keys every new dict starts with) lies.
 pub const EMPTY_KEYS: u64 = IMAGE_BASE - 0x200;
 /// `sizeof(PyTypeObject)` on 64-bit 3.11, used as the spacing of the static types.

@@ -231,15 +231,18 @@ impl Objects {
                 }
                 _ => 0,
             },
-            TypeId::Function | TypeId::Method | TypeId::Module | TypeId::Code | TypeId::Cell => {
-                match v.body {
-                    Some(Body::Fields(words)) => words
-                        .get(((offset - 16) / 8) as usize)
-                        .copied()
-                        .unwrap_or(0),
-                    _ => 0,
-                }
-            }
+            TypeId::Function
+            | TypeId::Method
+            | TypeId::Module
+            | TypeId::Code
+            | TypeId::Cell
+            | TypeId::CFunction => match v.body {
+                Some(Body::Fields(words)) => words
+                    .get(((offset - 16) / 8) as usize)
+                    .copied()
+                    .unwrap_or(0),
+                _ => 0,
+            },
             TypeId::Bytes => match v.body {
                 Some(Body::Bytes(b)) => match offset {
                     16 => b.len() as u64,

@@ -55,6 +55,19 @@ impl Objects {
                 Ok(format!("<class '{name}'>"))
             }
             TypeId::Instance => Err(ObjError::NotAnObject { addr: op }),
+            TypeId::CFunction => {
+                let name = self.cfunction_name(op)?;
+                let this = self.read_word(op + 24)?;
+                let is_function =
+                    this == 0 || Image::type_at(self.read_word(this + 8)?) == Some(TypeId::Module);
+                if is_function {
+                    return Ok(format!("<built-in function {name}>"));
+                }
+                let ty = self.type_of(this)?;
+                Ok(format!(
+                    "<built-in method {name} of {ty} object at {this:#x}>"
+                ))
+            }
             TypeId::Object => Ok(format!("<object object at {op:#x}>")),
             TypeId::Bytes => {
                 let n = self.read_word(op + 16)?;

@@ -53,12 +53,15 @@ impl Objects {
                 Some(Body::Bytes(b)) => 33 + b.len() as u64,
                 _ => 33,
             },
-            TypeId::Function | TypeId::Method | TypeId::Module | TypeId::Code | TypeId::Cell => {
-                match v.body {
-                    Some(Body::Fields(words)) => 16 + 8 * words.len() as u64,
-                    _ => 16,
-                }
-            }
+            TypeId::Function
+            | TypeId::Method
+            | TypeId::Module
+            | TypeId::Code
+            | TypeId::Cell
+            | TypeId::CFunction => match v.body {
+                Some(Body::Fields(words)) => 16 + 8 * words.len() as u64,
+                _ => 16,
+            },
             TypeId::Object | TypeId::NoneType => crate::layout::OBJECT_HEAD_SIZE,
         };
         Ok(size + gc)

@@ -43,6 +43,8 @@ pub(crate) struct FreeLists {
     pub(crate) dict_keys: Vec<u64>,
     /// 3.8's bound method free list, linked through `im_self`.
     pub(crate) method: Vec<u64>,
+    /// 3.8's built-in function free list, linked through `m_self`.
+    pub(crate) cfunction: Vec<u64>,
     /// `_Py_tuple_state.free_list[size - 1]` (3.11+) or `free_list[size]`, linked through
     /// `ob_item[0]`; indexed here by size.
     pub(crate) tuple: Vec<Vec<u64>>,
@@ -115,6 +117,8 @@ pub struct Objects {
     pub(crate) dict_version: u64,
     /// `dk_refcnt` of the static `Py_EMPTY_KEYS` (counted up to 3.11).
     pub(crate) empty_keys_refcnt: u64,
+    /// `ml_name` of each `PyMethodDef` the caller registered (`cfunction_new`).
+    pub(crate) method_defs: Vec<&'static str>,
 }
 
 /// Where an object's state is.
@@ -167,6 +171,7 @@ impl Objects {
             tstate_dict: 0,
             dict_version: 0,
             empty_keys_refcnt: 1,
+            method_defs: Vec::new(),
         };
         let head = objects.gen0_head();
         objects.gc_links.insert(head, (head, head));
@@ -698,9 +703,12 @@ impl Objects {
             TypeId::Dict => self.dict_dealloc(op),
             TypeId::Instance => self.instance_dealloc(op),
             TypeId::Type if self.class_data(op).is_ok() => self.class_dealloc(op),
-            TypeId::Function | TypeId::Method | TypeId::Module | TypeId::Code | TypeId::Cell => {
-                self.fields_dealloc(op)
-            }
+            TypeId::Function
+            | TypeId::Method
+            | TypeId::Module
+            | TypeId::Code
+            | TypeId::Cell
+            | TypeId::CFunction => self.fields_dealloc(op),
             TypeId::Int
             | TypeId::Bool
             | TypeId::Object
@@ -743,6 +751,9 @@ impl Objects {
     /// dict keys), each list from its most recent entry.
     pub fn clear_freelists(&mut self) -> Result<(), ObjError> {
         while let Some(op) = self.free.method.pop() {
+            self.free_object(op)?;
+        }
+        while let Some(op) = self.free.cfunction.pop() {
             self.free_object(op)?;
         }
         for size in 0..self.free.tuple.len() {

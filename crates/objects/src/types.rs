@@ -39,11 +39,13 @@ pub enum TypeId {
     NoneType,
     /// An instance of a plain class (its type is a heap type, not in the image).
     Instance,
+    /// `builtin_function_or_method` (`PyCFunction_Type`): a function written in C.
+    CFunction,
 }
 
 impl TypeId {
     /// Every built-in type, in the order they are laid out in the image.
-    pub const ALL: [TypeId; 17] = [
+    pub const ALL: [TypeId; 18] = [
         TypeId::Type,
         TypeId::Object,
         TypeId::Int,
@@ -61,6 +63,7 @@ impl TypeId {
         TypeId::Code,
         TypeId::Cell,
         TypeId::Instance,
+        TypeId::CFunction,
     ];
 
     /// `tp_name`.
@@ -82,6 +85,7 @@ impl TypeId {
             TypeId::Code => "code",
             TypeId::Cell => "cell",
             TypeId::Instance => "instance",
+            TypeId::CFunction => "builtin_function_or_method",
             TypeId::NoneType => "NoneType",
         }
     }
@@ -99,6 +103,7 @@ impl TypeId {
                 | TypeId::Module
                 | TypeId::Cell
                 | TypeId::Instance
+                | TypeId::CFunction
         )
     }
 
@@ -106,7 +111,12 @@ impl TypeId {
     pub fn is_struct(self) -> bool {
         matches!(
             self,
-            TypeId::Function | TypeId::Method | TypeId::Module | TypeId::Code | TypeId::Cell
+            TypeId::Function
+                | TypeId::Method
+                | TypeId::Module
+                | TypeId::Code
+                | TypeId::Cell
+                | TypeId::CFunction
         )
     }
 
