@@ -63,8 +63,6 @@ pub(crate) struct Image {
     pub(crate) small_ints: Option<u64>,
     /// `''` then the 256 latin-1 characters, on 3.11+: their addresses.
     pub(crate) strings: Option<Vec<u64>>,
-    /// `&_Py_ID(Py_Repr)` on 3.11+.
-    pub(crate) py_repr: Option<u64>,
 }
 
 impl Image {
@@ -79,7 +77,6 @@ impl Image {
             empty_tuple: None,
             small_ints: None,
             strings: None,
-            py_repr: None,
         };
         let base = layout.static_refcnt_base();
         for ty in TypeId::ALL {
@@ -107,7 +104,6 @@ impl Image {
                 strings.push(image.place_str(layout, &char::from(c).to_string(), base));
             }
             image.strings = Some(strings);
-            image.py_repr = Some(image.place_str(layout, "Py_Repr", base));
         }
         image
     }
@@ -125,6 +121,21 @@ impl Image {
             },
         );
         addr
+    }
+
+    /// A static, interned str placed after the image's other objects (a `_Py_ID` string).
+    pub(crate) fn place_static_str(&mut self, layout: Layout, text: &str) -> u64 {
+        let op = self.place_str(layout, text, layout.static_refcnt_base());
+        if let Some(StaticObj {
+            heavy: Heavy {
+                body: Body::Str(d), ..
+            },
+            ..
+        }) = self.objects.get_mut(&op)
+        {
+            d.interned = if layout.minor >= 12 { 3 } else { 2 };
+        }
+        op
     }
 
     /// A static str: `{PyASCIIObject; uint8_t data[len + 1]}` or its compact latin-1 twin.

@@ -268,19 +268,9 @@ impl Objects {
         Ok(list)
     }
 
-    /// The key `'Py_Repr'`: static from 3.11 (`&_Py_ID(Py_Repr)`); before, made on first use by
-    /// `_PyUnicode_FromId`, interned, and kept by the identifier's cache.
+    /// The key `'Py_Repr'` (see [`Objects::py_id`]).
     fn py_repr_key(&mut self) -> Result<u64, ObjError> {
-        if let Some(key) = self.image.py_repr {
-            return Ok(key);
-        }
-        if self.caches.py_repr_id == 0 {
-            let s = self.unicode_alloc("Py_Repr")?;
-            let interned = self.unicode_intern(s)?;
-            self.decref(s)?;
-            self.caches.py_repr_id = interned;
-        }
-        Ok(self.caches.py_repr_id)
+        self.py_id("Py_Repr")
     }
 
     /// `list_ass_slice(a, i, i + 1, NULL)`: the last item removed empties the list through

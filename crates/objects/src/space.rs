@@ -89,8 +89,8 @@ pub(crate) struct Caches {
     pub(crate) empty_str: u64,
     /// `()`.
     pub(crate) empty_tuple: u64,
-    /// `PyId_Py_Repr.object` up to 3.10: the identifier's string, once made.
-    pub(crate) py_repr_id: u64,
+    /// The strings of `_Py_IDENTIFIER`s (up to 3.10) and `_Py_ID`s (3.11+) made so far.
+    pub(crate) identifiers: std::collections::HashMap<&'static str, u64>,
     /// The `interned` dict, by text.
     pub(crate) interned: std::collections::HashMap<Box<str>, u64>,
 }

@@ -155,6 +155,28 @@ impl Objects {
         Ok(op)
     }
 
+    /// A string CPython's C code names by identifier: from 3.11 a static, interned object of
+    /// the image (`&_Py_ID(name)`); up to 3.10 made on first use by `_PyUnicode_FromId`,
+    /// interned, and kept by the identifier's cache (`_Py_IDENTIFIER(name)`), which holds one
+    /// reference. A borrowed reference.
+    pub fn py_id(&mut self, name: &'static str) -> Result<u64, ObjError> {
+        if let Some(&op) = self.caches.identifiers.get(name) {
+            return Ok(op);
+        }
+        let op = if self.layout.minor >= 11 {
+            let op = self.image.place_static_str(self.layout, name);
+            self.caches.interned.insert(name.into(), op);
+            op
+        } else {
+            let s = self.unicode_alloc(name)?;
+            let interned = self.unicode_intern(s)?;
+            self.decref(s)?;
+            interned
+        };
+        self.caches.identifiers.insert(name, op);
+        Ok(op)
+    }
+
     /// `unicode_dealloc`: an interned string leaves the interned dict, then its block is freed.
     pub(crate) fn unicode_dealloc(&mut self, op: u64) -> Result<(), ObjError> {
         let text = self
