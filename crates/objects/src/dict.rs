@@ -324,6 +324,22 @@ impl Objects {
         Ok((h, key, self.read_word(d.values + 8 * ix)?))
     }
 
+    /// The entries of `d` in its order: a combined table's in index order; a split table's in
+    /// the order its values were set, which 3.11 and 3.12 keep in the values array's prefix
+    /// (`get_index_from_order`; up to 3.10 a split table only grows in index order).
+    fn entry_order(&self, d: &DictData, k: &Keys) -> Result<Vec<u64>, ObjError> {
+        if d.values == 0 || !matches!(self.layout.minor, 11 | 12) {
+            return Ok((0..k.nentries).collect());
+        }
+        let n = (self.read_word(d.values - 8)? >> 48) & 0xff;
+        (0..n)
+            .map(|i| {
+                let at = d.values - 3 - i;
+                Ok((self.read_word(at & !7)? >> ((at & 7) * 8)) & 0xff)
+            })
+            .collect()
+    }
+
     /// `dictkeys_incref` / `dictkeys_decref` of a shared keys object: when the last user lets
     /// go, its keys are released and it is freed.
     pub(crate) fn dictkeys_decref(&mut self, keys: u64) -> Result<(), ObjError> {
@@ -414,7 +430,8 @@ impl Objects {
         let ib = index_bytes(log2_size);
         let entry = if unicode { 16 } else { 24 };
         let listable = log2_size == LOG_MINSIZE && (unicode || self.layout.minor <= 10);
-        let addr = match self.free.dict_keys.pop().filter(|_| listable) {
+        // Only a table the list may serve takes from it (the keys stay listed otherwise).
+        let addr = match listable.then(|| self.free.dict_keys.pop()).flatten() {
             Some(addr) => addr,
             None => {
                 let nbytes = self.header_size() + (ib << log2_size) + entry * usable;
@@ -538,7 +555,7 @@ impl Objects {
         let d = self.dict_data(op)?;
         let old = self.read_keys(d.keys)?;
         let mut live = Vec::with_capacity(d.used as usize);
-        for ix in 0..old.nentries {
+        for ix in self.entry_order(&d, &old)? {
             let (h, key, value) = self.dict_entry(&d, &old, ix)?;
             if key != 0 && value != 0 {
                 if d.values != 0 {
@@ -650,6 +667,9 @@ impl Objects {
         match found {
             Some(ix) => {
                 self.mem.write_word(d.values + 8 * ix, value)?;
+                if old == 0 && self.layout.minor >= 11 {
+                    self.add_to_insertion_order(d.values, ix)?;
+                }
                 self.decref(key)?;
                 let dd = self.dict_data_mut(op)?;
                 dd.version = version;
@@ -664,6 +684,9 @@ impl Objects {
                 self.set_index(&k, slot, ix as i64)?;
                 self.set_entry(&k, ix, hash, key, 0)?;
                 self.mem.write_word(d.values + 8 * ix, value)?;
+                if self.layout.minor >= 11 {
+                    self.add_to_insertion_order(d.values, ix)?;
+                }
                 k.usable -= 1;
                 k.nentries += 1;
                 self.write_keys_counts(&k)?;
@@ -718,6 +741,12 @@ impl Objects {
         let mut d = self.live_dict(op)?;
         let hash = self.hash(key)?;
         if d.values != 0 {
+            // A key the table does not hold is a KeyError before anything changes.
+            let k = self.read_keys(d.keys)?;
+            match self.lookup(&k, key, hash)?.1 {
+                Some(ix) if self.read_word(d.values + 8 * ix)? != 0 => {}
+                _ => return Ok(false),
+            }
             // A split table is made combined first (`dictresize(mp, DK_LOG_SIZE(mp->ma_keys))`).
             let log2 = self.read_keys(d.keys)?.log2_size;
             self.dictresize(op, log2, false)?;
@@ -748,7 +777,7 @@ impl Objects {
     fn dict_items_raw(&mut self, d: &DictData) -> Result<Vec<(u64, u64)>, ObjError> {
         let k = self.read_keys(d.keys)?;
         let mut out = Vec::new();
-        for ix in 0..k.nentries {
+        for ix in self.entry_order(d, &k)? {
             let (_, key, value) = self.dict_entry(d, &k, ix)?;
             if key != 0 && value != 0 {
                 out.push((key, value));
@@ -895,7 +924,7 @@ fn str_or(o: &Objects, key: u64) -> bool {
 }
 
 /// `DK_IXSIZE`: bytes per index for a table of `2^log2_size` slots.
-fn index_bytes(log2_size: u32) -> u64 {
+pub(crate) fn index_bytes(log2_size: u32) -> u64 {
     match log2_size {
         ..8 => 1,
         8..16 => 2,

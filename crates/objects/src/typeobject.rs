@@ -221,7 +221,7 @@ impl Objects {
     }
 
     /// `_PyDictValues_AddToInsertionOrder`: `ix` goes at the end of the order array.
-    fn add_to_insertion_order(&mut self, values: u64, ix: u64) -> Result<(), ObjError> {
+    pub(crate) fn add_to_insertion_order(&mut self, values: u64, ix: u64) -> Result<(), ObjError> {
         if self.layout.minor >= 13 {
             let header = self.read_word(values - 8)?;
             let (capacity, size) = (header & 0xff, (header >> 8) & 0xff);
@@ -249,6 +249,7 @@ impl Objects {
         self.live_view(op)?;
         self.live_view(value)?;
         let i = self.instance_data(op)?;
+        self.attribute_name(name)?;
         let c = self.class_data(i.class)?;
         if self.layout.minor <= 10 {
             return self.object_dict_setitem(op, i, c, name, value);
@@ -271,6 +272,16 @@ impl Objects {
         } else {
             self.decref(old)
         }
+    }
+
+    /// `PyObject_SetAttr` and `PyObject_GetAttr`: "attribute name must be string" (a
+    /// `TypeError`) for anything but a live str.
+    fn attribute_name(&self, name: u64) -> Result<(), ObjError> {
+        self.live_view(name)?;
+        if self.type_of(name)? != TypeId::Str {
+            return Err(self.wrong_type(name, "str (an attribute name)"));
+        }
+        Ok(())
     }
 
     /// `_PyObjectDict_SetItem` (3.8–3.10): the instance's dict, made on first use as a split
@@ -326,7 +337,8 @@ impl Objects {
             let log2 = self.read_keys_log2(d.keys)?;
             let size = ((1u64 << log2) << 1) / 3;
             let values = self.mem_malloc(size * 8)?;
-            let entries = d.keys + 40 + (1 << log2); // 1-byte indices below 256 slots
+            // The entries follow the indices: 1 byte each below 256 slots, 2 from 256.
+            let entries = d.keys + 40 + (crate::dict::index_bytes(log2) << log2);
             for k in 0..size {
                 let v = self.read_word(entries + 24 * k + 16)?;
                 self.mem.write_word(values + 8 * k, v)?;
@@ -359,6 +371,16 @@ impl Objects {
         let c = self.class_data(i.class)?;
         let used = (self.read_word(i.values - 8)? >> 48) & 0xff;
         let dict = self.dict_new_split(c.cached_keys, i.values, used)?;
+        // "track all the values": the dict is tracked if a value may be.
+        let size = self.shared_keys_usable_size(c.cached_keys)?;
+        for ix in 0..size {
+            let v = self.read_word(i.values + 8 * ix)?;
+            let ty = if v == 0 { None } else { self.type_of(v).ok() };
+            if ty.is_some_and(|t| t.is_gc() && (t != TypeId::Tuple || self.gc_is_tracked(v))) {
+                self.gc_track(dict);
+                break;
+            }
+        }
         let inst = self.instance_mut(op)?;
         inst.dict = dict;
         inst.values = 0;
@@ -387,6 +409,7 @@ impl Objects {
     pub fn instance_getattr(&mut self, op: u64, name: u64) -> Result<Option<u64>, ObjError> {
         self.live_view(op)?;
         let i = self.instance_data(op)?;
+        self.attribute_name(name)?;
         if i.dict != 0 {
             return self.dict_getitem(i.dict, name);
         }
