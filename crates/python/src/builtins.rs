@@ -1,0 +1,140 @@
+//! `Python/bltinmodule.c` and `Python/sysmodule.c`: the built-in functions the modelled programs
+//! call. Each takes borrowed arguments and returns a new reference, as `METH_FASTCALL` functions
+//! do.
+
+use objects::TypeId;
+
+use crate::error::RunError;
+use crate::interp::{Interp, MethodDef};
+
+/// Every built-in function of the model, by module (the index is the `PyMethodDef`'s).
+pub(crate) const METHOD_DEFS: &[MethodDef] = &[
+    MethodDef {
+        module: "builtins",
+        name: "print",
+        call: builtin_print,
+    },
+    MethodDef {
+        module: "builtins",
+        name: "id",
+        call: builtin_id,
+    },
+    MethodDef {
+        module: "builtins",
+        name: "len",
+        call: builtin_len,
+    },
+    MethodDef {
+        module: "builtins",
+        name: "repr",
+        call: builtin_repr,
+    },
+    MethodDef {
+        module: "sys",
+        name: "getrefcount",
+        call: sys_getrefcount,
+    },
+    MethodDef {
+        module: "sys",
+        name: "getsizeof",
+        call: sys_getsizeof,
+    },
+    MethodDef {
+        module: "sys",
+        name: "intern",
+        call: sys_intern,
+    },
+];
+
+fn one_arg(name: &str, args: &[u64]) -> Result<u64, RunError> {
+    match args {
+        [x] => Ok(*x),
+        _ => Err(RunError::exception(
+            "TypeError",
+            format!("{name}() takes exactly one argument ({} given)", args.len()),
+        )),
+    }
+}
+
+/// `builtin_print`: `str()` of each argument, separated by spaces, then a newline. `str()` of
+/// anything but a str makes a new str object, written and released, as `PyFile_WriteObject`
+/// does.
+fn builtin_print(i: &mut Interp, args: &[u64]) -> Result<u64, RunError> {
+    for (k, &a) in args.iter().enumerate() {
+        if k > 0 {
+            i.stdout.push(' ');
+        }
+        let text = if i.o.type_of(a)? == TypeId::Str {
+            i.o.unicode_text(a)?
+        } else {
+            let text = i.o.str_of(a)?;
+            // PyObject_Str: a new str, released once written.
+            let s = i.o.unicode_new(&text)?;
+            i.o.decref(s)?;
+            text
+        };
+        i.stdout.push_str(&text);
+    }
+    i.stdout.push('\n');
+    let none = i.o.none();
+    i.o.incref(none)?;
+    Ok(none)
+}
+
+/// `builtin_id`: the object's address (`PyLong_FromVoidPtr`).
+fn builtin_id(i: &mut Interp, args: &[u64]) -> Result<u64, RunError> {
+    let x = one_arg("id", args)?;
+    Ok(i.o.long_from_i128(i128::from(x))?)
+}
+
+/// `builtin_len` for lists, tuples, strs and dicts.
+fn builtin_len(i: &mut Interp, args: &[u64]) -> Result<u64, RunError> {
+    let x = one_arg("len", args)?;
+    let n = match i.o.type_of(x)? {
+        TypeId::List => i.o.list_len(x)?,
+        TypeId::Tuple => i.o.tuple_items(x)?.len() as u64,
+        TypeId::Str => i.o.unicode_text(x)?.chars().count() as u64,
+        TypeId::Dict => i.o.dict_len(x)?,
+        ty => {
+            return Err(RunError::exception(
+                "TypeError",
+                format!("object of type '{ty}' has no len()"),
+            ));
+        }
+    };
+    Ok(i.o.long_from_i64(n as i64)?)
+}
+
+/// `builtin_repr`.
+fn builtin_repr(i: &mut Interp, args: &[u64]) -> Result<u64, RunError> {
+    let x = one_arg("repr", args)?;
+    let text = i.o.repr(x)?;
+    Ok(i.o.unicode_new(&text)?)
+}
+
+/// `sys_getrefcount`: `Py_REFCNT(object)`, which counts the reference the call itself holds
+/// (the argument on the caller's stack).
+fn sys_getrefcount(i: &mut Interp, args: &[u64]) -> Result<u64, RunError> {
+    let x = one_arg("getrefcount", args)?;
+    let n = i.o.refcnt(x)?;
+    Ok(i.o.long_from_i128(i128::from(n))?)
+}
+
+/// `sys_getsizeof`.
+fn sys_getsizeof(i: &mut Interp, args: &[u64]) -> Result<u64, RunError> {
+    let x = one_arg("getsizeof", args)?;
+    let n = i.o.getsizeof(x)?;
+    Ok(i.o.long_from_i128(i128::from(n))?)
+}
+
+/// `sys_intern`.
+fn sys_intern(i: &mut Interp, args: &[u64]) -> Result<u64, RunError> {
+    let x = one_arg("intern", args)?;
+    if i.o.type_of(x)? != TypeId::Str {
+        return Err(RunError::exception(
+            "TypeError",
+            "intern() argument must be str",
+        ));
+    }
+    Ok(i.o.unicode_intern(x)?)
+}

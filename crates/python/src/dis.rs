@@ -1,0 +1,143 @@
+//! `Lib/dis.py`: the listing `dis.dis(code)` prints, column for column (3.11's format).
+
+use std::fmt::Write;
+
+use objects::Objects;
+
+use crate::compile::{Compiled, Const, Instr};
+use crate::error::RunError;
+use crate::opcode::OpcodeTable;
+
+/// `MAKE_FUNCTION_FLAGS`.
+const MAKE_FUNCTION_FLAGS: [&str; 4] = ["defaults", "kwdefaults", "annotations", "closure"];
+/// `HAVE_ARGUMENT`: instructions below it print no argument (up to 3.12).
+const HAVE_ARGUMENT: u16 = 90;
+
+/// The byte offset of each instruction, and the total size.
+pub fn offsets(table: OpcodeTable, instrs: &[Instr]) -> (Vec<u32>, u32) {
+    let mut at = 0;
+    let mut out = Vec::with_capacity(instrs.len());
+    for i in instrs {
+        out.push(at);
+        at += table.size(i.name, i.arg);
+    }
+    (out, at)
+}
+
+/// `dis.dis` of a compiled module whose code objects exist (`codes[i]` is unit `i`'s address).
+pub fn dis(o: &mut Objects, compiled: &Compiled, codes: &[u64]) -> Result<String, RunError> {
+    let mut out = String::new();
+    let mut todo = vec![0usize];
+    let mut first = true;
+    while let Some(u) = todo.pop() {
+        if !first {
+            writeln!(out, "\nDisassembly of {}:", o.repr(codes[u])?).expect("a String");
+        }
+        first = false;
+        out.push_str(&listing(o, compiled, codes, u)?);
+        // Nested code objects follow, in the order of co_consts.
+        let mut nested: Vec<usize> = compiled.units[u]
+            .consts
+            .iter()
+            .filter_map(|c| match c {
+                Const::Code(i) => Some(*i),
+                Const::Object(_) => None,
+            })
+            .collect();
+        nested.reverse();
+        todo.extend(nested);
+    }
+    Ok(out)
+}
+
+/// `_disassemble_bytes` of one code unit.
+fn listing(
+    o: &mut Objects,
+    compiled: &Compiled,
+    codes: &[u64],
+    u: usize,
+) -> Result<String, RunError> {
+    let table = OpcodeTable::of(o.layout().minor);
+    let unit = &compiled.units[u];
+    let (offsets, total) = offsets(table, &unit.instrs);
+    let maxline = unit.instrs.iter().map(|i| i.line).max().unwrap_or(0);
+    let lineno_width = if maxline >= 1000 {
+        maxline.to_string().len()
+    } else {
+        3
+    };
+    let offset_width = if total.saturating_sub(2) >= 10000 {
+        (total - 2).to_string().len()
+    } else {
+        4
+    };
+    let mut out = String::new();
+    let mut last_line = None;
+    for (k, i) in unit.instrs.iter().enumerate() {
+        let starts = last_line != Some(i.line);
+        if starts && k > 0 {
+            out.push('\n');
+        }
+        last_line = Some(i.line);
+        let mut fields = Vec::new();
+        fields.push(if starts {
+            format!("{:>lineno_width$}", i.line)
+        } else {
+            " ".repeat(lineno_width)
+        });
+        fields.push("   ".into());
+        fields.push("  ".into());
+        fields.push(format!("{:>offset_width$}", offsets[k]));
+        fields.push(format!("{:<20}", i.name));
+        let has_arg = table.number(i.name).is_some_and(|n| n >= HAVE_ARGUMENT);
+        if has_arg {
+            fields.push(format!("{:>5}", i.arg));
+            let argrepr = argrepr(o, compiled, codes, u, i)?;
+            if !argrepr.is_empty() {
+                fields.push(format!("({argrepr})"));
+            }
+        }
+        let line = fields.join(" ");
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+/// `_get_instructions_bytes`'s argument description.
+fn argrepr(
+    o: &mut Objects,
+    compiled: &Compiled,
+    codes: &[u64],
+    u: usize,
+    i: &Instr,
+) -> Result<String, RunError> {
+    let unit = &compiled.units[u];
+    let name =
+        |ops: &[u64], k: u32| -> Result<String, RunError> { Ok(o.unicode_text(ops[k as usize])?) };
+    Ok(match i.name {
+        "LOAD_CONST" => match unit.consts[i.arg as usize] {
+            Const::Object(op) => o.repr(op)?,
+            Const::Code(c) => o.repr(codes[c])?,
+        },
+        "LOAD_NAME" | "STORE_NAME" | "IMPORT_NAME" | "LOAD_ATTR" | "LOAD_METHOD"
+        | "STORE_GLOBAL" => name(&unit.names, i.arg)?,
+        "LOAD_GLOBAL" => {
+            let n = name(&unit.names, i.arg >> 1)?;
+            if i.arg & 1 == 1 {
+                format!("NULL + {n}")
+            } else {
+                n
+            }
+        }
+        "LOAD_FAST" | "STORE_FAST" => name(&unit.varnames, i.arg)?,
+        "MAKE_FUNCTION" => MAKE_FUNCTION_FLAGS
+            .iter()
+            .enumerate()
+            .filter(|(k, _)| i.arg & (1 << k) != 0)
+            .map(|(_, s)| *s)
+            .collect::<Vec<_>>()
+            .join(", "),
+        _ => String::new(),
+    })
+}

@@ -1,0 +1,177 @@
+//! The interpreter's state (`PyInterpreterState`): the builtins, `sys` and `__main__` modules,
+//! the code objects of what has been compiled, and what the program printed.
+//!
+//! Start-up builds the `builtins` and `sys` modules and their functions as CPython's
+//! `pycore_init_builtins` and `_PySys_Create` do, in the model's own small measure: only the
+//! functions the modelled programs call exist, and the references CPython's full start-up holds
+//! on static objects are not there (see the chapter's table of differences).
+
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use objects::{Field, Objects, TypeId};
+use pymalloc::Profile;
+
+use crate::compile::{CodeUnit, Compiled, Const};
+use crate::error::RunError;
+use crate::opcode::OpcodeTable;
+
+/// A built-in function: what the C function does, given the interpreter and the arguments
+/// (borrowed); returns a new reference.
+pub(crate) type Builtin = fn(&mut Interp, &[u64]) -> Result<u64, RunError>;
+
+/// A built-in function's `PyMethodDef`: module, name, C function.
+pub(crate) struct MethodDef {
+    pub(crate) module: &'static str,
+    pub(crate) name: &'static str,
+    pub(crate) call: Builtin,
+}
+
+/// The model of one CPython process running one program.
+pub struct Interp {
+    /// The objects and, beneath them, the allocators.
+    pub o: Objects,
+    /// What the program wrote to standard output.
+    pub stdout: String,
+    /// `sys.modules`.
+    pub(crate) modules: u64,
+    /// The `builtins` module's dict.
+    pub(crate) builtins: u64,
+    /// The code units behind each code object.
+    pub(crate) units: HashMap<u64, Rc<CodeUnit>>,
+    /// The file each code object came from.
+    pub(crate) filenames: HashMap<u64, String>,
+    pub(crate) defs: &'static [MethodDef],
+}
+
+impl Interp {
+    /// A process of `profile`'s version after start-up: `builtins` and `sys` imported.
+    pub fn new(profile: Profile) -> Result<Interp, RunError> {
+        let o = Objects::new(profile)?;
+        let mut interp = Interp {
+            o,
+            stdout: String::new(),
+            modules: 0,
+            builtins: 0,
+            units: HashMap::new(),
+            filenames: HashMap::new(),
+            defs: crate::builtins::METHOD_DEFS,
+        };
+        interp.modules = interp.o.dict_new()?;
+        let builtins = interp.new_module("builtins")?;
+        interp.builtins = interp.o.field(builtins, Field::MdDict)?;
+        interp.add_functions(builtins, "builtins")?;
+        for (name, ty) in [
+            ("list", TypeId::List),
+            ("int", TypeId::Int),
+            ("str", TypeId::Str),
+        ] {
+            let key = interp.intern(name)?;
+            let t = interp.o.type_object(ty);
+            interp.o.dict_setitem(interp.builtins, key, t)?;
+            interp.o.decref(key)?;
+        }
+        let sys = interp.new_module("sys")?;
+        interp.add_functions(sys, "sys")?;
+        let key = interp.intern("modules")?;
+        let dict = interp.o.field(sys, Field::MdDict)?;
+        interp.o.dict_setitem(dict, key, interp.modules)?;
+        interp.o.decref(key)?;
+        interp.o.decref(builtins)?;
+        interp.o.decref(sys)?;
+        Ok(interp)
+    }
+
+    /// An interned str (a new reference).
+    pub(crate) fn intern(&mut self, text: &str) -> Result<u64, RunError> {
+        let s = self.o.unicode_from_str(text)?;
+        let i = self.o.unicode_intern(s)?;
+        self.o.decref(s)?;
+        Ok(i)
+    }
+
+    /// `PyModule_New(name)`, entered in `sys.modules`: a new reference.
+    pub(crate) fn new_module(&mut self, name: &str) -> Result<u64, RunError> {
+        let m = self.o.fields_new(TypeId::Module, 0)?;
+        let dict = self.o.dict_new()?;
+        self.o.set_field(m, Field::MdDict, dict)?;
+        let n = self.intern(name)?;
+        self.o.incref(n)?;
+        self.o.set_field(m, Field::MdName, n)?;
+        let key = self.o.py_id("__name__")?;
+        self.o.dict_setitem(dict, key, n)?;
+        self.o.dict_setitem(self.modules, n, m)?;
+        self.o.decref(n)?;
+        Ok(m)
+    }
+
+    /// The module's built-in functions (`PyModule_AddFunctions`): each a `PyCFunction` whose
+    /// `m_self` is the module and `m_module` its name.
+    fn add_functions(&mut self, module: u64, name: &str) -> Result<(), RunError> {
+        let dict = self.o.field(module, Field::MdDict)?;
+        let module_name = self.o.field(module, Field::MdName)?;
+        for (k, def) in self.defs.iter().enumerate() {
+            if def.module != name {
+                continue;
+            }
+            let f = self.o.cfunction_new(k, def.name, module, module_name)?;
+            let key = self.intern(def.name)?;
+            self.o.dict_setitem(dict, key, f)?;
+            self.o.decref(key)?;
+            self.o.decref(f)?;
+        }
+        Ok(())
+    }
+
+    /// Makes the code objects of a compiled module, innermost first (as `assemble` makes each
+    /// when its unit is done); returns their addresses by unit.
+    pub(crate) fn make_code_objects(&mut self, compiled: &Compiled) -> Result<Vec<u64>, RunError> {
+        let n = compiled.units.len();
+        let mut codes = vec![0; n];
+        let filename = self.o.unicode_from_str(&compiled.filename)?;
+        let order = (1..n).chain(std::iter::once(0));
+        for u in order {
+            let unit = &compiled.units[u];
+            codes[u] = self.code_object(unit, &codes, filename)?;
+            self.units.insert(codes[u], Rc::new(unit.clone()));
+            self.filenames.insert(codes[u], compiled.filename.clone());
+        }
+        self.o.decref(filename)?;
+        Ok(codes)
+    }
+
+    /// `_PyCode_New`: the code object and the tuples it owns.
+    fn code_object(
+        &mut self,
+        unit: &CodeUnit,
+        codes: &[u64],
+        filename: u64,
+    ) -> Result<u64, RunError> {
+        let table = OpcodeTable::of(self.o.layout().minor);
+        let (_, size) = crate::dis::offsets(table, &unit.instrs);
+        let code = self.o.fields_new(TypeId::Code, u64::from(size))?;
+        let consts: Vec<u64> = unit
+            .consts
+            .iter()
+            .map(|c| match *c {
+                Const::Object(op) => op,
+                Const::Code(i) => codes[i],
+            })
+            .collect();
+        let consts = self.o.tuple_pack(&consts)?;
+        self.o.set_field(code, Field::CoConsts, consts)?;
+        let names = self.o.tuple_pack(&unit.names)?;
+        self.o.set_field(code, Field::CoNames, names)?;
+        let locals = self.o.tuple_pack(&unit.varnames)?;
+        self.o.set_field(code, Field::CoLocalsplusnames, locals)?;
+        self.o.incref(filename)?;
+        self.o.set_field(code, Field::CoFilename, filename)?;
+        let name = self.intern(&unit.name)?;
+        self.o.set_field(code, Field::CoName, name)?;
+        let qualname = self.intern(&unit.qualname)?;
+        self.o.set_field(code, Field::CoQualname, qualname)?;
+        let at = self.o.co_firstlineno_offset();
+        self.o.set_fields_u32(code, at, unit.firstlineno)?;
+        Ok(code)
+    }
+}

@@ -1,0 +1,76 @@
+//! `Python/pythonrun.c`: running a script as `python3 script.py` does.
+//!
+//! `pyrun_file` parses the whole file into an arena, compiles it, runs the module's code in
+//! `__main__`'s dict, and frees the arena only when the script has finished: until then every
+//! constant of the script has one more reference than a module compiled by `compile()` would.
+
+use objects::Field;
+use pymalloc::Profile;
+
+use crate::compile::{Compiled, compile};
+use crate::error::RunError;
+use crate::interp::Interp;
+use crate::pyarena::Arena;
+
+/// What a finished run produced.
+#[derive(Debug)]
+pub struct RunOutput {
+    /// Standard output.
+    pub stdout: String,
+    /// The error the program ended with, if any (what CPython prints on standard error).
+    pub error: Option<RunError>,
+}
+
+/// Runs `source` as the main script `filename` on `profile`'s version.
+pub fn run_source(profile: Profile, source: &str, filename: &str) -> Result<RunOutput, RunError> {
+    let mut interp = Interp::new(profile)?;
+    let error = interp.run_main(source, filename).err();
+    Ok(RunOutput {
+        stdout: std::mem::take(&mut interp.stdout),
+        error,
+    })
+}
+
+/// `dis.dis(compile(source, filename, 'exec'))` on `profile`'s version.
+pub fn dis_source(profile: Profile, source: &str, filename: &str) -> Result<String, RunError> {
+    let mut interp = Interp::new(profile)?;
+    let mut arena = Arena::default();
+    let compiled = compile(&mut interp.o, &mut arena, source, filename)?;
+    let codes = interp.make_code_objects(&compiled)?;
+    crate::dis::dis(&mut interp.o, &compiled, &codes)
+}
+
+impl Interp {
+    /// `pyrun_file`: parse into an arena, compile, run in `__main__`, free the arena.
+    pub fn run_main(&mut self, source: &str, filename: &str) -> Result<(), RunError> {
+        let main = self.new_module("__main__")?;
+        let globals = self.o.field(main, Field::MdDict)?;
+        let key = self.o.py_id("__builtins__")?;
+        let builtins_module = self.module_named("builtins")?;
+        self.o.dict_setitem(globals, key, builtins_module)?;
+        let mut arena = Arena::default();
+        let compiled = compile(&mut self.o, &mut arena, source, filename);
+        let result = compiled.and_then(|c| self.run_compiled(&c, globals));
+        arena.free(&mut self.o)?;
+        self.o.decref(main)?;
+        result
+    }
+
+    fn module_named(&mut self, name: &str) -> Result<u64, RunError> {
+        let key = self.intern(name)?;
+        let m = self.o.dict_getitem(self.modules, key)?;
+        self.o.decref(key)?;
+        m.ok_or_else(|| RunError::exception("KeyError", name.to_string()))
+    }
+
+    /// `run_mod` -> `run_eval_code_obj`: the module's code object, run and released.
+    fn run_compiled(&mut self, compiled: &Compiled, globals: u64) -> Result<(), RunError> {
+        let codes = self.make_code_objects(compiled)?;
+        let module_code = codes[0];
+        let result = self.eval_module(module_code, globals);
+        self.o.decref(module_code)?;
+        let value = result?;
+        self.o.decref(value)?;
+        Ok(())
+    }
+}
