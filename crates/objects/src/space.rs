@@ -239,6 +239,30 @@ impl Objects {
         self.gc.collection_due = false;
     }
 
+    /// The static type object of `ty` (`&PyList_Type`, ...), a borrowed reference.
+    pub fn type_object(&self, ty: TypeId) -> u64 {
+        Image::type_addr(ty)
+    }
+
+    /// The built-in type whose static type object is at `op`, if it is one.
+    pub fn static_type_at(&self, op: u64) -> Option<TypeId> {
+        Image::type_at(op)
+    }
+
+    /// `Py_None` (a borrowed reference).
+    pub fn none(&self) -> u64 {
+        self.image.none
+    }
+
+    /// `Py_True` or `Py_False` (a borrowed reference).
+    pub fn bool_object(&self, b: bool) -> u64 {
+        if b {
+            self.image.true_
+        } else {
+            self.image.false_
+        }
+    }
+
     /// The address of generation 0's list head (`gcstate->generations[0].head`), in the image.
     pub fn gen0_head(&self) -> u64 {
         crate::image::GEN0_HEAD
