@@ -83,7 +83,7 @@ def measure():
     print("traced by C(), C(), C(): %d, %d, %d bytes (second - third: %d)"
           % (grew[0], grew[1], grew[2], grew[1] - grew[2]))
     print("traced by first.x = 1: %d bytes; by first.y = 2: %d bytes" % (grew[3], grew[4]))
-    print("fourth instance, after fourth.x = 1: getsizeof %d, getsizeof(__dict__) %d" % sizes)
+    print("getsizeof(fourth) %d and of its __dict__ %d, after fourth.x = 1" % sizes)
     print("getsizeof(C) %d, type(C()).__basicsize__ %d" % (sys.getsizeof(C), basicsize))
 
 
