@@ -4,12 +4,15 @@
 //! 1. An object in memory: a list holding one str, read back word by word at CPython's offsets,
 //!    and where the allocator put the list, its item buffer and the str.
 //! 2. Sizes: `sys.getsizeof` of the expressions of `examples/python/objects_sizes.py` on 3.8,
-//!    3.11 and 3.12, and a list growing through appends.
+//!    3.9, 3.11 and 3.12, and a list growing through appends.
 //! 3. Reference counts: a count going up and down, and a cascade of deallocations, traced.
-//! 4. Caches and immortality: the small int 1 on 3.10, 3.11 and 3.12, interned strings on 3.11,
+//! 4. Classes and instances: where an instance's attributes live on 3.10, 3.11 and 3.13, what
+//!    each instance and attribute costs (`examples/python/objects_instances.py`), and the order
+//!    in which the attributes die.
+//! 5. Caches and immortality: the small int 1 on 3.10, 3.11 and 3.12, interned strings on 3.11,
 //!    3.12 and 3.13, and the objects CPython shares instead of making anew.
-//! 5. Free lists: freed lists, floats and tuples come back last in, first out, up to a limit.
-//! 6. What a freed list's memory still says.
+//! 6. Free lists: freed lists, floats and tuples come back last in, first out, up to a limit.
+//! 7. What a freed list's memory still says.
 //!
 //! Addresses are the model's, and the same on every run.
 use std::fmt::Write;
@@ -32,6 +35,7 @@ pub fn run(out: &mut String) -> Res {
     an_object_in_memory(out)?;
     sizes(out)?;
     reference_counts(out)?;
+    classes_and_instances(out)?;
     caches_and_immortality(out)?;
     free_lists(out)?;
     after_deallocation(out)?;
@@ -165,7 +169,7 @@ type Build = fn(&mut Objects) -> Result<u64, ObjError>;
 
 // ANCHOR: size_expressions
 /// The expressions of `examples/python/objects_sizes.py` that the model can build.
-const EXPRESSIONS: [(&str, Build); 19] = [
+const EXPRESSIONS: [(&str, Build); 22] = [
     ("''", |o| o.unicode_from_str("")),
     ("'a'", |o| o.unicode_from_str("a")),
     ("'é'", |o| o.unicode_from_str("é")),
@@ -187,6 +191,22 @@ const EXPRESSIONS: [(&str, Build); 19] = [
         o.list_set(li, 0, one)?;
         Ok(li)
     }),
+    // ANCHOR: list_literal
+    ("[1, 2, 3]", |o| {
+        let items: Vec<u64> = (1..=3)
+            .map(|v| o.long_from_i64(v))
+            .collect::<Result<_, _>>()?;
+        if o.layout().minor == 8 {
+            // BUILD_LIST 3: PyList_New(3), the items stored in place
+            return list_of(o, &items);
+        }
+        // BUILD_LIST 0, LIST_EXTEND of the constant (1, 2, 3), kept by the code
+        let constant = tuple_of(o, &items)?;
+        let li = o.list_new(0)?;
+        o.list_extend(li, constant)?;
+        Ok(li)
+    }),
+    // ANCHOR_END: list_literal
     ("()", |o| o.tuple_new(0)),
     ("(1,)", |o| {
         let one = o.long_from_i64(1)?;
@@ -196,18 +216,23 @@ const EXPRESSIONS: [(&str, Build); 19] = [
     }),
     ("{}", |o| o.dict_new()),
     ("1.0", |o| o.float_from_f64(1.0)),
+    ("Plain()", |o| {
+        let plain = o.type_new("Plain", "__main__")?; // class Plain: pass
+        o.instance_new(plain)
+    }),
+    ("object()", |o| o.object_new()),
 ];
 // ANCHOR_END: size_expressions
 
 fn sizes(out: &mut String) -> Res {
     writeln!(out, "\n== 2. Sizes: sys.getsizeof ==\n")?;
     // ANCHOR: sizes
-    let versions = ["3.8", "3.11", "3.12"];
+    let versions = ["3.8", "3.9", "3.11", "3.12"];
     let mut processes = Vec::new();
     for v in versions {
         processes.push(Objects::new(Profile::parse(v)?)?);
     }
-    writeln!(out, "  3.8  3.11  3.12  expression")?;
+    writeln!(out, "  3.8   3.9  3.11  3.12  expression")?;
     for (expr, build) in EXPRESSIONS {
         let mut row = String::new();
         for o in &mut processes {
@@ -259,15 +284,21 @@ fn subject(event: &ObjEvent) -> Option<u64> {
         | ObjEvent::Dealloc { op, .. }
         | ObjEvent::ToFreeList { op, .. }
         | ObjEvent::Free { op } => Some(op),
+        ObjEvent::BufferAlloc { addr, .. } | ObjEvent::BufferFree { addr } => Some(addr),
+        ObjEvent::BufferRealloc { new, .. } => Some(new),
         ObjEvent::Mem(Event::PoolEmpty { address, .. }) => Some(address),
         ObjEvent::Mem(_) => None,
     }
 }
 
-/// The pool of the item buffer of the list at `li`, named after the list.
-fn buffer_pool(o: &Objects, li: u64, list: &str) -> Result<(u64, String), ObjError> {
-    let pool = o.read_word(li + 24)? & !(o.profile().pool_size() - 1);
-    Ok((pool, format!("the pool of {list}'s item buffer")))
+/// The item buffer of the list at `li` and its pool, named after the list.
+fn buffer_names(o: &Objects, li: u64, list: &str) -> Result<[(u64, String); 2], ObjError> {
+    let items = o.read_word(li + 24)?; // ob_item
+    let pool = items & !(o.profile().pool_size() - 1);
+    Ok([
+        (items, format!("{list}'s item buffer")),
+        (pool, format!("the pool of {list}'s item buffer")),
+    ])
 }
 
 /// The strs whose deallocation `events` record, in order, by name.
@@ -365,11 +396,8 @@ fn reference_counts(out: &mut String) -> Res {
     o.decref(s)?;
     writeln!(out, "del s                   ob_refcnt {}", o.refcnt(s)?)?;
     writeln!(out, "del li:")?;
-    let names = [
-        (li, "li".to_owned()),
-        (s, "the str".to_owned()),
-        buffer_pool(&o, li, "li")?,
-    ];
+    let mut names = vec![(li, "li".to_owned()), (s, "the str".to_owned())];
+    names.extend(buffer_names(&o, li, "li")?);
     for event in drop_traced(&mut o, li)? {
         let name = subject(&event).map_or("", |op| name_of(&names, op));
         let line = format!("  {event}  {name}");
@@ -390,8 +418,8 @@ fn reference_counts(out: &mut String) -> Res {
     names.push((inner, "[b1, b2]".into()));
     names.push((pair, "(c1, c2)".into()));
     names.push((outer, "the outer list".into()));
-    names.push(buffer_pool(&o, inner, "[b1, b2]")?);
-    names.push(buffer_pool(&o, outer, "the outer list")?);
+    names.extend(buffer_names(&o, inner, "[b1, b2]")?);
+    names.extend(buffer_names(&o, outer, "the outer list")?);
     let events = drop_traced(&mut o, outer)?;
     print_cascade(out, &events, &names)?;
     let order = dealloc_order(&events, &names);
@@ -422,6 +450,287 @@ fn reference_counts(out: &mut String) -> Res {
     Ok(())
 }
 
+/// The words around an instance, by offset from its address: the words before the `PyGC_Head`
+/// (3.11+), the GC links, and the object (`tp_basicsize`: 32, 24, 16 bytes).
+fn instance_fields(minor: u8) -> &'static [(i64, &'static str)] {
+    const GC_AND_HEAD: [(i64, &str); 4] = [
+        (-16, "_gc_next"),
+        (-8, "_gc_prev"),
+        (0, "ob_refcnt"),
+        (8, "ob_type"),
+    ];
+    match minor {
+        ..=10 => &[
+            GC_AND_HEAD[0],
+            GC_AND_HEAD[1],
+            GC_AND_HEAD[2],
+            GC_AND_HEAD[3],
+            (16, "__dict__"),
+            (24, "weakref"),
+        ],
+        11 => &[
+            (-32, "values"),
+            (-24, "dict"),
+            GC_AND_HEAD[0],
+            GC_AND_HEAD[1],
+            GC_AND_HEAD[2],
+            GC_AND_HEAD[3],
+            (16, "weakref"),
+        ],
+        _ => &[
+            (-32, "weakref"),
+            (-24, "dict"),
+            GC_AND_HEAD[0],
+            GC_AND_HEAD[1],
+            GC_AND_HEAD[2],
+            GC_AND_HEAD[3],
+        ],
+    }
+}
+
+/// `setattr(op, name, value)` with a new str value; the instance keeps the only reference.
+fn set_str(o: &mut Objects, op: u64, name: &str, value: &str) -> Result<u64, ObjError> {
+    let (name, value) = (o.unicode_from_str(name)?, o.unicode_from_str(value)?);
+    o.instance_setattr(op, name, value)?;
+    o.decref(value)?;
+    Ok(value)
+}
+
+/// How far into its block `addr` is.
+fn offset_in_block(o: &Objects, addr: u64) -> Result<u64, Box<dyn std::error::Error>> {
+    match o.allocator().what_is_at(addr)? {
+        Location::Block(b) => Ok(addr - b.start),
+        other => Err(format!("{addr:#x} is in no block: {other}").into()),
+    }
+}
+
+/// What `tracemalloc.get_traced_memory()` grows by while `f` runs, computed from the trace:
+/// the bytes asked of the allocator for each new buffer, and for each new object that no free
+/// list served. Returns what `f` returned, and those bytes.
+fn traced_growth(
+    o: &mut Objects,
+    f: impl FnOnce(&mut Objects) -> Result<u64, ObjError>,
+) -> Result<(u64, u64), Box<dyn std::error::Error>> {
+    o.set_trace(true);
+    let result = f(o);
+    let events = o.take_trace();
+    o.set_trace(false);
+    let result = result?;
+    let mut bytes = 0;
+    for event in &events {
+        bytes += match *event {
+            ObjEvent::BufferAlloc { nbytes, .. } => nbytes,
+            ObjEvent::New {
+                op,
+                from_free_list: false,
+                ..
+            } => requested(o, op, &events)?,
+            ObjEvent::Free { .. }
+            | ObjEvent::BufferFree { .. }
+            | ObjEvent::BufferRealloc { .. } => {
+                return Err(format!("{event}: the tour counts no frees").into());
+            }
+            _ => 0,
+        };
+    }
+    Ok((result, bytes))
+}
+
+/// The bytes `PyObject_Malloc` was asked for the new object at `op`. That is what
+/// `sys.getsizeof` counts, except that it counts a dict's tables, which the trace shows as
+/// buffers of their own, and leaves out the values a 3.13 instance keeps after itself. Those
+/// take `_PyInlineValuesSize` bytes (`Include/internal/pycore_dict.h`), computed before
+/// `_PyObject_InitInlineValues` took one off the keys' `dk_usable`: room for one value more than
+/// the `capacity` it then wrote.
+fn requested(o: &Objects, op: u64, events: &[ObjEvent]) -> Result<u64, ObjError> {
+    let size = o.getsizeof(op)?;
+    Ok(match o.type_of(op)? {
+        TypeId::Dict => {
+            let tables = [o.read_word(op + 32)?, o.read_word(op + 40)?]; // ma_keys, ma_values
+            let counted: u64 = events
+                .iter()
+                .filter_map(|e| match *e {
+                    ObjEvent::BufferAlloc { addr, nbytes } if tables.contains(&addr) => {
+                        Some(nbytes)
+                    }
+                    _ => None,
+                })
+                .sum();
+            size - counted
+        }
+        TypeId::Instance if o.layout().minor >= 13 => {
+            let capacity = o.read_word(op + 16)? & 0xff; // after tp_basicsize
+            let room = capacity + 1;
+            size + room.next_multiple_of(8) + 8 * (room + 1)
+        }
+        _ => size,
+    })
+}
+
+/// The fields of `c`'s dict (3.8–3.10) that say where its keys and values are, and whether
+/// another instance's dict has the same keys.
+fn split_dict(
+    o: &mut Objects,
+    out: &mut String,
+    class: u64,
+    dict: u64,
+    names: &mut Vec<(u64, &str)>,
+) -> Res {
+    let d = o.instance_new(class)?; // d = C(); d.a = 'ham'
+    set_str(o, d, "a", "ham")?;
+    let d_keys = o.read_word(o.read_word(d + 16)? + 32)?; // d.__dict__'s ma_keys
+    names.push((d_keys, "the same keys as d's dict: shared"));
+    writeln!(out, "c's dict at {dict:#x}")?;
+    let fields = [(16, "ma_used"), (32, "ma_keys"), (40, "ma_values")];
+    dump(o, out, dict, &fields, names)
+}
+
+fn classes_and_instances(out: &mut String) -> Res {
+    writeln!(out, "\n== 4. Classes and instances ==\n")?;
+    // ANCHOR: instance_layout
+    for v in ["3.10", "3.11", "3.13"] {
+        let mut o = Objects::new(Profile::parse(v)?)?;
+        let class = o.type_new("C", "__main__")?; // class C: pass
+        let c = o.instance_new(class)?; // c = C()
+        let spam = set_str(&mut o, c, "a", "spam")?; // c.a = 'spam'
+        let eggs = set_str(&mut o, c, "b", "eggs")?; // c.b = 'eggs'
+        let minor = o.layout().minor;
+        // Where the values are: the dict's ma_values (3.10), the word in front of
+        // the dict pointer (3.11), after the object and a header word (3.13).
+        let dict = if minor <= 10 { o.read_word(c + 16)? } else { 0 };
+        let values = match minor {
+            ..=10 => o.read_word(dict + 40)?,
+            11 => o.read_word(c - 32)?,
+            _ => c + 24,
+        };
+        let mut names = vec![
+            (o.gen0_head(), "generation 0's list head"),
+            (class - GC_HEAD_SIZE, "C's PyGC_Head"),
+            (spam, "'spam'"),
+            (eggs, "'eggs'"),
+            (values, "c's values"),
+        ];
+        writeln!(out, "{v}: c = C(); c.a = 'spam'; c.b = 'eggs'")?;
+        let offset = offset_in_block(&o, c)?;
+        writeln!(out, "c at {c:#x}, {offset} bytes into its block")?;
+        writeln!(out, "  in {}", place(&o, c)?)?;
+        if dict != 0 {
+            names.push((dict, "c's dict"));
+        }
+        dump(&mut o, out, c, instance_fields(minor), &names)?;
+        if dict != 0 {
+            split_dict(&mut o, out, class, dict, &mut names)?;
+        }
+        if minor >= 13 {
+            let header = o.read_word(c + 16)?; // a byte each
+            let [capacity, size, embedded, valid, ..] = header.to_le_bytes();
+            write!(out, "  +16  capacity {capacity}, size {size}, ")?;
+            writeln!(out, "embedded {embedded}, valid {valid}")?;
+        }
+        let offset = offset_in_block(&o, values)?;
+        writeln!(out, "values at {values:#x}, {offset} bytes into its block")?;
+        writeln!(out, "  in {}", place(&o, values)?)?;
+        let slots = [(0, "[0]"), (8, "[1]"), (16, "[2]")];
+        dump(&mut o, out, values, &slots, &names)?;
+        writeln!(out)?;
+    }
+    // ANCHOR_END: instance_layout
+
+    // ANCHOR: instance_costs
+    let versions = ["3.8", "3.9", "3.10", "3.11", "3.12", "3.13"];
+    let mut columns = Vec::new();
+    let mut not_modelled = Vec::new();
+    for v in versions {
+        let mut o = Objects::new(Profile::parse(v)?)?;
+        let class = o.type_new("C", "__main__")?; // class C: pass
+        let mut column = Vec::new();
+        let mut instances = Vec::new();
+        for _ in 0..3 {
+            // C(), three times
+            let (c, bytes) = traced_growth(&mut o, |o| o.instance_new(class))?;
+            instances.push(c);
+            column.push(Some(bytes));
+        }
+        let first = instances[0];
+        for (name, value) in [("x", 1), ("y", 2)] {
+            let name = o.unicode_from_str(name)?;
+            let value = o.long_from_i64(value)?;
+            let (_, bytes) = traced_growth(&mut o, |o| {
+                o.instance_setattr(first, name, value).map(|()| 0) // first.x = 1
+            })?;
+            o.decref(value)?;
+            column.push(Some(bytes));
+        }
+        let fourth = o.instance_new(class)?; // fourth = C(); fourth.x = 1
+        let (x, one) = (o.unicode_from_str("x")?, o.long_from_i64(1)?);
+        o.instance_setattr(fourth, x, one)?;
+        o.decref(one)?;
+        let size = o.getsizeof(fourth)?;
+        column.push(Some(size));
+        column.push(match o.instance_dict(fourth) {
+            Ok(dict) => Some(o.getsizeof(dict)?),
+            Err(e @ ObjError::NotModelled { .. }) => {
+                not_modelled.push(e.to_string());
+                None
+            }
+            Err(e) => return Err(e.into()),
+        });
+        column.push(Some(o.getsizeof(class)?));
+        // getsizeof counts the words in front of the object, then tp_basicsize
+        column.push(Some(size - offset_in_block(&o, fourth)?));
+        columns.push(column);
+    }
+    // ANCHOR_END: instance_costs
+    let rows = [
+        "bytes traced: C(), the first",
+        "bytes traced: C(), the second",
+        "bytes traced: C(), the third",
+        "bytes traced: first.x = 1",
+        "bytes traced: first.y = 2",
+        "getsizeof(fourth), after fourth.x = 1",
+        "getsizeof(fourth.__dict__)",
+        "getsizeof(C)",
+        "type(C()).__basicsize__",
+    ];
+    let header = versions.map(|v| format!("{v:>5}")).join(" ");
+    writeln!(out, "{:<38} {header}", "CPython")?;
+    for (i, row) in rows.iter().enumerate() {
+        let cells = columns.iter().map(|c| match c[i] {
+            Some(n) => format!("{n:>5}"),
+            None => format!("{:>5}", "-"),
+        });
+        writeln!(out, "{row:<38} {}", cells.collect::<Vec<_>>().join(" "))?;
+    }
+    for line in not_modelled {
+        writeln!(out, "-: {line}")?;
+    }
+
+    // ANCHOR: instance_dealloc
+    writeln!(out)?;
+    for v in ["3.10", "3.11", "3.13"] {
+        let mut o = Objects::new(Profile::parse(v)?)?;
+        let class = o.type_new("H", "__main__")?; // class H: pass
+        let orders = [
+            ("h.a = a ... h.d = d:", [0, 1, 2, 3]),
+            ("then g.d = d ... g.a = a:", [3, 2, 1, 0]),
+        ];
+        for (label, order) in orders {
+            let x = o.instance_new(class)?; // h = H(), then g = H()
+            let values = strs(&mut o, &["a", "b", "c", "d"])?;
+            for i in order {
+                let (value, name) = &values[i];
+                let name = o.unicode_from_str(name)?; // 'a': a cached str
+                o.instance_setattr(x, name, *value)?; // h.a = a
+                o.decref(*value)?;
+            }
+            let order = dealloc_order(&drop_traced(&mut o, x)?, &values);
+            writeln!(out, "{v:<5} {label:<26} {order}")?;
+        }
+    }
+    // ANCHOR_END: instance_dealloc
+    Ok(())
+}
+
 /// What `sys.getrefcount(op)` returns: the count while the call holds its argument.
 fn getrefcount(o: &mut Objects, op: u64) -> Result<u64, ObjError> {
     o.incref(op)?;
@@ -431,7 +740,7 @@ fn getrefcount(o: &mut Objects, op: u64) -> Result<u64, ObjError> {
 }
 
 fn caches_and_immortality(out: &mut String) -> Res {
-    writeln!(out, "\n== 4. Caches and immortality ==\n")?;
+    writeln!(out, "\n== 5. Caches and immortality ==\n")?;
     // ANCHOR: small_int_one
     for v in ["3.10", "3.11", "3.12"] {
         let mut o = Objects::new(Profile::parse(v)?)?;
@@ -558,7 +867,7 @@ fn served_by_free_lists(events: &[ObjEvent]) -> usize {
 }
 
 fn free_lists(out: &mut String) -> Res {
-    writeln!(out, "\n== 5. Free lists and id reuse ==\n")?;
+    writeln!(out, "\n== 6. Free lists and id reuse ==\n")?;
     let mut o = Objects::new(Profile::CPYTHON_3_11)?;
     // ANCHOR: lifo
     let kinds: [(&str, Build); 4] = [
@@ -663,7 +972,7 @@ fn py_bool(b: bool) -> &'static str {
 fn after_deallocation(out: &mut String) -> Res {
     writeln!(
         out,
-        "\n== 6. What a freed list's memory still says (CPython 3.11) ==\n"
+        "\n== 7. What a freed list's memory still says (CPython 3.11) ==\n"
     )?;
     let mut o = Objects::new(Profile::CPYTHON_3_11)?;
     // ANCHOR: stale
