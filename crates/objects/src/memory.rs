@@ -148,8 +148,8 @@ impl Objects {
     }
 
     /// The two words before a 3.11+ instance's `PyGC_Head`: values and managed dict (3.11),
-    /// weakref list and dict-or-values (3.12, values tagged with bit 0), weakref list and
-    /// managed dict (3.13).
+    /// weakref list and dict-or-values (3.12: the values pointer less one, so bit 0 says which,
+    /// `_PyDictOrValues_SetValues`), weakref list and managed dict (3.13).
     fn preheader_word(&self, slot: &Slot, offset: u64) -> u64 {
         let Some(Body::Instance(i)) =
             (slot.kind == Kind::Heavy).then(|| &self.heavy.get(slot.word).body)
@@ -160,7 +160,7 @@ impl Objects {
             (11, 0) => i.values,
             (11, _) => i.dict,
             (_, 0) => 0,
-            (12, _) if i.dict == 0 => i.values | 1,
+            (12, _) if i.dict == 0 && i.values != 0 => i.values - 1,
             (_, _) => i.dict,
         }
     }
@@ -182,13 +182,7 @@ impl Objects {
             is_static: true,
             refcnt: obj.refcnt,
             ty: obj.heavy.ty,
-            slot: Slot {
-                refcnt: 0,
-                kind: Kind::Heavy,
-                state: State::Live,
-                small: 0,
-                word: 0,
-            },
+            slot: Slot::STATIC,
             body: Some(&obj.heavy.body),
         };
         self.field_word(op, &view, addr - op)

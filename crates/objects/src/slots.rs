@@ -79,6 +79,15 @@ pub(crate) const GC: u16 = 0x800;
 pub(crate) const PREHEADER: u16 = 0x1000;
 
 impl Slot {
+    /// What a static object's view carries in place of a slot: live, state in its record.
+    pub(crate) const STATIC: Slot = Slot {
+        refcnt: 0,
+        kind: Kind::Heavy,
+        state: State::Live,
+        small: 0,
+        word: 0,
+    };
+
     pub(crate) const EMPTY: Slot = Slot {
         refcnt: 0,
         kind: Kind::Empty,

@@ -887,13 +887,7 @@ impl Objects {
                     is_static: true,
                     refcnt,
                     ty: h.ty,
-                    slot: Slot {
-                        refcnt: 0,
-                        kind: Kind::Heavy,
-                        state: State::Live,
-                        small: 0,
-                        word: 0,
-                    },
+                    slot: Slot::STATIC,
                     body: Some(&h.body),
                 })
             }

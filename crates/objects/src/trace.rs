@@ -106,26 +106,5 @@ impl fmt::Display for ObjEvent {
     }
 }
 
-/// The log: `None` when tracing is off.
-#[derive(Debug, Default)]
-pub(crate) struct Trace(Option<Vec<ObjEvent>>);
-
-impl Trace {
-    pub(crate) fn set(&mut self, on: bool) {
-        match (on, &self.0) {
-            (true, None) => self.0 = Some(Vec::new()),
-            (false, _) => self.0 = None,
-            (true, Some(_)) => {}
-        }
-    }
-
-    pub(crate) fn record(&mut self, event: ObjEvent) {
-        if let Some(events) = &mut self.0 {
-            events.push(event);
-        }
-    }
-
-    pub(crate) fn take(&mut self) -> Vec<ObjEvent> {
-        self.0.as_mut().map(std::mem::take).unwrap_or_default()
-    }
-}
+/// The object layer's log (see [`pymalloc::trace::Log`]).
+pub(crate) type Trace = pymalloc::trace::Log<ObjEvent>;

@@ -515,11 +515,11 @@ mod tests {
 
     #[test]
     fn instances_cost_what_tracemalloc_measures() {
-        // tracemalloc.get_traced_memory() around each `C()` of a fresh class: 3.11.7 312 and
-        // 304 bytes for the second and third instance (56 + 256, 56 + 248); 3.12.1 304 and 296
-        // (48 + 256, 48 + 248); 3.13.0 320 and 312. The first instance measures 32 bytes more
-        // than the model's 56 + 264 on 3.11: something else CPython allocates on the first call.
-        // 3.8 and 3.10: 48 each; the first attribute adds 40 (a values array of 5).
+        // tracemalloc.get_traced_memory() around each `C()` of a fresh class, less the reading's
+        // own int (tests/captures/objects_instances): 3.11.7 320, 312, 304 bytes (56 + 264,
+        // 56 + 256, 56 + 248); 3.12.1 312, 304, 296; 3.13.0 328, 320, 312. 3.8 and 3.10: 48
+        // each; the first attribute adds 104 (a dict of 64 and a values array of 5 words) when
+        // the dict free list is empty.
         for (p, instance, values) in [
             (Profile::CPYTHON_3_8, 48, vec![]),
             (Profile::CPYTHON_3_11, 56, vec![264, 256, 248]),

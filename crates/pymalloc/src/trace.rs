@@ -160,29 +160,42 @@ impl fmt::Display for Event {
     }
 }
 
-/// The log: `None` when tracing is off.
-#[derive(Debug, Default)]
-pub(crate) struct Trace(Option<Vec<Event>>);
+/// An event log that costs one test of an `Option` per event while off: the allocator's, and
+/// the layers' above it (the object layer keeps one of its own events).
+#[derive(Debug)]
+pub struct Log<E>(Option<Vec<E>>);
 
-impl Trace {
-    pub(crate) fn set(&mut self, on: bool) {
-        match (on, &self.0) {
-            (true, None) => self.0 = Some(Vec::new()),
+impl<E> Default for Log<E> {
+    fn default() -> Self {
+        Log(None)
+    }
+}
+
+impl<E> Log<E> {
+    /// Turns logging on (keeping what was logged) or off (dropping it).
+    pub fn set(&mut self, on: bool) {
+        match (on, self.0.is_some()) {
+            (true, false) => self.0 = Some(Vec::new()),
             (false, _) => self.0 = None,
-            (true, Some(_)) => {}
+            (true, true) => {}
         }
     }
 
-    pub(crate) fn record(&mut self, event: Event) {
+    /// Logs `event` if logging is on.
+    pub fn record(&mut self, event: E) {
         if let Some(events) = &mut self.0 {
             events.push(event);
         }
     }
 
-    pub(crate) fn take(&mut self) -> Vec<Event> {
+    /// The events logged since logging was turned on or last taken.
+    pub fn take(&mut self) -> Vec<E> {
         self.0.as_mut().map(std::mem::take).unwrap_or_default()
     }
 }
+
+/// The allocator's log.
+pub(crate) type Trace = Log<Event>;
 
 #[cfg(test)]
 mod tests {
