@@ -288,7 +288,7 @@ impl Allocator {
             RegionKind::Arena(_) if self.free_block_link(addr).is_some() => {
                 // A write over a freed block's link: a use after free.
                 let pool = self.pool_addr(addr);
-                self.write_link(pool, addr, value);
+                self.write_link(id, pool, addr, value);
                 return Ok(());
             }
             RegionKind::Arena(_) => self.pool_header_word(addr).is_some(),

@@ -272,11 +272,13 @@ fn mark_allocated(ph: &mut PoolHeader, pool: u64, bp: u64) {
 impl Allocator {
     /// Writes the first word of a free (or just carved) block `bp`: a link pymalloc writes, or a
     /// value a client writes after freeing the block.
-    pub(crate) fn write_link(&mut self, pool: u64, bp: u64, value: u64) {
+    pub(crate) fn write_link(&mut self, mapping: MappingId, pool: u64, bp: u64, value: u64) {
         // The word is written: its page becomes resident, as in C.
-        let mapping = self.pool_mapping(pool);
         self.vm.touch_in(mapping, bp, 8);
-        let ph = self.pool_mut(pool);
+        let ph = self
+            .pools
+            .get_mut(&pool)
+            .expect("links are written in carved pools");
         let Some(index) = ph.block_index(pool, bp) else {
             return;
         };
@@ -370,11 +372,19 @@ impl Allocator {
         ph.count += 1;
         ph.freeblock = link; // pool->freeblock = *(block **)bp
         mark_allocated(ph, pool, bp);
-        self.take_link(pool, bp, link);
+        // The link stays in the block's first word (see take_link), done here in place: this
+        // is the path almost every allocation takes.
+        if let Some(index) = ph.block_index(pool, bp) {
+            if ph.link_code(index) == RAW_LINK {
+                self.raw_links.remove(&bp);
+            }
+            ph.set_link_code(index, 0);
+        }
+        self.vm.write_word_in(mapping, bp, link);
         self.vm.touch_in(mapping, bp, u64::from(index2size(size)));
         if link == 0 {
             // Reached the end of the free list, try to extend it.
-            self.pymalloc_pool_extend(pool, size);
+            self.pymalloc_pool_extend(mapping, pool, size);
         }
         Ok(bp)
     }
@@ -426,7 +436,7 @@ impl Allocator {
     /// `pymalloc_pool_extend`: called when the free list is exhausted. Carves one more block if
     /// the pool has room (writing NULL into its first word: it ends the list), else the pool is
     /// full and leaves `usedpools`.
-    fn pymalloc_pool_extend(&mut self, pool: u64, size: u32) {
+    fn pymalloc_pool_extend(&mut self, mapping: MappingId, pool: u64, size: u32) {
         let ph = self.pool_mut(pool);
         if ph.nextoffset <= ph.maxnextoffset {
             // There is room for another block.
@@ -434,7 +444,7 @@ impl Allocator {
             ph.nextoffset += index2size(size);
             let freeblock = ph.freeblock;
             // *(block **)(pool->freeblock) = NULL
-            self.write_link(pool, freeblock, 0);
+            self.write_link(mapping, pool, freeblock, 0);
             return;
         }
         // Pool is full, unlink from used pools.
@@ -550,7 +560,7 @@ impl Allocator {
         }
         self.vm.touch_in(mapping, pool, u64::from(POOL_OVERHEAD));
         // *(block **)(pool->freeblock) = NULL
-        self.write_link(pool, freeblock, 0);
+        self.write_link(mapping, pool, freeblock, 0);
         self.vm.trace.record(Event::PoolInit {
             address: pool,
             class: size,
@@ -593,7 +603,8 @@ impl Allocator {
         ph.count -= 1;
         ph.allocated.set(index, false);
         let count = ph.count;
-        self.write_link(pool, p, lastfree); // *(block **)p = lastfree
+        let mapping = self.arenas[self.pools[&pool].arenaindex as usize].mapping;
+        self.write_link(mapping, pool, p, lastfree); // *(block **)p = lastfree
         if lastfree == 0 {
             // Pool was full, so doesn't currently live in any list: link it back in.
             self.insert_to_usedpool(pool);
