@@ -654,9 +654,14 @@ impl Objects {
             Some(ix) => self.read_word(d.values + 8 * ix)?,
             None => 0,
         };
-        let in_order = match found {
-            Some(ix) => old != 0 || d.used == ix,
-            None => d.used == k.nentries && str_or(self, key) && k.usable > 0,
+        // Up to 3.10 a split table only grows in index order: a key is shared when the dict
+        // has every earlier one. From 3.11 the values keep their own insertion order, and
+        // insertdict adds any new str key to the shared keys while they have room.
+        let in_order = match (found, self.layout.minor >= 11) {
+            (Some(_), true) => true,
+            (Some(ix), false) => old != 0 || d.used == ix,
+            (None, true) => str_or(self, key) && k.usable > 0,
+            (None, false) => d.used == k.nentries && str_or(self, key) && k.usable > 0,
         };
         if !in_order {
             let used = d.used;
@@ -747,6 +752,9 @@ impl Objects {
                 Some(ix) if self.read_word(d.values + 8 * ix)? != 0 => {}
                 _ => return Ok(false),
             }
+            if self.layout.minor >= 11 {
+                return self.delitem_split(op, d, key, hash);
+            }
             // A split table is made combined first (`dictresize(mp, DK_LOG_SIZE(mp->ma_keys))`).
             let log2 = self.read_keys(d.keys)?.log2_size;
             self.dictresize(op, log2, false)?;
@@ -765,6 +773,30 @@ impl Objects {
         d.version = version;
         self.decref(old_key)?;
         self.decref(old_value)?;
+        Ok(true)
+    }
+
+    /// `delitem_common` on a 3.11+ split table: the value goes and its index leaves the order
+    /// (`delete_index_from_values`); the shared keys stay as they are.
+    fn delitem_split(
+        &mut self,
+        op: u64,
+        d: DictData,
+        key: u64,
+        hash: i64,
+    ) -> Result<bool, ObjError> {
+        let k = self.read_keys(d.keys)?;
+        let Some(ix) = self.lookup(&k, key, hash)?.1 else {
+            return Ok(false);
+        };
+        let old = self.read_word(d.values + 8 * ix)?;
+        self.mem.write_word(d.values + 8 * ix, 0)?;
+        self.delete_index_from_values(d.values, ix)?;
+        let version = self.next_dict_version();
+        let dd = self.dict_data_mut(op)?;
+        dd.used -= 1;
+        dd.version = version;
+        self.decref(old)?;
         Ok(true)
     }
 
