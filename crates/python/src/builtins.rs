@@ -6,6 +6,7 @@ use objects::TypeId;
 
 use crate::error::RunError;
 use crate::interp::{Interp, MethodDef};
+use crate::iterobject::{Extra, ExtraObj, range_len};
 
 /// Every built-in function of the model, by module (the index is the `PyMethodDef`'s).
 pub(crate) const METHOD_DEFS: &[MethodDef] = &[
@@ -28,6 +29,11 @@ pub(crate) const METHOD_DEFS: &[MethodDef] = &[
         module: "builtins",
         name: "repr",
         call: builtin_repr,
+    },
+    MethodDef {
+        module: "builtins",
+        name: "range",
+        call: builtin_range,
     },
     MethodDef {
         module: "sys",
@@ -64,7 +70,9 @@ fn builtin_print(i: &mut Interp, args: &[u64]) -> Result<u64, RunError> {
         if k > 0 {
             i.stdout.push(' ');
         }
-        let text = if i.o.type_of(a)? == TypeId::Str {
+        let text = if i.is_extra(a) {
+            i.extra_repr(a)?
+        } else if i.o.type_of(a)? == TypeId::Str {
             i.o.unicode_text(a)?
         } else {
             let text = i.o.str_of(a)?;
@@ -84,12 +92,21 @@ fn builtin_print(i: &mut Interp, args: &[u64]) -> Result<u64, RunError> {
 /// `builtin_id`: the object's address (`PyLong_FromVoidPtr`).
 fn builtin_id(i: &mut Interp, args: &[u64]) -> Result<u64, RunError> {
     let x = one_arg("id", args)?;
+    i.object_only(x)?;
     Ok(i.o.long_from_i128(i128::from(x))?)
 }
 
-/// `builtin_len` for lists, tuples, strs and dicts.
+/// `builtin_len` for lists, tuples, strs, dicts and ranges.
 fn builtin_len(i: &mut Interp, args: &[u64]) -> Result<u64, RunError> {
     let x = one_arg("len", args)?;
+    if let Some(ExtraObj {
+        kind: Extra::Range { start, stop, step },
+        ..
+    }) = i.extras.get(&x).copied()
+    {
+        return i.new_int(range_len(start, stop, step));
+    }
+    i.object_only(x)?;
     let n = match i.o.type_of(x)? {
         TypeId::List => i.o.list_len(x)?,
         TypeId::Tuple => i.o.tuple_items(x)?.len() as u64,
@@ -108,14 +125,63 @@ fn builtin_len(i: &mut Interp, args: &[u64]) -> Result<u64, RunError> {
 /// `builtin_repr`.
 fn builtin_repr(i: &mut Interp, args: &[u64]) -> Result<u64, RunError> {
     let x = one_arg("repr", args)?;
-    let text = i.o.repr(x)?;
+    let text = if i.is_extra(x) {
+        i.extra_repr(x)?
+    } else {
+        i.o.repr(x)?
+    };
     Ok(i.o.unicode_new(&text)?)
+}
+
+/// `range(stop)`, `range(start, stop[, step])` (`range_new`): ints only.
+fn builtin_range(i: &mut Interp, args: &[u64]) -> Result<u64, RunError> {
+    let mut v = Vec::new();
+    for &a in args {
+        i.object_only(a)?;
+        match i.o.type_of(a)? {
+            TypeId::Int | TypeId::Bool => v.push(i.o.long_value(a)?),
+            t => {
+                return Err(RunError::exception(
+                    "TypeError",
+                    format!("'{t}' object cannot be interpreted as an integer"),
+                ));
+            }
+        }
+    }
+    let (start, stop, step) = match v.as_slice() {
+        [stop] => (0, *stop, 1),
+        [start, stop] => (*start, *stop, 1),
+        [start, stop, step] => (*start, *stop, *step),
+        [] => {
+            return Err(RunError::exception(
+                "TypeError",
+                "range expected at least 1 argument, got 0",
+            ));
+        }
+        _ => {
+            return Err(RunError::exception(
+                "TypeError",
+                format!("range expected at most 3 arguments, got {}", v.len()),
+            ));
+        }
+    };
+    if step == 0 {
+        return Err(RunError::exception(
+            "ValueError",
+            "range() arg 3 must not be zero",
+        ));
+    }
+    Ok(i.new_extra(Extra::Range { start, stop, step }))
 }
 
 /// `sys_getrefcount`: `Py_REFCNT(object)`, which counts the reference the call itself holds
 /// (the argument on the caller's stack).
 fn sys_getrefcount(i: &mut Interp, args: &[u64]) -> Result<u64, RunError> {
     let x = one_arg("getrefcount", args)?;
+    if let Some(e) = i.extras.get(&x) {
+        let n = e.refcnt;
+        return i.new_int(i128::from(n));
+    }
     let n = i.o.refcnt(x)?;
     Ok(i.o.long_from_i128(i128::from(n))?)
 }
@@ -123,6 +189,7 @@ fn sys_getrefcount(i: &mut Interp, args: &[u64]) -> Result<u64, RunError> {
 /// `sys_getsizeof`.
 fn sys_getsizeof(i: &mut Interp, args: &[u64]) -> Result<u64, RunError> {
     let x = one_arg("getsizeof", args)?;
+    i.object_only(x)?;
     let n = i.o.getsizeof(x)?;
     Ok(i.o.long_from_i128(i128::from(n))?)
 }
@@ -130,6 +197,7 @@ fn sys_getsizeof(i: &mut Interp, args: &[u64]) -> Result<u64, RunError> {
 /// `sys_intern`.
 fn sys_intern(i: &mut Interp, args: &[u64]) -> Result<u64, RunError> {
     let x = one_arg("intern", args)?;
+    i.object_only(x)?;
     if i.o.type_of(x)? != TypeId::Str {
         return Err(RunError::exception(
             "TypeError",

@@ -14,6 +14,13 @@ use crate::compile::CodeUnit;
 use crate::error::{RunError, TraceLine};
 use crate::interp::Interp;
 
+/// What an instruction does to the flow: go on, take its jump, or return.
+enum Flow {
+    Next,
+    Jump,
+    Return(u64),
+}
+
 /// `_PyInterpreterFrame`: what one running code object needs.
 struct Frame {
     code: Rc<CodeUnit>,
@@ -51,12 +58,21 @@ impl Interp {
                     "ran off the end of the code",
                 ));
             };
-            let (name, arg, line) = (instr.name, instr.arg, instr.line);
+            let (name, arg, line, target) = (instr.name, instr.arg, instr.line, instr.target);
             pc += 1;
             match self.step(f, name, arg) {
-                Ok(Some(result)) => return Ok(result),
-                Ok(None) => {}
+                Ok(Flow::Return(result)) => return Ok(result),
+                Ok(Flow::Next) => {}
+                Ok(Flow::Jump) => pc = target.expect("a jump has a target"),
                 Err(mut e) => {
+                    if let RunError::NotModelled {
+                        filename, line: at, ..
+                    } = &mut e
+                        && filename.is_empty()
+                    {
+                        filename.clone_from(&self.filenames[&f.code_obj]);
+                        *at = line;
+                    }
                     if let RunError::Exception { traceback, .. } = &mut e {
                         traceback.insert(
                             0,
@@ -77,7 +93,7 @@ impl Interp {
     /// Releases what a frame that raised still holds on its stack.
     fn clear_stack(&mut self, f: &mut Frame) -> Result<(), RunError> {
         while let Some(v) = f.stack.pop() {
-            self.o.xdecref(v)?;
+            self.decref(v)?;
         }
         Ok(())
     }
@@ -88,13 +104,13 @@ impl Interp {
             .expect("the compiler keeps the stack balanced")
     }
 
-    /// One instruction; `Some` result when the frame returns.
-    fn step(&mut self, f: &mut Frame, name: &str, arg: u32) -> Result<Option<u64>, RunError> {
+    /// One instruction.
+    fn step(&mut self, f: &mut Frame, name: &str, arg: u32) -> Result<Flow, RunError> {
         match name {
             "RESUME" | "NOP" => {}
             "LOAD_CONST" => {
                 let v = self.const_at(f, arg)?;
-                self.o.incref(v)?;
+                self.incref(v)?;
                 f.stack.push(v);
             }
             "LOAD_FAST" => {
@@ -108,36 +124,42 @@ impl Interp {
                         ),
                     ));
                 }
-                self.o.incref(v)?;
+                self.incref(v)?;
                 f.stack.push(v);
             }
             "STORE_FAST" => {
                 let v = Self::pop(f);
                 let old = std::mem::replace(&mut f.fast[arg as usize], v);
-                self.o.xdecref(old)?;
+                self.decref(old)?;
             }
             "LOAD_NAME" => {
                 let key = f.code.names[arg as usize];
                 let v = self.lookup_name(&[f.locals, f.globals, self.builtins], key)?;
-                self.o.incref(v)?;
+                self.incref(v)?;
                 f.stack.push(v);
             }
             "STORE_NAME" => {
                 let key = f.code.names[arg as usize];
                 let v = Self::pop(f);
+                f.stack.push(v);
+                self.object_only(v)?;
+                f.stack.pop();
                 self.o.dict_setitem(f.locals, key, v)?;
-                self.o.decref(v)?;
+                self.decref(v)?;
             }
             "STORE_GLOBAL" => {
                 let key = f.code.names[arg as usize];
                 let v = Self::pop(f);
+                f.stack.push(v);
+                self.object_only(v)?;
+                f.stack.pop();
                 self.o.dict_setitem(f.globals, key, v)?;
-                self.o.decref(v)?;
+                self.decref(v)?;
             }
             "LOAD_GLOBAL" => {
                 let key = f.code.names[(arg >> 1) as usize];
                 let v = self.lookup_name(&[f.globals, self.builtins], key)?;
-                self.o.incref(v)?;
+                self.incref(v)?;
                 if arg & 1 == 1 {
                     f.stack.push(0);
                 }
@@ -146,17 +168,17 @@ impl Interp {
             "PUSH_NULL" => f.stack.push(0),
             "POP_TOP" => {
                 let v = Self::pop(f);
-                self.o.xdecref(v)?;
+                self.decref(v)?;
             }
             "RETURN_VALUE" => {
                 let v = Self::pop(f);
-                return Ok(Some(v));
+                return Ok(Flow::Return(v));
             }
             "LOAD_ATTR" => {
                 let owner = Self::pop(f);
                 let key = f.code.names[arg as usize];
                 let v = self.getattr(owner, key);
-                self.o.decref(owner)?;
+                self.decref(owner)?;
                 let v = v?;
                 f.stack.push(v);
             }
@@ -166,7 +188,7 @@ impl Interp {
                 let owner = Self::pop(f);
                 let key = f.code.names[arg as usize];
                 let v = self.getattr(owner, key);
-                self.o.decref(owner)?;
+                self.decref(owner)?;
                 let v = v?;
                 f.stack.push(0);
                 f.stack.push(v);
@@ -176,16 +198,19 @@ impl Interp {
                 let level = Self::pop(f);
                 let key = f.code.names[arg as usize];
                 let m = self.import(key);
-                self.o.decref(fromlist)?;
-                self.o.decref(level)?;
+                self.decref(fromlist)?;
+                self.decref(level)?;
                 f.stack.push(m?);
             }
             "BUILD_TUPLE" => {
                 let n = arg as usize;
+                for &v in &f.stack[f.stack.len() - n..] {
+                    self.object_only(v)?;
+                }
                 let items = f.stack.split_off(f.stack.len() - n);
                 let t = self.o.tuple_pack(&items)?;
                 for v in items {
-                    self.o.decref(v)?;
+                    self.decref(v)?;
                 }
                 f.stack.push(t);
             }
@@ -206,6 +231,114 @@ impl Interp {
                 let result = self.call(f, arg as usize)?;
                 f.stack.push(result);
             }
+            "COPY" => {
+                let v = f.stack[f.stack.len() - arg as usize];
+                self.incref(v)?;
+                f.stack.push(v);
+            }
+            "SWAP" => {
+                let n = f.stack.len();
+                f.stack.swap(n - 1, n - arg as usize);
+            }
+            "JUMP_FORWARD" | "JUMP_BACKWARD" | "JUMP_BACKWARD_NO_INTERRUPT" => {
+                return Ok(Flow::Jump);
+            }
+            "POP_JUMP_FORWARD_IF_FALSE"
+            | "POP_JUMP_BACKWARD_IF_FALSE"
+            | "POP_JUMP_FORWARD_IF_TRUE"
+            | "POP_JUMP_BACKWARD_IF_TRUE" => {
+                // Py_True and Py_False are decided without PyObject_IsTrue; either way the
+                // condition is released.
+                let cond = Self::pop(f);
+                let t = self.is_true(cond);
+                self.decref(cond)?;
+                if t? == name.ends_with("TRUE") {
+                    return Ok(Flow::Jump);
+                }
+            }
+            "POP_JUMP_FORWARD_IF_NONE"
+            | "POP_JUMP_BACKWARD_IF_NONE"
+            | "POP_JUMP_FORWARD_IF_NOT_NONE"
+            | "POP_JUMP_BACKWARD_IF_NOT_NONE" => {
+                let v = Self::pop(f);
+                let is_none = v == self.o.none();
+                self.decref(v)?;
+                if is_none != name.ends_with("NOT_NONE") {
+                    return Ok(Flow::Jump);
+                }
+            }
+            "JUMP_IF_FALSE_OR_POP" | "JUMP_IF_TRUE_OR_POP" => {
+                // The value stays on the stack if the jump is taken, else it is popped.
+                let cond = *f.stack.last().expect("a value");
+                if self.is_true(cond)? == (name == "JUMP_IF_TRUE_OR_POP") {
+                    return Ok(Flow::Jump);
+                }
+                Self::pop(f);
+                self.decref(cond)?;
+            }
+            "COMPARE_OP" => {
+                let right = Self::pop(f);
+                let left = Self::pop(f);
+                let res = self.rich_compare(left, right, arg);
+                self.decref(left)?;
+                self.decref(right)?;
+                f.stack.push(res?);
+            }
+            "IS_OP" => {
+                let right = Self::pop(f);
+                let left = Self::pop(f);
+                let b = self.new_bool((left == right) ^ (arg == 1))?;
+                f.stack.push(b);
+                self.decref(left)?;
+                self.decref(right)?;
+            }
+            "CONTAINS_OP" => {
+                let right = Self::pop(f);
+                let left = Self::pop(f);
+                let res = self.contains(right, left);
+                self.decref(left)?;
+                self.decref(right)?;
+                let b = self.new_bool(res? ^ (arg == 1))?;
+                f.stack.push(b);
+            }
+            "UNARY_NOT" => {
+                let v = Self::pop(f);
+                let t = self.is_true(v);
+                self.decref(v)?;
+                let b = self.new_bool(!t?)?;
+                f.stack.push(b);
+            }
+            "UNARY_NEGATIVE" | "UNARY_POSITIVE" | "UNARY_INVERT" => {
+                let v = Self::pop(f);
+                let res = self.unary_op(v, name);
+                self.decref(v)?;
+                f.stack.push(res?);
+            }
+            "BINARY_OP" => {
+                let rhs = Self::pop(f);
+                let lhs = Self::pop(f);
+                let res = self.binary_op(lhs, rhs, arg);
+                self.decref(lhs)?;
+                self.decref(rhs)?;
+                f.stack.push(res?);
+            }
+            "GET_ITER" => {
+                let iterable = Self::pop(f);
+                let it = self.get_iter(iterable);
+                self.decref(iterable)?;
+                f.stack.push(it?);
+            }
+            "FOR_ITER" => {
+                let it = *f.stack.last().expect("the iterator");
+                match self.iter_next(it)? {
+                    Some(v) => f.stack.push(v),
+                    None => {
+                        Self::pop(f);
+                        self.decref(it)?;
+                        return Ok(Flow::Jump);
+                    }
+                }
+            }
             other => {
                 return Err(RunError::exception(
                     "SystemError",
@@ -213,7 +346,7 @@ impl Interp {
                 ));
             }
         }
-        Ok(None)
+        Ok(Flow::Next)
     }
 
     fn const_at(&self, f: &Frame, k: u32) -> Result<u64, RunError> {
@@ -241,7 +374,7 @@ impl Interp {
         if ty == TypeId::Module {
             let dict = self.o.field(owner, Field::MdDict)?;
             if let Some(v) = self.o.dict_getitem(dict, key)? {
-                self.o.incref(v)?;
+                self.incref(v)?;
                 return Ok(v);
             }
             let m = self.o.unicode_text(self.o.field(owner, Field::MdName)?)?;
@@ -261,7 +394,7 @@ impl Interp {
     /// `import_name`: the module from `sys.modules` (a new reference).
     fn import(&mut self, key: u64) -> Result<u64, RunError> {
         if let Some(m) = self.o.dict_getitem(self.modules, key)? {
-            self.o.incref(m)?;
+            self.incref(m)?;
             return Ok(m);
         }
         let n = self.o.unicode_text(key)?;
@@ -301,7 +434,7 @@ impl Interp {
             (Field::FuncModule, module),
         ] {
             if value != 0 {
-                self.o.incref(value)?;
+                self.incref(value)?;
                 self.o.set_field(func, field, value)?;
             }
         }
@@ -331,37 +464,152 @@ impl Interp {
             f.stack[base + 2..].to_vec()
         };
         f.stack.truncate(base);
+        if self.is_extra(callable) {
+            let e = RunError::exception(
+                "TypeError",
+                format!("'{}' object is not callable", self.type_name(callable)?),
+            );
+            self.decref(callable)?;
+            for a in args {
+                self.decref(a)?;
+            }
+            return Err(e);
+        }
         match self.o.type_of(callable)? {
             TypeId::Function => self.call_function(callable, args),
             TypeId::CFunction => {
                 let def = self.o.cfunction_def(callable)?;
                 let call = self.defs[def].call;
                 let result = call(self, &args);
-                self.o.decref(callable)?;
+                self.decref(callable)?;
                 for a in args {
-                    self.o.decref(a)?;
+                    self.decref(a)?;
                 }
                 result
             }
-            TypeId::Type
-                if self.o.static_type_at(callable) == Some(TypeId::List) && args.is_empty() =>
-            {
-                // list(): list_vectorcall, PyType_GenericAlloc (never the free list).
-                let l = self.o.list_new_generic()?;
-                self.o.decref(callable)?;
-                Ok(l)
+            TypeId::Type if self.o.static_type_at(callable).is_some() => {
+                let ty = self.o.static_type_at(callable).expect("a static type");
+                let result = self.call_type(ty, &args);
+                self.decref(callable)?;
+                for a in args {
+                    self.decref(a)?;
+                }
+                result
             }
             ty => {
                 let e = RunError::exception(
                     "TypeError",
                     format!("calling a '{ty}' object is not modelled"),
                 );
-                self.o.decref(callable)?;
+                self.decref(callable)?;
                 for a in args {
-                    self.o.decref(a)?;
+                    self.decref(a)?;
                 }
                 Err(e)
             }
+        }
+    }
+
+    /// A built-in type called (`type_call` -> `tp_new`/`tp_init`, or the type's vectorcall):
+    /// `list()`, `list(iterable)`, `str(x)`, `int(x)`. The arguments are borrowed.
+    fn call_type(&mut self, ty: TypeId, args: &[u64]) -> Result<u64, RunError> {
+        match (ty, args) {
+            // list(): list_vectorcall, PyType_GenericAlloc (never the free list).
+            (TypeId::List, []) => Ok(self.o.list_new_generic()?),
+            (TypeId::List, [x]) => {
+                // list___init__: an iterable with a length gets exactly its room
+                // (list_preallocate_exact), then list_extend.
+                let l = self.o.list_new_generic()?;
+                if !self.is_extra(*x) && matches!(self.o.type_of(*x)?, TypeId::List | TypeId::Tuple)
+                {
+                    self.o.list_extend(l, *x)?;
+                    return Ok(l);
+                }
+                // Other iterables: their items, gathered in a tuple the model makes for the
+                // purpose (CPython appends them one by one into the preallocated buffer).
+                let items = match self.collect_iterable(*x) {
+                    Ok(items) => items,
+                    Err(e) => {
+                        self.decref(l)?;
+                        return Err(e);
+                    }
+                };
+                let t = self.o.tuple_pack(&items)?;
+                for v in items {
+                    self.decref(v)?;
+                }
+                self.o.list_extend(l, t)?;
+                self.decref(t)?;
+                Ok(l)
+            }
+            (TypeId::Str, [x]) => {
+                if self.is_extra(*x) {
+                    let text = self.extra_repr(*x)?;
+                    return Ok(self.o.unicode_new(&text)?);
+                }
+                if self.o.type_of(*x)? == TypeId::Str {
+                    // unicode_new_impl -> PyObject_Str: an exact str is itself.
+                    self.incref(*x)?;
+                    return Ok(*x);
+                }
+                // long_to_decimal_string and the other tp_str/tp_repr: always a new str.
+                let text = self.o.str_of(*x)?;
+                Ok(self.o.unicode_new(&text)?)
+            }
+            (TypeId::Str, []) => Ok(self.o.unicode_new("")?),
+            (TypeId::Int, []) => self.new_int(0),
+            (TypeId::Int, [x]) => {
+                self.object_only(*x)?;
+                match self.o.type_of(*x)? {
+                    TypeId::Int => {
+                        // long_long: an exact int is itself.
+                        self.incref(*x)?;
+                        Ok(*x)
+                    }
+                    TypeId::Bool => {
+                        let v = self.o.long_value(*x)?;
+                        self.new_int(v)
+                    }
+                    TypeId::Float => {
+                        let f = self.o.float_value(*x)?;
+                        if !f.is_finite() {
+                            return Err(RunError::exception(
+                                "OverflowError",
+                                "cannot convert float infinity to integer",
+                            ));
+                        }
+                        self.new_int(f.trunc() as i128)
+                    }
+                    TypeId::Str => {
+                        let text = self.o.unicode_text(*x)?;
+                        match parse_int(&text) {
+                            Some(Some(v)) => self.new_int(v),
+                            Some(None) => Err(RunError::NotModelled {
+                                construct: "an int beyond 128 bits".into(),
+                                filename: String::new(),
+                                line: 0,
+                            }),
+                            None => Err(RunError::exception(
+                                "ValueError",
+                                format!(
+                                    "invalid literal for int() with base 10: {}",
+                                    objects::unicode_repr(&text)
+                                ),
+                            )),
+                        }
+                    }
+                    t => Err(RunError::exception(
+                        "TypeError",
+                        format!(
+                            "int() argument must be a string, a bytes-like object or a real number, not '{t}'"
+                        ),
+                    )),
+                }
+            }
+            (ty, _) => Err(RunError::exception(
+                "TypeError",
+                format!("calling the type '{ty}' this way is not modelled"),
+            )),
         }
     }
 
@@ -380,13 +628,13 @@ impl Interp {
                     args.len()
                 ),
             );
-            self.o.decref(func)?;
+            self.decref(func)?;
             for a in args {
-                self.o.decref(a)?;
+                self.decref(a)?;
             }
             return Err(e);
         }
-        self.o.incref(code_obj)?; // frame->f_code = Py_NewRef(func->func_code)
+        self.incref(code_obj)?; // frame->f_code = Py_NewRef(func->func_code)
         let mut fast = args;
         fast.resize(code.varnames.len(), 0);
         let mut frame = Frame {
@@ -400,10 +648,30 @@ impl Interp {
         let result = self.run_frame(&mut frame);
         let fast = frame.fast;
         for v in fast {
-            self.o.xdecref(v)?;
+            self.decref(v)?;
         }
-        self.o.decref(func)?;
-        self.o.decref(code_obj)?;
+        self.decref(func)?;
+        self.decref(code_obj)?;
         result
     }
+}
+
+/// `PyLong_FromString(s, NULL, 10)` as `int(s)` calls it: surrounding whitespace, a sign,
+/// digits with single underscores between them. `Some(None)`: a valid int beyond 128 bits.
+fn parse_int(text: &str) -> Option<Option<i128>> {
+    let t = text.trim();
+    let (neg, digits) = match t.strip_prefix('-') {
+        Some(d) => (true, d),
+        None => (false, t.strip_prefix('+').unwrap_or(t)),
+    };
+    if digits.is_empty()
+        || digits.starts_with('_')
+        || digits.ends_with('_')
+        || digits.contains("__")
+        || !digits.chars().all(|c| c.is_ascii_digit() || c == '_')
+    {
+        return None;
+    }
+    let v: Option<i128> = digits.replace('_', "").parse().ok();
+    Some(v.map(|v| if neg { -v } else { v }))
 }

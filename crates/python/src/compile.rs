@@ -1,12 +1,17 @@
-//! `Python/compile.c` and `Python/symtable.c`: from the AST to each version's instructions.
+//! `Python/compile.c`, `Python/symtable.c` and `Python/ast_opt.c`: from the AST to each
+//! version's instructions.
 //!
 //! ```text
 //!  source --rustpython-parser--> AST --parser objects (pegen)--> constants and identifiers,
 //!                                                                each held by the arena
+//!         --ast_opt--> constant folding (-1, 2 * 3, constant tuples), held by the arena too
 //!         --symbols--> which names are local, global, imported
-//!         --codegen--> one CodeUnit per module and function: instructions with lines,
-//!                      co_consts (equal constants merged across the module, as
-//!                      `merge_consts_recursive` does), co_names, co_varnames
+//!         --codegen--> per code unit a control-flow graph of basic blocks, as compile.c
+//!                      builds it (compiler_if, compiler_for, compiler_while, compiler_jump_if)
+//!         --assemble--> optimize_cfg, duplicate_exits_without_lineno, trim_unused_consts,
+//!                      propagate_line_numbers, normalize_jumps, jump offsets: one CodeUnit
+//!                      per module and function with co_consts (equal constants merged across
+//!                      the module, as `merge_consts_recursive` does), co_names, co_varnames
 //! ```
 //!
 //! The instructions are the ones CPython 3.11 emits for the subset the model runs (the blog's
@@ -22,15 +27,18 @@ use rustpython_parser::ast::{self, Constant, Expr, Ranged, Stmt};
 use crate::error::RunError;
 use crate::pyarena::Arena;
 
-/// One instruction, before offsets are assigned.
+/// One instruction of an assembled code unit.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Instr {
     /// The opcode's name in the version's `opcode.opmap`.
     pub name: &'static str,
-    /// Its argument (0 for instructions without one).
+    /// Its argument (0 for instructions without one); for a jump, the relative offset in code
+    /// units that CPython 3.11 stores.
     pub arg: u32,
     /// The source line it belongs to.
     pub line: u32,
+    /// For a jump: the index of the instruction it jumps to.
+    pub target: Option<usize>,
 }
 
 /// A constant of a code object.
@@ -178,6 +186,71 @@ enum ConstKey {
     Bool(bool),
     Int(i128),
     Str(String),
+    Tuple(Vec<ConstKey>),
+}
+
+/// A constant value known at compile time: a literal, or what `ast_opt.c` folds.
+#[derive(Clone, Debug, PartialEq)]
+enum CVal {
+    None,
+    Bool(bool),
+    Int(i128),
+    Str(String),
+    Tuple(Vec<(CVal, Option<(u32, u32)>)>),
+}
+
+impl CVal {
+    fn key(&self) -> ConstKey {
+        match self {
+            CVal::None => ConstKey::None,
+            CVal::Bool(b) => ConstKey::Bool(*b),
+            CVal::Int(i) => ConstKey::Int(*i),
+            CVal::Str(s) => ConstKey::Str(s.clone()),
+            CVal::Tuple(items) => ConstKey::Tuple(items.iter().map(|(v, _)| v.key()).collect()),
+        }
+    }
+
+    /// `PyObject_IsTrue` of the constant.
+    fn truth(&self) -> bool {
+        match self {
+            CVal::None => false,
+            CVal::Bool(b) => *b,
+            CVal::Int(i) => *i != 0,
+            CVal::Str(s) => !s.is_empty(),
+            CVal::Tuple(t) => !t.is_empty(),
+        }
+    }
+}
+
+/// An instruction of the control-flow graph (`struct instr`): a jump names its target block;
+/// a line of -1 is an artificial instruction (`UNSET_LOC`), given one by the assembler.
+#[derive(Clone, Copy, Debug)]
+struct CInstr {
+    name: &'static str,
+    arg: u32,
+    target: Option<usize>,
+    line: i32,
+}
+
+/// `basicblock`.
+#[derive(Clone, Debug, Default)]
+struct Block {
+    instrs: Vec<CInstr>,
+    /// `b_next`: the block laid out after this one.
+    next: Option<usize>,
+    predecessors: u32,
+    exit: bool,
+    nofallthrough: bool,
+    visited: bool,
+}
+
+/// `fblockinfo`: the loops `break` and `continue` leave.
+#[derive(Clone, Copy, Debug)]
+enum FBlock {
+    /// `WHILE_LOOP`: `continue` goes to the test, `break` to the exit.
+    While { top: usize, exit: usize },
+    /// `FOR_LOOP`: the iterator is on the stack.
+    For { top: usize, exit: usize },
 }
 
 /// The unit being generated and its locals.
@@ -185,6 +258,115 @@ struct Unit {
     code: CodeUnit,
     locals: Vec<String>,
     globals: Vec<String>,
+    /// The basic blocks, in order of creation (`u_blocks` lists them newest first).
+    blocks: Vec<Block>,
+    /// `u_curblock`.
+    cur: usize,
+    fblocks: Vec<FBlock>,
+    /// The truth of each `co_consts` entry that is an object (for `optimize_basic_block`).
+    const_values: HashMap<u32, bool>,
+    /// The index of `None` in `co_consts`, once there.
+    none_index: Option<u32>,
+}
+
+/// `MAX_COPY_SIZE`: exit blocks this small are copied rather than jumped to.
+const MAX_COPY_SIZE: usize = 4;
+
+fn is_jump(name: &str) -> bool {
+    matches!(
+        name,
+        "JUMP"
+            | "JUMP_NO_INTERRUPT"
+            | "JUMP_FORWARD"
+            | "JUMP_BACKWARD"
+            | "POP_JUMP_IF_FALSE"
+            | "POP_JUMP_IF_TRUE"
+            | "POP_JUMP_IF_NONE"
+            | "POP_JUMP_IF_NOT_NONE"
+            | "JUMP_IF_FALSE_OR_POP"
+            | "JUMP_IF_TRUE_OR_POP"
+            | "FOR_ITER"
+    )
+}
+
+fn is_exit(name: &str) -> bool {
+    matches!(name, "RETURN_VALUE" | "RAISE_VARARGS" | "RERAISE")
+}
+
+impl Unit {
+    fn new(code: CodeUnit, locals: Vec<String>, globals: Vec<String>) -> Unit {
+        Unit {
+            code,
+            locals,
+            globals,
+            blocks: vec![Block::default()],
+            cur: 0,
+            fblocks: Vec::new(),
+            const_values: HashMap::new(),
+            none_index: None,
+        }
+    }
+
+    /// `compiler_new_block`.
+    fn new_block(&mut self) -> usize {
+        self.blocks.push(Block::default());
+        self.blocks.len() - 1
+    }
+
+    /// `compiler_use_next_block`: `block` is laid out after the current one and becomes it.
+    fn use_next_block(&mut self, block: usize) {
+        self.blocks[self.cur].next = Some(block);
+        self.cur = block;
+    }
+
+    /// `ADDOP`: an instruction in the current block. After a jump or a return the compiler
+    /// always starts a new block (`NEXT_BLOCK`), which this does when the next instruction
+    /// comes.
+    fn emit(&mut self, name: &'static str, arg: u32, line: i32) {
+        self.push(name, arg, None, line);
+    }
+
+    /// `ADDOP_JUMP`.
+    fn emit_jump(&mut self, name: &'static str, target: usize, line: i32) {
+        self.push(name, 0, Some(target), line);
+    }
+
+    fn push(&mut self, name: &'static str, arg: u32, target: Option<usize>, line: i32) {
+        let ended = self.blocks[self.cur]
+            .instrs
+            .last()
+            .is_some_and(|i| is_jump(i.name) || is_exit(i.name));
+        if ended {
+            let b = self.new_block();
+            self.use_next_block(b);
+        }
+        self.blocks[self.cur].instrs.push(CInstr {
+            name,
+            arg,
+            target,
+            line,
+        });
+    }
+}
+
+/// `_nb_ops`: `BINARY_OP`'s argument for each operator (the in-place ones are 13 more).
+fn nb_op(op: ast::Operator) -> u32 {
+    use ast::Operator::*;
+    match op {
+        Add => 0,
+        BitAnd => 1,
+        FloorDiv => 2,
+        LShift => 3,
+        MatMult => 4,
+        Mult => 5,
+        Mod => 6,
+        BitOr => 7,
+        Pow => 8,
+        RShift => 9,
+        Sub => 10,
+        Div => 11,
+        BitXor => 12,
+    }
 }
 
 impl Compiler<'_> {
@@ -198,6 +380,10 @@ impl Compiler<'_> {
 
     fn line(&self, node: &impl Ranged) -> u32 {
         self.lines.line(node.start().to_usize())
+    }
+
+    fn loc(&self, node: &impl Ranged) -> i32 {
+        self.line(node) as i32
     }
 
     // ---- the parser's objects ---------------------------------------------------------------
@@ -218,6 +404,13 @@ impl Compiler<'_> {
         self.o.decref(s)?;
         self.arena.add(id);
         Ok(id)
+    }
+
+    fn parser_stmts(&mut self, body: &[Stmt]) -> Result<(), RunError> {
+        for s in body {
+            self.parser_stmt(s)?;
+        }
+        Ok(())
     }
 
     fn parser_stmt(&mut self, s: &Stmt) -> Result<(), RunError> {
@@ -241,7 +434,7 @@ impl Compiler<'_> {
                 if let Some(r) = &f.returns {
                     self.parser_expr(r)?;
                 }
-                self.parser_objects(&f.body)?;
+                self.parser_stmts(&f.body)?;
             }
             Stmt::Return(r) => {
                 if let Some(v) = &r.value {
@@ -254,8 +447,35 @@ impl Compiler<'_> {
                 }
                 self.parser_expr(&a.value)?;
             }
+            Stmt::AugAssign(a) => {
+                self.parser_expr(&a.target)?;
+                self.parser_expr(&a.value)?;
+            }
             Stmt::Expr(e) => self.parser_expr(&e.value)?,
+            Stmt::If(i) => {
+                self.parser_expr(&i.test)?;
+                self.parser_stmts(&i.body)?;
+                self.parser_stmts(&i.orelse)?;
+            }
+            Stmt::While(w) => {
+                self.parser_expr(&w.test)?;
+                self.parser_stmts(&w.body)?;
+                self.parser_stmts(&w.orelse)?;
+            }
+            Stmt::For(f) => {
+                self.parser_expr(&f.target)?;
+                self.parser_expr(&f.iter)?;
+                self.parser_stmts(&f.body)?;
+                self.parser_stmts(&f.orelse)?;
+            }
             _ => {}
+        }
+        Ok(())
+    }
+
+    fn parser_exprs(&mut self, es: &[Expr]) -> Result<(), RunError> {
+        for e in es {
+            self.parser_expr(e)?;
         }
         Ok(())
     }
@@ -271,9 +491,23 @@ impl Compiler<'_> {
             }
             Expr::Call(c) => {
                 self.parser_expr(&c.func)?;
-                for a in &c.args {
-                    self.parser_expr(a)?;
-                }
+                self.parser_exprs(&c.args)?;
+            }
+            Expr::BinOp(b) => {
+                self.parser_expr(&b.left)?;
+                self.parser_expr(&b.right)?;
+            }
+            Expr::UnaryOp(u) => self.parser_expr(&u.operand)?,
+            Expr::BoolOp(b) => self.parser_exprs(&b.values)?,
+            Expr::Compare(c) => {
+                self.parser_expr(&c.left)?;
+                self.parser_exprs(&c.comparators)?;
+            }
+            Expr::List(l) => self.parser_exprs(&l.elts)?,
+            Expr::Tuple(t) => self.parser_exprs(&t.elts)?,
+            Expr::Subscript(s) => {
+                self.parser_expr(&s.value)?;
+                self.parser_expr(&s.slice)?;
             }
             Expr::Constant(c) => {
                 let op = match &c.value {
@@ -303,19 +537,37 @@ impl Compiler<'_> {
     /// `compiler_add_o(c->u->u_consts, ...)` after `merge_consts_recursive`: the index of the
     /// constant in the unit's `co_consts`, the module-wide canonical object put there.
     fn add_const(&mut self, unit: &mut Unit, key: ConstKey, op: u64) -> u32 {
-        let canonical = match self.const_cache.iter().find(|(k, _)| *k == key) {
-            Some(&(_, c)) => c,
-            None => {
-                self.const_cache.push((key, op));
-                op
-            }
+        let is_none = key == ConstKey::None;
+        let truth = match &key {
+            ConstKey::None => false,
+            ConstKey::Bool(b) => *b,
+            ConstKey::Int(i) => *i != 0,
+            ConstKey::Str(s) => !s.is_empty(),
+            ConstKey::Tuple(t) => !t.is_empty(),
         };
+        let canonical = self.canonical(key, op);
         let c = Const::Object(canonical);
-        match unit.code.consts.iter().position(|&x| x == c) {
+        let k = match unit.code.consts.iter().position(|&x| x == c) {
             Some(i) => i as u32,
             None => {
                 unit.code.consts.push(c);
                 (unit.code.consts.len() - 1) as u32
+            }
+        };
+        unit.const_values.insert(k, truth);
+        if is_none {
+            unit.none_index = Some(k);
+        }
+        k
+    }
+
+    /// The object `c_const_cache` keeps for `key` (the first one seen).
+    fn canonical(&mut self, key: ConstKey, op: u64) -> u64 {
+        match self.const_cache.iter().find(|(k, _)| *k == key) {
+            Some(&(_, c)) => c,
+            None => {
+                self.const_cache.push((key, op));
+                op
             }
         }
     }
@@ -325,27 +577,92 @@ impl Compiler<'_> {
         self.add_const(unit, ConstKey::None, none)
     }
 
-    fn literal(&mut self, unit: &mut Unit, e: &Expr, value: &Constant) -> Result<u32, RunError> {
+    /// The parser's object for the literal at `range`.
+    fn parsed_at(&self, range: (u32, u32)) -> Option<u64> {
+        self.parsed.get(&range).copied()
+    }
+
+    fn range_of(e: &Expr) -> (u32, u32) {
         let r = e.range();
-        let parsed = self
-            .parsed
-            .get(&(r.start().to_u32(), r.end().to_u32()))
-            .copied();
-        Ok(match (value, parsed) {
-            (Constant::None, _) => self.none_const(unit),
-            (Constant::Bool(b), _) => {
-                let op = self.o.bool_object(*b);
-                self.add_const(unit, ConstKey::Bool(*b), op)
+        (r.start().to_u32(), r.end().to_u32())
+    }
+
+    /// The constant an expression is after `ast_opt.c` has folded it: literals, unary and
+    /// binary operators on constants (within `safe_multiply`'s and friends' limits), and
+    /// tuples of constants.
+    fn fold(&self, e: &Expr) -> Option<CVal> {
+        match e {
+            Expr::Constant(c) => match &c.value {
+                Constant::None => Some(CVal::None),
+                Constant::Bool(b) => Some(CVal::Bool(*b)),
+                Constant::Int(i) => i128::try_from(i).ok().map(CVal::Int),
+                Constant::Str(s) => Some(CVal::Str(s.clone())),
+                _ => None,
+            },
+            Expr::UnaryOp(u) => {
+                let v = self.fold(&u.operand)?;
+                let as_int = |v: &CVal| match v {
+                    CVal::Int(i) => Some(*i),
+                    CVal::Bool(b) => Some(i128::from(*b)),
+                    _ => None,
+                };
+                match u.op {
+                    ast::UnaryOp::USub => as_int(&v)?.checked_neg().map(CVal::Int),
+                    ast::UnaryOp::UAdd => as_int(&v).map(CVal::Int),
+                    ast::UnaryOp::Invert => as_int(&v).map(|i| CVal::Int(!i)),
+                    ast::UnaryOp::Not => Some(CVal::Bool(!v.truth())),
+                }
             }
-            (Constant::Int(i), Some(op)) => {
-                let v: i128 = i
-                    .try_into()
-                    .map_err(|_| self.not_modelled("a big int", e))?;
-                self.add_const(unit, ConstKey::Int(v), op)
+            Expr::BinOp(b) => {
+                let l = self.fold(&b.left)?;
+                let r = self.fold(&b.right)?;
+                fold_binop(b.op, &l, &r)
             }
-            (Constant::Str(s), Some(op)) => self.add_const(unit, ConstKey::Str(s.clone()), op),
-            _ => return Err(self.not_modelled("this kind of constant", e)),
-        })
+            Expr::Tuple(t) => {
+                let mut items = Vec::new();
+                for x in &t.elts {
+                    items.push((self.fold(x)?, Some(Self::range_of(x))));
+                }
+                Some(CVal::Tuple(items))
+            }
+            _ => None,
+        }
+    }
+
+    /// The object of a folded constant: the parser's own for a plain literal; otherwise a new
+    /// one, which `make_const` puts in the arena.
+    fn const_object(&mut self, v: &CVal, range: Option<(u32, u32)>) -> Result<u64, RunError> {
+        if let Some(op) = range.and_then(|r| self.parsed_at(r)) {
+            return Ok(op);
+        }
+        let op = match v {
+            CVal::None => return Ok(self.o.none()),
+            CVal::Bool(b) => return Ok(self.o.bool_object(*b)),
+            CVal::Int(i) => self.o.long_from_i128(*i)?,
+            CVal::Str(s) => self.o.unicode_from_str(s)?,
+            CVal::Tuple(items) => {
+                // merge_consts_recursive: the tuple's items are the canonical objects.
+                let mut objs = Vec::new();
+                for (item, r) in items {
+                    let op = self.const_object(item, *r)?;
+                    objs.push(self.canonical(item.key(), op));
+                }
+                self.o.tuple_pack(&objs)?
+            }
+        };
+        self.arena.add(op);
+        Ok(op)
+    }
+
+    /// `ADDOP_LOAD_CONST` of a folded constant: its index in `co_consts`.
+    fn load_const(
+        &mut self,
+        unit: &mut Unit,
+        v: &CVal,
+        range: Option<(u32, u32)>,
+    ) -> Result<u32, RunError> {
+        let op = self.const_object(v, range)?;
+        Ok(self.add_const(unit, v.key(), op))
     }
 
     /// A str constant the compiler itself adds (an annotation's name): `&_Py_ID(name)`.
@@ -390,50 +707,46 @@ impl Compiler<'_> {
         }
     }
 
-    fn emit(unit: &mut Unit, name: &'static str, arg: u32, line: u32) {
-        unit.code.instrs.push(Instr { name, arg, line });
-    }
-
     fn load_name(
         &mut self,
         unit: &mut Unit,
         name: &str,
-        line: u32,
+        line: i32,
         null: bool,
     ) -> Result<(), RunError> {
         match self.scope(unit, name) {
             Scope::Module => {
                 if null {
-                    Self::emit(unit, "PUSH_NULL", 0, line);
+                    unit.emit("PUSH_NULL", 0, line);
                 }
                 let i = self.name_index(unit, name)?;
-                Self::emit(unit, "LOAD_NAME", i, line);
+                unit.emit("LOAD_NAME", i, line);
             }
             Scope::Fast(i) => {
                 if null {
-                    Self::emit(unit, "PUSH_NULL", 0, line);
+                    unit.emit("PUSH_NULL", 0, line);
                 }
-                Self::emit(unit, "LOAD_FAST", i, line);
+                unit.emit("LOAD_FAST", i, line);
             }
             Scope::Global => {
                 // PUSH_NULL before LOAD_GLOBAL is folded into its low bit (optimize_basic_block).
                 let i = self.name_index(unit, name)?;
-                Self::emit(unit, "LOAD_GLOBAL", (i << 1) | u32::from(null), line);
+                unit.emit("LOAD_GLOBAL", (i << 1) | u32::from(null), line);
             }
         }
         Ok(())
     }
 
-    fn store_name(&mut self, unit: &mut Unit, name: &str, line: u32) -> Result<(), RunError> {
+    fn store_name(&mut self, unit: &mut Unit, name: &str, line: i32) -> Result<(), RunError> {
         match self.scope(unit, name) {
             Scope::Module => {
                 let i = self.name_index(unit, name)?;
-                Self::emit(unit, "STORE_NAME", i, line);
+                unit.emit("STORE_NAME", i, line);
             }
-            Scope::Fast(i) => Self::emit(unit, "STORE_FAST", i, line),
+            Scope::Fast(i) => unit.emit("STORE_FAST", i, line),
             Scope::Global => {
                 let i = self.name_index(unit, name)?;
-                Self::emit(unit, "STORE_GLOBAL", i, line);
+                unit.emit("STORE_GLOBAL", i, line);
             }
         }
         Ok(())
@@ -442,8 +755,8 @@ impl Compiler<'_> {
     // ---- units ------------------------------------------------------------------------------
 
     fn module(&mut self, body: &[Stmt]) -> Result<(), RunError> {
-        let mut unit = Unit {
-            code: CodeUnit {
+        let mut unit = Unit::new(
+            CodeUnit {
                 name: "<module>".into(),
                 qualname: "<module>".into(),
                 firstlineno: 1,
@@ -454,18 +767,15 @@ impl Compiler<'_> {
                 varnames: Vec::new(),
                 instrs: Vec::new(),
             },
-            locals: Vec::new(),
-            globals: Vec::new(),
-        };
+            Vec::new(),
+            Vec::new(),
+        );
         self.units.push(unit.code.clone()); // index 0, filled in at the end
-        Self::emit(&mut unit, "RESUME", 0, 0);
+        unit.emit("RESUME", 0, 0);
         for s in body {
             self.stmt(&mut unit, s)?;
         }
-        let line = unit.code.instrs.last().map_or(1, |i| i.line);
-        let none = self.none_const(&mut unit);
-        Self::emit(&mut unit, "LOAD_CONST", none, line);
-        Self::emit(&mut unit, "RETURN_VALUE", 0, line);
+        self.assemble(&mut unit)?;
         self.units[0] = unit.code;
         Ok(())
     }
@@ -479,6 +789,9 @@ impl Compiler<'_> {
         {
             return Err(self.not_modelled("parameters other than plain positional ones", f));
         }
+        if a.args.iter().any(|p| p.default.is_some()) {
+            return Err(self.not_modelled("a parameter's default value", f));
+        }
         if !f.decorator_list.is_empty() {
             return Err(self.not_modelled("a decorator", f));
         }
@@ -486,8 +799,8 @@ impl Compiler<'_> {
         let mut locals: Vec<String> = a.args.iter().map(|p| p.def.arg.to_string()).collect();
         let mut globals = Vec::new();
         collect_locals(&f.body, &mut locals, &mut globals);
-        let mut unit = Unit {
-            code: CodeUnit {
+        let mut unit = Unit::new(
+            CodeUnit {
                 name: f.name.to_string(),
                 qualname,
                 firstlineno,
@@ -498,9 +811,9 @@ impl Compiler<'_> {
                 varnames: Vec::new(),
                 instrs: Vec::new(),
             },
-            locals: locals.clone(),
+            locals.clone(),
             globals,
-        };
+        );
         for l in &locals {
             let op = self.interned(l)?;
             unit.code.varnames.push(op);
@@ -516,62 +829,63 @@ impl Compiler<'_> {
             return Err(self.not_modelled("a docstring", f));
         }
         self.none_const(&mut unit);
-        Self::emit(&mut unit, "RESUME", 0, firstlineno);
+        unit.emit("RESUME", 0, firstlineno as i32);
         for s in &f.body {
             self.stmt(&mut unit, s)?;
         }
-        if !matches!(f.body.last(), Some(Stmt::Return(_))) {
-            let line = unit.code.instrs.last().map_or(firstlineno, |i| i.line);
-            let none = self.none_const(&mut unit);
-            Self::emit(&mut unit, "LOAD_CONST", none, line);
-            Self::emit(&mut unit, "RETURN_VALUE", 0, line);
-        }
+        self.assemble(&mut unit)?;
         self.units.push(unit.code);
         Ok(self.units.len() - 1)
     }
 
     // ---- statements -------------------------------------------------------------------------
 
+    fn stmts(&mut self, unit: &mut Unit, body: &[Stmt]) -> Result<(), RunError> {
+        for s in body {
+            self.stmt(unit, s)?;
+        }
+        Ok(())
+    }
+
     fn stmt(&mut self, unit: &mut Unit, s: &Stmt) -> Result<(), RunError> {
-        let line = self.line(s);
+        let line = self.loc(s);
         match s {
             Stmt::Expr(e) => {
-                self.expr(unit, &e.value)?;
-                Self::emit(unit, "POP_TOP", 0, line);
+                // compiler_visit_stmt_expr: a constant statement is a NOP; the POP_TOP is
+                // artificial (UNSET_LOC).
+                if self.fold(&e.value).is_some() {
+                    unit.emit("NOP", 0, line);
+                } else {
+                    self.expr(unit, &e.value)?;
+                    unit.emit("POP_TOP", 0, -1);
+                }
             }
             Stmt::Assign(a) => {
                 self.expr(unit, &a.value)?;
-                match a.targets.as_slice() {
-                    [Expr::Name(n)] => self.store_name(unit, n.id.as_str(), line)?,
-                    _ => return Err(self.not_modelled("an assignment to anything but one name", s)),
-                }
-            }
-            Stmt::Return(r) => {
-                if !unit.code.function {
-                    return Err(self.not_modelled("'return' outside a function", s));
-                }
-                match &r.value {
-                    Some(v) => self.expr(unit, v)?,
-                    None => {
-                        let none = self.none_const(unit);
-                        Self::emit(unit, "LOAD_CONST", none, line);
+                let n = a.targets.len();
+                for (i, t) in a.targets.iter().enumerate() {
+                    if i < n - 1 {
+                        unit.emit("COPY", 1, line);
                     }
+                    self.store_target(unit, t)?;
                 }
-                Self::emit(unit, "RETURN_VALUE", 0, line);
             }
+            Stmt::AugAssign(a) => self.augassign(unit, a, line)?,
+            Stmt::Return(r) => self.compiler_return(unit, r, line)?,
             Stmt::Import(i) => {
                 for a in &i.names {
                     if a.name.contains('.') {
                         return Err(self.not_modelled("a dotted import", s));
                     }
+                    // compiler_import: the level, _PyLong_GetZero() (borrowed, static).
                     let zero = self.o.long_from_i64(0)?;
                     let level = self.add_const(unit, ConstKey::Int(0), zero);
                     self.o.decref(zero)?;
-                    Self::emit(unit, "LOAD_CONST", level, line);
+                    unit.emit("LOAD_CONST", level, line);
                     let none = self.none_const(unit);
-                    Self::emit(unit, "LOAD_CONST", none, line);
+                    unit.emit("LOAD_CONST", none, line);
                     let n = self.name_index(unit, a.name.as_str())?;
-                    Self::emit(unit, "IMPORT_NAME", n, line);
+                    unit.emit("IMPORT_NAME", n, line);
                     let bound = a.asname.as_ref().unwrap_or(&a.name).to_string();
                     self.store_name(unit, &bound, line)?;
                 }
@@ -580,7 +894,7 @@ impl Compiler<'_> {
                 let mut flags = 0;
                 let annotations = self.annotations(unit, f, line)?;
                 if annotations > 0 {
-                    Self::emit(unit, "BUILD_TUPLE", 2 * annotations, line);
+                    unit.emit("BUILD_TUPLE", 2 * annotations, line);
                     flags |= 4;
                 }
                 let qualname = if unit.code.function {
@@ -592,14 +906,231 @@ impl Compiler<'_> {
                 let c = Const::Code(index);
                 unit.code.consts.push(c);
                 let k = (unit.code.consts.len() - 1) as u32;
-                Self::emit(unit, "LOAD_CONST", k, line);
-                Self::emit(unit, "MAKE_FUNCTION", flags, line);
+                unit.emit("LOAD_CONST", k, line);
+                unit.emit("MAKE_FUNCTION", flags, line);
                 self.store_name(unit, f.name.as_str(), line)?;
             }
-            Stmt::Pass(_) => Self::emit(unit, "NOP", 0, line),
+            Stmt::Pass(_) => unit.emit("NOP", 0, line),
+            Stmt::If(i) => self.compiler_if(unit, i)?,
+            Stmt::While(w) => self.compiler_while(unit, w, line)?,
+            Stmt::For(f) => self.compiler_for(unit, f, line)?,
+            Stmt::Break(_) => self.compiler_break(unit, s, line)?,
+            Stmt::Continue(_) => self.compiler_continue(unit, s, line)?,
             other => return Err(self.not_modelled(stmt_name(other), s)),
         }
         Ok(())
+    }
+
+    /// `compiler_return`: a constant is loaded after the loops are unwound (a `NOP` keeps the
+    /// line); anything else is computed first and kept on top while a `for` loop's iterator
+    /// is popped beneath it.
+    fn compiler_return(
+        &mut self,
+        unit: &mut Unit,
+        r: &ast::StmtReturn,
+        line: i32,
+    ) -> Result<(), RunError> {
+        if !unit.code.function {
+            return Err(self.not_modelled("'return' outside a function", r));
+        }
+        let folded = r.value.as_deref().and_then(|v| self.fold(v));
+        let preserve_tos = r.value.is_some() && folded.is_none();
+        if let Some(v) = &r.value {
+            if preserve_tos {
+                self.expr(unit, v)?;
+            } else {
+                unit.emit("NOP", 0, self.loc(&**v));
+            }
+        }
+        if r.value.as_ref().is_none_or(|v| self.loc(&**v) != line) {
+            unit.emit("NOP", 0, line);
+        }
+        self.unwind_fblock_stack(unit, preserve_tos, line, None);
+        match (&r.value, folded) {
+            (None, _) => {
+                let none = self.none_const(unit);
+                unit.emit("LOAD_CONST", none, line);
+            }
+            (Some(v), Some(c)) => {
+                let k = self.load_const(unit, &c, Some(Self::range_of(v)))?;
+                unit.emit("LOAD_CONST", k, line);
+            }
+            _ => {}
+        }
+        unit.emit("RETURN_VALUE", 0, line);
+        Ok(())
+    }
+
+    /// `compiler_unwind_fblock_stack`, up to the innermost loop when `stop_at_loop` (for
+    /// `break` and `continue`): each `for` loop's iterator is popped (beneath the value being
+    /// returned, when `preserve_tos`). Returns the loop it stopped at.
+    fn unwind_fblock_stack(
+        &mut self,
+        unit: &mut Unit,
+        preserve_tos: bool,
+        line: i32,
+        stop_at_loop: Option<()>,
+    ) -> Option<FBlock> {
+        for fb in unit.fblocks.clone().into_iter().rev() {
+            if stop_at_loop.is_some() {
+                return Some(fb);
+            }
+            if let FBlock::For { .. } = fb {
+                if preserve_tos {
+                    unit.emit("SWAP", 2, line);
+                }
+                unit.emit("POP_TOP", 0, line);
+            }
+        }
+        None
+    }
+
+    /// `compiler_if`.
+    fn compiler_if(&mut self, unit: &mut Unit, s: &ast::StmtIf) -> Result<(), RunError> {
+        let end = unit.new_block();
+        let next = if s.orelse.is_empty() {
+            end
+        } else {
+            unit.new_block()
+        };
+        let line = self.loc(s);
+        self.jump_if(unit, &s.test, next, false, line)?;
+        self.stmts(unit, &s.body)?;
+        if !s.orelse.is_empty() {
+            unit.emit_jump("JUMP", end, -1);
+            unit.use_next_block(next);
+            self.stmts(unit, &s.orelse)?;
+        }
+        unit.use_next_block(end);
+        Ok(())
+    }
+
+    /// `compiler_while`: the test at the top, and again at the bottom jumping back.
+    fn compiler_while(
+        &mut self,
+        unit: &mut Unit,
+        s: &ast::StmtWhile,
+        line: i32,
+    ) -> Result<(), RunError> {
+        let top = unit.new_block();
+        let body = unit.new_block();
+        let anchor = unit.new_block();
+        let end = unit.new_block();
+        unit.use_next_block(top);
+        unit.fblocks.push(FBlock::While { top, exit: end });
+        self.jump_if(unit, &s.test, anchor, false, line)?;
+        unit.use_next_block(body);
+        self.stmts(unit, &s.body)?;
+        self.jump_if(unit, &s.test, body, true, line)?;
+        unit.fblocks.pop();
+        unit.use_next_block(anchor);
+        self.stmts(unit, &s.orelse)?;
+        unit.use_next_block(end);
+        Ok(())
+    }
+
+    /// `compiler_for`: `GET_ITER`, then `FOR_ITER` at the top of the loop and an artificial
+    /// `JUMP` back at the bottom.
+    fn compiler_for(
+        &mut self,
+        unit: &mut Unit,
+        s: &ast::StmtFor,
+        line: i32,
+    ) -> Result<(), RunError> {
+        let start = unit.new_block();
+        let body = unit.new_block();
+        let cleanup = unit.new_block();
+        let end = unit.new_block();
+        unit.fblocks.push(FBlock::For {
+            top: start,
+            exit: end,
+        });
+        self.iterable(unit, &s.iter)?;
+        unit.emit("GET_ITER", 0, line);
+        unit.use_next_block(start);
+        unit.emit_jump("FOR_ITER", cleanup, line);
+        unit.use_next_block(body);
+        self.store_target(unit, &s.target)?;
+        self.stmts(unit, &s.body)?;
+        unit.emit_jump("JUMP", start, -1);
+        unit.use_next_block(cleanup);
+        unit.fblocks.pop();
+        self.stmts(unit, &s.orelse)?;
+        unit.use_next_block(end);
+        Ok(())
+    }
+
+    /// `fold_iter` (ast_opt.c): a list display iterated over is a tuple, a constant one if
+    /// its items are constants.
+    fn iterable(&mut self, unit: &mut Unit, e: &Expr) -> Result<(), RunError> {
+        if let Expr::List(l) = e {
+            return self.tuple_display(unit, &l.elts, e);
+        }
+        self.expr(unit, e)
+    }
+
+    /// `compiler_break`: a `NOP` for the line, the loop's iterator popped, a jump out.
+    fn compiler_break(&mut self, unit: &mut Unit, s: &Stmt, line: i32) -> Result<(), RunError> {
+        unit.emit("NOP", 0, line);
+        let Some(fb) = self.unwind_fblock_stack(unit, false, line, Some(())) else {
+            return Err(RunError::Syntax {
+                message: "'break' outside loop".into(),
+                filename: self.filename.clone(),
+                line: self.line(s),
+            });
+        };
+        let exit = match fb {
+            FBlock::For { exit, .. } => {
+                unit.emit("POP_TOP", 0, line);
+                exit
+            }
+            FBlock::While { exit, .. } => exit,
+        };
+        unit.emit_jump("JUMP", exit, line);
+        Ok(())
+    }
+
+    /// `compiler_continue`: a jump to the loop's top.
+    fn compiler_continue(&mut self, unit: &mut Unit, s: &Stmt, line: i32) -> Result<(), RunError> {
+        unit.emit("NOP", 0, line);
+        let Some(fb) = self.unwind_fblock_stack(unit, false, line, Some(())) else {
+            return Err(RunError::Syntax {
+                message: "'continue' not properly in loop".into(),
+                filename: self.filename.clone(),
+                line: self.line(s),
+            });
+        };
+        let top = match fb {
+            FBlock::For { top, .. } | FBlock::While { top, .. } => top,
+        };
+        unit.emit_jump("JUMP", top, line);
+        Ok(())
+    }
+
+    /// `compiler_augassign` for a name: load, the value, `BINARY_OP` in place, store.
+    fn augassign(
+        &mut self,
+        unit: &mut Unit,
+        a: &ast::StmtAugAssign,
+        line: i32,
+    ) -> Result<(), RunError> {
+        let Expr::Name(n) = &*a.target else {
+            return Err(self.not_modelled("an augmented assignment to anything but a name", a));
+        };
+        let tline = self.loc(&*a.target);
+        self.load_name(unit, n.id.as_str(), tline, false)?;
+        self.expr(unit, &a.value)?;
+        unit.emit("BINARY_OP", nb_op(a.op) + 13, line);
+        self.store_name(unit, n.id.as_str(), tline)
+    }
+
+    /// An assignment's target (`compiler_visit_expr` in a store context).
+    fn store_target(&mut self, unit: &mut Unit, t: &Expr) -> Result<(), RunError> {
+        let line = self.loc(t);
+        match t {
+            Expr::Name(n) => self.store_name(unit, n.id.as_str(), line),
+            _ => Err(self.not_modelled("an assignment to anything but a name", t)),
+        }
     }
 
     /// `compiler_visit_annotations`: each annotated parameter's name and annotation, then
@@ -608,7 +1139,7 @@ impl Compiler<'_> {
         &mut self,
         unit: &mut Unit,
         f: &ast::StmtFunctionDef,
-        line: u32,
+        line: i32,
     ) -> Result<u32, RunError> {
         let mut n = 0;
         for a in &f.args.args {
@@ -618,14 +1149,14 @@ impl Compiler<'_> {
                 self.o.decref(s)?;
                 let k = self.add_const(unit, ConstKey::Str(a.def.arg.to_string()), name);
                 self.o.decref(name)?;
-                Self::emit(unit, "LOAD_CONST", k, line);
+                unit.emit("LOAD_CONST", k, line);
                 self.expr(unit, ann)?;
                 n += 1;
             }
         }
         if let Some(r) = &f.returns {
             let k = self.id_const(unit, "return")?;
-            Self::emit(unit, "LOAD_CONST", k, line);
+            unit.emit("LOAD_CONST", k, line);
             self.expr(unit, r)?;
             n += 1;
         }
@@ -635,28 +1166,227 @@ impl Compiler<'_> {
     // ---- expressions ------------------------------------------------------------------------
 
     fn expr(&mut self, unit: &mut Unit, e: &Expr) -> Result<(), RunError> {
-        let line = self.line(e);
+        let line = self.loc(e);
+        if let Some(v) = self.fold(e) {
+            let k = self.load_const(unit, &v, Some(Self::range_of(e)))?;
+            unit.emit("LOAD_CONST", k, line);
+            return Ok(());
+        }
         match e {
-            Expr::Constant(c) => {
-                let k = self.literal(unit, e, &c.value)?;
-                Self::emit(unit, "LOAD_CONST", k, line);
-            }
+            Expr::Constant(_) => return Err(self.not_modelled("this kind of constant", e)),
             Expr::Name(n) => self.load_name(unit, n.id.as_str(), line, false)?,
             Expr::Attribute(a) => {
                 self.expr(unit, &a.value)?;
                 let i = self.name_index(unit, a.attr.as_str())?;
-                Self::emit(unit, "LOAD_ATTR", i, line);
+                unit.emit("LOAD_ATTR", i, line);
             }
             Expr::Call(c) => self.call(unit, c, line)?,
+            Expr::Compare(c) => self.compiler_compare(unit, c, line)?,
+            Expr::BoolOp(b) => self.compiler_boolop(unit, b)?,
+            Expr::UnaryOp(u) => {
+                self.expr(unit, &u.operand)?;
+                let op = match u.op {
+                    ast::UnaryOp::Not => "UNARY_NOT",
+                    ast::UnaryOp::USub => "UNARY_NEGATIVE",
+                    ast::UnaryOp::UAdd => "UNARY_POSITIVE",
+                    ast::UnaryOp::Invert => "UNARY_INVERT",
+                };
+                unit.emit(op, 0, line);
+            }
+            Expr::BinOp(b) => {
+                self.expr(unit, &b.left)?;
+                self.expr(unit, &b.right)?;
+                unit.emit("BINARY_OP", nb_op(b.op), line);
+            }
+            Expr::Tuple(t) => self.tuple_display(unit, &t.elts, e)?,
             other => return Err(self.not_modelled(expr_name(other), e)),
         }
+        Ok(())
+    }
+
+    /// A tuple display that is not a constant (`starunpack_helper` with `BUILD_TUPLE`).
+    fn tuple_display(&mut self, unit: &mut Unit, elts: &[Expr], e: &Expr) -> Result<(), RunError> {
+        let line = self.loc(e);
+        let items: Option<Vec<_>> = elts
+            .iter()
+            .map(|x| self.fold(x).map(|v| (v, Some(Self::range_of(x)))))
+            .collect();
+        if let Some(items) = items {
+            let k = self.load_const(unit, &CVal::Tuple(items), None)?;
+            unit.emit("LOAD_CONST", k, line);
+            return Ok(());
+        }
+        if elts.iter().any(|x| matches!(x, Expr::Starred(_))) {
+            return Err(self.not_modelled("a starred expression", e));
+        }
+        for x in elts {
+            self.expr(unit, x)?;
+        }
+        unit.emit("BUILD_TUPLE", elts.len() as u32, line);
+        Ok(())
+    }
+
+    /// `ADDOP_COMPARE`: `IS_OP`, `CONTAINS_OP` or `COMPARE_OP` with `cmp_op`'s index.
+    fn compare_op(unit: &mut Unit, op: ast::CmpOp, line: i32) {
+        use ast::CmpOp::*;
+        let (name, arg) = match op {
+            Is => ("IS_OP", 0),
+            IsNot => ("IS_OP", 1),
+            In => ("CONTAINS_OP", 0),
+            NotIn => ("CONTAINS_OP", 1),
+            Lt => ("COMPARE_OP", 0),
+            LtE => ("COMPARE_OP", 1),
+            Eq => ("COMPARE_OP", 2),
+            NotEq => ("COMPARE_OP", 3),
+            Gt => ("COMPARE_OP", 4),
+            GtE => ("COMPARE_OP", 5),
+        };
+        unit.emit(name, arg, line);
+    }
+
+    /// A comparison's right-hand operand: `fold_compare` makes a list display after `in` a
+    /// tuple.
+    fn comparator(&mut self, unit: &mut Unit, op: ast::CmpOp, e: &Expr) -> Result<(), RunError> {
+        match (op, e) {
+            (ast::CmpOp::In | ast::CmpOp::NotIn, Expr::List(l)) => {
+                self.tuple_display(unit, &l.elts, e)
+            }
+            _ => self.expr(unit, e),
+        }
+    }
+
+    /// `compiler_compare`: one comparison, or a chain that keeps the middle operand with
+    /// `SWAP`/`COPY` and leaves at the first false one.
+    fn compiler_compare(
+        &mut self,
+        unit: &mut Unit,
+        c: &ast::ExprCompare,
+        line: i32,
+    ) -> Result<(), RunError> {
+        self.expr(unit, &c.left)?;
+        let n = c.ops.len() - 1;
+        if n == 0 {
+            self.comparator(unit, c.ops[0], &c.comparators[0])?;
+            Self::compare_op(unit, c.ops[0], line);
+            return Ok(());
+        }
+        let cleanup = unit.new_block();
+        for i in 0..n {
+            self.comparator(unit, c.ops[i], &c.comparators[i])?;
+            unit.emit("SWAP", 2, line);
+            unit.emit("COPY", 2, line);
+            Self::compare_op(unit, c.ops[i], line);
+            unit.emit_jump("JUMP_IF_FALSE_OR_POP", cleanup, line);
+        }
+        self.comparator(unit, c.ops[n], &c.comparators[n])?;
+        Self::compare_op(unit, c.ops[n], line);
+        let end = unit.new_block();
+        unit.emit_jump("JUMP", end, -1);
+        unit.use_next_block(cleanup);
+        unit.emit("SWAP", 2, line);
+        unit.emit("POP_TOP", 0, line);
+        unit.use_next_block(end);
+        Ok(())
+    }
+
+    /// `compiler_boolop`: `JUMP_IF_FALSE_OR_POP` (and) or `JUMP_IF_TRUE_OR_POP` (or) after
+    /// each value but the last.
+    fn compiler_boolop(&mut self, unit: &mut Unit, b: &ast::ExprBoolOp) -> Result<(), RunError> {
+        let jump = match b.op {
+            ast::BoolOp::And => "JUMP_IF_FALSE_OR_POP",
+            ast::BoolOp::Or => "JUMP_IF_TRUE_OR_POP",
+        };
+        let end = unit.new_block();
+        let n = b.values.len() - 1;
+        for v in &b.values[..n] {
+            self.expr(unit, v)?;
+            // The jump takes the location the expression's visit restored: the BoolOp's.
+            let line = self.loc(b);
+            unit.emit_jump(jump, end, line);
+        }
+        self.expr(unit, &b.values[n])?;
+        unit.use_next_block(end);
+        Ok(())
+    }
+
+    /// `compiler_jump_if`: jump to `next` if `e` is `cond`, with `not`, `and`/`or` and
+    /// comparisons compiled into the jumps rather than computed as values. `line` is the
+    /// location of the statement being compiled (the jumps take it).
+    fn jump_if(
+        &mut self,
+        unit: &mut Unit,
+        e: &Expr,
+        next: usize,
+        cond: bool,
+        line: i32,
+    ) -> Result<(), RunError> {
+        match e {
+            Expr::UnaryOp(u) if u.op == ast::UnaryOp::Not => {
+                return self.jump_if(unit, &u.operand, next, !cond, line);
+            }
+            Expr::BoolOp(b) => {
+                let cond2 = b.op == ast::BoolOp::Or;
+                let next2 = if cond2 != cond {
+                    unit.new_block()
+                } else {
+                    next
+                };
+                let n = b.values.len() - 1;
+                for v in &b.values[..n] {
+                    self.jump_if(unit, v, next2, cond2, line)?;
+                }
+                self.jump_if(unit, &b.values[n], next, cond, line)?;
+                if next2 != next {
+                    unit.use_next_block(next2);
+                }
+                return Ok(());
+            }
+            Expr::Compare(c) if c.ops.len() > 1 => {
+                let cleanup = unit.new_block();
+                self.expr(unit, &c.left)?;
+                let n = c.ops.len() - 1;
+                let eline = self.loc(e);
+                for i in 0..n {
+                    self.comparator(unit, c.ops[i], &c.comparators[i])?;
+                    unit.emit("SWAP", 2, eline);
+                    unit.emit("COPY", 2, eline);
+                    Self::compare_op(unit, c.ops[i], eline);
+                    unit.emit_jump("POP_JUMP_IF_FALSE", cleanup, eline);
+                }
+                self.comparator(unit, c.ops[n], &c.comparators[n])?;
+                Self::compare_op(unit, c.ops[n], eline);
+                let j = if cond {
+                    "POP_JUMP_IF_TRUE"
+                } else {
+                    "POP_JUMP_IF_FALSE"
+                };
+                unit.emit_jump(j, next, eline);
+                let end = unit.new_block();
+                unit.emit_jump("JUMP", end, -1);
+                unit.use_next_block(cleanup);
+                unit.emit("POP_TOP", 0, eline);
+                if !cond {
+                    unit.emit_jump("JUMP", next, -1);
+                }
+                unit.use_next_block(end);
+                return Ok(());
+            }
+            _ => {}
+        }
+        self.expr(unit, e)?;
+        let j = if cond {
+            "POP_JUMP_IF_TRUE"
+        } else {
+            "POP_JUMP_IF_FALSE"
+        };
+        unit.emit_jump(j, next, line);
         Ok(())
     }
 
     /// `compiler_call`: a method call (`LOAD_METHOD`) unless the object is a module the code
     /// imported (`is_import_originated`, 3.11), else `PUSH_NULL` and the callable; the
     /// arguments; `PRECALL n`, `CALL n`.
-    fn call(&mut self, unit: &mut Unit, c: &ast::ExprCall, line: u32) -> Result<(), RunError> {
+    fn call(&mut self, unit: &mut Unit, c: &ast::ExprCall, line: i32) -> Result<(), RunError> {
         if !c.keywords.is_empty() {
             return Err(self.not_modelled("a keyword argument", c));
         }
@@ -667,7 +1397,7 @@ impl Compiler<'_> {
             Expr::Attribute(a) if !self.import_originated(&a.value) => {
                 self.expr(unit, &a.value)?;
                 let i = self.name_index(unit, a.attr.as_str())?;
-                Self::emit(unit, "LOAD_METHOD", i, line);
+                unit.emit("LOAD_METHOD", i, line);
             }
             Expr::Attribute(a) => {
                 let Expr::Name(base) = &*a.value else {
@@ -675,11 +1405,11 @@ impl Compiler<'_> {
                 };
                 self.load_name(unit, base.id.as_str(), line, true)?;
                 let i = self.name_index(unit, a.attr.as_str())?;
-                Self::emit(unit, "LOAD_ATTR", i, line);
+                unit.emit("LOAD_ATTR", i, line);
             }
             Expr::Name(n) => self.load_name(unit, n.id.as_str(), line, true)?,
             other => {
-                Self::emit(unit, "PUSH_NULL", 0, line);
+                unit.emit("PUSH_NULL", 0, line);
                 self.expr(unit, other)?;
             }
         }
@@ -687,8 +1417,8 @@ impl Compiler<'_> {
             self.expr(unit, a)?;
         }
         let n = c.args.len() as u32;
-        Self::emit(unit, "PRECALL", n, line);
-        Self::emit(unit, "CALL", n, line);
+        unit.emit("PRECALL", n, line);
+        unit.emit("CALL", n, line);
         Ok(())
     }
 
@@ -696,24 +1426,670 @@ impl Compiler<'_> {
     fn import_originated(&self, e: &Expr) -> bool {
         matches!(e, Expr::Name(n) if self.imported.contains(n.id.as_str()))
     }
+
+    // ---- assemble ---------------------------------------------------------------------------
+
+    /// `assemble`: the implicit `return None`, the CFG optimisations of 3.11, line numbers,
+    /// jump directions and offsets. Fills `unit.code.instrs`.
+    fn assemble(&mut self, unit: &mut Unit) -> Result<(), RunError> {
+        // Make sure every block that falls off the end returns None (UNSET_LOC).
+        let none = self.none_const(unit);
+        unit.emit("LOAD_CONST", none, -1);
+        unit.emit("RETURN_VALUE", 0, -1);
+        let b = &mut unit.blocks;
+        for i in 0..b.len() {
+            normalize_basic_block(b, i);
+        }
+        for i in (0..b.len()).rev() {
+            extend_block(b, i);
+        }
+        optimize_cfg(unit);
+        duplicate_exits_without_lineno(&mut unit.blocks);
+        trim_unused_consts(unit);
+        propagate_line_numbers(&mut unit.blocks);
+        guarantee_lineno_for_exits(&mut unit.blocks, unit.code.firstlineno as i32);
+        normalize_jumps(&mut unit.blocks);
+        unit.code.instrs = assemble_jump_offsets(&unit.blocks);
+        Ok(())
+    }
+}
+
+/// The blocks in layout order (`b_next` from the entry).
+fn layout(blocks: &[Block]) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut b = Some(0);
+    while let Some(i) = b {
+        out.push(i);
+        b = blocks[i].next;
+    }
+    out
+}
+
+/// The first non-empty block from `b` on (`while (target->b_iused == 0) target = b_next`).
+fn skip_empty(blocks: &[Block], mut b: usize) -> usize {
+    while blocks[b].instrs.is_empty() {
+        match blocks[b].next {
+            Some(n) => b = n,
+            None => break,
+        }
+    }
+    b
+}
+
+/// `normalize_basic_block`: mark exits and blocks that do not fall through.
+fn normalize_basic_block(blocks: &mut [Block], b: usize) {
+    for k in 0..blocks[b].instrs.len() {
+        let i = blocks[b].instrs[k];
+        if let Some(t) = i.target {
+            blocks[b].instrs[k].target = Some(skip_empty(blocks, t));
+        }
+        if is_exit(i.name) {
+            blocks[b].exit = true;
+            blocks[b].nofallthrough = true;
+        }
+        if matches!(i.name, "JUMP" | "JUMP_NO_INTERRUPT") {
+            blocks[b].nofallthrough = true;
+        }
+    }
+}
+
+/// `extend_block`: a block ending in an unconditional jump to a small exit block gets a copy
+/// of that block instead of the jump.
+fn extend_block(blocks: &mut [Block], b: usize) {
+    let Some(last) = blocks[b].instrs.last().copied() else {
+        return;
+    };
+    if !matches!(last.name, "JUMP" | "JUMP_FORWARD" | "JUMP_BACKWARD") {
+        return;
+    }
+    let t = last.target.expect("a jump has a target");
+    if blocks[t].exit && blocks[t].instrs.len() <= MAX_COPY_SIZE {
+        let copy = blocks[t].instrs.clone();
+        let n = blocks[b].instrs.len();
+        blocks[b].instrs[n - 1].name = "NOP";
+        blocks[b].instrs[n - 1].target = None;
+        blocks[b].instrs.extend(copy);
+        blocks[b].exit = true;
+    }
+}
+
+/// `jump_thread`: a jump to a jump goes straight to the second one's target, if both have
+/// the same line.
+fn jump_thread(inst: &mut CInstr, target: &CInstr, name: &'static str) -> bool {
+    if inst.line == target.line && inst.target != target.target {
+        inst.target = target.target;
+        inst.name = name;
+        return true;
+    }
+    false
+}
+
+/// `optimize_basic_block`: constant conditions, `is None` tests, and jumps to jumps.
+fn optimize_basic_block(unit: &mut Unit, b: usize) {
+    let mut i = 0;
+    while i < unit.blocks[b].instrs.len() {
+        let inst = unit.blocks[b].instrs[i];
+        let nextop = unit.blocks[b].instrs.get(i + 1).map(|x| x.name);
+        let target = match inst.target {
+            Some(t) => {
+                let t = skip_empty(&unit.blocks, t);
+                unit.blocks[b].instrs[i].target = Some(t);
+                unit.blocks[t].instrs.first().copied()
+            }
+            None => None,
+        };
+        let tname = target.map_or("NOP", |t| t.name);
+        let mut again = false;
+        match inst.name {
+            "LOAD_CONST" => {
+                let truth = unit.const_values.get(&inst.arg).copied();
+                let is_none = unit.none_index == Some(inst.arg);
+                match nextop {
+                    Some(j @ ("POP_JUMP_IF_FALSE" | "POP_JUMP_IF_TRUE")) => {
+                        if let Some(is_true) = truth {
+                            let blk = &mut unit.blocks[b];
+                            blk.instrs[i].name = "NOP";
+                            if is_true == (j == "POP_JUMP_IF_TRUE") {
+                                blk.instrs[i + 1].name = "JUMP";
+                                blk.nofallthrough = true;
+                            } else {
+                                blk.instrs[i + 1].name = "NOP";
+                                blk.instrs[i + 1].target = None;
+                            }
+                        }
+                    }
+                    Some(j @ ("JUMP_IF_FALSE_OR_POP" | "JUMP_IF_TRUE_OR_POP")) => {
+                        if let Some(is_true) = truth {
+                            let blk = &mut unit.blocks[b];
+                            if is_true == (j == "JUMP_IF_TRUE_OR_POP") {
+                                blk.instrs[i + 1].name = "JUMP";
+                                blk.nofallthrough = true;
+                            } else {
+                                blk.instrs[i].name = "NOP";
+                                blk.instrs[i + 1].name = "NOP";
+                                blk.instrs[i + 1].target = None;
+                            }
+                        }
+                    }
+                    Some("IS_OP") => {
+                        let jump_op = unit.blocks[b].instrs.get(i + 2).map(|x| x.name);
+                        if is_none
+                            && matches!(jump_op, Some("POP_JUMP_IF_FALSE" | "POP_JUMP_IF_TRUE"))
+                        {
+                            let blk = &mut unit.blocks[b];
+                            let nextarg = blk.instrs[i + 1].arg;
+                            blk.instrs[i].name = "NOP";
+                            blk.instrs[i + 1].name = "NOP";
+                            let not_none = (nextarg != 0) ^ (jump_op == Some("POP_JUMP_IF_FALSE"));
+                            blk.instrs[i + 2].name = if not_none {
+                                "POP_JUMP_IF_NOT_NONE"
+                            } else {
+                                "POP_JUMP_IF_NONE"
+                            };
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            "JUMP_IF_FALSE_OR_POP" | "JUMP_IF_TRUE_OR_POP" => {
+                let t = target.expect("a jump's target has instructions");
+                let same = inst.name;
+                let (pop_same, other, pop_other) = if same == "JUMP_IF_FALSE_OR_POP" {
+                    (
+                        "POP_JUMP_IF_FALSE",
+                        "JUMP_IF_TRUE_OR_POP",
+                        "POP_JUMP_IF_TRUE",
+                    )
+                } else {
+                    (
+                        "POP_JUMP_IF_TRUE",
+                        "JUMP_IF_FALSE_OR_POP",
+                        "POP_JUMP_IF_FALSE",
+                    )
+                };
+                let tb = inst.target.expect("a jump");
+                let after_target = unit.blocks[tb].next;
+                let inst = &mut unit.blocks[b].instrs[i];
+                if tname == pop_same {
+                    again = jump_thread(inst, &t, pop_same);
+                } else if tname == "JUMP" || tname == same {
+                    again = jump_thread(inst, &t, same);
+                } else if (tname == other || tname == pop_other) && inst.line == t.line {
+                    inst.name = pop_same;
+                    inst.target = after_target;
+                    again = true;
+                }
+            }
+            "POP_JUMP_IF_NOT_NONE"
+            | "POP_JUMP_IF_NONE"
+            | "POP_JUMP_IF_FALSE"
+            | "POP_JUMP_IF_TRUE"
+            | "JUMP"
+                if tname == "JUMP" =>
+            {
+                let t = target.expect("a jump's target has instructions");
+                let name = inst.name;
+                again = jump_thread(&mut unit.blocks[b].instrs[i], &t, name);
+            }
+            _ => {}
+        }
+        if !again {
+            i += 1;
+        }
+    }
+}
+
+/// `clean_basic_block`: NOPs go unless they carry a line no neighbour has.
+fn clean_basic_block(blocks: &mut [Block], b: usize) {
+    let mut out: Vec<CInstr> = Vec::new();
+    let mut prev_lineno = -1;
+    let n = blocks[b].instrs.len();
+    for src in 0..n {
+        let inst = blocks[b].instrs[src];
+        let lineno = inst.line;
+        if inst.name == "NOP" {
+            if lineno < 0 || prev_lineno == lineno {
+                continue;
+            }
+            if src < n - 1 {
+                let next_lineno = blocks[b].instrs[src + 1].line;
+                if next_lineno < 0 || next_lineno == lineno {
+                    blocks[b].instrs[src + 1].line = lineno;
+                    continue;
+                }
+            } else {
+                let mut next = blocks[b].next;
+                while let Some(nb) = next {
+                    if !blocks[nb].instrs.is_empty() {
+                        break;
+                    }
+                    next = blocks[nb].next;
+                }
+                if let Some(nb) = next
+                    && blocks[nb].instrs[0].line == lineno
+                {
+                    continue;
+                }
+            }
+        }
+        out.push(blocks[b].instrs[src]);
+        prev_lineno = lineno;
+    }
+    blocks[b].instrs = out;
+}
+
+/// `mark_reachable`: count each block's predecessors from the entry.
+fn mark_reachable(blocks: &mut [Block]) {
+    for b in blocks.iter_mut() {
+        b.predecessors = 0;
+    }
+    blocks[0].predecessors = 1;
+    let mut stack = vec![0];
+    while let Some(b) = stack.pop() {
+        if let Some(n) = blocks[b].next
+            && !blocks[b].nofallthrough
+        {
+            if blocks[n].predecessors == 0 {
+                stack.push(n);
+            }
+            blocks[n].predecessors += 1;
+        }
+        for k in 0..blocks[b].instrs.len() {
+            if let Some(t) = blocks[b].instrs[k].target {
+                if blocks[t].predecessors == 0 {
+                    stack.push(t);
+                }
+                blocks[t].predecessors += 1;
+            }
+        }
+    }
+}
+
+/// `eliminate_empty_basic_blocks`.
+fn eliminate_empty_basic_blocks(blocks: &mut [Block]) {
+    for b in layout(blocks) {
+        if let Some(mut next) = blocks[b].next {
+            while blocks[next].instrs.is_empty() {
+                match blocks[next].next {
+                    Some(n) => next = n,
+                    None => break,
+                }
+            }
+            blocks[b].next = Some(next);
+        }
+    }
+    for b in layout(blocks) {
+        if let Some(last) = blocks[b].instrs.last().copied()
+            && let Some(t) = last.target
+        {
+            let t = skip_empty(blocks, t);
+            blocks[b].instrs.last_mut().expect("non-empty").target = Some(t);
+        }
+    }
+}
+
+/// `optimize_cfg`.
+fn optimize_cfg(unit: &mut Unit) {
+    for b in layout(&unit.blocks) {
+        optimize_basic_block(unit, b);
+        clean_basic_block(&mut unit.blocks, b);
+    }
+    for b in (0..unit.blocks.len()).rev() {
+        extend_block(&mut unit.blocks, b);
+    }
+    let blocks = &mut unit.blocks;
+    mark_reachable(blocks);
+    for b in layout(blocks) {
+        if blocks[b].predecessors == 0 {
+            blocks[b].instrs.clear();
+            blocks[b].nofallthrough = false;
+        }
+    }
+    eliminate_empty_basic_blocks(blocks);
+    for b in layout(blocks) {
+        clean_basic_block(blocks, b);
+    }
+    // Jumps to the block that follows anyway are redundant.
+    let mut maybe_empty = false;
+    for b in layout(blocks) {
+        if let Some(last) = blocks[b].instrs.last().copied()
+            && matches!(last.name, "JUMP" | "JUMP_NO_INTERRUPT")
+            && last.target == blocks[b].next
+        {
+            blocks[b].nofallthrough = false;
+            let n = blocks[b].instrs.len();
+            blocks[b].instrs[n - 1].name = "NOP";
+            blocks[b].instrs[n - 1].target = None;
+            clean_basic_block(blocks, b);
+            maybe_empty = true;
+        }
+    }
+    if maybe_empty {
+        eliminate_empty_basic_blocks(blocks);
+    }
+}
+
+/// Whether the block leaves the code and none of its instructions has a line.
+fn is_exit_without_lineno(b: &Block) -> bool {
+    b.instrs.last().is_some_and(|i| is_exit(i.name)) && b.instrs.iter().all(|i| i.line < 0)
+}
+
+/// `duplicate_exits_without_lineno`: an exit block without a line that several jumps reach
+/// is copied for each jump, which gives each copy the jump's line.
+fn duplicate_exits_without_lineno(blocks: &mut Vec<Block>) {
+    let n = blocks.len();
+    for b in (0..n).rev() {
+        let Some(last) = blocks[b].instrs.last().copied() else {
+            continue;
+        };
+        let Some(t) = last.target else {
+            continue;
+        };
+        if is_exit_without_lineno(&blocks[t]) && blocks[t].predecessors > 1 {
+            let mut copy = blocks[t].clone();
+            copy.instrs[0].line = last.line;
+            copy.predecessors = 1;
+            copy.next = blocks[t].next;
+            blocks.push(copy);
+            let new = blocks.len() - 1;
+            blocks[t].predecessors -= 1;
+            blocks[t].next = Some(new);
+            blocks[b].instrs.last_mut().expect("non-empty").target = Some(new);
+        }
+    }
+    // Empty blocks are skipped.
+    for b in 0..blocks.len() {
+        while let Some(n) = blocks[b].next
+            && blocks[n].instrs.is_empty()
+        {
+            blocks[b].next = blocks[n].next;
+        }
+    }
+    for b in 0..blocks.len() {
+        if !blocks[b].nofallthrough
+            && let Some(n) = blocks[b].next
+            && let Some(last) = blocks[b].instrs.last().copied()
+            && is_exit_without_lineno(&blocks[n])
+        {
+            blocks[n].instrs[0].line = last.line;
+        }
+    }
+}
+
+/// `trim_unused_consts`: constants after the last one loaded are dropped (the first, the
+/// docstring's place, always stays).
+fn trim_unused_consts(unit: &mut Unit) {
+    let mut max = 0;
+    for b in layout(&unit.blocks) {
+        for i in &unit.blocks[b].instrs {
+            if i.name == "LOAD_CONST" && i.arg > max {
+                max = i.arg;
+            }
+        }
+    }
+    unit.code.consts.truncate(max as usize + 1);
+}
+
+/// `propagate_line_numbers`: an instruction without a line takes its predecessor's.
+fn propagate_line_numbers(blocks: &mut [Block]) {
+    for b in layout(blocks) {
+        if blocks[b].instrs.is_empty() {
+            continue;
+        }
+        let mut prev = -1;
+        for i in blocks[b].instrs.iter_mut() {
+            if i.line < 0 {
+                i.line = prev;
+            } else {
+                prev = i.line;
+            }
+        }
+        if !blocks[b].nofallthrough
+            && let Some(n) = blocks[b].next
+            && blocks[n].predecessors == 1
+            && blocks[n].instrs[0].line < 0
+        {
+            blocks[n].instrs[0].line = prev;
+        }
+        let last = *blocks[b].instrs.last().expect("non-empty");
+        if let Some(t) = last.target
+            && blocks[t].predecessors == 1
+            && blocks[t].instrs[0].line < 0
+        {
+            blocks[t].instrs[0].line = last.line;
+        }
+    }
+}
+
+/// `guarantee_lineno_for_exits`.
+fn guarantee_lineno_for_exits(blocks: &mut [Block], firstlineno: i32) {
+    let mut lineno = firstlineno;
+    for b in layout(blocks) {
+        let Some(last) = blocks[b].instrs.last().copied() else {
+            continue;
+        };
+        if last.line < 0 {
+            if last.name == "RETURN_VALUE" {
+                for i in blocks[b].instrs.iter_mut() {
+                    i.line = lineno;
+                }
+            }
+        } else {
+            lineno = last.line;
+        }
+    }
+}
+
+/// `normalize_jumps`: each virtual jump becomes its forward or backward form.
+fn normalize_jumps(blocks: &mut [Block]) {
+    for b in blocks.iter_mut() {
+        b.visited = false;
+    }
+    for b in layout(blocks) {
+        blocks[b].visited = true;
+        let Some(last) = blocks[b].instrs.last().copied() else {
+            continue;
+        };
+        let Some(t) = last.target else {
+            continue;
+        };
+        let forward = !blocks[t].visited;
+        let name = match (last.name, forward) {
+            ("JUMP", true) | ("JUMP_NO_INTERRUPT", true) => "JUMP_FORWARD",
+            ("JUMP", false) => "JUMP_BACKWARD",
+            ("JUMP_NO_INTERRUPT", false) => "JUMP_BACKWARD_NO_INTERRUPT",
+            ("POP_JUMP_IF_NOT_NONE", true) => "POP_JUMP_FORWARD_IF_NOT_NONE",
+            ("POP_JUMP_IF_NOT_NONE", false) => "POP_JUMP_BACKWARD_IF_NOT_NONE",
+            ("POP_JUMP_IF_NONE", true) => "POP_JUMP_FORWARD_IF_NONE",
+            ("POP_JUMP_IF_NONE", false) => "POP_JUMP_BACKWARD_IF_NONE",
+            ("POP_JUMP_IF_FALSE", true) => "POP_JUMP_FORWARD_IF_FALSE",
+            ("POP_JUMP_IF_FALSE", false) => "POP_JUMP_BACKWARD_IF_FALSE",
+            ("POP_JUMP_IF_TRUE", true) => "POP_JUMP_FORWARD_IF_TRUE",
+            ("POP_JUMP_IF_TRUE", false) => "POP_JUMP_BACKWARD_IF_TRUE",
+            (other, _) => other,
+        };
+        blocks[b].instrs.last_mut().expect("non-empty").name = name;
+    }
+}
+
+/// Whether a 3.11 jump counts backwards.
+fn is_backward(name: &str) -> bool {
+    name.contains("BACKWARD")
+}
+
+/// `assemble_jump_offsets`: the flat instruction list, each jump's argument the distance in
+/// code units from the instruction after it (and its caches) to its target; repeated until
+/// the sizes (`EXTENDED_ARG`s) no longer change.
+fn assemble_jump_offsets(blocks: &[Block]) -> Vec<Instr> {
+    let table = crate::opcode::OpcodeTable::of(11);
+    let order = layout(blocks);
+    let mut first = vec![0usize; blocks.len()];
+    let mut out = Vec::new();
+    for &b in &order {
+        first[b] = out.len();
+        for i in &blocks[b].instrs {
+            out.push(Instr {
+                name: i.name,
+                arg: i.arg,
+                line: i.line.max(0) as u32,
+                target: i.target,
+            });
+        }
+    }
+    for i in out.iter_mut() {
+        if let Some(t) = i.target {
+            i.target = Some(first[t]);
+        }
+    }
+    loop {
+        let (offsets, _) = crate::dis::offsets(table, &out);
+        let mut changed = false;
+        for k in 0..out.len() {
+            let Some(t) = out[k].target else {
+                continue;
+            };
+            let after = (offsets[k] + table.size(out[k].name, out[k].arg)) / 2;
+            let to = offsets[t] / 2;
+            let arg = if is_backward(out[k].name) {
+                after - to
+            } else {
+                to - after
+            };
+            if arg != out[k].arg {
+                out[k].arg = arg;
+                changed = true;
+            }
+        }
+        if !changed {
+            return out;
+        }
+    }
+}
+
+/// `ast_opt.c`'s folding of a binary operator on constants, within its limits
+/// (`safe_multiply`, `safe_power`, `safe_lshift`: results of at most 128 bits here, and
+/// strings of at most 4096 characters).
+fn fold_binop(op: ast::Operator, l: &CVal, r: &CVal) -> Option<CVal> {
+    use ast::Operator::*;
+    let int = |v: &CVal| match v {
+        CVal::Int(i) => Some(*i),
+        CVal::Bool(b) => Some(i128::from(*b)),
+        _ => None,
+    };
+    if let (CVal::Str(a), CVal::Str(b)) = (l, r) {
+        return match op {
+            Add if a.chars().count() + b.chars().count() <= 4096 => {
+                Some(CVal::Str(format!("{a}{b}")))
+            }
+            _ => None,
+        };
+    }
+    let repeat = match (l, r) {
+        (CVal::Str(s), x) | (x, CVal::Str(s)) => Some((s, int(x)?)),
+        _ => None,
+    };
+    if let Some((s, n)) = repeat {
+        let n = n.max(0);
+        return match op {
+            Mult if (s.chars().count() as i128).saturating_mul(n) <= 4096 => {
+                Some(CVal::Str(s.repeat(n as usize)))
+            }
+            _ => None,
+        };
+    }
+    let (a, b) = (int(l)?, int(r)?);
+    let v = match op {
+        Add => a.checked_add(b)?,
+        Sub => a.checked_sub(b)?,
+        Mult => a.checked_mul(b)?,
+        FloorDiv => {
+            if b == 0 {
+                return None;
+            }
+            a.div_euclid(b) - i128::from(b < 0 && a.rem_euclid(b) != 0)
+        }
+        Mod => {
+            if b == 0 {
+                return None;
+            }
+            py_mod(a, b)
+        }
+        Pow => {
+            if b < 0 {
+                return None;
+            }
+            a.checked_pow(u32::try_from(b).ok()?)?
+        }
+        LShift => {
+            if !(0..128).contains(&b) {
+                return None;
+            }
+            let v = a.checked_shl(b as u32)?;
+            if v >> b != a {
+                return None;
+            }
+            v
+        }
+        RShift => {
+            if b < 0 {
+                return None;
+            }
+            a >> b.min(127)
+        }
+        BitAnd => a & b,
+        BitOr => a | b,
+        BitXor => a ^ b,
+        Div | MatMult => return None,
+    };
+    Some(CVal::Int(v))
+}
+
+/// Python's `%` on ints: the result has the divisor's sign.
+pub(crate) fn py_mod(a: i128, b: i128) -> i128 {
+    let r = a % b;
+    if r != 0 && ((r < 0) != (b < 0)) {
+        r + b
+    } else {
+        r
+    }
 }
 
 /// The names a function body binds (its locals), in order of first binding, and the names it
 /// declares global (`symtable`'s `DEF_LOCAL` and `DEF_GLOBAL`).
 fn collect_locals(body: &[Stmt], locals: &mut Vec<String>, globals: &mut Vec<String>) {
-    let bind = |name: &str, locals: &mut Vec<String>| {
+    fn bind(name: &str, locals: &mut Vec<String>) {
         if !locals.iter().any(|l| l == name) {
             locals.push(name.to_string());
         }
-    };
+    }
+    fn target(t: &Expr, locals: &mut Vec<String>) {
+        match t {
+            Expr::Name(n) => bind(n.id.as_str(), locals),
+            Expr::Tuple(tu) => tu.elts.iter().for_each(|e| target(e, locals)),
+            Expr::List(l) => l.elts.iter().for_each(|e| target(e, locals)),
+            _ => {}
+        }
+    }
     for s in body {
         match s {
             Stmt::Assign(a) => {
                 for t in &a.targets {
-                    if let Expr::Name(n) = t {
-                        bind(n.id.as_str(), locals);
-                    }
+                    target(t, locals);
                 }
+            }
+            Stmt::AugAssign(a) => target(&a.target, locals),
+            Stmt::For(f) => {
+                target(&f.target, locals);
+                collect_locals(&f.body, locals, globals);
+                collect_locals(&f.orelse, locals, globals);
+            }
+            Stmt::While(w) => {
+                collect_locals(&w.body, locals, globals);
+                collect_locals(&w.orelse, locals, globals);
+            }
+            Stmt::If(i) => {
+                collect_locals(&i.body, locals, globals);
+                collect_locals(&i.orelse, locals, globals);
             }
             Stmt::Import(i) => {
                 for a in &i.names {
@@ -746,7 +2122,7 @@ fn stmt_name(s: &Stmt) -> &'static str {
         Stmt::Try(_) | Stmt::TryStar(_) => "a try statement",
         Stmt::Assert(_) => "assert",
         Stmt::ImportFrom(_) => "from ... import",
-        Stmt::Global(_) => "a global statement at module level",
+        Stmt::Global(_) => "a global statement",
         Stmt::Nonlocal(_) => "nonlocal",
         Stmt::Break(_) => "break",
         Stmt::Continue(_) => "continue",

@@ -10,6 +10,13 @@ use crate::opcode::OpcodeTable;
 
 /// `MAKE_FUNCTION_FLAGS`.
 const MAKE_FUNCTION_FLAGS: [&str; 4] = ["defaults", "kwdefaults", "annotations", "closure"];
+/// `cmp_op`: `COMPARE_OP`'s argument.
+const CMP_OP: [&str; 6] = ["<", "<=", "==", "!=", ">", ">="];
+/// `_nb_ops`: `BINARY_OP`'s argument, the operators then their in-place forms.
+pub(crate) const NB_OPS: [&str; 26] = [
+    "+", "&", "//", "<<", "@", "*", "%", "|", "**", ">>", "-", "/", "^", "+=", "&=", "//=", "<<=",
+    "@=", "*=", "%=", "|=", "**=", ">>=", "-=", "/=", "^=",
+];
 /// `HAVE_ARGUMENT`: instructions below it print no argument (up to 3.12).
 const HAVE_ARGUMENT: u16 = 90;
 
@@ -71,6 +78,7 @@ fn listing(
     } else {
         4
     };
+    let labels: Vec<usize> = unit.instrs.iter().filter_map(|i| i.target).collect();
     let mut out = String::new();
     let mut last_line = None;
     for (k, i) in unit.instrs.iter().enumerate() {
@@ -86,13 +94,16 @@ fn listing(
             " ".repeat(lineno_width)
         });
         fields.push("   ".into());
-        fields.push("  ".into());
+        fields.push(if labels.contains(&k) { ">>" } else { "  " }.into());
         fields.push(format!("{:>offset_width$}", offsets[k]));
         fields.push(format!("{:<20}", i.name));
         let has_arg = table.number(i.name).is_some_and(|n| n >= HAVE_ARGUMENT);
         if has_arg {
             fields.push(format!("{:>5}", i.arg));
-            let argrepr = argrepr(o, compiled, codes, u, i)?;
+            let argrepr = match i.target {
+                Some(t) => format!("to {}", offsets[t]),
+                None => argrepr(o, compiled, codes, u, i)?,
+            };
             if !argrepr.is_empty() {
                 fields.push(format!("({argrepr})"));
             }
@@ -131,6 +142,8 @@ fn argrepr(
             }
         }
         "LOAD_FAST" | "STORE_FAST" => name(&unit.varnames, i.arg)?,
+        "COMPARE_OP" => CMP_OP[i.arg as usize].into(),
+        "BINARY_OP" => NB_OPS[i.arg as usize].into(),
         "MAKE_FUNCTION" => MAKE_FUNCTION_FLAGS
             .iter()
             .enumerate()

@@ -42,6 +42,9 @@ pub struct Interp {
     /// The file each code object came from.
     pub(crate) filenames: HashMap<u64, String>,
     pub(crate) defs: &'static [MethodDef],
+    /// The objects the interpreter keeps itself (ranges, iterators), by address.
+    pub(crate) extras: HashMap<u64, crate::iterobject::ExtraObj>,
+    pub(crate) next_extra: u64,
 }
 
 impl Interp {
@@ -56,6 +59,8 @@ impl Interp {
             units: HashMap::new(),
             filenames: HashMap::new(),
             defs: crate::builtins::METHOD_DEFS,
+            extras: HashMap::new(),
+            next_extra: 0,
         };
         interp.modules = interp.o.dict_new()?;
         let builtins = interp.new_module("builtins")?;

@@ -4,9 +4,12 @@
 //! ```text
 //!   pythonrun   run a script as `python3 script.py`: parse into an arena, compile, run, free
 //!      |
-//!   compile     AST (rustpython-parser) -> the version's instructions, co_consts, co_names
-//!   ceval       the evaluation loop: frames, the value stack, calls
-//!   builtins    print, id, len, repr; sys.getrefcount, getsizeof, intern
+//!   compile     AST (rustpython-parser) -> a CFG of basic blocks -> 3.11's assembler passes
+//!               -> the version's instructions, co_consts, co_names
+//!   ceval       the evaluation loop: frames, the value stack, jumps, calls
+//!   abstract_   truth, comparisons, `in`, the number and sequence operators
+//!   iterobject  range objects and the iterators GET_ITER makes
+//!   builtins    print, id, len, repr, range; sys.getrefcount, getsizeof, intern
 //!   interp      the interpreter state: builtins, sys, sys.modules, code objects
 //!   pyarena     the parser's arena: one reference to every literal and identifier
 //!   opcode      each version's opcode numbers and inline caches; dis: the `dis` listing
@@ -14,18 +17,22 @@
 //!   objects (crates/objects) -> pymalloc (crates/pymalloc)
 //! ```
 //!
-//! This is the first part of the runtime: module code, functions with positional parameters,
-//! assignments, calls, attribute access on modules, imports of `sys`, and 3.11's bytecode.
+//! The runtime runs module code, functions with positional parameters, assignments, calls,
+//! attribute access on modules, imports of `sys`, `if`/`elif`/`else`, comparisons, `is`,
+//! `in`, `and`/`or`/`not`, arithmetic, augmented assignment, `for`, `while`, `break`,
+//! `continue`, and `list()`, `str()`, `int()`, `range()`, on 3.11's bytecode.
 //! Anything else is refused with [`RunError::NotModelled`], naming the construct and its line.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod abstract_;
 mod builtins;
 mod ceval;
 pub mod compile;
 pub mod dis;
 pub mod error;
 mod interp;
+mod iterobject;
 pub mod opcode;
 mod opcode_tables;
 pub mod pyarena;

@@ -1,7 +1,10 @@
 //! The small Python against real CPython 3.11.7: outputs and `dis` listings recorded from the
-//! real interpreter (`fixtures/*.3.11.txt`, made with `python3 -I FILE` and
-//! `dis.dis(compile(source, FILE, 'exec'))`, addresses written as `0x<addr>`), and the errors
-//! for what the model does not run.
+//! real interpreter, and the errors for what the model does not run.
+//!
+//! Each fixture program `fixtures/NAME.py` has `NAME.out.3.11.txt`, what
+//! `PYENV_VERSION=3.11.7 python3 -I NAME.py` printed, and `NAME.dis.3.11.txt`, what
+//! `dis.dis(compile(source, 'NAME.py', 'exec'))` printed with addresses written as `0x<addr>`
+//! (`fixtures/dis_fixture.py`); `fixtures/make.sh [NAME.py...]` records both again.
 
 use pymalloc::Profile;
 use python::{RunError, dis_source, run_source};
@@ -21,6 +24,33 @@ fn normalise_addresses(text: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// The model's output and `dis` listing of `fixtures/NAME.py` are CPython 3.11.7's.
+fn same_as_cpython(name: &str) {
+    let file = format!("{name}.py");
+    let source = fixture(&file);
+    let out = run_source(Profile::CPYTHON_3_11, &source, &file).unwrap();
+    assert_eq!(out.error, None, "{name}");
+    assert_eq!(
+        out.stdout,
+        fixture(&format!("{name}.out.3.11.txt")),
+        "{name}"
+    );
+    let listing = dis_source(Profile::CPYTHON_3_11, &source, &file).unwrap();
+    assert_eq!(
+        normalise_addresses(&listing),
+        fixture(&format!("{name}.dis.3.11.txt")),
+        "{name}"
+    );
+}
+
+/// `if`/`elif`/`else`, comparisons, `is`, `in`, `and`/`or`/`not`: `COMPARE_OP`, `IS_OP`,
+/// `CONTAINS_OP`, the conditional jumps (with `is None` folded into `POP_JUMP_IF_NONE`), the
+/// exits duplicated for each branch.
+#[test]
+fn branches() {
+    same_as_cpython("branches");
 }
 
 #[test]
@@ -67,12 +97,15 @@ fn static_objects_count_from_999999999_on_3_11() {
 
 #[test]
 fn what_is_not_modelled_is_named_with_its_line() {
-    let src = "import sys\n\nfor i in range(3):\n    pass\n";
-    let err = run_source(Profile::CPYTHON_3_11, src, "loop.py")
+    let src = "import sys\n\ntry:\n    pass\nfinally:\n    pass\n";
+    let err = run_source(Profile::CPYTHON_3_11, src, "try.py")
         .unwrap()
         .error
         .unwrap();
-    assert_eq!(err.to_string(), "not modelled: a for loop, loop.py, line 3");
+    assert_eq!(
+        err.to_string(),
+        "not modelled: a try statement, try.py, line 3"
+    );
     assert_eq!(err.exit_status(), 2);
     let err = run_source(Profile::CPYTHON_3_12, "x = 1\n", "v.py")
         .unwrap()

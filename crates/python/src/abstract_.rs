@@ -1,0 +1,420 @@
+//! `Objects/abstract.c` and `Objects/object.c`: truth, comparisons, `in`, and the number and
+//! sequence operators, for the types the model runs (int, bool, float, str, list, tuple,
+//! None). Each returns a new reference, as the C functions do; the operands are borrowed.
+//!
+//! Ints are computed through the object layer: their values read with `long_value`, the result
+//! made by `long_from_i128` (`-5..=256` come from the small-int cache, as in CPython). An int
+//! result beyond 128 bits is not modelled.
+
+use std::cmp::Ordering;
+
+use objects::TypeId;
+
+use crate::error::RunError;
+use crate::interp::Interp;
+
+/// A number read from an object.
+#[derive(Clone, Copy, Debug)]
+enum Num {
+    Int(i128),
+    Float(f64),
+}
+
+/// `cmp_op`'s order: `Py_LT` ... `Py_GE`.
+pub(crate) const CMP_NAMES: [&str; 6] = ["<", "<=", "==", "!=", ">", ">="];
+
+fn beyond_128_bits() -> RunError {
+    RunError::NotModelled {
+        construct: "an int beyond 128 bits".into(),
+        filename: String::new(),
+        line: 0,
+    }
+}
+
+impl Interp {
+    fn num(&self, op: u64) -> Result<Option<Num>, RunError> {
+        Ok(match self.o.type_of(op)? {
+            TypeId::Int | TypeId::Bool => Some(Num::Int(self.o.long_value(op)?)),
+            TypeId::Float => Some(Num::Float(self.o.float_value(op)?)),
+            _ => None,
+        })
+    }
+
+    /// `PyObject_IsTrue`.
+    pub(crate) fn is_true(&mut self, op: u64) -> Result<bool, RunError> {
+        Ok(match self.o.type_of(op)? {
+            TypeId::NoneType => false,
+            TypeId::Int | TypeId::Bool => self.o.long_value(op)? != 0,
+            TypeId::Float => self.o.float_value(op)? != 0.0,
+            TypeId::Str => !self.o.unicode_text(op)?.is_empty(),
+            TypeId::List => self.o.list_len(op)? != 0,
+            TypeId::Tuple => !self.o.tuple_items(op)?.is_empty(),
+            TypeId::Dict => self.o.dict_len(op)? != 0,
+            _ => true,
+        })
+    }
+
+    /// `Py_True` or `Py_False`, a new reference.
+    pub(crate) fn new_bool(&mut self, b: bool) -> Result<u64, RunError> {
+        let op = self.o.bool_object(b);
+        self.o.incref(op)?;
+        Ok(op)
+    }
+
+    /// A new int (`PyLong_FromLong` and friends).
+    pub(crate) fn new_int(&mut self, v: i128) -> Result<u64, RunError> {
+        Ok(self.o.long_from_i128(v)?)
+    }
+
+    /// The items of a list or tuple (borrowed).
+    pub(crate) fn seq_items(&self, op: u64) -> Result<Option<Vec<u64>>, RunError> {
+        Ok(match self.o.type_of(op)? {
+            TypeId::Tuple => Some(self.o.tuple_items(op)?),
+            TypeId::List => {
+                let n = self.o.list_len(op)?;
+                let mut v = Vec::with_capacity(n as usize);
+                for i in 0..n {
+                    v.push(self.o.list_get(op, i)?);
+                }
+                Some(v)
+            }
+            _ => None,
+        })
+    }
+
+    /// Equality as `PyObject_RichCompare(a, b, Py_EQ)` decides it (identity first, as
+    /// `PyObject_RichCompareBool` does for containers' items).
+    pub(crate) fn eq(&mut self, a: u64, b: u64) -> Result<bool, RunError> {
+        if a == b {
+            return Ok(true);
+        }
+        Ok(self.order(a, b)? == Some(Ordering::Equal))
+    }
+
+    /// The order of two objects of comparable types, `None` when the types do not compare
+    /// (`==` is then identity).
+    fn order(&mut self, a: u64, b: u64) -> Result<Option<Ordering>, RunError> {
+        if let (Some(x), Some(y)) = (self.num(a)?, self.num(b)?) {
+            return Ok(match (x, y) {
+                (Num::Int(x), Num::Int(y)) => Some(x.cmp(&y)),
+                (Num::Int(x), Num::Float(y)) => (x as f64).partial_cmp(&y),
+                (Num::Float(x), Num::Int(y)) => x.partial_cmp(&(y as f64)),
+                (Num::Float(x), Num::Float(y)) => x.partial_cmp(&y),
+            });
+        }
+        let (ta, tb) = (self.o.type_of(a)?, self.o.type_of(b)?);
+        if ta == TypeId::Str && tb == TypeId::Str {
+            let (x, y) = (self.o.unicode_text(a)?, self.o.unicode_text(b)?);
+            return Ok(Some(x.cmp(&y)));
+        }
+        if ta == tb
+            && matches!(ta, TypeId::List | TypeId::Tuple)
+            && let (Some(xs), Some(ys)) = (self.seq_items(a)?, self.seq_items(b)?)
+        {
+            for (x, y) in xs.iter().zip(&ys) {
+                if !self.eq(*x, *y)? {
+                    return self.order(*x, *y);
+                }
+            }
+            return Ok(Some(xs.len().cmp(&ys.len())));
+        }
+        Ok(None)
+    }
+
+    /// `PyObject_RichCompare(a, b, op)`: a new reference to `True` or `False`.
+    pub(crate) fn rich_compare(&mut self, a: u64, b: u64, op: u32) -> Result<u64, RunError> {
+        let ord = self.order(a, b)?;
+        let r = match (op, ord) {
+            // object_richcompare: types that do not compare are equal only to themselves.
+            (2, None) => a == b,
+            (3, None) => a != b,
+            (2, o) => o == Some(Ordering::Equal),
+            (3, o) => o != Some(Ordering::Equal),
+            (_, None) => {
+                let (ta, tb) = (self.o.type_of(a)?, self.o.type_of(b)?);
+                return Err(RunError::exception(
+                    "TypeError",
+                    format!(
+                        "'{}' not supported between instances of '{ta}' and '{tb}'",
+                        CMP_NAMES[op as usize]
+                    ),
+                ));
+            }
+            (0, Some(o)) => o == Ordering::Less,
+            (1, Some(o)) => o != Ordering::Greater,
+            (4, Some(o)) => o == Ordering::Greater,
+            (_, Some(o)) => o != Ordering::Less,
+        };
+        self.new_bool(r)
+    }
+
+    /// `PySequence_Contains(container, item)`.
+    pub(crate) fn contains(&mut self, container: u64, item: u64) -> Result<bool, RunError> {
+        match self.o.type_of(container)? {
+            TypeId::Str => {
+                if self.o.type_of(item)? != TypeId::Str {
+                    let t = self.o.type_of(item)?;
+                    return Err(RunError::exception(
+                        "TypeError",
+                        format!("'in <string>' requires string as left operand, not {t}"),
+                    ));
+                }
+                let (h, n) = (self.o.unicode_text(container)?, self.o.unicode_text(item)?);
+                Ok(h.contains(&n))
+            }
+            TypeId::List | TypeId::Tuple => {
+                let items = self.seq_items(container)?.unwrap_or_default();
+                for x in items {
+                    if self.eq(x, item)? {
+                        return Ok(true);
+                    }
+                }
+                Ok(false)
+            }
+            TypeId::Dict => Ok(self.o.dict_getitem(container, item)?.is_some()),
+            t => Err(RunError::exception(
+                "TypeError",
+                format!("argument of type '{t}' is not iterable"),
+            )),
+        }
+    }
+
+    /// `BINARY_OP`'s `binary_ops[oparg]`: `PyNumber_Add` ... and their in-place forms (which
+    /// for ints and strs compute the same new object).
+    pub(crate) fn binary_op(&mut self, a: u64, b: u64, oparg: u32) -> Result<u64, RunError> {
+        let nb = oparg % 13;
+        let (ta, tb) = (self.o.type_of(a)?, self.o.type_of(b)?);
+        if let (Some(x), Some(y)) = (self.num(a)?, self.num(b)?) {
+            return self.number_op(x, y, nb, ta, tb);
+        }
+        match (nb, ta, tb) {
+            // PyUnicode_Concat: an empty operand gives the other back.
+            (0, TypeId::Str, TypeId::Str) => {
+                let (x, y) = (self.o.unicode_text(a)?, self.o.unicode_text(b)?);
+                if x.is_empty() || y.is_empty() {
+                    let same = if x.is_empty() { b } else { a };
+                    self.o.incref(same)?;
+                    return Ok(same);
+                }
+                Ok(self.o.unicode_new(&format!("{x}{y}"))?)
+            }
+            // unicode_repeat: `s * 1` is `s` itself.
+            (5, TypeId::Str, TypeId::Int | TypeId::Bool)
+            | (5, TypeId::Int | TypeId::Bool, TypeId::Str) => {
+                let (s, n) = if ta == TypeId::Str { (a, b) } else { (b, a) };
+                let n = self.o.long_value(n)?.max(0);
+                let text = self.o.unicode_text(s)?;
+                if n == 1 {
+                    self.o.incref(s)?;
+                    return Ok(s);
+                }
+                let len = text.chars().count() as i128;
+                if len.saturating_mul(n) > 1 << 30 {
+                    return Err(RunError::exception("MemoryError", ""));
+                }
+                Ok(self.o.unicode_new(&text.repeat(n as usize))?)
+            }
+            // list_concat: a new list of exactly the items (PyList_New(size)).
+            (0, TypeId::List, TypeId::List) if oparg < 13 => {
+                let mut items = self.seq_items(a)?.unwrap_or_default();
+                items.extend(self.seq_items(b)?.unwrap_or_default());
+                let l = self.o.list_new(items.len() as u64)?;
+                for (i, &x) in items.iter().enumerate() {
+                    self.o.incref(x)?;
+                    self.o.list_set(l, i as u64, x)?;
+                }
+                Ok(l)
+            }
+            // list_inplace_concat: list_extend, the list itself back.
+            (0, TypeId::List, TypeId::List | TypeId::Tuple) => {
+                self.o.list_extend(a, b)?;
+                self.o.incref(a)?;
+                Ok(a)
+            }
+            // tupleconcat.
+            (0, TypeId::Tuple, TypeId::Tuple) => {
+                let mut items = self.o.tuple_items(a)?;
+                items.extend(self.o.tuple_items(b)?);
+                Ok(self.o.tuple_pack(&items)?)
+            }
+            (6, TypeId::Str, _) => Err(RunError::NotModelled {
+                construct: "printf-style str formatting".into(),
+                filename: String::new(),
+                line: 0,
+            }),
+            _ => {
+                let sym = crate::dis::NB_OPS[oparg as usize];
+                Err(RunError::exception(
+                    "TypeError",
+                    format!("unsupported operand type(s) for {sym}: '{ta}' and '{tb}'"),
+                ))
+            }
+        }
+    }
+
+    fn number_op(
+        &mut self,
+        x: Num,
+        y: Num,
+        nb: u32,
+        ta: TypeId,
+        tb: TypeId,
+    ) -> Result<u64, RunError> {
+        let zero_div = |what: &str| RunError::exception("ZeroDivisionError", what.to_string());
+        if let (Num::Int(a), Num::Int(b)) = (x, y) {
+            let bools = ta == TypeId::Bool && tb == TypeId::Bool;
+            let v = match nb {
+                0 => a.checked_add(b),
+                10 => a.checked_sub(b),
+                5 => a.checked_mul(b),
+                2 => {
+                    if b == 0 {
+                        return Err(zero_div("integer division or modulo by zero"));
+                    }
+                    Some((a - crate::compile::py_mod(a, b)) / b)
+                }
+                6 => {
+                    if b == 0 {
+                        return Err(zero_div("integer modulo by zero"));
+                    }
+                    Some(crate::compile::py_mod(a, b))
+                }
+                8 if b >= 0 => match u32::try_from(b) {
+                    Ok(e) => a.checked_pow(e),
+                    Err(_) => None,
+                },
+                8 => {
+                    if a == 0 {
+                        return Err(zero_div("0.0 cannot be raised to a negative power"));
+                    }
+                    let f = (a as f64).powf(b as f64);
+                    return Ok(self.o.float_from_f64(f)?);
+                }
+                3 => {
+                    if b < 0 {
+                        return Err(RunError::exception("ValueError", "negative shift count"));
+                    }
+                    if a == 0 {
+                        Some(0)
+                    } else if b >= 127 {
+                        None
+                    } else {
+                        a.checked_shl(b as u32).filter(|v| v >> b == a)
+                    }
+                }
+                9 => {
+                    if b < 0 {
+                        return Err(RunError::exception("ValueError", "negative shift count"));
+                    }
+                    Some(a >> b.min(127))
+                }
+                1 | 7 | 12 => {
+                    let v = match nb {
+                        1 => a & b,
+                        7 => a | b,
+                        _ => a ^ b,
+                    };
+                    if bools {
+                        // bool & bool is a bool.
+                        return self.new_bool(v != 0);
+                    }
+                    Some(v)
+                }
+                11 => {
+                    if b == 0 {
+                        return Err(zero_div("division by zero"));
+                    }
+                    return Ok(self.o.float_from_f64(a as f64 / b as f64)?);
+                }
+                _ => {
+                    let sym = crate::dis::NB_OPS[nb as usize];
+                    return Err(RunError::exception(
+                        "TypeError",
+                        format!("unsupported operand type(s) for {sym}: '{ta}' and '{tb}'"),
+                    ));
+                }
+            };
+            return match v {
+                Some(v) => self.new_int(v),
+                None => Err(beyond_128_bits()),
+            };
+        }
+        let f = |n: Num| match n {
+            Num::Int(i) => i as f64,
+            Num::Float(f) => f,
+        };
+        let (a, b) = (f(x), f(y));
+        let v = match nb {
+            0 => a + b,
+            10 => a - b,
+            5 => a * b,
+            11 => {
+                if b == 0.0 {
+                    return Err(zero_div("float division by zero"));
+                }
+                a / b
+            }
+            2 => {
+                if b == 0.0 {
+                    return Err(zero_div("float floor division by zero"));
+                }
+                (a / b).floor()
+            }
+            6 => {
+                if b == 0.0 {
+                    return Err(zero_div("float modulo"));
+                }
+                let r = a % b;
+                if r != 0.0 && ((r < 0.0) != (b < 0.0)) {
+                    r + b
+                } else {
+                    r
+                }
+            }
+            8 => a.powf(b),
+            _ => {
+                let sym = crate::dis::NB_OPS[nb as usize];
+                return Err(RunError::exception(
+                    "TypeError",
+                    format!("unsupported operand type(s) for {sym}: '{ta}' and '{tb}'"),
+                ));
+            }
+        };
+        Ok(self.o.float_from_f64(v)?)
+    }
+
+    /// `UNARY_NEGATIVE`, `UNARY_POSITIVE`, `UNARY_INVERT`.
+    pub(crate) fn unary_op(&mut self, v: u64, name: &str) -> Result<u64, RunError> {
+        let t = self.o.type_of(v)?;
+        match (self.num(v)?, name) {
+            (Some(Num::Int(i)), "UNARY_NEGATIVE") => match i.checked_neg() {
+                Some(n) => self.new_int(n),
+                None => Err(beyond_128_bits()),
+            },
+            (Some(Num::Int(i)), "UNARY_INVERT") => self.new_int(!i),
+            (Some(Num::Int(i)), _) if t == TypeId::Bool => self.new_int(i),
+            (Some(Num::Int(_)), _) => {
+                // long_pos: an exact int is returned as it is.
+                self.o.incref(v)?;
+                Ok(v)
+            }
+            (Some(Num::Float(f)), "UNARY_NEGATIVE") => Ok(self.o.float_from_f64(-f)?),
+            (Some(Num::Float(_)), "UNARY_POSITIVE") => {
+                // float_pos: an exact float is returned as it is.
+                self.o.incref(v)?;
+                Ok(v)
+            }
+            _ => {
+                let op = match name {
+                    "UNARY_NEGATIVE" => "unary -",
+                    "UNARY_POSITIVE" => "unary +",
+                    _ => "unary ~",
+                };
+                Err(RunError::exception(
+                    "TypeError",
+                    format!("bad operand type for {op}: '{t}'"),
+                ))
+            }
+        }
+    }
+}
