@@ -185,6 +185,8 @@ enum ConstKey {
     None,
     Bool(bool),
     Int(i128),
+    /// A float by its bits (0.0 and -0.0 are different constants).
+    Float(u64),
     Str(String),
     Tuple(Vec<ConstKey>),
 }
@@ -195,6 +197,7 @@ enum CVal {
     None,
     Bool(bool),
     Int(i128),
+    Float(f64),
     Str(String),
     Tuple(Vec<(CVal, Option<(u32, u32)>)>),
 }
@@ -205,6 +208,7 @@ impl CVal {
             CVal::None => ConstKey::None,
             CVal::Bool(b) => ConstKey::Bool(*b),
             CVal::Int(i) => ConstKey::Int(*i),
+            CVal::Float(f) => ConstKey::Float(f.to_bits()),
             CVal::Str(s) => ConstKey::Str(s.clone()),
             CVal::Tuple(items) => ConstKey::Tuple(items.iter().map(|(v, _)| v.key()).collect()),
         }
@@ -216,6 +220,7 @@ impl CVal {
             CVal::None => false,
             CVal::Bool(b) => *b,
             CVal::Int(i) => *i != 0,
+            CVal::Float(f) => *f != 0.0,
             CVal::Str(s) => !s.is_empty(),
             CVal::Tuple(t) => !t.is_empty(),
         }
@@ -518,6 +523,7 @@ impl Compiler<'_> {
                         Some(self.o.long_from_i128(v)?)
                     }
                     Constant::Str(s) => Some(self.o.unicode_from_str(s)?),
+                    Constant::Float(f) => Some(self.o.float_from_f64(*f)?),
                     _ => None,
                 };
                 if let Some(op) = op {
@@ -542,6 +548,7 @@ impl Compiler<'_> {
             ConstKey::None => false,
             ConstKey::Bool(b) => *b,
             ConstKey::Int(i) => *i != 0,
+            ConstKey::Float(f) => f64::from_bits(*f) != 0.0,
             ConstKey::Str(s) => !s.is_empty(),
             ConstKey::Tuple(t) => !t.is_empty(),
         };
@@ -596,6 +603,7 @@ impl Compiler<'_> {
                 Constant::None => Some(CVal::None),
                 Constant::Bool(b) => Some(CVal::Bool(*b)),
                 Constant::Int(i) => i128::try_from(i).ok().map(CVal::Int),
+                Constant::Float(f) => Some(CVal::Float(*f)),
                 Constant::Str(s) => Some(CVal::Str(s.clone())),
                 _ => None,
             },
@@ -606,6 +614,14 @@ impl Compiler<'_> {
                     CVal::Bool(b) => Some(i128::from(*b)),
                     _ => None,
                 };
+                if let CVal::Float(f) = v {
+                    return match u.op {
+                        ast::UnaryOp::USub => Some(CVal::Float(-f)),
+                        ast::UnaryOp::UAdd => Some(CVal::Float(f)),
+                        ast::UnaryOp::Not => Some(CVal::Bool(f == 0.0)),
+                        ast::UnaryOp::Invert => None,
+                    };
+                }
                 match u.op {
                     ast::UnaryOp::USub => as_int(&v)?.checked_neg().map(CVal::Int),
                     ast::UnaryOp::UAdd => as_int(&v).map(CVal::Int),
@@ -639,6 +655,7 @@ impl Compiler<'_> {
             CVal::None => return Ok(self.o.none()),
             CVal::Bool(b) => return Ok(self.o.bool_object(*b)),
             CVal::Int(i) => self.o.long_from_i128(*i)?,
+            CVal::Float(f) => self.o.float_from_f64(*f)?,
             CVal::Str(s) => self.o.unicode_from_str(s)?,
             CVal::Tuple(items) => {
                 // merge_consts_recursive: the tuple's items are the canonical objects.
@@ -1994,6 +2011,20 @@ fn fold_binop(op: ast::Operator, l: &CVal, r: &CVal) -> Option<CVal> {
             Mult if (s.chars().count() as i128).saturating_mul(n) <= 4096 => {
                 Some(CVal::Str(s.repeat(n as usize)))
             }
+            _ => None,
+        };
+    }
+    if matches!(l, CVal::Float(_)) || matches!(r, CVal::Float(_)) || op == Div {
+        let float = |v: &CVal| match v {
+            CVal::Float(f) => Some(*f),
+            other => int(other).map(|i| i as f64),
+        };
+        let (a, b) = (float(l)?, float(r)?);
+        return match op {
+            Add => Some(CVal::Float(a + b)),
+            Sub => Some(CVal::Float(a - b)),
+            Mult => Some(CVal::Float(a * b)),
+            Div if b != 0.0 => Some(CVal::Float(a / b)),
             _ => None,
         };
     }

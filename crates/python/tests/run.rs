@@ -53,6 +53,13 @@ fn branches() {
     same_as_cpython("branches");
 }
 
+/// `BINARY_OP` on ints, floats and strs, augmented assignment, unary operators, and the
+/// constants `ast_opt.c` folds (`-5`, `7 / 2`, `"-" * 10`); small results are the cached ints.
+#[test]
+fn arithmetic() {
+    same_as_cpython("arith");
+}
+
 #[test]
 fn a_constant_is_held_by_the_arena_the_code_and_the_local() {
     // num = 1000; getrefcount(num): co_consts, the parser's arena, the local, the argument.
