@@ -417,4 +417,92 @@ impl Interp {
             }
         }
     }
+
+    /// An index into a sequence of `len` items (`PyNumber_AsSsize_t` and the negative-index
+    /// adjustment of `PySequence_GetItem`), or `IndexError`.
+    fn seq_index(&self, sub: u64, len: u64, what: &str) -> Result<u64, RunError> {
+        self.object_only(sub)?;
+        let t = self.o.type_of(sub)?;
+        if !matches!(t, TypeId::Int | TypeId::Bool) {
+            return Err(RunError::exception(
+                "TypeError",
+                format!("{what} indices must be integers or slices, not {t}"),
+            ));
+        }
+        let i = self.o.long_value(sub)?;
+        let i = if i < 0 { i + len as i128 } else { i };
+        if i < 0 || i >= len as i128 {
+            return Err(RunError::exception(
+                "IndexError",
+                format!("{what} index out of range"),
+            ));
+        }
+        Ok(i as u64)
+    }
+
+    /// `PyObject_GetItem(container, sub)`: a new reference.
+    pub(crate) fn getitem(&mut self, container: u64, sub: u64) -> Result<u64, RunError> {
+        self.object_only(container)?;
+        match self.o.type_of(container)? {
+            TypeId::List => {
+                let i = self.seq_index(sub, self.o.list_len(container)?, "list")?;
+                let v = self.o.list_get(container, i)?;
+                self.incref(v)?;
+                Ok(v)
+            }
+            TypeId::Tuple => {
+                let items = self.o.tuple_items(container)?;
+                let i = self.seq_index(sub, items.len() as u64, "tuple")?;
+                self.incref(items[i as usize])?;
+                Ok(items[i as usize])
+            }
+            TypeId::Str => {
+                // unicode_getitem: unicode_char, the latin-1 cache below 256.
+                let text = self.o.unicode_text(container)?;
+                let chars: Vec<char> = text.chars().collect();
+                let i = self.seq_index(sub, chars.len() as u64, "string")?;
+                Ok(self.o.unicode_from_str(&chars[i as usize].to_string())?)
+            }
+            TypeId::Dict => {
+                self.object_only(sub)?;
+                match self.o.dict_getitem(container, sub)? {
+                    Some(v) => {
+                        self.incref(v)?;
+                        Ok(v)
+                    }
+                    None => {
+                        let k = self.o.repr(sub)?;
+                        Err(RunError::exception("KeyError", k))
+                    }
+                }
+            }
+            t => Err(RunError::exception(
+                "TypeError",
+                format!("'{t}' object is not subscriptable"),
+            )),
+        }
+    }
+
+    /// `PyObject_SetItem(container, sub, v)`: the container takes its own reference.
+    pub(crate) fn setitem(&mut self, container: u64, sub: u64, v: u64) -> Result<(), RunError> {
+        self.object_only(container)?;
+        self.object_only(v)?;
+        match self.o.type_of(container)? {
+            TypeId::List => {
+                let i = self.seq_index(sub, self.o.list_len(container)?, "list assignment")?;
+                // list_ass_item: the new item in, then the old one released.
+                self.incref(v)?;
+                self.o.list_set(container, i, v)?;
+                Ok(())
+            }
+            TypeId::Dict => {
+                self.object_only(sub)?;
+                Ok(self.o.dict_setitem(container, sub, v)?)
+            }
+            t => Err(RunError::exception(
+                "TypeError",
+                format!("'{t}' object does not support item assignment"),
+            )),
+        }
+    }
 }

@@ -58,7 +58,8 @@ impl Interp {
                     "ran off the end of the code",
                 ));
             };
-            let (name, arg, line, target) = (instr.name, instr.arg, instr.line, instr.target);
+            let (name, arg, target) = (instr.name, instr.arg, instr.target);
+            let line = instr.line.unwrap_or(0);
             pc += 1;
             match self.step(f, name, arg) {
                 Ok(Flow::Return(result)) => return Ok(result),
@@ -321,6 +322,24 @@ impl Interp {
                 self.decref(lhs)?;
                 self.decref(rhs)?;
                 f.stack.push(res?);
+            }
+            "BINARY_SUBSCR" => {
+                let sub = Self::pop(f);
+                let container = Self::pop(f);
+                let res = self.getitem(container, sub);
+                self.decref(container)?;
+                self.decref(sub)?;
+                f.stack.push(res?);
+            }
+            "STORE_SUBSCR" => {
+                let sub = Self::pop(f);
+                let container = Self::pop(f);
+                let v = Self::pop(f);
+                let res = self.setitem(container, sub, v);
+                self.decref(v)?;
+                self.decref(container)?;
+                self.decref(sub)?;
+                res?;
             }
             "GET_ITER" => {
                 let iterable = Self::pop(f);

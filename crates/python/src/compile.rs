@@ -35,8 +35,8 @@ pub struct Instr {
     /// Its argument (0 for instructions without one); for a jump, the relative offset in code
     /// units that CPython 3.11 stores.
     pub arg: u32,
-    /// The source line it belongs to.
-    pub line: u32,
+    /// The source line it belongs to (`None` for an artificial instruction no line reached).
+    pub line: Option<u32>,
     /// For a jump: the index of the instruction it jumps to.
     pub target: Option<usize>,
 }
@@ -503,6 +503,11 @@ impl Compiler<'_> {
                 self.parser_expr(&b.right)?;
             }
             Expr::UnaryOp(u) => self.parser_expr(&u.operand)?,
+            Expr::IfExp(x) => {
+                self.parser_expr(&x.body)?;
+                self.parser_expr(&x.test)?;
+                self.parser_expr(&x.orelse)?;
+            }
             Expr::BoolOp(b) => self.parser_exprs(&b.values)?,
             Expr::Compare(c) => {
                 self.parser_expr(&c.left)?;
@@ -1146,7 +1151,13 @@ impl Compiler<'_> {
         let line = self.loc(t);
         match t {
             Expr::Name(n) => self.store_name(unit, n.id.as_str(), line),
-            _ => Err(self.not_modelled("an assignment to anything but a name", t)),
+            Expr::Subscript(sub) if !matches!(&*sub.slice, Expr::Slice(_)) => {
+                self.expr(unit, &sub.value)?;
+                self.expr(unit, &sub.slice)?;
+                unit.emit("STORE_SUBSCR", 0, line);
+                Ok(())
+            }
+            _ => Err(self.not_modelled("an assignment to anything but a name or an item", t)),
         }
     }
 
@@ -1216,6 +1227,25 @@ impl Compiler<'_> {
                 unit.emit("BINARY_OP", nb_op(b.op), line);
             }
             Expr::Tuple(t) => self.tuple_display(unit, &t.elts, e)?,
+            Expr::IfExp(x) => {
+                // compiler_ifexp.
+                let end = unit.new_block();
+                let next = unit.new_block();
+                self.jump_if(unit, &x.test, next, false, line)?;
+                self.expr(unit, &x.body)?;
+                unit.emit_jump("JUMP", end, -1);
+                unit.use_next_block(next);
+                self.expr(unit, &x.orelse)?;
+                unit.use_next_block(end);
+            }
+            Expr::Subscript(sub) => {
+                if matches!(&*sub.slice, Expr::Slice(_)) {
+                    return Err(self.not_modelled("a slice", e));
+                }
+                self.expr(unit, &sub.value)?;
+                self.expr(unit, &sub.slice)?;
+                unit.emit("BINARY_SUBSCR", 0, line);
+            }
             other => return Err(self.not_modelled(expr_name(other), e)),
         }
         Ok(())
@@ -1356,6 +1386,17 @@ impl Compiler<'_> {
                 if next2 != next {
                     unit.use_next_block(next2);
                 }
+                return Ok(());
+            }
+            Expr::IfExp(x) => {
+                let end = unit.new_block();
+                let next2 = unit.new_block();
+                self.jump_if(unit, &x.test, next2, false, line)?;
+                self.jump_if(unit, &x.body, next, cond, line)?;
+                unit.emit_jump("JUMP", end, -1);
+                unit.use_next_block(next2);
+                self.jump_if(unit, &x.orelse, next, cond, line)?;
+                unit.use_next_block(end);
                 return Ok(());
             }
             Expr::Compare(c) if c.ops.len() > 1 => {
@@ -1510,8 +1551,8 @@ fn normalize_basic_block(blocks: &mut [Block], b: usize) {
     }
 }
 
-/// `extend_block`: a block ending in an unconditional jump to a small exit block gets a copy
-/// of that block instead of the jump.
+/// `extend_block`: a block ending in an unconditional jump to a small exit block without line
+/// numbers (an implicit `return None`) gets a copy of that block instead of the jump.
 fn extend_block(blocks: &mut [Block], b: usize) {
     let Some(last) = blocks[b].instrs.last().copied() else {
         return;
@@ -1520,7 +1561,10 @@ fn extend_block(blocks: &mut [Block], b: usize) {
         return;
     }
     let t = last.target.expect("a jump has a target");
-    if blocks[t].exit && blocks[t].instrs.len() <= MAX_COPY_SIZE {
+    if blocks[t].exit
+        && blocks[t].instrs.len() <= MAX_COPY_SIZE
+        && blocks[t].instrs.iter().all(|i| i.line < 0)
+    {
         let copy = blocks[t].instrs.clone();
         let n = blocks[b].instrs.len();
         blocks[b].instrs[n - 1].name = "NOP";
@@ -1948,7 +1992,7 @@ fn assemble_jump_offsets(blocks: &[Block]) -> Vec<Instr> {
             out.push(Instr {
                 name: i.name,
                 arg: i.arg,
-                line: i.line.max(0) as u32,
+                line: u32::try_from(i.line).ok(),
                 target: i.target,
             });
         }

@@ -67,7 +67,7 @@ fn listing(
     let table = OpcodeTable::of(o.layout().minor);
     let unit = &compiled.units[u];
     let (offsets, total) = offsets(table, &unit.instrs);
-    let maxline = unit.instrs.iter().map(|i| i.line).max().unwrap_or(0);
+    let maxline = unit.instrs.iter().filter_map(|i| i.line).max().unwrap_or(0);
     let lineno_width = if maxline >= 1000 {
         maxline.to_string().len()
     } else {
@@ -82,14 +82,17 @@ fn listing(
     let mut out = String::new();
     let mut last_line = None;
     for (k, i) in unit.instrs.iter().enumerate() {
-        let starts = last_line != Some(i.line);
+        // findlinestarts: an instruction without a line starts none.
+        let starts = i.line.is_some() && last_line != i.line;
         if starts && k > 0 {
             out.push('\n');
         }
-        last_line = Some(i.line);
+        if i.line.is_some() {
+            last_line = i.line;
+        }
         let mut fields = Vec::new();
         fields.push(if starts {
-            format!("{:>lineno_width$}", i.line)
+            format!("{:>lineno_width$}", i.line.unwrap_or(0))
         } else {
             " ".repeat(lineno_width)
         });

@@ -60,6 +60,21 @@ fn arithmetic() {
     same_as_cpython("arith");
 }
 
+/// `for` over `range(...)`, strs, lists and tuples, `while`, `break`, `continue`, `else`:
+/// `GET_ITER`, `FOR_ITER`, `JUMP_BACKWARD`; a list iterator holds its list.
+#[test]
+fn loops() {
+    same_as_cpython("loops");
+}
+
+/// Nested loops leaving by `return`, `break` and `continue`, `while True`, chained
+/// comparisons, conditional expressions: the jumps threaded and the blocks laid out as 3.11's
+/// assembler does (an instruction no line reaches has none in `dis`).
+#[test]
+fn control_flow() {
+    same_as_cpython("control");
+}
+
 #[test]
 fn a_constant_is_held_by_the_arena_the_code_and_the_local() {
     // num = 1000; getrefcount(num): co_consts, the parser's arena, the local, the argument.
