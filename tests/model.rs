@@ -1,0 +1,238 @@
+//! The book's signature: the same program on real CPython and on the model. Every experiment
+//! (`examples/python/*.py`) and every blog program (`examples/python/blog/*.py`) runs on the
+//! model with each profile that has a capture of the real interpreter, and its output is
+//! compared with that capture line by line, after the same normalisation.
+//!
+//! Every difference is a row of one generated table per edition,
+//! `tests/model/differences.{en,ko}.md` (program, version, line, CPython, model, why), which the
+//! book includes. A difference must be explained: by the model not running the program yet
+//! (the row names the construct), or by an entry of [`EXPLAINED`], each naming its evidence. An
+//! unexplained difference fails the test. `MODEL_UPDATE=1 cargo test --test model` rewrites the
+//! tables; without it, tables that differ from what the runs give fail the test.
+
+use book_pages::capture::{self, Capture};
+use pymalloc::Profile;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Known differences: (program, versions, line, why in English, why in Korean). Every entry
+/// names the evidence for its explanation.
+const EXPLAINED: &[(&str, &[u8], usize, &str, &str)] = &[(
+    "blog/refcount_constants",
+    &[11],
+    7,
+    "on 3.11.7 an `'ab'` is interned before the script runs \
+         (`sys.intern(''.join(['a', 'b']))` returns another object, with a count of 5 in a \
+         local and an argument): start-up holds three references to it; the model starts \
+         nothing. Which objects of start-up hold it is not traced yet",
+    "3.11.7에서는 스크립트가 돌기 전에 이미 `'ab'`가 인터닝되어 있다\
+         (`sys.intern(''.join(['a', 'b']))`가 다른 객체를 돌려주고, 지역 변수와 인자로 잡은 \
+         참조 횟수가 5다). 시작 과정이 세 개의 참조를 쥐고 있는 셈이다. 모델은 아무것도 미리 \
+         시작하지 않는다. 시작 과정의 어느 객체가 쥐고 있는지는 아직 추적하지 않았다",
+)];
+
+/// One difference.
+struct Row {
+    program: String,
+    version: String,
+    line: String,
+    cpython: String,
+    model: String,
+    why: (String, String),
+}
+
+fn experiments() -> Vec<PathBuf> {
+    let python_files = |dir: PathBuf| -> Vec<PathBuf> {
+        std::fs::read_dir(dir)
+            .map(|d| {
+                d.flatten()
+                    .map(|e| e.path())
+                    .filter(|p| p.extension().is_some_and(|x| x == "py"))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut found = python_files(root().join("examples/python"));
+    found.extend(python_files(root().join("examples/python/blog")));
+    found.sort();
+    found
+}
+
+fn capture_name(experiment: &Path) -> String {
+    let stem = experiment
+        .file_stem()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    match experiment.parent().and_then(|p| p.file_name()) {
+        Some(dir) if dir == "blog" => format!("blog/{stem}"),
+        _ => stem,
+    }
+}
+
+/// What the model printed, in a capture's form: normalised output, then the exit status when
+/// it is not 0. `Err` names what the model does not run.
+fn run_on_model(profile: Profile, experiment: &Path) -> Result<String, String> {
+    let source = std::fs::read_to_string(experiment).unwrap();
+    let rel = experiment
+        .strip_prefix(root())
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    let out = python::run_source(profile, &source, &rel).map_err(|e| e.to_string())?;
+    let mut body = capture::normalise(&out.stdout);
+    if let Some(e) = out.error {
+        if let python::RunError::NotModelled { .. } = e {
+            return Err(e.to_string());
+        }
+        body.push_str(&format!("[exit status {}]\n", e.exit_status()));
+    }
+    Ok(body)
+}
+
+fn differences() -> Vec<Row> {
+    let mut rows = Vec::new();
+    for experiment in experiments() {
+        let name = capture_name(&experiment);
+        for profile in Profile::ALL {
+            let (_, minor) = profile.version();
+            let path = root().join(format!("tests/captures/{name}/3.{minor}.txt"));
+            let Ok(recorded) = Capture::load(&path) else {
+                continue;
+            };
+            let version = format!("3.{minor}");
+            match run_on_model(profile, &experiment) {
+                Err(not_modelled) => rows.push(Row {
+                    program: name.clone(),
+                    version,
+                    line: "—".into(),
+                    cpython: "—".into(),
+                    model: "—".into(),
+                    why: (
+                        not_modelled.clone(),
+                        format!("아직 모델링하지 않음: {not_modelled}"),
+                    ),
+                }),
+                Ok(model) => {
+                    let real: Vec<&str> = recorded.body.lines().collect();
+                    let ours: Vec<&str> = model.lines().collect();
+                    for i in 0..real.len().max(ours.len()) {
+                        let (c, m) = (real.get(i).copied(), ours.get(i).copied());
+                        if c == m {
+                            continue;
+                        }
+                        let why = EXPLAINED
+                            .iter()
+                            .find(|(p, vs, line, ..)| {
+                                *p == name && vs.contains(&minor) && *line == i + 1
+                            })
+                            .map(|(.., en, ko)| (en.to_string(), ko.to_string()))
+                            .unwrap_or_else(|| ("UNEXPLAINED".into(), "UNEXPLAINED".into()));
+                        rows.push(Row {
+                            program: name.clone(),
+                            version: version.clone(),
+                            line: (i + 1).to_string(),
+                            cpython: c.unwrap_or("(nothing)").to_string(),
+                            model: m.unwrap_or("(nothing)").to_string(),
+                            why,
+                        });
+                    }
+                }
+            }
+        }
+    }
+    rows
+}
+
+/// The table, in an edition's language.
+fn table(rows: &[Row], korean: bool) -> String {
+    let mut out = String::from(if korean {
+        "| 프로그램 | 버전 | 줄 | CPython | 모델 | 이유 |\n|---|---|---|---|---|---|\n"
+    } else {
+        "| program | version | line | CPython | model | why |\n|---|---|---|---|---|---|\n"
+    });
+    let cell = |s: &str| s.replace('|', "\\|");
+    for r in rows {
+        let why = if korean { &r.why.1 } else { &r.why.0 };
+        writeln!(
+            out,
+            "| `{}` | {} | {} | {} | {} | {} |",
+            r.program,
+            r.version,
+            r.line,
+            cell(&code(&r.cpython)),
+            cell(&code(&r.model)),
+            cell(why)
+        )
+        .unwrap();
+    }
+    out
+}
+
+fn code(s: &str) -> String {
+    if s == "—" || s == "(nothing)" {
+        s.to_string()
+    } else {
+        format!("`{s}`")
+    }
+}
+
+#[test]
+fn every_difference_between_cpython_and_the_model_is_explained() {
+    let rows = differences();
+    let unexplained: Vec<String> = rows
+        .iter()
+        .filter(|r| r.why.0 == "UNEXPLAINED")
+        .map(|r| {
+            format!(
+                "{} on {}, line {}: CPython {:?}, model {:?}",
+                r.program, r.version, r.line, r.cpython, r.model
+            )
+        })
+        .collect();
+    let update = std::env::var_os("MODEL_UPDATE").is_some_and(|v| v == "1");
+    let mut stale = Vec::new();
+    for (lang, korean) in [("en", false), ("ko", true)] {
+        let path = root().join(format!("tests/model/differences.{lang}.md"));
+        let fresh = table(&rows, korean);
+        let recorded = std::fs::read_to_string(&path).unwrap_or_default();
+        if recorded != fresh {
+            if update {
+                std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+                std::fs::write(&path, &fresh).unwrap();
+            } else {
+                stale.push(path.display().to_string());
+            }
+        }
+    }
+    assert!(
+        unexplained.is_empty(),
+        "differences with no explanation (add one to EXPLAINED, with its evidence):\n{}",
+        unexplained.join("\n")
+    );
+    assert!(
+        stale.is_empty(),
+        "the tables changed (MODEL_UPDATE=1 cargo test --test model rewrites them): {}",
+        stale.join(", ")
+    );
+}
+
+#[test]
+fn the_model_matches_cpython_3_11_where_it_runs_the_blog() {
+    // The blog's second puzzle, run on both: the programs the model runs today print what
+    // CPython 3.11.7 prints, line for line, once normalised.
+    for name in ["refcount_thousand", "refcount_literals", "refcount_one"] {
+        let experiment = root().join(format!("examples/python/blog/{name}.py"));
+        let recorded =
+            Capture::load(&root().join(format!("tests/captures/blog/{name}/3.11.txt"))).unwrap();
+        assert_eq!(
+            run_on_model(Profile::CPYTHON_3_11, &experiment).unwrap(),
+            recorded.body,
+            "{name}"
+        );
+    }
+}
