@@ -92,36 +92,6 @@ fn interpreters() -> BTreeMap<(u32, u32), (Version, PathBuf)> {
     chosen
 }
 
-/// The experiments, and the blog's programs in `examples/python/blog/`.
-fn experiments() -> Vec<PathBuf> {
-    let python_files = |dir: PathBuf| -> Vec<PathBuf> {
-        std::fs::read_dir(dir)
-            .map(|d| {
-                d.flatten()
-                    .map(|e| e.path())
-                    .filter(|p| p.extension().is_some_and(|x| x == "py"))
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    let mut found = python_files(root().join("examples/python"));
-    found.extend(python_files(root().join("examples/python/blog")));
-    found.sort();
-    found
-}
-
-/// The capture name of an experiment: `NAME`, or `blog/NAME` for a blog program.
-fn capture_name(experiment: &Path) -> String {
-    let stem = experiment
-        .file_stem()
-        .unwrap()
-        .to_string_lossy()
-        .into_owned();
-    match experiment.parent().and_then(|p| p.file_name()) {
-        Some(dir) if dir == "blog" => format!("blog/{stem}"),
-        _ => stem,
-    }
-}
 
 /// What a run gave: its normalised output, or why it is skipped on this interpreter.
 enum Run {
@@ -236,8 +206,8 @@ fn experiments_match_their_captures_on_every_installed_cpython() {
     report(&format!("using {}", used.join(", ")));
 
     let mut failures = Vec::new();
-    for experiment in experiments() {
-        let stem = capture_name(&experiment);
+    for experiment in capture::experiments(root()) {
+        let stem = capture::name_of(&experiment);
         let source = experiment
             .strip_prefix(root())
             .unwrap()

@@ -13,7 +13,7 @@
 use book_pages::capture::{self, Capture};
 use pymalloc::Profile;
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -45,34 +45,6 @@ struct Row {
     why: (String, String),
 }
 
-fn experiments() -> Vec<PathBuf> {
-    let python_files = |dir: PathBuf| -> Vec<PathBuf> {
-        std::fs::read_dir(dir)
-            .map(|d| {
-                d.flatten()
-                    .map(|e| e.path())
-                    .filter(|p| p.extension().is_some_and(|x| x == "py"))
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    let mut found = python_files(root().join("examples/python"));
-    found.extend(python_files(root().join("examples/python/blog")));
-    found.sort();
-    found
-}
-
-fn capture_name(experiment: &Path) -> String {
-    let stem = experiment
-        .file_stem()
-        .unwrap()
-        .to_string_lossy()
-        .into_owned();
-    match experiment.parent().and_then(|p| p.file_name()) {
-        Some(dir) if dir == "blog" => format!("blog/{stem}"),
-        _ => stem,
-    }
-}
 
 /// What the model printed, in a capture's form: normalised output, then the exit status when
 /// it is not 0. `Err` names what the model does not run.
@@ -96,8 +68,8 @@ fn run_on_model(profile: Profile, experiment: &Path) -> Result<String, String> {
 
 fn differences() -> Vec<Row> {
     let mut rows = Vec::new();
-    for experiment in experiments() {
-        let name = capture_name(&experiment);
+    for experiment in capture::experiments(root()) {
+        let name = capture::name_of(&experiment);
         for profile in Profile::ALL {
             let (_, minor) = profile.version();
             let path = root().join(format!("tests/captures/{name}/3.{minor}.txt"));

@@ -98,6 +98,37 @@ impl Capture {
     }
 }
 
+/// The programs that have captures, under the book's root: our experiments
+/// (`examples/python/*.py`) and the blog's programs (`examples/python/blog/*.py`), sorted.
+pub fn experiments(root: &Path) -> Vec<PathBuf> {
+    let python_files = |dir: PathBuf| -> Vec<PathBuf> {
+        std::fs::read_dir(dir)
+            .map(|d| {
+                d.flatten()
+                    .map(|e| e.path())
+                    .filter(|p| p.extension().is_some_and(|x| x == "py"))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut found = python_files(root.join("examples/python"));
+    found.extend(python_files(root.join("examples/python/blog")));
+    found.sort();
+    found
+}
+
+/// The capture name of an experiment: its file stem, or `blog/STEM` for a blog program.
+pub fn name_of(experiment: &Path) -> String {
+    let stem = experiment
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    match experiment.parent().and_then(|p| p.file_name()) {
+        Some(dir) if dir == "blog" => format!("blog/{stem}"),
+        _ => stem,
+    }
+}
+
 /// Where the capture of `experiment` (a file stem) for `version` lives under `captures_dir`.
 pub fn path_for(captures_dir: &Path, experiment: &str, version: Version) -> PathBuf {
     captures_dir
@@ -149,6 +180,19 @@ pub fn normalise(output: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn blog_programs_are_named_by_their_folder() {
+        assert_eq!(
+            name_of(Path::new("/b/examples/python/blog/stale_list.py")),
+            "blog/stale_list"
+        );
+        assert_eq!(
+            name_of(Path::new("/b/examples/python/thresholds.py")),
+            "thresholds"
+        );
+    }
+
     use super::*;
 
     #[test]
