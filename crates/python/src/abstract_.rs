@@ -171,7 +171,10 @@ impl Interp {
                 }
                 Ok(false)
             }
-            TypeId::Dict => Ok(self.o.dict_getitem(container, item)?.is_some()),
+            TypeId::Dict => {
+                self.hashable(item)?;
+                Ok(self.o.dict_getitem(container, item)?.is_some())
+            }
             t => Err(RunError::exception(
                 "TypeError",
                 format!("argument of type '{t}' is not iterable"),
@@ -464,7 +467,7 @@ impl Interp {
                 Ok(self.o.unicode_from_str(&chars[i as usize].to_string())?)
             }
             TypeId::Dict => {
-                self.object_only(sub)?;
+                self.hashable(sub)?;
                 match self.o.dict_getitem(container, sub)? {
                     Some(v) => {
                         self.incref(v)?;
@@ -496,12 +499,30 @@ impl Interp {
                 Ok(())
             }
             TypeId::Dict => {
-                self.object_only(sub)?;
+                self.hashable(sub)?;
                 Ok(self.o.dict_setitem(container, sub, v)?)
             }
             t => Err(RunError::exception(
                 "TypeError",
                 format!("'{t}' object does not support item assignment"),
+            )),
+        }
+    }
+
+    /// `PyObject_Hash` succeeds: the key types the model hashes.
+    pub(crate) fn hashable(&self, k: u64) -> Result<(), RunError> {
+        self.object_only(k)?;
+        match self.o.type_of(k)? {
+            TypeId::Str | TypeId::Int | TypeId::Bool | TypeId::NoneType | TypeId::Float => Ok(()),
+            TypeId::Tuple => {
+                for x in self.o.tuple_items(k)? {
+                    self.hashable(x)?;
+                }
+                Ok(())
+            }
+            t => Err(RunError::exception(
+                "TypeError",
+                format!("unhashable type: '{t}'"),
             )),
         }
     }

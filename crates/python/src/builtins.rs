@@ -36,6 +36,16 @@ pub(crate) const METHOD_DEFS: &[MethodDef] = &[
         call: builtin_range,
     },
     MethodDef {
+        module: "list",
+        name: "append",
+        call: list_append,
+    },
+    MethodDef {
+        module: "list",
+        name: "pop",
+        call: list_pop,
+    },
+    MethodDef {
         module: "sys",
         name: "getrefcount",
         call: sys_getrefcount,
@@ -172,6 +182,45 @@ fn builtin_range(i: &mut Interp, args: &[u64]) -> Result<u64, RunError> {
         ));
     }
     Ok(i.new_extra(Extra::Range { start, stop, step }))
+}
+
+/// `list.append(x)` (`list_append`, METH_O): the list takes a new reference; `None`.
+fn list_append(i: &mut Interp, args: &[u64]) -> Result<u64, RunError> {
+    let [l, x] = args else {
+        return Err(RunError::exception(
+            "TypeError",
+            format!(
+                "list.append() takes exactly one argument ({} given)",
+                args.len().saturating_sub(1)
+            ),
+        ));
+    };
+    i.object_only(*x)?;
+    i.o.list_append(*l, *x)?;
+    let none = i.o.none();
+    i.incref(none)?;
+    Ok(none)
+}
+
+/// `list.pop()` (`list_pop_impl` with index -1): the last item, whose reference passes to the
+/// caller; the list shrinks by `list_resize`.
+fn list_pop(i: &mut Interp, args: &[u64]) -> Result<u64, RunError> {
+    let l = args[0];
+    let n = i.o.list_len(l)?;
+    if let Some(&index) = args.get(1) {
+        let k = i.o.long_value(index)?;
+        if k != -1 && k != n as i128 - 1 {
+            return Err(RunError::NotModelled {
+                construct: "list.pop() of an item but the last".into(),
+                filename: String::new(),
+                line: 0,
+            });
+        }
+    }
+    if n == 0 {
+        return Err(RunError::exception("IndexError", "pop from empty list"));
+    }
+    Ok(i.o.list_pop(l)?)
 }
 
 /// `sys_getrefcount`: `Py_REFCNT(object)`, which counts the reference the call itself holds

@@ -184,15 +184,128 @@ impl Interp {
                 f.stack.push(v);
             }
             "LOAD_METHOD" => {
-                // _PyObject_GetMethod: a module has no method of that name in its type, so the
-                // attribute comes from its dict: NULL, then the attribute.
+                // _PyObject_GetMethod: a method descriptor found in the type leaves the
+                // descriptor and the object itself (self) on the stack, and no bound method is
+                // made; a module has no method of that name in its type, so the attribute comes
+                // from its dict: NULL, then the attribute.
                 let owner = Self::pop(f);
                 let key = f.code.names[arg as usize];
+                if let Some(descr) = self.method_descr(owner, key)? {
+                    self.incref(descr)?;
+                    f.stack.push(descr);
+                    f.stack.push(owner);
+                    return Ok(Flow::Next);
+                }
                 let v = self.getattr(owner, key);
                 self.decref(owner)?;
                 let v = v?;
                 f.stack.push(0);
                 f.stack.push(v);
+            }
+            "BUILD_LIST" => {
+                // PyList_New(n), the items moved in from the stack.
+                let n = arg as usize;
+                for &v in &f.stack[f.stack.len() - n..] {
+                    self.object_only(v)?;
+                }
+                let items = f.stack.split_off(f.stack.len() - n);
+                let l = self.o.list_new(n as u64)?;
+                for (i, v) in items.into_iter().enumerate() {
+                    self.o.list_set(l, i as u64, v)?;
+                }
+                f.stack.push(l);
+            }
+            "LIST_EXTEND" => {
+                let iterable = Self::pop(f);
+                let l = f.stack[f.stack.len() - arg as usize];
+                let res = self.o.list_extend(l, iterable);
+                self.decref(iterable)?;
+                res?;
+            }
+            "LIST_APPEND" => {
+                // _PyList_AppendTakeRef.
+                let v = Self::pop(f);
+                let l = f.stack[f.stack.len() - arg as usize];
+                f.stack.push(v);
+                self.object_only(v)?;
+                f.stack.pop();
+                self.o.list_append(l, v)?;
+                self.decref(v)?;
+            }
+            "LIST_TO_TUPLE" => {
+                let l = Self::pop(f);
+                let items = self.seq_items(l)?.unwrap_or_default();
+                let t = self.o.tuple_pack(&items)?;
+                self.decref(l)?;
+                f.stack.push(t);
+            }
+            "BUILD_MAP" | "BUILD_CONST_KEY_MAP" => {
+                // _PyDict_FromItems: PyDict_New and PyDict_SetItem of each pair (up to five;
+                // more would be dict_new_presized, which the model has not).
+                let n = arg as usize;
+                let (keys, values) = if name == "BUILD_MAP" {
+                    let items = f.stack[f.stack.len() - 2 * n..].to_vec();
+                    let keys: Vec<u64> = items.iter().step_by(2).copied().collect();
+                    let values: Vec<u64> = items.iter().skip(1).step_by(2).copied().collect();
+                    (keys, values)
+                } else {
+                    let keys = *f.stack.last().expect("the keys");
+                    let values = f.stack[f.stack.len() - 1 - n..f.stack.len() - 1].to_vec();
+                    (self.o.tuple_items(keys)?, values)
+                };
+                if n > 5 {
+                    return Err(RunError::NotModelled {
+                        construct: "a dict display of more than five items (dict_new_presized)"
+                            .into(),
+                        filename: String::new(),
+                        line: 0,
+                    });
+                }
+                for (&k, &v) in keys.iter().zip(&values) {
+                    self.object_only(v)?;
+                    self.hashable(k)?;
+                }
+                let d = self.o.dict_new()?;
+                for (&k, &v) in keys.iter().zip(&values) {
+                    self.o.dict_setitem(d, k, v)?;
+                }
+                let popped = if name == "BUILD_MAP" { 2 * n } else { n + 1 };
+                for _ in 0..popped {
+                    let v = Self::pop(f);
+                    self.decref(v)?;
+                }
+                f.stack.push(d);
+            }
+            "UNPACK_SEQUENCE" => {
+                let seq = *f.stack.last().expect("the sequence");
+                let n = arg as usize;
+                let items = match self.seq_items(seq)? {
+                    Some(items) if !self.is_extra(seq) => items,
+                    _ => {
+                        return Err(RunError::NotModelled {
+                            construct: format!("unpacking a '{}' object", self.type_name(seq)?),
+                            filename: String::new(),
+                            line: 0,
+                        });
+                    }
+                };
+                if items.len() != n {
+                    let msg = if items.len() < n {
+                        format!(
+                            "not enough values to unpack (expected {n}, got {})",
+                            items.len()
+                        )
+                    } else {
+                        format!("too many values to unpack (expected {n})")
+                    };
+                    return Err(RunError::exception("ValueError", msg));
+                }
+                Self::pop(f);
+                for &v in items.iter().rev() {
+                    self.incref(v)?;
+                    f.stack.push(v);
+                }
+                self.decref(seq)?;
             }
             "IMPORT_NAME" => {
                 let fromlist = Self::pop(f);
@@ -389,6 +502,13 @@ impl Interp {
 
     /// `PyObject_GetAttr` for the objects the model gives attributes: a module's dict entries.
     fn getattr(&mut self, owner: u64, key: u64) -> Result<u64, RunError> {
+        self.object_only(owner)?;
+        if let Some(descr) = self.method_descr(owner, key)? {
+            // method_get: a built-in method bound to the object (PyCFunction_NewEx(ml, obj)).
+            let def = self.o.cfunction_def(descr)?;
+            let name = self.defs[def].name;
+            return Ok(self.o.cfunction_new(def, name, owner, 0)?);
+        }
         let ty = self.o.type_of(owner)?;
         if ty == TypeId::Module {
             let dict = self.o.field(owner, Field::MdDict)?;
@@ -404,10 +524,25 @@ impl Interp {
             ));
         }
         let n = self.o.unicode_text(key)?;
-        Err(RunError::exception(
-            "AttributeError",
-            format!("'{ty}' object attribute '{n}' is not modelled"),
-        ))
+        Err(RunError::NotModelled {
+            construct: format!("the attribute '{n}' of a '{ty}' object"),
+            filename: String::new(),
+            line: 0,
+        })
+    }
+
+    /// The method descriptor named `key` in the type of `owner` (`_PyType_Lookup`), borrowed.
+    fn method_descr(&mut self, owner: u64, key: u64) -> Result<Option<u64>, RunError> {
+        if self.is_extra(owner) {
+            return Ok(None);
+        }
+        let ty = self.o.type_of(owner)?;
+        let name = self.o.unicode_text(key)?;
+        Ok(self
+            .method_descrs
+            .iter()
+            .find(|(t, n, _)| *t == ty && *n == name)
+            .map(|&(_, _, d)| d))
     }
 
     /// `import_name`: the module from `sys.modules` (a new reference).
@@ -499,6 +634,35 @@ impl Interp {
             TypeId::CFunction => {
                 let def = self.o.cfunction_def(callable)?;
                 let call = self.defs[def].call;
+                let mut args = args;
+                let m_self = self.o.field(callable, Field::CfSelf)?;
+                if self.defs[def].is_method() {
+                    if m_self != 0 {
+                        // A bound built-in method: its object comes first (a new reference
+                        // here, released with the arguments).
+                        self.incref(m_self)?;
+                        args.insert(0, m_self);
+                    } else if let Some(&first) = args.first() {
+                        // A method descriptor called with its object (LOAD_METHOD, or
+                        // list.append(li, x)): method_vectorcall checks the type.
+                        let owner = self.defs[def].module;
+                        let t = self.type_name(first)?;
+                        if t != owner {
+                            let e = RunError::exception(
+                                "TypeError",
+                                format!(
+                                    "descriptor '{}' for '{owner}' objects doesn't apply to a '{t}' object",
+                                    self.defs[def].name
+                                ),
+                            );
+                            self.decref(callable)?;
+                            for a in args {
+                                self.decref(a)?;
+                            }
+                            return Err(e);
+                        }
+                    }
+                }
                 let result = call(self, &args);
                 self.decref(callable)?;
                 for a in args {

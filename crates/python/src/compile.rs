@@ -274,6 +274,9 @@ struct Unit {
     none_index: Option<u32>,
 }
 
+/// `STACK_USE_GUIDELINE`: displays longer than this are built item by item.
+const STACK_USE_GUIDELINE: usize = 30;
+
 /// `MAX_COPY_SIZE`: exit blocks this small are copied rather than jumped to.
 const MAX_COPY_SIZE: usize = 4;
 
@@ -514,6 +517,14 @@ impl Compiler<'_> {
                 self.parser_exprs(&c.comparators)?;
             }
             Expr::List(l) => self.parser_exprs(&l.elts)?,
+            Expr::Dict(d) => {
+                for (k, v) in d.keys.iter().zip(&d.values) {
+                    if let Some(k) = k {
+                        self.parser_expr(k)?;
+                    }
+                    self.parser_expr(v)?;
+                }
+            }
             Expr::Tuple(t) => self.parser_exprs(&t.elts)?,
             Expr::Subscript(s) => {
                 self.parser_expr(&s.value)?;
@@ -645,6 +656,24 @@ impl Compiler<'_> {
                     items.push((self.fold(x)?, Some(Self::range_of(x))));
                 }
                 Some(CVal::Tuple(items))
+            }
+            Expr::Subscript(sub) => {
+                // fold_subscr: a constant indexed by a constant (when that does not raise).
+                let CVal::Int(i) = self.fold(&sub.slice)? else {
+                    return None;
+                };
+                let index = |len: usize| {
+                    let k = if i < 0 { i + len as i128 } else { i };
+                    (0..len as i128).contains(&k).then_some(k as usize)
+                };
+                match self.fold(&sub.value)? {
+                    CVal::Str(s) => {
+                        let chars: Vec<char> = s.chars().collect();
+                        Some(CVal::Str(chars[index(chars.len())?].to_string()))
+                    }
+                    CVal::Tuple(items) => Some(items[index(items.len())?].0.clone()),
+                    _ => None,
+                }
             }
             _ => None,
         }
@@ -1157,6 +1186,17 @@ impl Compiler<'_> {
                 unit.emit("STORE_SUBSCR", 0, line);
                 Ok(())
             }
+            Expr::Tuple(ast::ExprTuple { elts, .. }) | Expr::List(ast::ExprList { elts, .. }) => {
+                // unpack_helper: UNPACK_SEQUENCE, then each target from the first.
+                if elts.iter().any(|x| matches!(x, Expr::Starred(_))) {
+                    return Err(self.not_modelled("a starred assignment target", t));
+                }
+                unit.emit("UNPACK_SEQUENCE", elts.len() as u32, line);
+                for x in elts {
+                    self.store_target(unit, x)?;
+                }
+                Ok(())
+            }
             _ => Err(self.not_modelled("an assignment to anything but a name or an item", t)),
         }
     }
@@ -1227,6 +1267,8 @@ impl Compiler<'_> {
                 unit.emit("BINARY_OP", nb_op(b.op), line);
             }
             Expr::Tuple(t) => self.tuple_display(unit, &t.elts, e)?,
+            Expr::List(l) => self.list_display(unit, &l.elts, e)?,
+            Expr::Dict(d) => self.compiler_dict(unit, d, e)?,
             Expr::IfExp(x) => {
                 // compiler_ifexp.
                 let end = unit.new_block();
@@ -1270,6 +1312,82 @@ impl Compiler<'_> {
             self.expr(unit, x)?;
         }
         unit.emit("BUILD_TUPLE", elts.len() as u32, line);
+        Ok(())
+    }
+
+    /// `starunpack_helper` for a list: more than two constants are a constant tuple extended
+    /// into an empty list (`BUILD_LIST 0`, `LIST_EXTEND 1`); more than `STACK_USE_GUIDELINE`
+    /// items are appended one by one; otherwise `BUILD_LIST n`.
+    fn list_display(&mut self, unit: &mut Unit, elts: &[Expr], e: &Expr) -> Result<(), RunError> {
+        let line = self.loc(e);
+        if elts.iter().any(|x| matches!(x, Expr::Starred(_))) {
+            return Err(self.not_modelled("a starred expression", e));
+        }
+        let n = elts.len();
+        if n > 2
+            && let Some(items) = elts
+                .iter()
+                .map(|x| self.fold(x).map(|v| (v, Some(Self::range_of(x)))))
+                .collect::<Option<Vec<_>>>()
+        {
+            unit.emit("BUILD_LIST", 0, line);
+            let k = self.load_const(unit, &CVal::Tuple(items), None)?;
+            unit.emit("LOAD_CONST", k, line);
+            unit.emit("LIST_EXTEND", 1, line);
+            return Ok(());
+        }
+        if n > STACK_USE_GUIDELINE {
+            unit.emit("BUILD_LIST", 0, line);
+            for x in elts {
+                self.expr(unit, x)?;
+                unit.emit("LIST_APPEND", 1, line);
+            }
+            return Ok(());
+        }
+        for x in elts {
+            self.expr(unit, x)?;
+        }
+        unit.emit("BUILD_LIST", n as u32, line);
+        Ok(())
+    }
+
+    /// `compiler_dict` and `compiler_subdict`: constant keys (more than one) go in a tuple
+    /// for `BUILD_CONST_KEY_MAP`; otherwise key, value, ... and `BUILD_MAP n`.
+    fn compiler_dict(
+        &mut self,
+        unit: &mut Unit,
+        d: &ast::ExprDict,
+        e: &Expr,
+    ) -> Result<(), RunError> {
+        let line = self.loc(e);
+        let n = d.values.len();
+        if d.keys.iter().any(Option::is_none) {
+            return Err(self.not_modelled("a ** unpacking in a dict display", e));
+        }
+        if n * 2 > STACK_USE_GUIDELINE {
+            return Err(self.not_modelled("a dict display of more than 15 items", e));
+        }
+        let keys: Vec<&Expr> = d.keys.iter().flatten().collect();
+        let folded: Option<Vec<_>> = keys
+            .iter()
+            .map(|k| self.fold(k).map(|v| (v, Some(Self::range_of(k)))))
+            .collect();
+        if n > 1
+            && let Some(folded) = folded
+        {
+            for v in &d.values {
+                self.expr(unit, v)?;
+            }
+            let k = self.load_const(unit, &CVal::Tuple(folded), None)?;
+            unit.emit("LOAD_CONST", k, line);
+            unit.emit("BUILD_CONST_KEY_MAP", n as u32, line);
+            return Ok(());
+        }
+        for (k, v) in keys.iter().zip(&d.values) {
+            self.expr(unit, k)?;
+            self.expr(unit, v)?;
+        }
+        unit.emit("BUILD_MAP", n as u32, line);
         Ok(())
     }
 
@@ -1652,6 +1770,22 @@ fn optimize_basic_block(unit: &mut Unit, b: usize) {
                     _ => {}
                 }
             }
+            "BUILD_TUPLE"
+                if nextop == Some("UNPACK_SEQUENCE")
+                    && unit.blocks[b].instrs[i + 1].arg == inst.arg
+                    && (1..=3).contains(&inst.arg) =>
+            {
+                let blk = &mut unit.blocks[b];
+                blk.instrs[i].name = "NOP";
+                blk.instrs[i + 1].name = if inst.arg == 1 { "NOP" } else { "SWAP" };
+            }
+            "SWAP" => {
+                if inst.arg == 1 {
+                    unit.blocks[b].instrs[i].name = "NOP";
+                } else {
+                    apply_static_swaps(&mut unit.blocks[b].instrs, i);
+                }
+            }
             "JUMP_IF_FALSE_OR_POP" | "JUMP_IF_TRUE_OR_POP" => {
                 let t = target.expect("a jump's target has instructions");
                 let same = inst.name;
@@ -1697,6 +1831,53 @@ fn optimize_basic_block(unit: &mut Unit, b: usize) {
         if !again {
             i += 1;
         }
+    }
+}
+
+/// `SWAPPABLE`: instructions whose order a `SWAP` before them can exchange instead.
+fn swappable(name: &str) -> bool {
+    matches!(name, "STORE_FAST" | "POP_TOP")
+}
+
+/// `next_swappable_instruction`.
+fn next_swappable_instruction(instrs: &[CInstr], mut i: usize, lineno: i32) -> Option<usize> {
+    loop {
+        i += 1;
+        let inst = instrs.get(i)?;
+        if lineno >= 0 && inst.line != lineno {
+            return None;
+        }
+        if inst.name == "NOP" {
+            continue;
+        }
+        return swappable(inst.name).then_some(i);
+    }
+}
+
+/// `apply_static_swaps`: `SWAP n` before stores to locals becomes a `NOP` and the stores
+/// exchange places.
+fn apply_static_swaps(instrs: &mut [CInstr], i: usize) {
+    for i in (0..=i).rev() {
+        let swap = instrs[i];
+        if swap.name != "SWAP" {
+            if swap.name == "NOP" || swappable(swap.name) {
+                continue;
+            }
+            return;
+        }
+        let Some(j) = next_swappable_instruction(instrs, i, -1) else {
+            return;
+        };
+        let lineno = instrs[j].line;
+        let mut k = j;
+        for _ in 1..swap.arg {
+            match next_swappable_instruction(instrs, k, lineno) {
+                Some(x) => k = x,
+                None => return,
+            }
+        }
+        instrs[i].name = "NOP";
+        instrs.swap(j, k);
     }
 }
 
@@ -2042,6 +2223,26 @@ fn fold_binop(op: ast::Operator, l: &CVal, r: &CVal) -> Option<CVal> {
             Add if a.chars().count() + b.chars().count() <= 4096 => {
                 Some(CVal::Str(format!("{a}{b}")))
             }
+            _ => None,
+        };
+    }
+    if let (CVal::Tuple(a), CVal::Tuple(b)) = (l, r) {
+        return match op {
+            Add => Some(CVal::Tuple(a.iter().chain(b).cloned().collect())),
+            _ => None,
+        };
+    }
+    let tuple_repeat = match (l, r) {
+        (CVal::Tuple(t), x) | (x, CVal::Tuple(t)) => Some((t, int(x)?)),
+        _ => None,
+    };
+    if let Some((t, n)) = tuple_repeat {
+        // safe_multiply: at most MAX_COLLECTION_SIZE (256) items.
+        let n = n.max(0);
+        return match op {
+            Mult if (t.len() as i128).saturating_mul(n) <= 256 => Some(CVal::Tuple(
+                (0..n).flat_map(|_| t.iter().cloned()).collect(),
+            )),
             _ => None,
         };
     }

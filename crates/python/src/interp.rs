@@ -20,11 +20,26 @@ use crate::opcode::OpcodeTable;
 /// (borrowed); returns a new reference.
 pub(crate) type Builtin = fn(&mut Interp, &[u64]) -> Result<u64, RunError>;
 
-/// A built-in function's `PyMethodDef`: module, name, C function.
+/// A built-in function's `PyMethodDef`: module (or, for a method, the type's name), name, C
+/// function.
 pub(crate) struct MethodDef {
     pub(crate) module: &'static str,
     pub(crate) name: &'static str,
     pub(crate) call: Builtin,
+}
+
+/// The built-in types whose methods the model has (`tp_methods`).
+const METHOD_TYPES: [(&str, TypeId); 3] = [
+    ("list", TypeId::List),
+    ("str", TypeId::Str),
+    ("dict", TypeId::Dict),
+];
+
+impl MethodDef {
+    /// Whether it is a method of a type (its first argument is the object).
+    pub(crate) fn is_method(&self) -> bool {
+        METHOD_TYPES.iter().any(|(n, _)| *n == self.module)
+    }
 }
 
 /// The model of one CPython process running one program.
@@ -45,6 +60,8 @@ pub struct Interp {
     /// The objects the interpreter keeps itself (ranges, iterators), by address.
     pub(crate) extras: HashMap<u64, crate::iterobject::ExtraObj>,
     pub(crate) next_extra: u64,
+    /// The method descriptors in the built-in types' dicts: type, name, descriptor.
+    pub(crate) method_descrs: Vec<(TypeId, &'static str, u64)>,
 }
 
 impl Interp {
@@ -61,7 +78,9 @@ impl Interp {
             defs: crate::builtins::METHOD_DEFS,
             extras: HashMap::new(),
             next_extra: 0,
+            method_descrs: Vec::new(),
         };
+        interp.add_method_descriptors()?;
         interp.modules = interp.o.dict_new()?;
         let builtins = interp.new_module("builtins")?;
         interp.builtins = interp.o.field(builtins, Field::MdDict)?;
@@ -124,6 +143,21 @@ impl Interp {
             self.o.dict_setitem(dict, key, f)?;
             self.o.decref(key)?;
             self.o.decref(f)?;
+        }
+        Ok(())
+    }
+
+    /// `PyType_Ready`'s `type_add_methods`: a method descriptor for each method of a built-in
+    /// type, made at start-up and held by the type's dict. The object layer has no
+    /// `method_descriptor` type, so each is a `PyCFunction` with no `m_self`: the same 56 bytes
+    /// and GC head, pointing at the method's `PyMethodDef`.
+    fn add_method_descriptors(&mut self) -> Result<(), RunError> {
+        for (k, def) in self.defs.iter().enumerate() {
+            let Some(&(_, ty)) = METHOD_TYPES.iter().find(|(n, _)| *n == def.module) else {
+                continue;
+            };
+            let d = self.o.cfunction_new(k, def.name, 0, 0)?;
+            self.method_descrs.push((ty, def.name, d));
         }
         Ok(())
     }

@@ -75,6 +75,15 @@ fn control_flow() {
     same_as_cpython("control");
 }
 
+/// List, tuple and dict displays (`BUILD_LIST`, `LIST_EXTEND` of a constant tuple,
+/// `BUILD_CONST_KEY_MAP`, `BUILD_MAP`), subscripts, unpacking (`SWAP`s turned into reordered
+/// stores), `li.append(x)` and `li.pop()` through method descriptors (`LOAD_METHOD`), a bound
+/// built-in method from `li.append`.
+#[test]
+fn displays_subscripts_and_methods() {
+    same_as_cpython("displays");
+}
+
 #[test]
 fn a_constant_is_held_by_the_arena_the_code_and_the_local() {
     // num = 1000; getrefcount(num): co_consts, the parser's arena, the local, the argument.
