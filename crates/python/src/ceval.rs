@@ -454,6 +454,44 @@ impl Interp {
                 self.decref(sub)?;
                 res?;
             }
+            "FORMAT_VALUE" => {
+                let spec = if arg & 4 != 0 { Self::pop(f) } else { 0 };
+                let mut value = Self::pop(f);
+                if arg & 3 != 0 {
+                    // PyObject_Str, PyObject_Repr or PyObject_ASCII.
+                    let conv = self.convert(value, arg & 3);
+                    self.decref(value)?;
+                    if conv.is_err() {
+                        self.decref(spec)?;
+                    }
+                    value = conv?;
+                }
+                let is_str = !self.is_extra(value) && self.o.type_of(value)? == TypeId::Str;
+                let result = if is_str && spec == 0 {
+                    // An exact str and no spec: the value itself.
+                    value
+                } else {
+                    let r = self.format(value, spec);
+                    self.decref(value)?;
+                    self.decref(spec)?;
+                    r?
+                };
+                f.stack.push(result);
+            }
+            "BUILD_STRING" => {
+                // _PyUnicode_JoinArray: a new str of the pieces ('' for none).
+                let n = arg as usize;
+                let items = f.stack.split_off(f.stack.len() - n);
+                let mut text = String::new();
+                for &v in &items {
+                    text.push_str(&self.o.unicode_text(v)?);
+                }
+                let s = self.o.unicode_new(&text)?;
+                for v in items {
+                    self.decref(v)?;
+                }
+                f.stack.push(s);
+            }
             "GET_ITER" => {
                 let iterable = Self::pop(f);
                 let it = self.get_iter(iterable);
@@ -571,11 +609,10 @@ impl Interp {
         let name = self.o.field(code, Field::CoName)?;
         let qualname = self.o.field(code, Field::CoQualname)?;
         let consts = self.o.field(code, Field::CoConsts)?;
-        let doc = self.o.tuple_items(consts)?[0];
-        let doc = if self.o.type_of(doc)? == TypeId::Str {
-            doc
-        } else {
-            self.o.none()
+        // __doc__: co_consts[0] if it is a str.
+        let doc = match self.o.tuple_items(consts)?.first() {
+            Some(&d) if self.o.type_of(d)? == TypeId::Str => d,
+            _ => self.o.none(),
         };
         let module_key = self.o.py_id("__name__")?;
         let module = self.o.dict_getitem(globals, module_key)?.unwrap_or(0);

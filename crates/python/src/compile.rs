@@ -272,6 +272,9 @@ struct Unit {
     const_values: HashMap<u32, bool>,
     /// The index of `None` in `co_consts`, once there.
     none_index: Option<u32>,
+    /// For a comprehension in a function: the function's locals, which the comprehension
+    /// could only reach through a closure.
+    outer_locals: Vec<String>,
 }
 
 /// `STACK_USE_GUIDELINE`: displays longer than this are built item by item.
@@ -312,6 +315,7 @@ impl Unit {
             fblocks: Vec::new(),
             const_values: HashMap::new(),
             none_index: None,
+            outer_locals: Vec::new(),
         }
     }
 
@@ -517,6 +521,29 @@ impl Compiler<'_> {
                 self.parser_exprs(&c.comparators)?;
             }
             Expr::List(l) => self.parser_exprs(&l.elts)?,
+            Expr::ListComp(lc) => {
+                self.parser_expr(&lc.elt)?;
+                for g in &lc.generators {
+                    self.parser_expr(&g.target)?;
+                    self.parser_expr(&g.iter)?;
+                    self.parser_exprs(&g.ifs)?;
+                }
+            }
+            Expr::JoinedStr(j) => {
+                // The literal parts are made when compiled (fstring_part); the expressions'
+                // names and constants here.
+                for v in &j.values {
+                    if !matches!(v, Expr::Constant(_)) {
+                        self.parser_expr(v)?;
+                    }
+                }
+            }
+            Expr::FormattedValue(fv) => {
+                self.parser_expr(&fv.value)?;
+                if let Some(spec) = &fv.format_spec {
+                    self.parser_expr(spec)?;
+                }
+            }
             Expr::Dict(d) => {
                 for (k, v) in d.keys.iter().zip(&d.values) {
                     if let Some(k) = k {
@@ -780,6 +807,17 @@ impl Compiler<'_> {
                 unit.emit("LOAD_FAST", i, line);
             }
             Scope::Global => {
+                if unit.outer_locals.iter().any(|l| l == name)
+                    && !unit.globals.iter().any(|g| g == name)
+                {
+                    return Err(RunError::NotModelled {
+                        construct: format!(
+                            "a comprehension reading the enclosing function's variable '{name}' (a closure)"
+                        ),
+                        filename: self.filename.clone(),
+                        line: line.max(0) as u32,
+                    });
+                }
                 // PUSH_NULL before LOAD_GLOBAL is folded into its low bit (optimize_basic_block).
                 let i = self.name_index(unit, name)?;
                 unit.emit("LOAD_GLOBAL", (i << 1) | u32::from(null), line);
@@ -826,7 +864,7 @@ impl Compiler<'_> {
         for s in body {
             self.stmt(&mut unit, s)?;
         }
-        self.assemble(&mut unit)?;
+        self.assemble(&mut unit, true)?;
         self.units[0] = unit.code;
         Ok(())
     }
@@ -884,7 +922,7 @@ impl Compiler<'_> {
         for s in &f.body {
             self.stmt(&mut unit, s)?;
         }
-        self.assemble(&mut unit)?;
+        self.assemble(&mut unit, true)?;
         self.units.push(unit.code);
         Ok(self.units.len() - 1)
     }
@@ -1269,6 +1307,9 @@ impl Compiler<'_> {
             Expr::Tuple(t) => self.tuple_display(unit, &t.elts, e)?,
             Expr::List(l) => self.list_display(unit, &l.elts, e)?,
             Expr::Dict(d) => self.compiler_dict(unit, d, e)?,
+            Expr::ListComp(lc) => self.compiler_listcomp(unit, lc, e)?,
+            Expr::JoinedStr(j) => self.compiler_joined_str(unit, j, e)?,
+            Expr::FormattedValue(fv) => self.compiler_formatted_value(unit, fv, e)?,
             Expr::IfExp(x) => {
                 // compiler_ifexp.
                 let end = unit.new_block();
@@ -1388,6 +1429,203 @@ impl Compiler<'_> {
             self.expr(unit, v)?;
         }
         unit.emit("BUILD_MAP", n as u32, line);
+        Ok(())
+    }
+
+    /// `compiler_comprehension` for a list comprehension: a nested `<listcomp>` code object
+    /// whose one argument, `.0`, is the outermost iterable's iterator; the caller makes the
+    /// function (`MAKE_FUNCTION 0`), evaluates and iterates the outermost iterable in its own
+    /// scope, and calls the function with it (`CALL 0`: the function in the method slot, the
+    /// iterator as self).
+    fn compiler_listcomp(
+        &mut self,
+        unit: &mut Unit,
+        lc: &ast::ExprListComp,
+        e: &Expr,
+    ) -> Result<(), RunError> {
+        let line = self.loc(e);
+        if lc.generators.iter().any(|g| g.is_async) {
+            return Err(self.not_modelled("an async comprehension", e));
+        }
+        let mut locals = vec![".0".to_string()];
+        for g in &lc.generators {
+            bind_target(&g.target, &mut locals);
+        }
+        let qualname = if unit.code.function {
+            format!("{}.<locals>.<listcomp>", unit.code.qualname)
+        } else {
+            "<listcomp>".to_string()
+        };
+        let mut inner = Unit::new(
+            CodeUnit {
+                name: "<listcomp>".into(),
+                qualname,
+                firstlineno: line as u32,
+                argcount: 1,
+                function: true,
+                consts: Vec::new(),
+                names: Vec::new(),
+                varnames: Vec::new(),
+                instrs: Vec::new(),
+            },
+            locals.clone(),
+            Vec::new(),
+        );
+        if unit.code.function {
+            inner.outer_locals = unit
+                .locals
+                .iter()
+                .chain(&unit.outer_locals)
+                .cloned()
+                .collect();
+            inner.outer_locals.retain(|l| !locals.contains(l));
+        }
+        // The symtable's implicit argument `.0`; the parser made the targets' names.
+        self.identifier(".0")?;
+        for l in &locals {
+            let op = self.interned(l)?;
+            inner.code.varnames.push(op);
+        }
+        inner.emit("RESUME", 0, line);
+        inner.emit("BUILD_LIST", 0, line);
+        self.comprehension_generator(&mut inner, &lc.generators, 0, 0, &lc.elt, line)?;
+        inner.emit("RETURN_VALUE", 0, line);
+        self.assemble(&mut inner, false)?;
+        self.units.push(inner.code);
+        let index = self.units.len() - 1;
+        unit.code.consts.push(Const::Code(index));
+        let k = (unit.code.consts.len() - 1) as u32;
+        unit.emit("LOAD_CONST", k, line);
+        unit.emit("MAKE_FUNCTION", 0, line);
+        self.iterable(unit, &lc.generators[0].iter)?;
+        unit.emit("GET_ITER", 0, line);
+        unit.emit("PRECALL", 0, line);
+        unit.emit("CALL", 0, line);
+        Ok(())
+    }
+
+    /// `compiler_sync_comprehension_generator`: one `for` of the comprehension, its `if`s,
+    /// and either the next `for` or the element appended (`LIST_APPEND depth + 1`).
+    fn comprehension_generator(
+        &mut self,
+        unit: &mut Unit,
+        gens: &[ast::Comprehension],
+        gen_index: usize,
+        mut depth: u32,
+        elt: &Expr,
+        line: i32,
+    ) -> Result<(), RunError> {
+        let start = unit.new_block();
+        let if_cleanup = unit.new_block();
+        let anchor = unit.new_block();
+        let g = &gens[gen_index];
+        let mut start = Some(start);
+        if gen_index == 0 {
+            // The outermost iterator is the implicit argument.
+            unit.emit("LOAD_FAST", 0, line);
+        } else {
+            // The fast path for `for y in [f(x)]`: the one item, no loop.
+            let elts = match &g.iter {
+                Expr::List(l) => Some(&l.elts),
+                Expr::Tuple(t) => Some(&t.elts),
+                _ => None,
+            };
+            if let Some([one]) = elts.map(Vec::as_slice)
+                && !matches!(one, Expr::Starred(_))
+            {
+                self.expr(unit, one)?;
+                start = None;
+            } else {
+                self.iterable(unit, &g.iter)?;
+                unit.emit("GET_ITER", 0, line);
+            }
+        }
+        if let Some(st) = start {
+            depth += 1;
+            unit.use_next_block(st);
+            unit.emit_jump("FOR_ITER", anchor, line);
+        }
+        self.store_target(unit, &g.target)?;
+        for cond in &g.ifs {
+            self.jump_if(unit, cond, if_cleanup, false, line)?;
+        }
+        if gen_index + 1 < gens.len() {
+            self.comprehension_generator(unit, gens, gen_index + 1, depth, elt, line)?;
+        } else {
+            self.expr(unit, elt)?;
+            unit.emit("LIST_APPEND", depth + 1, line);
+        }
+        unit.use_next_block(if_cleanup);
+        if let Some(st) = start {
+            unit.emit_jump("JUMP", st, line);
+            unit.use_next_block(anchor);
+        }
+        Ok(())
+    }
+
+    /// `compiler_joined_str`: the parts, then `BUILD_STRING n` (a single part is left as it
+    /// is).
+    fn compiler_joined_str(
+        &mut self,
+        unit: &mut Unit,
+        j: &ast::ExprJoinedStr,
+        e: &Expr,
+    ) -> Result<(), RunError> {
+        let line = self.loc(e);
+        if j.values.len() > STACK_USE_GUIDELINE {
+            return Err(self.not_modelled("an f-string of more than 30 parts", e));
+        }
+        for v in &j.values {
+            self.fstring_part(unit, v)?;
+        }
+        if j.values.len() != 1 {
+            unit.emit("BUILD_STRING", j.values.len() as u32, line);
+        }
+        Ok(())
+    }
+
+    /// A part of an f-string: a literal (a str the f-string parser made and put in the
+    /// arena), or a formatted value.
+    fn fstring_part(&mut self, unit: &mut Unit, v: &Expr) -> Result<(), RunError> {
+        match v {
+            Expr::Constant(c) => {
+                let Constant::Str(text) = &c.value else {
+                    return Err(self.not_modelled("this kind of f-string part", v));
+                };
+                let op = self.o.unicode_from_str(text)?;
+                self.arena.add(op);
+                let k = self.add_const(unit, ConstKey::Str(text.clone()), op);
+                unit.emit("LOAD_CONST", k, self.loc(v));
+                Ok(())
+            }
+            _ => self.expr(unit, v),
+        }
+    }
+
+    /// `compiler_formatted_value`: the value, the format spec if any, `FORMAT_VALUE` with
+    /// the conversion (`!s` 1, `!r` 2, `!a` 3) and 4 when there is a spec.
+    fn compiler_formatted_value(
+        &mut self,
+        unit: &mut Unit,
+        fv: &ast::ExprFormattedValue,
+        e: &Expr,
+    ) -> Result<(), RunError> {
+        let line = self.loc(e);
+        self.expr(unit, &fv.value)?;
+        let mut oparg = match fv.conversion {
+            ast::ConversionFlag::None => 0,
+            ast::ConversionFlag::Str => 1,
+            ast::ConversionFlag::Repr => 2,
+            ast::ConversionFlag::Ascii => 3,
+        };
+        if let Some(spec) = &fv.format_spec {
+            match &**spec {
+                Expr::JoinedStr(j) => self.compiler_joined_str(unit, j, spec)?,
+                other => self.fstring_part(unit, other)?,
+            }
+            oparg |= 4;
+        }
+        unit.emit("FORMAT_VALUE", oparg, line);
         Ok(())
     }
 
@@ -1607,11 +1845,14 @@ impl Compiler<'_> {
 
     /// `assemble`: the implicit `return None`, the CFG optimisations of 3.11, line numbers,
     /// jump directions and offsets. Fills `unit.code.instrs`.
-    fn assemble(&mut self, unit: &mut Unit) -> Result<(), RunError> {
-        // Make sure every block that falls off the end returns None (UNSET_LOC).
-        let none = self.none_const(unit);
-        unit.emit("LOAD_CONST", none, -1);
-        unit.emit("RETURN_VALUE", 0, -1);
+    fn assemble(&mut self, unit: &mut Unit, implicit_return: bool) -> Result<(), RunError> {
+        // Make sure every block that falls off the end returns None (UNSET_LOC). A
+        // comprehension ends in its own RETURN_VALUE, with no NEXT_BLOCK after it.
+        if implicit_return {
+            let none = self.none_const(unit);
+            unit.emit("LOAD_CONST", none, -1);
+            unit.emit("RETURN_VALUE", 0, -1);
+        }
         let b = &mut unit.blocks;
         for i in 0..b.len() {
             normalize_basic_block(b, i);
@@ -2332,20 +2573,24 @@ pub(crate) fn py_mod(a: i128, b: i128) -> i128 {
 
 /// The names a function body binds (its locals), in order of first binding, and the names it
 /// declares global (`symtable`'s `DEF_LOCAL` and `DEF_GLOBAL`).
+fn bind(name: &str, locals: &mut Vec<String>) {
+    if !locals.iter().any(|l| l == name) {
+        locals.push(name.to_string());
+    }
+}
+
+/// The names an assignment target binds, in order.
+fn bind_target(t: &Expr, locals: &mut Vec<String>) {
+    match t {
+        Expr::Name(n) => bind(n.id.as_str(), locals),
+        Expr::Tuple(tu) => tu.elts.iter().for_each(|e| bind_target(e, locals)),
+        Expr::List(l) => l.elts.iter().for_each(|e| bind_target(e, locals)),
+        _ => {}
+    }
+}
+
 fn collect_locals(body: &[Stmt], locals: &mut Vec<String>, globals: &mut Vec<String>) {
-    fn bind(name: &str, locals: &mut Vec<String>) {
-        if !locals.iter().any(|l| l == name) {
-            locals.push(name.to_string());
-        }
-    }
-    fn target(t: &Expr, locals: &mut Vec<String>) {
-        match t {
-            Expr::Name(n) => bind(n.id.as_str(), locals),
-            Expr::Tuple(tu) => tu.elts.iter().for_each(|e| target(e, locals)),
-            Expr::List(l) => l.elts.iter().for_each(|e| target(e, locals)),
-            _ => {}
-        }
-    }
+    let target = bind_target;
     for s in body {
         match s {
             Stmt::Assign(a) => {

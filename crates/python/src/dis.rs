@@ -146,6 +146,14 @@ fn argrepr(
         }
         "LOAD_FAST" | "STORE_FAST" => name(&unit.varnames, i.arg)?,
         "COMPARE_OP" => CMP_OP[i.arg as usize].into(),
+        "FORMAT_VALUE" => {
+            let conv = ["", "str", "repr", "ascii"][(i.arg & 3) as usize];
+            match (conv, i.arg & 4 != 0) {
+                (c, false) => c.to_string(),
+                ("", true) => "with format".to_string(),
+                (c, true) => format!("{c}, with format"),
+            }
+        }
         "BINARY_OP" => NB_OPS[i.arg as usize].into(),
         "MAKE_FUNCTION" => MAKE_FUNCTION_FLAGS
             .iter()

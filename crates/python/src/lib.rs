@@ -31,6 +31,7 @@ mod ceval;
 pub mod compile;
 pub mod dis;
 pub mod error;
+mod format;
 mod interp;
 mod iterobject;
 pub mod opcode;

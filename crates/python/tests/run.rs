@@ -84,6 +84,14 @@ fn displays_subscripts_and_methods() {
     same_as_cpython("displays");
 }
 
+/// List comprehensions (a nested `<listcomp>` code object called with the iterator,
+/// `LIST_APPEND`), f-strings with conversions and format specs (`FORMAT_VALUE`,
+/// `BUILD_STRING`), and `str()`, `int()`, `len()`: `str(5)` is a new str every time.
+#[test]
+fn comprehensions_fstrings_and_builtins() {
+    same_as_cpython("comps");
+}
+
 #[test]
 fn a_constant_is_held_by_the_arena_the_code_and_the_local() {
     // num = 1000; getrefcount(num): co_consts, the parser's arena, the local, the argument.
