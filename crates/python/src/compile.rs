@@ -721,11 +721,24 @@ impl Compiler<'_> {
             CVal::Tuple(items) => {
                 // merge_consts_recursive: the tuple's items are the canonical objects.
                 let mut objs = Vec::new();
+                let mut interned = Vec::new();
                 for (item, r) in items {
                     let op = self.const_object(item, *r)?;
-                    objs.push(self.canonical(item.key(), op));
+                    let mut op = self.canonical(item.key(), op);
+                    // intern_string_constants reaches into constant tuples.
+                    if let CVal::Str(text) = item
+                        && crate::interp::all_name_chars(text)
+                    {
+                        op = self.o.unicode_intern(op)?;
+                        interned.push(op);
+                    }
+                    objs.push(op);
                 }
-                self.o.tuple_pack(&objs)?
+                let t = self.o.tuple_pack(&objs)?;
+                for i in interned {
+                    self.o.decref(i)?;
+                }
+                t
             }
         };
         self.arena.add(op);

@@ -189,7 +189,7 @@ impl Interp {
         let table = OpcodeTable::of(self.o.layout().minor);
         let (_, size) = crate::dis::offsets(table, &unit.instrs);
         let code = self.o.fields_new(TypeId::Code, u64::from(size))?;
-        let consts: Vec<u64> = unit
+        let mut consts: Vec<u64> = unit
             .consts
             .iter()
             .map(|c| match *c {
@@ -197,7 +197,19 @@ impl Interp {
                 Const::Code(i) => codes[i],
             })
             .collect();
+        // intern_string_constants: a str of name characters becomes the interned one.
+        let mut interned = Vec::new();
+        for c in consts.iter_mut().rev() {
+            if self.o.type_of(*c)? == TypeId::Str && all_name_chars(&self.o.unicode_text(*c)?) {
+                let i = self.o.unicode_intern(*c)?;
+                interned.push(i);
+                *c = i;
+            }
+        }
         let consts = self.o.tuple_pack(&consts)?;
+        for i in interned {
+            self.o.decref(i)?;
+        }
         self.o.set_field(code, Field::CoConsts, consts)?;
         let names = self.o.tuple_pack(&unit.names)?;
         self.o.set_field(code, Field::CoNames, names)?;
@@ -213,4 +225,9 @@ impl Interp {
         self.o.set_fields_u32(code, at, unit.firstlineno)?;
         Ok(code)
     }
+}
+
+/// `all_name_chars`: ASCII letters, digits and underscores only.
+pub(crate) fn all_name_chars(s: &str) -> bool {
+    s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }

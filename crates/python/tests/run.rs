@@ -92,6 +92,14 @@ fn comprehensions_fstrings_and_builtins() {
     same_as_cpython("comps");
 }
 
+/// Reference counts and sizes through the new instructions: a list iterator's reference to
+/// its list, comprehension results, dict and tuple items, folded and interned constants,
+/// `LIST_APPEND` and `list.pop` growth and shrinkage, `list(range(n))` preallocated exactly.
+#[test]
+fn counts_and_sizes() {
+    same_as_cpython("counts");
+}
+
 #[test]
 fn a_constant_is_held_by_the_arena_the_code_and_the_local() {
     // num = 1000; getrefcount(num): co_consts, the parser's arena, the local, the argument.
