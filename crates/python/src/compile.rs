@@ -2527,6 +2527,16 @@ fn fold_binop(op: ast::Operator, l: &CVal, r: &CVal) -> Option<CVal> {
             _ => None,
         };
     }
+    if let (CVal::Bool(a), CVal::Bool(b)) = (l, r)
+        && matches!(op, BitAnd | BitOr | BitXor)
+    {
+        // bool_and, bool_or, bool_xor: bools stay bools.
+        return Some(CVal::Bool(match op {
+            BitAnd => a & b,
+            BitOr => a | b,
+            _ => a ^ b,
+        }));
+    }
     let (a, b) = (int(l)?, int(r)?);
     let v = match op {
         Add => a.checked_add(b)?,

@@ -242,8 +242,23 @@ impl Interp {
         let s = parse(&spec_text)?;
         let text = match ty {
             TypeId::Str => {
-                if !matches!(s.ty, None | Some('s')) || s.sign.is_some() || s.grouping.is_some() {
-                    return Err(invalid(&spec_text));
+                if let Some(t) = s.ty.filter(|&t| t != 's') {
+                    return Err(RunError::exception(
+                        "ValueError",
+                        format!("Unknown format code '{t}' for object of type 'str'"),
+                    ));
+                }
+                if s.sign.is_some() {
+                    return Err(RunError::exception(
+                        "ValueError",
+                        "Sign not allowed in string format specifier",
+                    ));
+                }
+                if s.grouping.is_some() {
+                    return Err(RunError::exception(
+                        "ValueError",
+                        "Cannot specify ',' with 's'.",
+                    ));
                 }
                 let mut body = self.o.unicode_text(v)?;
                 if let Some(p) = s.precision {
