@@ -39,17 +39,11 @@ use std::fmt::Write as _;
 
 use objects::{Layout, ObjError, ObjEvent, Objects, TypeId, float_repr, unicode_repr};
 use proptest::prelude::*;
+
+mod common;
+use common::{IMMORTAL, Must, cases};
 use pymalloc::{Location, Profile};
 
-fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(300)
-}
-
-/// `_Py_IMMORTAL_REFCNT` on 64-bit 3.12+.
-const IMMORTAL: u64 = u32::MAX as u64;
 /// `PyList_MAXFREELIST`.
 const LIST_FREE_MAX: usize = 80;
 /// `PyFloat_MAXFREELIST`.
@@ -234,16 +228,6 @@ struct MObj {
     allocated: u64,
     /// Whether a list's buffer is a glibc chunk (once there, `PyObject_Realloc` keeps it there).
     glibc: bool,
-}
-
-trait Must<T> {
-    fn must(self, what: &str) -> Result<T, TestCaseError>;
-}
-
-impl<T> Must<T> for Result<T, ObjError> {
-    fn must(self, what: &str) -> Result<T, TestCaseError> {
-        self.map_err(|e| TestCaseError::fail(format!("{what}: {e}")))
-    }
 }
 
 struct Harness {
@@ -1050,7 +1034,7 @@ fn run(profile: Profile, ops: &[Op]) -> Result<(), TestCaseError> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(cases()))]
+    #![proptest_config(ProptestConfig::with_cases(cases(300)))]
 
     /// Ints, strs, floats and tuples: no list buffer is reallocated (but `repr`'s).
     #[test]

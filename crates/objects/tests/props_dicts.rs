@@ -59,17 +59,11 @@ use std::fmt::Write as _;
 use objects::fields::Field;
 use objects::{IMAGE_BASE, ObjError, ObjEvent, Objects, TypeId, unicode_repr};
 use proptest::prelude::*;
+
+mod common;
+use common::{IMMORTAL, Must, cases};
 use pymalloc::Profile;
 
-fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(512)
-}
-
-/// `_Py_IMMORTAL_REFCNT` on 64-bit 3.12+.
-const IMMORTAL: u64 = u32::MAX as u64;
 /// `PyDict_MAXFREELIST`.
 const DICT_FREE_MAX: usize = 80;
 /// Attribute names in the pool: more than the 30 keys 3.11+ share.
@@ -374,16 +368,6 @@ struct MObj {
     cached: bool,
     /// References the caches hold beyond those the model counts.
     extra: u64,
-}
-
-trait Must<T> {
-    fn must(self, what: &str) -> Result<T, TestCaseError>;
-}
-
-impl<T> Must<T> for Result<T, ObjError> {
-    fn must(self, what: &str) -> Result<T, TestCaseError> {
-        self.map_err(|e| TestCaseError::fail(format!("{what}: {e}")))
-    }
 }
 
 macro_rules! refused {
@@ -1618,7 +1602,7 @@ fn run(profile: Profile, ops: &[Op]) -> Result<(), TestCaseError> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(cases()))]
+    #![proptest_config(ProptestConfig::with_cases(cases(512)))]
 
     /// Dicts, classes, instances and struct objects, mixed.
     #[test]
