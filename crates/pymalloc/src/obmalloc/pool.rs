@@ -279,6 +279,11 @@ impl Allocator {
             .pools
             .get_mut(&pool)
             .expect("links are written in carved pools");
+        if value == 0 && ph.links.is_empty() {
+            // NULL in a pool that holds no link yet: every link already reads NULL. This is the
+            // carving of a fresh block, on the allocation path.
+            return;
+        }
         let Some(index) = ph.block_index(pool, bp) else {
             return;
         };
