@@ -30,6 +30,8 @@ struct Frame {
     locals: u64,
     fast: Vec<u64>,
     stack: Vec<u64>,
+    /// The function being run (`f_func`), 0 for module code.
+    func: u64,
 }
 
 impl Interp {
@@ -44,6 +46,7 @@ impl Interp {
             locals: globals,
             fast: Vec::new(),
             stack: Vec::new(),
+            func: 0,
         };
         self.run_frame(&mut frame)
     }
@@ -329,16 +332,79 @@ impl Interp {
                 f.stack.push(t);
             }
             "MAKE_FUNCTION" => {
+                // PyFunction_New, then the closure (8) and the annotations (4) popped.
                 let code = Self::pop(f);
+                let closure = if arg & 8 != 0 { Self::pop(f) } else { 0 };
                 let annotations = if arg & 4 != 0 { Self::pop(f) } else { 0 };
-                if arg & !4 != 0 {
+                if arg & 3 != 0 {
                     return Err(RunError::exception(
                         "SystemError",
-                        "defaults, keyword defaults and closures are not modelled",
+                        "defaults and keyword defaults are not modelled",
                     ));
                 }
                 let func = self.make_function(code, f.globals, annotations)?;
+                if closure != 0 {
+                    self.o.set_field(func, Field::FuncClosure, closure)?;
+                }
                 f.stack.push(func);
+            }
+            "MAKE_CELL" => {
+                // PyCell_New(initial): the cell takes the local's reference.
+                let initial = f.fast[arg as usize];
+                let cell = self.o.fields_new(TypeId::Cell, 0)?;
+                if initial != 0 {
+                    self.o.set_field(cell, Field::CellRef, initial)?;
+                }
+                f.fast[arg as usize] = cell;
+            }
+            "COPY_FREE_VARS" => {
+                // The closure's cells into the last slots of localsplus.
+                let closure = self.o.field(f.func, Field::FuncClosure)?;
+                let cells = self.o.tuple_items(closure)?;
+                let offset = f.fast.len() - arg as usize;
+                for (i, &c) in cells.iter().enumerate().take(arg as usize) {
+                    self.incref(c)?;
+                    f.fast[offset + i] = c;
+                }
+            }
+            "LOAD_CLOSURE" => {
+                let cell = f.fast[arg as usize];
+                self.incref(cell)?;
+                f.stack.push(cell);
+            }
+            "LOAD_DEREF" => {
+                let cell = f.fast[arg as usize];
+                let v = self.o.field(cell, Field::CellRef)?;
+                if v == 0 {
+                    let n = self.o.unicode_text(f.code.varnames[arg as usize])?;
+                    let free = (arg as usize) >= f.fast.len() - f.code.nfreevars as usize;
+                    return Err(if free {
+                        RunError::exception(
+                            "NameError",
+                            format!(
+                                "cannot access free variable '{n}' where it is not associated with a value in enclosing scope"
+                            ),
+                        )
+                    } else {
+                        RunError::exception(
+                            "UnboundLocalError",
+                            format!(
+                                "cannot access local variable '{n}' where it is not associated with a value"
+                            ),
+                        )
+                    });
+                }
+                self.incref(v)?;
+                f.stack.push(v);
+            }
+            "STORE_DEREF" => {
+                let v = Self::pop(f);
+                f.stack.push(v);
+                self.object_only(v)?;
+                f.stack.pop();
+                let cell = f.fast[arg as usize];
+                // PyCell_SET, then the old value released.
+                self.o.set_field(cell, Field::CellRef, v)?;
             }
             "PRECALL" => {}
             "CALL" => {
@@ -864,6 +930,7 @@ impl Interp {
             locals: 0,
             fast,
             stack: Vec::new(),
+            func,
         };
         let result = self.run_frame(&mut frame);
         let fast = frame.fast;

@@ -26,6 +26,7 @@ use rustpython_parser::ast::{self, Constant, Expr, Ranged, Stmt};
 
 use crate::error::RunError;
 use crate::pyarena::Arena;
+use crate::symtable::{self, Layout};
 
 /// One instruction of an assembled code unit.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -67,8 +68,11 @@ pub struct CodeUnit {
     pub consts: Vec<Const>,
     /// `co_names`: interned strs.
     pub names: Vec<u64>,
-    /// `co_varnames` (the locals, parameters first): interned strs.
+    /// `co_localsplusnames` (the locals, parameters first, then the cells that are not
+    /// parameters, then the free variables): interned strs.
     pub varnames: Vec<u64>,
+    /// `co_nfreevars`: the last names of `varnames`, filled from the closure.
+    pub nfreevars: u32,
     /// The instructions.
     pub instrs: Vec<Instr>,
 }
@@ -164,6 +168,8 @@ enum Scope {
     Fast(u32),
     /// A function's global: `LOAD_GLOBAL`, `STORE_GLOBAL`.
     Global,
+    /// A cell or free variable: `LOAD_DEREF`, `STORE_DEREF`.
+    Deref(u32),
 }
 
 struct Compiler<'a> {
@@ -261,7 +267,6 @@ enum FBlock {
 /// The unit being generated and its locals.
 struct Unit {
     code: CodeUnit,
-    locals: Vec<String>,
     globals: Vec<String>,
     /// The basic blocks, in order of creation (`u_blocks` lists them newest first).
     blocks: Vec<Block>,
@@ -272,9 +277,8 @@ struct Unit {
     const_values: HashMap<u32, bool>,
     /// The index of `None` in `co_consts`, once there.
     none_index: Option<u32>,
-    /// For a comprehension in a function: the function's locals, which the comprehension
-    /// could only reach through a closure.
-    outer_locals: Vec<String>,
+    /// `localsplus`: locals, cells and free variables.
+    layout: Layout,
 }
 
 /// `STACK_USE_GUIDELINE`: displays longer than this are built item by item.
@@ -305,17 +309,16 @@ fn is_exit(name: &str) -> bool {
 }
 
 impl Unit {
-    fn new(code: CodeUnit, locals: Vec<String>, globals: Vec<String>) -> Unit {
+    fn new(code: CodeUnit, globals: Vec<String>) -> Unit {
         Unit {
             code,
-            locals,
             globals,
             blocks: vec![Block::default()],
             cur: 0,
             fblocks: Vec::new(),
             const_values: HashMap::new(),
             none_index: None,
-            outer_locals: Vec::new(),
+            layout: Layout::default(),
         }
     }
 
@@ -792,10 +795,60 @@ impl Compiler<'_> {
         if unit.globals.iter().any(|g| g == name) {
             return Scope::Global;
         }
-        match unit.locals.iter().position(|l| l == name) {
-            Some(i) => Scope::Fast(i as u32),
+        match unit.layout.index(name) {
+            Some(i) if unit.layout.is_deref(name) => Scope::Deref(i),
+            Some(i) => Scope::Fast(i),
             None => Scope::Global,
         }
+    }
+
+    /// The names a scope nested in `unit` can take from it in a closure.
+    fn closure_names(unit: &Unit) -> Vec<String> {
+        if !unit.code.function {
+            return Vec::new();
+        }
+        let l = &unit.layout;
+        l.cellvars.iter().chain(&l.freevars).cloned().collect()
+    }
+
+    /// A function's or comprehension's `localsplus` names, interned, as its `co_varnames`
+    /// (the model keeps `co_localsplusnames` there).
+    fn set_layout(&mut self, unit: &mut Unit, layout: Layout) -> Result<(), RunError> {
+        for l in &layout.names {
+            let op = self.interned(l)?;
+            unit.code.varnames.push(op);
+        }
+        unit.code.nfreevars = layout.freevars.len() as u32;
+        unit.layout = layout;
+        Ok(())
+    }
+
+    /// `compiler_make_closure`: the cells a nested scope takes (`LOAD_CLOSURE`, `BUILD_TUPLE`),
+    /// its code, `MAKE_FUNCTION` with `flags` (8 added for the closure).
+    fn make_closure(
+        &mut self,
+        unit: &mut Unit,
+        index: usize,
+        freevars: &[String],
+        mut flags: u32,
+        line: i32,
+    ) -> Result<(), RunError> {
+        if !freevars.is_empty() {
+            for name in freevars {
+                let i = unit
+                    .layout
+                    .index(name)
+                    .expect("a free variable of a nested scope is a cell or free here");
+                unit.emit("LOAD_CLOSURE", i, line);
+            }
+            unit.emit("BUILD_TUPLE", freevars.len() as u32, line);
+            flags |= 8;
+        }
+        unit.code.consts.push(Const::Code(index));
+        let k = (unit.code.consts.len() - 1) as u32;
+        unit.emit("LOAD_CONST", k, line);
+        unit.emit("MAKE_FUNCTION", flags, line);
+        Ok(())
     }
 
     fn load_name(
@@ -819,18 +872,13 @@ impl Compiler<'_> {
                 }
                 unit.emit("LOAD_FAST", i, line);
             }
-            Scope::Global => {
-                if unit.outer_locals.iter().any(|l| l == name)
-                    && !unit.globals.iter().any(|g| g == name)
-                {
-                    return Err(RunError::NotModelled {
-                        construct: format!(
-                            "a comprehension reading the enclosing function's variable '{name}' (a closure)"
-                        ),
-                        filename: self.filename.clone(),
-                        line: line.max(0) as u32,
-                    });
+            Scope::Deref(i) => {
+                if null {
+                    unit.emit("PUSH_NULL", 0, line);
                 }
+                unit.emit("LOAD_DEREF", i, line);
+            }
+            Scope::Global => {
                 // PUSH_NULL before LOAD_GLOBAL is folded into its low bit (optimize_basic_block).
                 let i = self.name_index(unit, name)?;
                 unit.emit("LOAD_GLOBAL", (i << 1) | u32::from(null), line);
@@ -846,6 +894,7 @@ impl Compiler<'_> {
                 unit.emit("STORE_NAME", i, line);
             }
             Scope::Fast(i) => unit.emit("STORE_FAST", i, line),
+            Scope::Deref(i) => unit.emit("STORE_DEREF", i, line),
             Scope::Global => {
                 let i = self.name_index(unit, name)?;
                 unit.emit("STORE_GLOBAL", i, line);
@@ -867,9 +916,9 @@ impl Compiler<'_> {
                 consts: Vec::new(),
                 names: Vec::new(),
                 varnames: Vec::new(),
+                nfreevars: 0,
                 instrs: Vec::new(),
             },
-            Vec::new(),
             Vec::new(),
         );
         self.units.push(unit.code.clone()); // index 0, filled in at the end
@@ -882,7 +931,13 @@ impl Compiler<'_> {
         Ok(())
     }
 
-    fn function(&mut self, f: &ast::StmtFunctionDef, qualname: String) -> Result<usize, RunError> {
+    /// `compiler_function`'s body: the function's code unit; its index and free variables.
+    fn function(
+        &mut self,
+        f: &ast::StmtFunctionDef,
+        qualname: String,
+        available: &[String],
+    ) -> Result<(usize, Vec<String>), RunError> {
         let a = &f.args;
         if !a.posonlyargs.is_empty()
             || a.vararg.is_some()
@@ -898,9 +953,14 @@ impl Compiler<'_> {
             return Err(self.not_modelled("a decorator", f));
         }
         let firstlineno = self.line(f);
-        let mut locals: Vec<String> = a.args.iter().map(|p| p.def.arg.to_string()).collect();
-        let mut globals = Vec::new();
-        collect_locals(&f.body, &mut locals, &mut globals);
+        let (locals, globals) = symtable::function_bindings(f);
+        let mut uses = symtable::Uses::default();
+        uses.stmts(&f.body);
+        let free: Vec<String> = symtable::function_free(f)
+            .into_iter()
+            .filter(|n| available.contains(n))
+            .collect();
+        let layout = Layout::new(&locals, a.args.len(), &uses.nested_free, free.clone());
         let mut unit = Unit::new(
             CodeUnit {
                 name: f.name.to_string(),
@@ -911,15 +971,12 @@ impl Compiler<'_> {
                 consts: Vec::new(),
                 names: Vec::new(),
                 varnames: Vec::new(),
+                nfreevars: 0,
                 instrs: Vec::new(),
             },
-            locals.clone(),
             globals,
         );
-        for l in &locals {
-            let op = self.interned(l)?;
-            unit.code.varnames.push(op);
-        }
+        self.set_layout(&mut unit, layout)?;
         // compiler_function: the docstring, or None, is always co_consts[0].
         let docstring = match f.body.first() {
             Some(Stmt::Expr(e)) => {
@@ -937,7 +994,7 @@ impl Compiler<'_> {
         }
         self.assemble(&mut unit, true)?;
         self.units.push(unit.code);
-        Ok(self.units.len() - 1)
+        Ok((self.units.len() - 1, free))
     }
 
     // ---- statements -------------------------------------------------------------------------
@@ -1004,12 +1061,9 @@ impl Compiler<'_> {
                 } else {
                     f.name.to_string()
                 };
-                let index = self.function(f, qualname)?;
-                let c = Const::Code(index);
-                unit.code.consts.push(c);
-                let k = (unit.code.consts.len() - 1) as u32;
-                unit.emit("LOAD_CONST", k, line);
-                unit.emit("MAKE_FUNCTION", flags, line);
+                let available = Self::closure_names(unit);
+                let (index, free) = self.function(f, qualname, &available)?;
+                self.make_closure(unit, index, &free, flags, line)?;
                 self.store_name(unit, f.name.as_str(), line)?;
             }
             Stmt::Pass(_) => unit.emit("NOP", 0, line),
@@ -1460,10 +1514,14 @@ impl Compiler<'_> {
         if lc.generators.iter().any(|g| g.is_async) {
             return Err(self.not_modelled("an async comprehension", e));
         }
-        let mut locals = vec![".0".to_string()];
-        for g in &lc.generators {
-            bind_target(&g.target, &mut locals);
-        }
+        let locals = symtable::listcomp_bindings(lc);
+        let available = Self::closure_names(unit);
+        let free: Vec<String> = symtable::listcomp_free(lc)
+            .into_iter()
+            .filter(|n| available.contains(n))
+            .collect();
+        let uses = symtable::listcomp_uses(lc);
+        let layout = Layout::new(&locals, 1, &uses.nested_free, free.clone());
         let qualname = if unit.code.function {
             format!("{}.<locals>.<listcomp>", unit.code.qualname)
         } else {
@@ -1479,26 +1537,14 @@ impl Compiler<'_> {
                 consts: Vec::new(),
                 names: Vec::new(),
                 varnames: Vec::new(),
+                nfreevars: 0,
                 instrs: Vec::new(),
             },
-            locals.clone(),
             Vec::new(),
         );
-        if unit.code.function {
-            inner.outer_locals = unit
-                .locals
-                .iter()
-                .chain(&unit.outer_locals)
-                .cloned()
-                .collect();
-            inner.outer_locals.retain(|l| !locals.contains(l));
-        }
         // The symtable's implicit argument `.0`; the parser made the targets' names.
         self.identifier(".0")?;
-        for l in &locals {
-            let op = self.interned(l)?;
-            inner.code.varnames.push(op);
-        }
+        self.set_layout(&mut inner, layout)?;
         inner.emit("RESUME", 0, line);
         inner.emit("BUILD_LIST", 0, line);
         self.comprehension_generator(&mut inner, &lc.generators, 0, 0, &lc.elt, line)?;
@@ -1506,10 +1552,7 @@ impl Compiler<'_> {
         self.assemble(&mut inner, false)?;
         self.units.push(inner.code);
         let index = self.units.len() - 1;
-        unit.code.consts.push(Const::Code(index));
-        let k = (unit.code.consts.len() - 1) as u32;
-        unit.emit("LOAD_CONST", k, line);
-        unit.emit("MAKE_FUNCTION", 0, line);
+        self.make_closure(unit, index, &free, 0, line)?;
         self.iterable(unit, &lc.generators[0].iter)?;
         unit.emit("GET_ITER", 0, line);
         unit.emit("PRECALL", 0, line);
@@ -1872,6 +1915,27 @@ impl Compiler<'_> {
         }
         for i in (0..b.len()).rev() {
             extend_block(b, i);
+        }
+        // insert_prefix_instructions: MAKE_CELL for each cell (by offset), COPY_FREE_VARS
+        // first, none with a line.
+        let mut prefix = Vec::new();
+        let l = &unit.layout;
+        if !l.freevars.is_empty() {
+            prefix.push(("COPY_FREE_VARS", l.freevars.len() as u32));
+        }
+        let mut cells: Vec<u32> = l.cellvars.iter().filter_map(|c| l.index(c)).collect();
+        cells.sort_unstable();
+        prefix.extend(cells.into_iter().map(|i| ("MAKE_CELL", i)));
+        for (k, (name, arg)) in prefix.into_iter().enumerate() {
+            unit.blocks[0].instrs.insert(
+                k,
+                CInstr {
+                    name,
+                    arg,
+                    target: None,
+                    line: -1,
+                },
+            );
         }
         optimize_cfg(unit);
         duplicate_exits_without_lineno(&mut unit.blocks);
@@ -2612,7 +2676,7 @@ fn bind_target(t: &Expr, locals: &mut Vec<String>) {
     }
 }
 
-fn collect_locals(body: &[Stmt], locals: &mut Vec<String>, globals: &mut Vec<String>) {
+pub(crate) fn collect_locals(body: &[Stmt], locals: &mut Vec<String>, globals: &mut Vec<String>) {
     let target = bind_target;
     for s in body {
         match s {

@@ -144,7 +144,8 @@ fn argrepr(
                 n
             }
         }
-        "LOAD_FAST" | "STORE_FAST" => name(&unit.varnames, i.arg)?,
+        "LOAD_FAST" | "STORE_FAST" | "LOAD_DEREF" | "STORE_DEREF" | "LOAD_CLOSURE"
+        | "MAKE_CELL" => name(&unit.varnames, i.arg)?,
         "COMPARE_OP" => CMP_OP[i.arg as usize].into(),
         "FORMAT_VALUE" => {
             let conv = ["", "str", "repr", "ascii"][(i.arg & 3) as usize];

@@ -38,6 +38,7 @@ pub mod opcode;
 mod opcode_tables;
 pub mod pyarena;
 pub mod pythonrun;
+mod symtable;
 
 pub use error::RunError;
 pub use interp::Interp;

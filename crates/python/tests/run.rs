@@ -100,6 +100,14 @@ fn counts_and_sizes() {
     same_as_cpython("counts");
 }
 
+/// Cells and free variables (symtable's analysis): `MAKE_CELL`, `COPY_FREE_VARS`,
+/// `LOAD_DEREF`, `STORE_DEREF`, `LOAD_CLOSURE`, `MAKE_FUNCTION 8`, for comprehensions and
+/// nested functions reading their enclosing function's variables.
+#[test]
+fn closures() {
+    same_as_cpython("closures");
+}
+
 #[test]
 fn a_constant_is_held_by_the_arena_the_code_and_the_local() {
     // num = 1000; getrefcount(num): co_consts, the parser's arena, the local, the argument.
