@@ -15,10 +15,8 @@ use rustpython_parser::ast::{self, Expr, Stmt};
 /// The names bound by an assignment target.
 pub(crate) fn target_names(t: &Expr, out: &mut Vec<String>) {
     match t {
-        Expr::Name(n) => {
-            if !out.iter().any(|x| x == n.id.as_str()) {
-                out.push(n.id.to_string());
-            }
+        Expr::Name(n) if !out.iter().any(|x| x == n.id.as_str()) => {
+            out.push(n.id.to_string());
         }
         Expr::Tuple(tu) => tu.elts.iter().for_each(|e| target_names(e, out)),
         Expr::List(l) => l.elts.iter().for_each(|e| target_names(e, out)),
