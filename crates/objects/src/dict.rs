@@ -832,7 +832,7 @@ impl Objects {
             let n = self.read_keys(d.keys)?.nentries;
             for ix in 0..n {
                 let v = self.read_word(d.values + 8 * ix)?;
-                self.xdecref(v)?;
+                self.c_xdecref(v)?;
             }
             self.free_values(d.values)?;
             self.dictkeys_decref(d.keys)?;
@@ -844,8 +844,8 @@ impl Objects {
             self.mem.write_word(k.addr, 0)?;
             for ix in 0..k.nentries {
                 let (_, key, value) = self.entry(&k, ix)?;
-                self.xdecref(key)?;
-                self.xdecref(value)?;
+                self.c_xdecref(key)?;
+                self.c_xdecref(value)?;
             }
             self.release_keys_object(&k)?;
         }

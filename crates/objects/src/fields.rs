@@ -403,7 +403,7 @@ impl Objects {
         for field in dealloc_order(ty, self.layout.minor) {
             if let Ok(i) = self.field_index(op, *field) {
                 let v = std::mem::take(&mut self.fields_mut(op)?[i]);
-                self.xdecref(v)?;
+                self.c_xdecref(v)?;
             }
         }
         let free_list = match ty {

@@ -273,7 +273,7 @@ impl Objects {
             // "Do it backwards, for Christian Tismer."
             for i in (0..d.size).rev() {
                 let v = self.mem.read_word(d.item + 8 * i)?;
-                self.xdecref(v)?;
+                self.c_xdecref(v)?;
             }
             self.mem_free(d.item)?;
         }

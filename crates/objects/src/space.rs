@@ -699,6 +699,73 @@ impl Objects {
         if op == 0 { Ok(()) } else { self.decref(op) }
     }
 
+    /// C's `Py_INCREF` applied to whatever lies at `op`, as `ctypes`' `py_object` getter
+    /// (`O_get`) applies it to an address: `ob_refcnt` goes up by one whether the object is
+    /// alive, sitting on a free list (it stays there, now with a count), or freed (then the word
+    /// is whatever the block holds now: pymalloc's free-list link, for a non-GC object). With
+    /// nothing mapped at `op`, the model's segmentation fault.
+    pub fn c_incref(&mut self, op: u64) -> Result<(), ObjError> {
+        self.c_refcnt_add(op, 1)
+    }
+
+    /// C's `Py_DECREF` on whatever lies at `op`: at zero, `_Py_Dealloc` runs the deallocator
+    /// of the type its memory names, even for an object deallocated before (a list on the free
+    /// list is then pushed on it a second time, its stale buffer freed again).
+    pub fn c_decref(&mut self, op: u64) -> Result<(), ObjError> {
+        self.c_refcnt_add(op, -1)
+    }
+
+    /// `Py_XDECREF` as a deallocator does it: C's decrement of whatever its pointer names
+    /// (NULL skipped). For the contents of a live structure this is [`Objects::decref`]; for a
+    /// structure deallocated twice (a revived list), its stale words are decremented as C would.
+    pub(crate) fn c_xdecref(&mut self, op: u64) -> Result<(), ObjError> {
+        if op == 0 { Ok(()) } else { self.c_decref(op) }
+    }
+
+    fn c_refcnt_add(&mut self, op: u64, delta: i64) -> Result<(), ObjError> {
+        let place = self.place(op);
+        let live = match place {
+            Some(Place::Static) => true,
+            Some(Place::Slot { key, .. }) => {
+                self.slots.get(key).is_some_and(|s| s.state == State::Live)
+            }
+            None => false,
+        };
+        if live {
+            return if delta > 0 {
+                self.incref(op)
+            } else {
+                self.decref(op)
+            };
+        }
+        let count = match place {
+            Some(Place::Slot { key, block }) => {
+                let slot = *self.slots.get(key).expect("placed");
+                if slot.state == State::Freed && self.gc_offset(&slot) == 0 {
+                    // ob_refcnt is the block's first word: pymalloc's link now.
+                    self.raw_word_add(block, delta)?
+                } else {
+                    let s = self.slots.get_mut(key).expect("placed");
+                    s.refcnt = s.refcnt.wrapping_add_signed(delta as i32);
+                    u64::from(s.refcnt)
+                }
+            }
+            _ => self.raw_word_add(op, delta)?,
+        };
+        if delta < 0 && count == 0 {
+            self.trace.record(ObjEvent::Zero { op });
+            return self.dealloc(op);
+        }
+        Ok(())
+    }
+
+    /// Adds `delta` to the word at `addr` in memory (no object describes it).
+    fn raw_word_add(&mut self, addr: u64, delta: i64) -> Result<u64, ObjError> {
+        let word = self.read_word(addr)?.wrapping_add_signed(delta);
+        self.mem.write_word(addr, word)?;
+        Ok(word)
+    }
+
     /// `_Py_NewReference`: an object taken off a free list is live again with one reference.
     pub(crate) fn new_reference(&mut self, op: u64) {
         if let Some(Place::Slot { key, .. }) = self.place(op) {
@@ -972,6 +1039,44 @@ mod tests {
             );
             let _ = again;
         }
+    }
+
+    #[test]
+    fn c_level_counts_revive_and_double_free_a_listed_list() {
+        // The blog's stale list: freed onto the free list, then ctypes' py_object takes a
+        // reference to it (Py_INCREF), and letting that go deallocates it a second time.
+        let mut o = Objects::new(Profile::CPYTHON_3_11).unwrap();
+        let li = o.list_new_generic().unwrap();
+        let s = o.unicode_from_str("hsafdasdsadasdfsdfsdasdasi").unwrap();
+        o.list_append(li, s).unwrap();
+        o.decref(s).unwrap();
+        o.decref(li).unwrap();
+        assert_eq!(o.refcnt(li).unwrap(), 0);
+        assert!(
+            matches!(o.incref(li), Err(ObjError::Dead { .. })),
+            "the API refuses"
+        );
+        o.c_incref(li).unwrap();
+        assert_eq!(
+            o.read_word(li).unwrap(),
+            1,
+            "C's increment, on a listed list"
+        );
+        // Its items went when it died: the second list_dealloc reads the stale buffer and
+        // frees it again, which pymalloc's bookkeeping catches.
+        let again = o.c_decref(li);
+        assert!(
+            matches!(
+                again,
+                Err(ObjError::Mem(pymalloc::MemError::DoubleFree { .. }))
+            ),
+            "{again:?}"
+        );
+        // A wild address: the model's segmentation fault.
+        assert!(matches!(
+            o.c_incref(0x1000),
+            Err(ObjError::Mem(pymalloc::MemError::Segfault { .. }))
+        ));
     }
 
     #[test]

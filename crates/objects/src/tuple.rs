@@ -102,7 +102,7 @@ impl Objects {
             return Ok(());
         }
         for &item in items.iter().rev() {
-            self.xdecref(item)?;
+            self.c_xdecref(item)?;
         }
         let size = items.len();
         let listed = self

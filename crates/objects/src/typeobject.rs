@@ -463,7 +463,7 @@ impl Objects {
             let n = self.read_word(c.cached_keys + 24)?;
             for ix in 0..n {
                 let v = self.read_word(i.values + 8 * ix)?;
-                self.xdecref(v)?;
+                self.c_xdecref(v)?;
             }
             if self.layout.minor <= 12 {
                 self.free_values(i.values)?;
