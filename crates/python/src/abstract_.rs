@@ -526,4 +526,42 @@ impl Interp {
             )),
         }
     }
+
+    /// `PyObject_DelItem(container, sub)`: `list_ass_subscript` (the items after it move down,
+    /// `list_resize` shrinks, then the item is released) or `dict_ass_sub`.
+    pub(crate) fn delitem(&mut self, container: u64, sub: u64) -> Result<(), RunError> {
+        self.object_only(container)?;
+        match self.o.type_of(container)? {
+            TypeId::List => {
+                let n = self.o.list_len(container)?;
+                let i = self.seq_index(sub, n, "list assignment")?;
+                let victim = self.o.list_get(container, i)?;
+                // The list's reference to the item is kept here until after the resize.
+                self.o.incref(victim)?;
+                for j in i..n - 1 {
+                    let v = self.o.list_get(container, j + 1)?;
+                    self.o.incref(v)?;
+                    self.o.list_set(container, j, v)?;
+                }
+                // The last slot's duplicate goes with the resize.
+                let last = self.o.list_pop(container)?;
+                self.o.decref(last)?;
+                self.o.decref(victim)?;
+                Ok(())
+            }
+            TypeId::Dict => {
+                self.hashable(sub)?;
+                if self.o.dict_delitem(container, sub)? {
+                    Ok(())
+                } else {
+                    let k = self.o.repr(sub)?;
+                    Err(RunError::exception("KeyError", k))
+                }
+            }
+            t => Err(RunError::exception(
+                "TypeError",
+                format!("'{t}' object doesn't support item deletion"),
+            )),
+        }
+    }
 }

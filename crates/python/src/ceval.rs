@@ -170,6 +170,55 @@ impl Interp {
                 f.stack.push(v);
             }
             "PUSH_NULL" => f.stack.push(0),
+            "DELETE_FAST" => {
+                let v = std::mem::take(&mut f.fast[arg as usize]);
+                if v == 0 {
+                    let n = self.o.unicode_text(f.code.varnames[arg as usize])?;
+                    return Err(RunError::exception(
+                        "UnboundLocalError",
+                        format!(
+                            "cannot access local variable '{n}' where it is not associated with a value"
+                        ),
+                    ));
+                }
+                self.decref(v)?;
+            }
+            "DELETE_NAME" | "DELETE_GLOBAL" => {
+                let key = f.code.names[arg as usize];
+                let dict = if name == "DELETE_NAME" {
+                    f.locals
+                } else {
+                    f.globals
+                };
+                if !self.o.dict_delitem(dict, key)? {
+                    let n = self.o.unicode_text(key)?;
+                    return Err(RunError::exception(
+                        "NameError",
+                        format!("name '{n}' is not defined"),
+                    ));
+                }
+            }
+            "DELETE_DEREF" => {
+                let cell = f.fast[arg as usize];
+                if self.o.field(cell, Field::CellRef)? == 0 {
+                    let n = self.o.unicode_text(f.code.varnames[arg as usize])?;
+                    return Err(RunError::exception(
+                        "UnboundLocalError",
+                        format!(
+                            "cannot access local variable '{n}' where it is not associated with a value"
+                        ),
+                    ));
+                }
+                self.o.set_field(cell, Field::CellRef, 0)?;
+            }
+            "DELETE_SUBSCR" => {
+                let sub = Self::pop(f);
+                let container = Self::pop(f);
+                let res = self.delitem(container, sub);
+                self.decref(container)?;
+                self.decref(sub)?;
+                res?;
+            }
             "POP_TOP" => {
                 let v = Self::pop(f);
                 self.decref(v)?;
@@ -614,6 +663,24 @@ impl Interp {
             return Ok(self.o.cfunction_new(def, name, owner, 0)?);
         }
         let ty = self.o.type_of(owner)?;
+        if ty == TypeId::Function {
+            let n = self.o.unicode_text(key)?;
+            let field = match n.as_str() {
+                "__doc__" => Some(Field::FuncDoc),
+                "__name__" => Some(Field::FuncName),
+                "__qualname__" => Some(Field::FuncQualname),
+                "__module__" => Some(Field::FuncModule),
+                _ => None,
+            };
+            if let Some(field) = field {
+                let mut v = self.o.field(owner, field)?;
+                if v == 0 {
+                    v = self.o.none();
+                }
+                self.incref(v)?;
+                return Ok(v);
+            }
+        }
         if ty == TypeId::Module {
             let dict = self.o.field(owner, Field::MdDict)?;
             if let Some(v) = self.o.dict_getitem(dict, key)? {

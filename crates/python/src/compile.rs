@@ -466,6 +466,12 @@ impl Compiler<'_> {
                 self.parser_expr(&a.target)?;
                 self.parser_expr(&a.value)?;
             }
+            Stmt::Delete(d) => self.parser_exprs(&d.targets)?,
+            Stmt::Global(g) => {
+                for n in &g.names {
+                    self.identifier(n.as_str())?;
+                }
+            }
             Stmt::Expr(e) => self.parser_expr(&e.value)?,
             Stmt::If(i) => {
                 self.parser_expr(&i.test)?;
@@ -789,11 +795,11 @@ impl Compiler<'_> {
     }
 
     fn scope(&self, unit: &Unit, name: &str) -> Scope {
-        if !unit.code.function {
-            return Scope::Module;
-        }
         if unit.globals.iter().any(|g| g == name) {
             return Scope::Global;
+        }
+        if !unit.code.function {
+            return Scope::Module;
         }
         match unit.layout.index(name) {
             Some(i) if unit.layout.is_deref(name) => Scope::Deref(i),
@@ -919,11 +925,24 @@ impl Compiler<'_> {
                 nfreevars: 0,
                 instrs: Vec::new(),
             },
-            Vec::new(),
+            // The module's symbols: a name some function declares global is GLOBAL_EXPLICIT
+            // in the module too (symtable adds DEF_GLOBAL to st_global).
+            declared_global(body),
         );
         self.units.push(unit.code.clone()); // index 0, filled in at the end
         unit.emit("RESUME", 0, 0);
-        for s in body {
+        // compiler_body: the docstring stored in __doc__.
+        let mut rest = body;
+        if let Some((Stmt::Expr(e), tail)) = body.split_first()
+            && matches!(&*e.value, Expr::Constant(c) if matches!(c.value, Constant::Str(_)))
+        {
+            self.expr(&mut unit, &e.value)?;
+            self.o.py_id("__doc__")?;
+            let line = self.loc(e);
+            self.store_name(&mut unit, "__doc__", line)?;
+            rest = tail;
+        }
+        for s in rest {
             self.stmt(&mut unit, s)?;
         }
         self.assemble(&mut unit, true)?;
@@ -977,19 +996,22 @@ impl Compiler<'_> {
             globals,
         );
         self.set_layout(&mut unit, layout)?;
-        // compiler_function: the docstring, or None, is always co_consts[0].
-        let docstring = match f.body.first() {
-            Some(Stmt::Expr(e)) => {
-                matches!(&*e.value, Expr::Constant(c) if matches!(c.value, Constant::Str(_)))
+        // compiler_function: the docstring, or None, is always co_consts[0]; the body goes
+        // on after it.
+        let mut body = f.body.as_slice();
+        match body.split_first() {
+            Some((Stmt::Expr(e), tail)) if matches!(&*e.value, Expr::Constant(c) if matches!(c.value, Constant::Str(_))) =>
+            {
+                let v = self.fold(&e.value).expect("a str constant");
+                self.load_const(&mut unit, &v, Some(Self::range_of(&e.value)))?;
+                body = tail;
             }
-            _ => false,
-        };
-        if docstring {
-            return Err(self.not_modelled("a docstring", f));
+            _ => {
+                self.none_const(&mut unit);
+            }
         }
-        self.none_const(&mut unit);
         unit.emit("RESUME", 0, firstlineno as i32);
-        for s in &f.body {
+        for s in body {
             self.stmt(&mut unit, s)?;
         }
         self.assemble(&mut unit, true)?;
@@ -1067,6 +1089,13 @@ impl Compiler<'_> {
                 self.store_name(unit, f.name.as_str(), line)?;
             }
             Stmt::Pass(_) => unit.emit("NOP", 0, line),
+            // Declarations only: the symbol table used them.
+            Stmt::Global(_) => {}
+            Stmt::Delete(d) => {
+                for t in &d.targets {
+                    self.delete_target(unit, t)?;
+                }
+            }
             Stmt::If(i) => self.compiler_if(unit, i)?,
             Stmt::While(w) => self.compiler_while(unit, w, line)?,
             Stmt::For(f) => self.compiler_for(unit, f, line)?,
@@ -1304,6 +1333,40 @@ impl Compiler<'_> {
             }
             _ => Err(self.not_modelled("an assignment to anything but a name or an item", t)),
         }
+    }
+
+    /// `del target` (`compiler_visit_expr` in a delete context).
+    fn delete_target(&mut self, unit: &mut Unit, t: &Expr) -> Result<(), RunError> {
+        let line = self.loc(t);
+        match t {
+            Expr::Name(n) => {
+                let name = n.id.as_str();
+                match self.scope(unit, name) {
+                    Scope::Module => {
+                        let i = self.name_index(unit, name)?;
+                        unit.emit("DELETE_NAME", i, line);
+                    }
+                    Scope::Fast(i) => unit.emit("DELETE_FAST", i, line),
+                    Scope::Deref(i) => unit.emit("DELETE_DEREF", i, line),
+                    Scope::Global => {
+                        let i = self.name_index(unit, name)?;
+                        unit.emit("DELETE_GLOBAL", i, line);
+                    }
+                }
+            }
+            Expr::Subscript(sub) if !matches!(&*sub.slice, Expr::Slice(_)) => {
+                self.expr(unit, &sub.value)?;
+                self.expr(unit, &sub.slice)?;
+                unit.emit("DELETE_SUBSCR", 0, line);
+            }
+            Expr::Tuple(ast::ExprTuple { elts, .. }) | Expr::List(ast::ExprList { elts, .. }) => {
+                for x in elts {
+                    self.delete_target(unit, x)?;
+                }
+            }
+            _ => return Err(self.not_modelled("this kind of del target", t)),
+        }
+        Ok(())
     }
 
     /// `compiler_visit_annotations`: each annotated parameter's name and annotation, then
@@ -2686,6 +2749,11 @@ pub(crate) fn collect_locals(body: &[Stmt], locals: &mut Vec<String>, globals: &
                 }
             }
             Stmt::AugAssign(a) => target(&a.target, locals),
+            Stmt::Delete(d) => {
+                for t in &d.targets {
+                    target(t, locals);
+                }
+            }
             Stmt::For(f) => {
                 target(&f.target, locals);
                 collect_locals(&f.body, locals, globals);
@@ -2710,6 +2778,39 @@ pub(crate) fn collect_locals(body: &[Stmt], locals: &mut Vec<String>, globals: &
         }
     }
     locals.retain(|l| !globals.contains(l));
+}
+
+/// The names declared `global` in any function of the module, at any depth.
+fn declared_global(body: &[Stmt]) -> Vec<String> {
+    let mut out = Vec::new();
+    fn walk(body: &[Stmt], out: &mut Vec<String>) {
+        for s in body {
+            match s {
+                Stmt::Global(g) => out.extend(g.names.iter().map(|n| n.to_string())),
+                Stmt::FunctionDef(f) => walk(&f.body, out),
+                Stmt::If(i) => {
+                    walk(&i.body, out);
+                    walk(&i.orelse, out);
+                }
+                Stmt::For(f) => {
+                    walk(&f.body, out);
+                    walk(&f.orelse, out);
+                }
+                Stmt::While(w) => {
+                    walk(&w.body, out);
+                    walk(&w.orelse, out);
+                }
+                _ => {}
+            }
+        }
+    }
+    for s in body {
+        match s {
+            Stmt::Global(_) => {}
+            other => walk(std::slice::from_ref(other), &mut out),
+        }
+    }
+    out
 }
 
 /// A statement's name for "not modelled" messages.

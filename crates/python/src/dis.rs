@@ -135,7 +135,9 @@ fn argrepr(
             Const::Code(c) => o.repr(codes[c])?,
         },
         "LOAD_NAME" | "STORE_NAME" | "IMPORT_NAME" | "LOAD_ATTR" | "LOAD_METHOD"
-        | "STORE_GLOBAL" => name(&unit.names, i.arg)?,
+        | "STORE_GLOBAL" | "DELETE_NAME" | "DELETE_GLOBAL" | "STORE_ATTR" | "DELETE_ATTR" => {
+            name(&unit.names, i.arg)?
+        }
         "LOAD_GLOBAL" => {
             let n = name(&unit.names, i.arg >> 1)?;
             if i.arg & 1 == 1 {
@@ -144,8 +146,8 @@ fn argrepr(
                 n
             }
         }
-        "LOAD_FAST" | "STORE_FAST" | "LOAD_DEREF" | "STORE_DEREF" | "LOAD_CLOSURE"
-        | "MAKE_CELL" => name(&unit.varnames, i.arg)?,
+        "LOAD_FAST" | "STORE_FAST" | "DELETE_FAST" | "LOAD_DEREF" | "STORE_DEREF"
+        | "DELETE_DEREF" | "LOAD_CLOSURE" | "MAKE_CELL" => name(&unit.varnames, i.arg)?,
         "COMPARE_OP" => CMP_OP[i.arg as usize].into(),
         "FORMAT_VALUE" => {
             let conv = ["", "str", "repr", "ascii"][(i.arg & 3) as usize];

@@ -108,6 +108,14 @@ fn closures() {
     same_as_cpython("closures");
 }
 
+/// Module and function docstrings (`__doc__`, `co_consts[0]`), `global` (which makes the
+/// module's own uses of the name `*_GLOBAL`), `del` of names and items (`DELETE_FAST`,
+/// `DELETE_NAME`, `DELETE_SUBSCR`: the list's items move down, then it shrinks).
+#[test]
+fn docstrings_global_and_del() {
+    same_as_cpython("docdel");
+}
+
 #[test]
 fn a_constant_is_held_by_the_arena_the_code_and_the_local() {
     // num = 1000; getrefcount(num): co_consts, the parser's arena, the local, the argument.
