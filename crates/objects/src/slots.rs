@@ -174,24 +174,8 @@ pub(crate) enum SlotKey {
     Big(u64),
 }
 
-/// `ceil(2^32 / size)` for each block size 16, 32, ... 512 (index `size / 16`): an offset in a
-/// pool (below 2^14) times it, shifted right by 32, is the offset divided by the size, exactly
-/// (the error, below 2^14 / 2^32, never reaches the gap of 1/512 before the next whole number).
-/// The division it replaces was a visible share of every lookup.
-const RECIPROCALS: [u64; 33] = {
-    let mut r = [0u64; 33];
-    let mut i = 1;
-    while i < 33 {
-        r[i] = (1u64 << 32) / (16 * i as u64) + 1;
-        i += 1;
-    }
-    r
-};
-
-/// `offset / size` for an offset inside a pool and a block size of pymalloc's.
-pub(crate) fn block_index(offset: u64, size: u32) -> u64 {
-    (offset * RECIPROCALS[(size / 16) as usize]) >> 32
-}
+/// `offset / size` within a pool, as pymalloc computes it (a reciprocal, not a division).
+pub(crate) use pymalloc::profile::block_index;
 
 impl Slots {
     pub(crate) fn new(pool_size: u64) -> Slots {
@@ -254,19 +238,6 @@ mod tests {
     #[test]
     fn a_slot_is_sixteen_bytes() {
         assert_eq!(std::mem::size_of::<Slot>(), 16);
-    }
-
-    #[test]
-    fn reciprocals_divide_exactly_within_a_pool() {
-        for size in (16..=512).step_by(16) {
-            for offset in 0..(1u64 << 14) {
-                assert_eq!(
-                    block_index(offset, size),
-                    offset / u64::from(size),
-                    "{offset}/{size}"
-                );
-            }
-        }
     }
 
     #[test]

@@ -200,7 +200,7 @@ impl Allocator {
         }
         let class = ph.szidx;
         let size = index2size(class);
-        let index = ((offset - u64::from(POOL_OVERHEAD)) / u64::from(size)) as u32;
+        let index = crate::profile::block_index(offset - u64::from(POOL_OVERHEAD), size) as u32;
         if index >= self.profile.numblocks(class) {
             return Location::PoolTail { arena, pool, class };
         }

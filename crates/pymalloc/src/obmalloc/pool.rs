@@ -185,8 +185,12 @@ impl PoolHeader {
         let off = addr.checked_sub(pool)?;
         let size = u64::from(index2size(self.szidx));
         let carved = off >= u64::from(POOL_OVERHEAD) && off < u64::from(self.nextoffset);
-        let aligned = carved && (off - u64::from(POOL_OVERHEAD)) % size == 0;
-        aligned.then(|| ((off - u64::from(POOL_OVERHEAD)) / size) as u32)
+        if !carved {
+            return None;
+        }
+        let rel = off - u64::from(POOL_OVERHEAD);
+        let index = crate::profile::block_index(rel, size as u32);
+        (index * size == rel).then_some(index as u32)
     }
 
     pub(crate) fn is_free_block(&self, pool: u64, addr: u64) -> bool {
