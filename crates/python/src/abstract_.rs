@@ -240,11 +240,21 @@ impl Interp {
                 items.extend(self.o.tuple_items(b)?);
                 Ok(self.o.tuple_pack(&items)?)
             }
-            (6, TypeId::Str, _) => Err(RunError::NotModelled {
-                construct: "printf-style str formatting".into(),
-                filename: String::new(),
-                line: 0,
-            }),
+            (6, TypeId::Str, _) => {
+                // PyUnicode_Format.
+                let (items, tuple) = match self.seq_items(b)? {
+                    Some(items) if tb == TypeId::Tuple => (items, true),
+                    _ => (vec![b], false),
+                };
+                let mut args = Vec::new();
+                for x in items {
+                    args.push(self.printf_arg(x)?);
+                }
+                let strict = tuple || !matches!(tb, TypeId::List | TypeId::Dict);
+                let fmt = self.o.unicode_text(a)?;
+                let text = crate::printf::format(&fmt, &args, strict)?;
+                self.unicode_result(&text)
+            }
             _ => {
                 let sym = crate::dis::NB_OPS[oparg as usize];
                 Err(RunError::exception(
@@ -563,5 +573,35 @@ impl Interp {
                 format!("'{t}' object doesn't support item deletion"),
             )),
         }
+    }
+
+    /// What `%` formatting reads of an argument.
+    fn printf_arg(&mut self, x: u64) -> Result<crate::printf::Arg, RunError> {
+        use crate::printf::Arg;
+        if self.is_extra(x) {
+            let r = self.extra_repr(x)?;
+            return Ok(Arg::Other(self.type_name(x)?, r.clone(), r));
+        }
+        Ok(match self.o.type_of(x)? {
+            TypeId::Int | TypeId::Bool => Arg::Int(self.o.long_value(x)?, self.o.str_of(x)?),
+            TypeId::Float => Arg::Float(self.o.float_value(x)?, self.o.repr(x)?),
+            TypeId::Str => Arg::Str(self.o.unicode_text(x)?, self.o.repr(x)?),
+            t => Arg::Other(t.name().into(), self.o.str_of(x)?, self.o.repr(x)?),
+        })
+    }
+
+    /// `_PyUnicodeWriter_Finish` -> `unicode_result`: the writer's new str, except that an
+    /// empty result is `''` and a one-character latin-1 one the cached character (the new
+    /// str is made and released first, as the writer's buffer is).
+    pub(crate) fn unicode_result(&mut self, text: &str) -> Result<u64, RunError> {
+        let s = self.o.unicode_new(text)?;
+        let mut chars = text.chars();
+        if let (Some(c), None) = (chars.next(), chars.next())
+            && u32::from(c) < 256
+        {
+            self.o.decref(s)?;
+            return Ok(self.o.unicode_from_str(text)?);
+        }
+        Ok(s)
     }
 }

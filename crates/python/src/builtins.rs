@@ -76,9 +76,49 @@ fn one_arg(name: &str, args: &[u64]) -> Result<u64, RunError> {
 /// anything but a str makes a new str object, written and released, as `PyFile_WriteObject`
 /// does.
 fn builtin_print(i: &mut Interp, args: &[u64]) -> Result<u64, RunError> {
+    // sep= and end= (None for the default); the keyword values are the last arguments.
+    let kwargs = std::mem::take(&mut i.kwargs);
+    let args = &args[..args.len() - kwargs.len()];
+    let mut sep = " ".to_string();
+    let mut end = "\n".to_string();
+    for (name, v) in &kwargs {
+        if !matches!(name.as_str(), "sep" | "end" | "file" | "flush") {
+            return Err(RunError::exception(
+                "TypeError",
+                format!("'{name}' is an invalid keyword argument for print()"),
+            ));
+        }
+        let text = if *v == i.o.none() {
+            None
+        } else if !i.is_extra(*v) && i.o.type_of(*v)? == TypeId::Str {
+            Some(i.o.unicode_text(*v)?)
+        } else {
+            return Err(RunError::exception(
+                "TypeError",
+                format!("{name} must be None or a string, not {}", i.type_name(*v)?),
+            ));
+        };
+        match name.as_str() {
+            "sep" => sep = text.unwrap_or_else(|| " ".into()),
+            "end" => end = text.unwrap_or_else(|| "\n".into()),
+            "file" | "flush" => {
+                return Err(RunError::NotModelled {
+                    construct: format!("print(..., {name}=...)"),
+                    filename: String::new(),
+                    line: 0,
+                });
+            }
+            other => {
+                return Err(RunError::exception(
+                    "TypeError",
+                    format!("'{other}' is an invalid keyword argument for print()"),
+                ));
+            }
+        }
+    }
     for (k, &a) in args.iter().enumerate() {
         if k > 0 {
-            i.stdout.push(' ');
+            i.stdout.push_str(&sep);
         }
         let text = if i.is_extra(a) {
             i.extra_repr(a)?
@@ -93,7 +133,7 @@ fn builtin_print(i: &mut Interp, args: &[u64]) -> Result<u64, RunError> {
         };
         i.stdout.push_str(&text);
     }
-    i.stdout.push('\n');
+    i.stdout.push_str(&end);
     let none = i.o.none();
     i.o.incref(none)?;
     Ok(none)

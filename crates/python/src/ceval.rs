@@ -32,6 +32,8 @@ struct Frame {
     stack: Vec<u64>,
     /// The function being run (`f_func`), 0 for module code.
     func: u64,
+    /// `call_shape.kwnames`: the keyword names `KW_NAMES` set for the next call (borrowed).
+    kwnames: u64,
 }
 
 impl Interp {
@@ -47,6 +49,7 @@ impl Interp {
             fast: Vec::new(),
             stack: Vec::new(),
             func: 0,
+            kwnames: 0,
         };
         self.run_frame(&mut frame)
     }
@@ -455,9 +458,11 @@ impl Interp {
                 // PyCell_SET, then the old value released.
                 self.o.set_field(cell, Field::CellRef, v)?;
             }
+            "KW_NAMES" => f.kwnames = self.const_at(f, arg)?,
             "PRECALL" => {}
             "CALL" => {
-                let result = self.call(f, arg as usize)?;
+                let kwnames = std::mem::take(&mut f.kwnames);
+                let result = self.call(f, arg as usize, kwnames)?;
                 f.stack.push(result);
             }
             "COPY" => {
@@ -774,7 +779,13 @@ impl Interp {
     /// NULL beneath the arguments; a Python function runs in a new frame that takes the
     /// arguments and the function from the stack; anything else is called and then the stack
     /// released.
-    fn call(&mut self, f: &mut Frame, n: usize) -> Result<u64, RunError> {
+    fn call(&mut self, f: &mut Frame, n: usize, kwnames: u64) -> Result<u64, RunError> {
+        let mut names = Vec::new();
+        if kwnames != 0 {
+            for k in self.o.tuple_items(kwnames)? {
+                names.push(self.o.unicode_text(k)?);
+            }
+        }
         let base = f.stack.len() - n - 2;
         let is_meth = f.stack[base] != 0;
         let callable = if is_meth {
@@ -799,8 +810,39 @@ impl Interp {
             }
             return Err(e);
         }
+        if !names.is_empty() && self.o.type_of(callable)? != TypeId::Function {
+            // Only print among the built-ins takes keywords here.
+            let def = match self.o.type_of(callable)? {
+                TypeId::CFunction => Some(self.o.cfunction_def(callable)?),
+                _ => None,
+            };
+            let e = match def.map(|d| self.defs[d].name) {
+                Some("print") => None,
+                Some(name) => Some(RunError::exception(
+                    "TypeError",
+                    format!("{name}() takes no keyword arguments"),
+                )),
+                None => Some(RunError::NotModelled {
+                    construct: "keyword arguments to this callable".into(),
+                    filename: String::new(),
+                    line: 0,
+                }),
+            };
+            if let Some(e) = e {
+                self.decref(callable)?;
+                for a in args {
+                    self.decref(a)?;
+                }
+                return Err(e);
+            }
+        }
+        let nkw = names.len();
+        self.kwargs = names
+            .into_iter()
+            .zip(args[args.len() - nkw..].iter().copied())
+            .collect();
         match self.o.type_of(callable)? {
-            TypeId::Function => self.call_function(callable, args),
+            TypeId::Function => self.call_function(callable, args, nkw),
             TypeId::CFunction => {
                 let def = self.o.cfunction_def(callable)?;
                 let call = self.defs[def].call;
@@ -966,30 +1008,90 @@ impl Interp {
         }
     }
 
+    /// `initialize_locals`: the positional arguments, then each keyword argument in the slot of
+    /// its parameter; the references move from the caller's stack into the new locals.
+    fn initialize_locals(
+        &self,
+        code: &CodeUnit,
+        args: &[u64],
+        nkw: usize,
+        kwargs: &[(String, u64)],
+    ) -> Result<Vec<u64>, RunError> {
+        let argcount = code.argcount as usize;
+        let npos = args.len() - nkw;
+        let qualname = &code.qualname;
+        if npos > argcount {
+            return Err(RunError::exception(
+                "TypeError",
+                format!(
+                    "{qualname}() takes {argcount} positional argument{} but {npos} {} given",
+                    if argcount == 1 { "" } else { "s" },
+                    if npos == 1 { "was" } else { "were" }
+                ),
+            ));
+        }
+        let mut fast = vec![0; code.varnames.len()];
+        fast[..npos].copy_from_slice(&args[..npos]);
+        let params: Vec<String> = code.varnames[..argcount]
+            .iter()
+            .map(|&n| self.o.unicode_text(n))
+            .collect::<Result<_, _>>()?;
+        for (name, v) in kwargs {
+            let Some(i) = params.iter().position(|p| p == name) else {
+                return Err(RunError::exception(
+                    "TypeError",
+                    format!("{qualname}() got an unexpected keyword argument '{name}'"),
+                ));
+            };
+            if fast[i] != 0 {
+                return Err(RunError::exception(
+                    "TypeError",
+                    format!("{qualname}() got multiple values for argument '{name}'"),
+                ));
+            }
+            fast[i] = *v;
+        }
+        let missing: Vec<String> = (0..argcount)
+            .filter(|&i| fast[i] == 0)
+            .map(|i| format!("'{}'", params[i]))
+            .collect();
+        if !missing.is_empty() {
+            let list = match missing.as_slice() {
+                [one] => one.clone(),
+                [a, b] => format!("{a} and {b}"),
+                [init @ .., last] => format!("{}, and {last}", init.join(", ")),
+                [] => unreachable!("not empty"),
+            };
+            return Err(RunError::exception(
+                "TypeError",
+                format!(
+                    "{qualname}() missing {} required positional argument{}: {list}",
+                    missing.len(),
+                    if missing.len() == 1 { "" } else { "s" }
+                ),
+            ));
+        }
+        Ok(fast)
+    }
+
     /// `_PyEvalFramePushAndInit`, the frame's run, and `_PyFrame_Clear`.
-    fn call_function(&mut self, func: u64, args: Vec<u64>) -> Result<u64, RunError> {
+    /// The last `nkw` of `args` are keyword arguments, named in `self.kwargs`.
+    fn call_function(&mut self, func: u64, args: Vec<u64>, nkw: usize) -> Result<u64, RunError> {
         let code_obj = self.o.field(func, Field::FuncCode)?;
         let globals = self.o.field(func, Field::FuncGlobals)?;
         let code = self.units[&code_obj].clone();
-        if args.len() != code.argcount as usize {
-            let e = RunError::exception(
-                "TypeError",
-                format!(
-                    "{}() takes {} positional arguments but {} were given",
-                    code.name,
-                    code.argcount,
-                    args.len()
-                ),
-            );
-            self.decref(func)?;
-            for a in args {
-                self.decref(a)?;
+        let kwargs = std::mem::take(&mut self.kwargs);
+        let fast = match self.initialize_locals(&code, &args, nkw, &kwargs) {
+            Ok(fast) => fast,
+            Err(e) => {
+                self.decref(func)?;
+                for a in args {
+                    self.decref(a)?;
+                }
+                return Err(e);
             }
-            return Err(e);
-        }
+        };
         self.incref(code_obj)?; // frame->f_code = Py_NewRef(func->func_code)
-        let mut fast = args;
-        fast.resize(code.varnames.len(), 0);
         let mut frame = Frame {
             code,
             code_obj,
@@ -998,6 +1100,7 @@ impl Interp {
             fast,
             stack: Vec::new(),
             func,
+            kwnames: 0,
         };
         let result = self.run_frame(&mut frame);
         let fast = frame.fast;

@@ -513,6 +513,12 @@ impl Compiler<'_> {
             Expr::Call(c) => {
                 self.parser_expr(&c.func)?;
                 self.parser_exprs(&c.args)?;
+                for k in &c.keywords {
+                    if let Some(a) = &k.arg {
+                        self.identifier(a.as_str())?;
+                    }
+                    self.parser_expr(&k.value)?;
+                }
             }
             Expr::BinOp(b) => {
                 self.parser_expr(&b.left)?;
@@ -1430,6 +1436,9 @@ impl Compiler<'_> {
                 unit.emit(op, 0, line);
             }
             Expr::BinOp(b) => {
+                if let Some(pieces) = self.format_as_fstring(b) {
+                    return self.optimized_format(unit, b, &pieces, line);
+                }
                 self.expr(unit, &b.left)?;
                 self.expr(unit, &b.right)?;
                 unit.emit("BINARY_OP", nb_op(b.op), line);
@@ -1748,6 +1757,73 @@ impl Compiler<'_> {
         Ok(())
     }
 
+    /// `fold_binop`'s `optimize_format`: `'...' % (a, b)` with a constant format and a tuple
+    /// display that is not constant, of only `%s`/`%r`/`%a` units.
+    fn format_as_fstring(&self, b: &ast::ExprBinOp) -> Option<Vec<crate::printf::Piece>> {
+        if b.op != ast::Operator::Mod {
+            return None;
+        }
+        let Some(CVal::Str(fmt)) = self.fold(&b.left) else {
+            return None;
+        };
+        let Expr::Tuple(t) = &*b.right else {
+            return None;
+        };
+        if self.fold(&b.right).is_some() || t.elts.iter().any(|e| matches!(e, Expr::Starred(_))) {
+            return None;
+        }
+        crate::printf::optimize_format(&fmt, t.elts.len())
+    }
+
+    /// The f-string `optimize_format` made: literals (new strs in the arena), each argument
+    /// with `FORMAT_VALUE` and its spec, `BUILD_STRING`.
+    fn optimized_format(
+        &mut self,
+        unit: &mut Unit,
+        b: &ast::ExprBinOp,
+        pieces: &[crate::printf::Piece],
+        line: i32,
+    ) -> Result<(), RunError> {
+        use crate::printf::Piece;
+        let Expr::Tuple(t) = &*b.right else {
+            unreachable!("format_as_fstring checked")
+        };
+        let mut args = t.elts.iter();
+        for p in pieces {
+            match p {
+                Piece::Literal(text) => {
+                    let op = self.o.unicode_from_str(text)?;
+                    self.arena.add(op);
+                    // ast_opt makes these constants with no location (-1).
+                    let k = self.add_const(unit, ConstKey::Str(text.clone()), op);
+                    unit.emit("LOAD_CONST", k, -1);
+                }
+                Piece::Value(conv, spec) => {
+                    let arg = args.next().expect("as many units as items");
+                    self.expr(unit, arg)?;
+                    let mut oparg = match conv {
+                        's' => 1,
+                        'r' => 2,
+                        _ => 3,
+                    };
+                    let aline = self.loc(arg);
+                    if let Some(spec) = spec {
+                        let op = self.o.unicode_from_str(spec)?;
+                        self.arena.add(op);
+                        let k = self.add_const(unit, ConstKey::Str(spec.clone()), op);
+                        unit.emit("LOAD_CONST", k, -1);
+                        oparg |= 4;
+                    }
+                    unit.emit("FORMAT_VALUE", oparg, aline);
+                }
+            }
+        }
+        if pieces.len() != 1 {
+            unit.emit("BUILD_STRING", pieces.len() as u32, line);
+        }
+        Ok(())
+    }
+
     /// `ADDOP_COMPARE`: `IS_OP`, `CONTAINS_OP` or `COMPARE_OP` with `cmp_op`'s index.
     fn compare_op(unit: &mut Unit, op: ast::CmpOp, line: i32) {
         use ast::CmpOp::*;
@@ -1920,8 +1996,8 @@ impl Compiler<'_> {
     /// imported (`is_import_originated`, 3.11), else `PUSH_NULL` and the callable; the
     /// arguments; `PRECALL n`, `CALL n`.
     fn call(&mut self, unit: &mut Unit, c: &ast::ExprCall, line: i32) -> Result<(), RunError> {
-        if !c.keywords.is_empty() {
-            return Err(self.not_modelled("a keyword argument", c));
+        if c.keywords.iter().any(|k| k.arg.is_none()) {
+            return Err(self.not_modelled("a ** argument", c));
         }
         if c.args.iter().any(|a| matches!(a, Expr::Starred(_))) {
             return Err(self.not_modelled("a starred argument", c));
@@ -1949,10 +2025,40 @@ impl Compiler<'_> {
         for a in &c.args {
             self.expr(unit, a)?;
         }
-        let n = c.args.len() as u32;
+        for k in &c.keywords {
+            self.expr(unit, &k.value)?;
+        }
+        if !c.keywords.is_empty() {
+            // compiler_call_simple_kw_helper: the names, a constant tuple, for KW_NAMES.
+            let names: Vec<String> = c
+                .keywords
+                .iter()
+                .map(|k| k.arg.as_ref().expect("checked").to_string())
+                .collect();
+            let k = self.names_tuple(unit, &names)?;
+            unit.emit("KW_NAMES", k, line);
+        }
+        let n = (c.args.len() + c.keywords.len()) as u32;
         unit.emit("PRECALL", n, line);
         unit.emit("CALL", n, line);
         Ok(())
+    }
+
+    /// A constant tuple of identifiers (the keyword names of a call), merged as constants are;
+    /// a new one is made only when no equal tuple is there already, and the arena keeps it.
+    fn names_tuple(&mut self, unit: &mut Unit, names: &[String]) -> Result<u32, RunError> {
+        let key = ConstKey::Tuple(names.iter().map(|n| ConstKey::Str(n.clone())).collect());
+        if let Some(&(_, op)) = self.const_cache.iter().find(|(k, _)| *k == key) {
+            return Ok(self.add_const(unit, key, op));
+        }
+        let mut items = Vec::new();
+        for n in names {
+            let op = self.interned(n)?;
+            items.push(self.canonical(ConstKey::Str(n.clone()), op));
+        }
+        let t = self.o.tuple_pack(&items)?;
+        self.arena.add(t);
+        Ok(self.add_const(unit, key, t))
     }
 
     /// `is_import_originated`: the base is a name the module binds by `import`.

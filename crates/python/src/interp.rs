@@ -60,6 +60,8 @@ pub struct Interp {
     /// The objects the interpreter keeps itself (ranges, iterators), by address.
     pub(crate) extras: HashMap<u64, crate::iterobject::ExtraObj>,
     pub(crate) next_extra: u64,
+    /// The keyword arguments of the call being made (names, borrowed values).
+    pub(crate) kwargs: Vec<(String, u64)>,
     /// The method descriptors in the built-in types' dicts: type, name, descriptor.
     pub(crate) method_descrs: Vec<(TypeId, &'static str, u64)>,
 }
@@ -79,6 +81,7 @@ impl Interp {
             extras: HashMap::new(),
             next_extra: 0,
             method_descrs: Vec::new(),
+            kwargs: Vec::new(),
         };
         interp.add_method_descriptors()?;
         interp.modules = interp.o.dict_new()?;

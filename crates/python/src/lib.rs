@@ -36,6 +36,7 @@ mod interp;
 mod iterobject;
 pub mod opcode;
 mod opcode_tables;
+mod printf;
 pub mod pyarena;
 pub mod pythonrun;
 mod symtable;

@@ -116,6 +116,14 @@ fn docstrings_global_and_del() {
     same_as_cpython("docdel");
 }
 
+/// Keyword arguments (`KW_NAMES`, a constant tuple of names) to Python functions and to
+/// `print(sep=, end=)`; `%` formatting (`PyUnicode_Format`, a one-character result the
+/// cached str), and the `'%s' % (x,)` that 3.11's AST optimiser turns into an f-string.
+#[test]
+fn keywords_and_percent_formatting() {
+    same_as_cpython("keywords");
+}
+
 #[test]
 fn a_constant_is_held_by_the_arena_the_code_and_the_local() {
     // num = 1000; getrefcount(num): co_consts, the parser's arena, the local, the argument.
@@ -244,6 +252,34 @@ fn exceptions_read_as_cpython_s() {
         (
             "print([x for x in range(3) if x > y])",
             "NameError: name 'y' is not defined",
+        ),
+        (
+            "def f(a, b, c):\n    pass\nf(1)",
+            "TypeError: f() missing 2 required positional arguments: 'b' and 'c'",
+        ),
+        (
+            "def f(a, b, c):\n    pass\nf(1, a=2, b=3, c=4)",
+            "TypeError: f() got multiple values for argument 'a'",
+        ),
+        (
+            "def f(a):\n    pass\nf(1, d=1)",
+            "TypeError: f() got an unexpected keyword argument 'd'",
+        ),
+        (
+            "len([], x=1)",
+            "TypeError: len() takes no keyword arguments",
+        ),
+        (
+            "print(1, fil=2)",
+            "TypeError: 'fil' is an invalid keyword argument for print()",
+        ),
+        (
+            "print('%d' % 'x')",
+            "TypeError: %d format: a real number is required, not str",
+        ),
+        (
+            "print('%s %s' % (1,))",
+            "TypeError: not enough arguments for format string",
         ),
     ];
     for (src, last) in cases {
