@@ -456,6 +456,25 @@ impl Interp {
     /// `PyObject_GetItem(container, sub)`: a new reference.
     pub(crate) fn getitem(&mut self, container: u64, sub: u64) -> Result<u64, RunError> {
         self.object_only(container)?;
+        if let Some(crate::iterobject::ExtraObj {
+            kind:
+                crate::iterobject::Extra::Slice {
+                    start,
+                    stop,
+                    step,
+                    bad,
+                },
+            ..
+        }) = self.extras.get(&sub).copied()
+        {
+            if bad {
+                return Err(RunError::exception(
+                    "TypeError",
+                    "slice indices must be integers or None or have an __index__ method",
+                ));
+            }
+            return self.get_slice(container, start, stop, step);
+        }
         match self.o.type_of(container)? {
             TypeId::List => {
                 let i = self.seq_index(sub, self.o.list_len(container)?, "list")?;
@@ -603,5 +622,65 @@ impl Interp {
             return Ok(self.o.unicode_from_str(text)?);
         }
         Ok(s)
+    }
+
+    /// `list_subscript`, `tuplesubscript`, `unicode_subscript` with a slice.
+    fn get_slice(
+        &mut self,
+        container: u64,
+        start: Option<i128>,
+        stop: Option<i128>,
+        step: Option<i128>,
+    ) -> Result<u64, RunError> {
+        let ty = self.o.type_of(container)?;
+        let len = match ty {
+            TypeId::List => self.o.list_len(container)? as i128,
+            TypeId::Tuple => self.o.tuple_items(container)?.len() as i128,
+            TypeId::Str => self.o.unicode_text(container)?.chars().count() as i128,
+            t => {
+                return Err(RunError::exception(
+                    "TypeError",
+                    format!("'{t}' object is not subscriptable"),
+                ));
+            }
+        };
+        let (first, step, n) = crate::iterobject::slice_indices(start, stop, step, len)?;
+        let picks: Vec<usize> = (0..n).map(|k| (first + k * step) as usize).collect();
+        let whole = step == 1 && n == len;
+        match ty {
+            TypeId::List => {
+                // list_new_prealloc(n), the items copied in.
+                let l = self.o.list_new(n as u64)?;
+                for (k, &i) in picks.iter().enumerate() {
+                    let v = self.o.list_get(container, i as u64)?;
+                    self.incref(v)?;
+                    self.o.list_set(l, k as u64, v)?;
+                }
+                Ok(l)
+            }
+            TypeId::Tuple => {
+                if whole {
+                    self.incref(container)?;
+                    return Ok(container);
+                }
+                let items = self.o.tuple_items(container)?;
+                let picked: Vec<u64> = picks.iter().map(|&i| items[i]).collect();
+                Ok(self.o.tuple_pack(&picked)?)
+            }
+            _ => {
+                if whole {
+                    // unicode_result_unchanged.
+                    self.incref(container)?;
+                    return Ok(container);
+                }
+                let chars: Vec<char> = self.o.unicode_text(container)?.chars().collect();
+                let text: String = picks.iter().map(|&i| chars[i]).collect();
+                if n <= 1 {
+                    // '' and unicode_char.
+                    return Ok(self.o.unicode_from_str(&text)?);
+                }
+                Ok(self.o.unicode_new(&text)?)
+            }
+        }
     }
 }

@@ -36,6 +36,26 @@ pub(crate) const METHOD_DEFS: &[MethodDef] = &[
         call: builtin_range,
     },
     MethodDef {
+        module: "builtins",
+        name: "chr",
+        call: builtin_chr,
+    },
+    MethodDef {
+        module: "builtins",
+        name: "ord",
+        call: builtin_ord,
+    },
+    MethodDef {
+        module: "str",
+        name: "join",
+        call: str_join,
+    },
+    MethodDef {
+        module: "str",
+        name: "replace",
+        call: str_replace,
+    },
+    MethodDef {
         module: "list",
         name: "append",
         call: list_append,
@@ -222,6 +242,127 @@ fn builtin_range(i: &mut Interp, args: &[u64]) -> Result<u64, RunError> {
         ));
     }
     Ok(i.new_extra(Extra::Range { start, stop, step }))
+}
+
+/// `chr(i)` (`PyUnicode_FromOrdinal` -> `unicode_char`): the cached str below 256.
+fn builtin_chr(i: &mut Interp, args: &[u64]) -> Result<u64, RunError> {
+    let x = one_arg("chr", args)?;
+    i.object_only(x)?;
+    let t = i.o.type_of(x)?;
+    if !matches!(t, TypeId::Int | TypeId::Bool) {
+        return Err(RunError::exception(
+            "TypeError",
+            format!("'{t}' object cannot be interpreted as an integer"),
+        ));
+    }
+    let n = i.o.long_value(x)?;
+    match u32::try_from(n).ok().and_then(char::from_u32) {
+        Some(c) => Ok(i.o.unicode_from_str(&c.to_string())?),
+        None => Err(RunError::exception(
+            "ValueError",
+            "chr() arg not in range(0x110000)",
+        )),
+    }
+}
+
+/// `ord(c)`.
+fn builtin_ord(i: &mut Interp, args: &[u64]) -> Result<u64, RunError> {
+    let x = one_arg("ord", args)?;
+    i.object_only(x)?;
+    let t = i.o.type_of(x)?;
+    if t != TypeId::Str {
+        return Err(RunError::exception(
+            "TypeError",
+            format!("ord() expected string of length 1, but {t} found"),
+        ));
+    }
+    let text = i.o.unicode_text(x)?;
+    let mut chars = text.chars();
+    match (chars.next(), chars.next()) {
+        (Some(c), None) => i.new_int(i128::from(u32::from(c))),
+        _ => Err(RunError::exception(
+            "TypeError",
+            format!(
+                "ord() expected a character, but string of length {} found",
+                text.chars().count()
+            ),
+        )),
+    }
+}
+
+/// `sep.join(iterable)` (`PyUnicode_Join` -> `_PyUnicode_JoinArray`): one exact str is
+/// returned as it is, none gives `''`, otherwise a new str.
+fn str_join(i: &mut Interp, args: &[u64]) -> Result<u64, RunError> {
+    let [sep, seq] = args else {
+        return Err(RunError::exception(
+            "TypeError",
+            format!(
+                "str.join() takes exactly one argument ({} given)",
+                args.len().saturating_sub(1)
+            ),
+        ));
+    };
+    i.object_only(*seq)?;
+    let items = match i.o.type_of(*seq)? {
+        TypeId::List | TypeId::Tuple => i.seq_items(*seq)?.unwrap_or_default(),
+        _ => {
+            return Err(RunError::NotModelled {
+                construct: "str.join of an iterable other than a list or a tuple".into(),
+                filename: String::new(),
+                line: 0,
+            });
+        }
+    };
+    let mut texts = Vec::new();
+    for (k, &v) in items.iter().enumerate() {
+        if i.o.type_of(v)? != TypeId::Str {
+            return Err(RunError::exception(
+                "TypeError",
+                format!(
+                    "sequence item {k}: expected str instance, {} found",
+                    i.o.type_of(v)?
+                ),
+            ));
+        }
+        texts.push(i.o.unicode_text(v)?);
+    }
+    if let [one] = items.as_slice() {
+        i.incref(*one)?;
+        return Ok(*one);
+    }
+    let sep = i.o.unicode_text(*sep)?;
+    Ok(i.o.unicode_new(&texts.join(&sep))?)
+}
+
+/// `s.replace(old, new)`: `s` itself when `old` is not there, else the result
+/// (`unicode_result`: `''` or the cached character for short ones).
+fn str_replace(i: &mut Interp, args: &[u64]) -> Result<u64, RunError> {
+    let [s, old, new] = args else {
+        return Err(RunError::NotModelled {
+            construct: "str.replace with a count".into(),
+            filename: String::new(),
+            line: 0,
+        });
+    };
+    for &x in [old, new] {
+        i.object_only(x)?;
+        if i.o.type_of(x)? != TypeId::Str {
+            return Err(RunError::exception(
+                "TypeError",
+                format!("replace() argument must be str, not {}", i.o.type_of(x)?),
+            ));
+        }
+    }
+    let (text, o, n) = (
+        i.o.unicode_text(*s)?,
+        i.o.unicode_text(*old)?,
+        i.o.unicode_text(*new)?,
+    );
+    if !text.contains(&o) || (o.is_empty() && n.is_empty()) {
+        i.incref(*s)?;
+        return Ok(*s);
+    }
+    i.unicode_result(&text.replace(&o, &n))
 }
 
 /// `list.append(x)` (`list_append`, METH_O): the list takes a new reference; `None`.

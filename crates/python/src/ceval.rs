@@ -556,6 +556,35 @@ impl Interp {
                 self.decref(rhs)?;
                 f.stack.push(res?);
             }
+            "BUILD_SLICE" => {
+                // PySlice_New (3.11 keeps one freed slice for the next: the model keeps
+                // slices itself).
+                let n = arg as usize;
+                let parts = f.stack.split_off(f.stack.len() - n);
+                let mut vals = [None, None, None];
+                let mut bad = false;
+                for (k, &v) in parts.iter().enumerate() {
+                    if v == self.o.none() {
+                        continue;
+                    }
+                    if !self.is_extra(v) && matches!(self.o.type_of(v)?, TypeId::Int | TypeId::Bool)
+                    {
+                        vals[k] = Some(self.o.long_value(v)?);
+                    } else {
+                        bad = true;
+                    }
+                }
+                for v in parts {
+                    self.decref(v)?;
+                }
+                let sl = self.new_extra(crate::iterobject::Extra::Slice {
+                    start: vals[0],
+                    stop: vals[1],
+                    step: vals[2],
+                    bad,
+                });
+                f.stack.push(sl);
+            }
             "BINARY_SUBSCR" => {
                 let sub = Self::pop(f);
                 let container = Self::pop(f);
@@ -652,6 +681,15 @@ impl Interp {
             }
         }
         let n = self.o.unicode_text(key)?;
+        if CPYTHON_BUILTINS.split_whitespace().any(|b| b == n) {
+            // CPython has it; the model does not (yet): never a NameError CPython would not
+            // raise.
+            return Err(RunError::NotModelled {
+                construct: format!("the built-in '{n}'"),
+                filename: String::new(),
+                line: 0,
+            });
+        }
         Err(RunError::exception(
             "NameError",
             format!("name '{n}' is not defined"),
@@ -694,6 +732,14 @@ impl Interp {
             }
             let m = self.o.unicode_text(self.o.field(owner, Field::MdName)?)?;
             let n = self.o.unicode_text(key)?;
+            if m == "sys" || m == "builtins" {
+                // The model's sys and builtins have only what the modelled programs use.
+                return Err(RunError::NotModelled {
+                    construct: format!("the attribute '{n}' of the module '{m}'"),
+                    filename: String::new(),
+                    line: 0,
+                });
+            }
             return Err(RunError::exception(
                 "AttributeError",
                 format!("module '{m}' has no attribute '{n}'"),
@@ -952,6 +998,31 @@ impl Interp {
                 Ok(self.o.unicode_new(&text)?)
             }
             (TypeId::Str, []) => Ok(self.o.unicode_new("")?),
+            // object_new: 16 bytes, untracked.
+            (TypeId::Object, []) => Ok(self.o.object_new()?),
+            (TypeId::Tuple, []) => Ok(self.o.tuple_pack(&[])?),
+            (TypeId::Tuple, [x]) => {
+                // PySequence_Tuple: an exact tuple is itself; a list's items are copied; other
+                // iterables fill a tuple of their length.
+                if !self.is_extra(*x) && self.o.type_of(*x)? == TypeId::Tuple {
+                    self.incref(*x)?;
+                    return Ok(*x);
+                }
+                let items = if !self.is_extra(*x) && self.o.type_of(*x)? == TypeId::List {
+                    let items = self.seq_items(*x)?.unwrap_or_default();
+                    for &v in &items {
+                        self.incref(v)?;
+                    }
+                    items
+                } else {
+                    self.collect_iterable(*x)?
+                };
+                let t = self.o.tuple_pack(&items)?;
+                for v in items {
+                    self.decref(v)?;
+                }
+                Ok(t)
+            }
             (TypeId::Int, []) => self.new_int(0),
             (TypeId::Int, [x]) => {
                 self.object_only(*x)?;
@@ -1132,3 +1203,27 @@ fn parse_int(text: &str) -> Option<Option<i128>> {
     let v: Option<i128> = digits.replace('_', "").parse().ok();
     Some(v.map(|v| if neg { -v } else { v }))
 }
+
+/// `dir(builtins)` of CPython 3.11.7 (the public names): a name among them that the model's
+/// builtins lack is not modelled rather than undefined.
+const CPYTHON_BUILTINS: &str = "ArithmeticError AssertionError AttributeError BaseException \
+    BaseExceptionGroup BlockingIOError BrokenPipeError BufferError BytesWarning \
+    ChildProcessError ConnectionAbortedError ConnectionError ConnectionRefusedError \
+    ConnectionResetError DeprecationWarning EOFError Ellipsis EncodingWarning EnvironmentError \
+    Exception ExceptionGroup False FileExistsError FileNotFoundError FloatingPointError \
+    FutureWarning GeneratorExit IOError ImportError ImportWarning IndentationError IndexError \
+    InterruptedError IsADirectoryError KeyError KeyboardInterrupt LookupError MemoryError \
+    ModuleNotFoundError NameError None NotADirectoryError NotImplemented NotImplementedError \
+    OSError OverflowError PendingDeprecationWarning PermissionError ProcessLookupError \
+    RecursionError ReferenceError ResourceWarning RuntimeError RuntimeWarning \
+    StopAsyncIteration StopIteration SyntaxError SyntaxWarning SystemError SystemExit TabError \
+    TimeoutError True TypeError UnboundLocalError UnicodeDecodeError UnicodeEncodeError \
+    UnicodeError UnicodeTranslateError UnicodeWarning UserWarning ValueError Warning \
+    ZeroDivisionError __build_class__ __debug__ __import__ __name__ __doc__ __spec__ \
+    __loader__ __package__ __file__ __cached__ __builtins__ __annotations__ abs aiter all \
+    anext any ascii bin bool breakpoint bytearray bytes callable chr classmethod compile \
+    complex copyright credits delattr dict dir divmod enumerate eval exec exit filter float \
+    format frozenset getattr globals hasattr hash help hex id input int isinstance issubclass \
+    iter len license list locals map max memoryview min next object oct open ord pow print \
+    property quit range repr reversed round set setattr slice sorted staticmethod str sum \
+    super tuple type vars zip";

@@ -572,6 +572,11 @@ impl Compiler<'_> {
                 self.parser_expr(&s.value)?;
                 self.parser_expr(&s.slice)?;
             }
+            Expr::Slice(s) => {
+                for x in [&s.lower, &s.upper, &s.step].into_iter().flatten() {
+                    self.parser_expr(x)?;
+                }
+            }
             Expr::Constant(c) => {
                 let op = match &c.value {
                     Constant::Int(i) => {
@@ -1461,12 +1466,27 @@ impl Compiler<'_> {
                 unit.use_next_block(end);
             }
             Expr::Subscript(sub) => {
-                if matches!(&*sub.slice, Expr::Slice(_)) {
-                    return Err(self.not_modelled("a slice", e));
-                }
                 self.expr(unit, &sub.value)?;
                 self.expr(unit, &sub.slice)?;
                 unit.emit("BINARY_SUBSCR", 0, line);
+            }
+            Expr::Slice(sl) => {
+                // compiler_slice: lower and upper (None when left out), the step if given.
+                let mut n = 2;
+                for part in [&sl.lower, &sl.upper] {
+                    match part {
+                        Some(x) => self.expr(unit, x)?,
+                        None => {
+                            let k = self.none_const(unit);
+                            unit.emit("LOAD_CONST", k, line);
+                        }
+                    }
+                }
+                if let Some(step) = &sl.step {
+                    self.expr(unit, step)?;
+                    n += 1;
+                }
+                unit.emit("BUILD_SLICE", n, line);
             }
             other => return Err(self.not_modelled(expr_name(other), e)),
         }

@@ -90,6 +90,8 @@ impl Interp {
         interp.add_functions(builtins, "builtins")?;
         for (name, ty) in [
             ("list", TypeId::List),
+            ("tuple", TypeId::Tuple),
+            ("object", TypeId::Object),
             ("int", TypeId::Int),
             ("str", TypeId::Str),
         ] {

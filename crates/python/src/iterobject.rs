@@ -29,6 +29,13 @@ pub(crate) enum Extra {
     /// `listiterobject`, `tupleiterobject`, `unicodeiterobject`: the sequence (a reference,
     /// 0 once exhausted) and the next index.
     SeqIter { seq: u64, index: u64 },
+    /// `PySliceObject` of ints and `None`s (`bad`: some part is neither).
+    Slice {
+        start: Option<i128>,
+        stop: Option<i128>,
+        step: Option<i128>,
+        bad: bool,
+    },
 }
 
 /// An interpreter-kept object and its count.
@@ -113,6 +120,7 @@ impl Interp {
             return Ok(match self.extras.get(&v).map(|e| e.kind) {
                 Some(Extra::Range { .. }) => "range",
                 Some(Extra::RangeIter { .. }) => "range_iterator",
+                Some(Extra::Slice { .. }) => "slice",
                 _ => "iterator",
             }
             .into());
@@ -222,9 +230,9 @@ impl Interp {
                     }
                 }
             }
-            Extra::Range { .. } => Err(RunError::exception(
+            Extra::Range { .. } | Extra::Slice { .. } => Err(RunError::exception(
                 "TypeError",
-                "'range' object is not an iterator",
+                format!("'{}' object is not an iterator", self.type_name(it)?),
             )),
         }
     }
@@ -238,6 +246,12 @@ impl Interp {
                 step: 1,
             }) => format!("range({start}, {stop})"),
             Some(Extra::Range { start, stop, step }) => format!("range({start}, {stop}, {step})"),
+            Some(Extra::Slice {
+                start, stop, step, ..
+            }) => {
+                let f = |x: Option<i128>| x.map_or("None".to_string(), |v| v.to_string());
+                format!("slice({}, {}, {})", f(start), f(stop), f(step))
+            }
             _ => format!("<{} object at {v:#x}>", self.type_name(v)?),
         })
     }
@@ -262,4 +276,54 @@ impl Interp {
         self.decref(it)?;
         Ok(items)
     }
+}
+
+/// `PySlice_Unpack` and `PySlice_AdjustIndices`: start, step and how many items a slice takes
+/// of a sequence of `len`.
+pub(crate) fn slice_indices(
+    start: Option<i128>,
+    stop: Option<i128>,
+    step: Option<i128>,
+    len: i128,
+) -> Result<(i128, i128, i128), RunError> {
+    let step = step.unwrap_or(1);
+    if step == 0 {
+        return Err(RunError::exception(
+            "ValueError",
+            "slice step cannot be zero",
+        ));
+    }
+    let adjust = |x: Option<i128>, default: i128| -> i128 {
+        match x {
+            None => default,
+            Some(mut v) => {
+                if v < 0 {
+                    v += len;
+                    if v < 0 {
+                        v = if step < 0 { -1 } else { 0 };
+                    }
+                } else if v >= len {
+                    v = if step < 0 { len - 1 } else { len };
+                }
+                v
+            }
+        }
+    };
+    let (start, stop) = if step < 0 {
+        (adjust(start, len - 1), adjust(stop, -1))
+    } else {
+        (adjust(start, 0), adjust(stop, len))
+    };
+    let n = if step < 0 {
+        if stop < start {
+            (start - stop - 1) / (-step) + 1
+        } else {
+            0
+        }
+    } else if start < stop {
+        (stop - start - 1) / step + 1
+    } else {
+        0
+    };
+    Ok((start, step, n))
 }

@@ -124,6 +124,14 @@ fn keywords_and_percent_formatting() {
     same_as_cpython("keywords");
 }
 
+/// Slices (`BUILD_SLICE`, `BINARY_SUBSCR`): a whole str or tuple is itself, a one-character
+/// str the cached one, a list slice exactly its length; `object()`, `tuple()`, `chr`, `ord`,
+/// `str.join`, `str.replace` with CPython's object identities.
+#[test]
+fn slices_and_more_builtins() {
+    same_as_cpython("slices");
+}
+
 #[test]
 fn a_constant_is_held_by_the_arena_the_code_and_the_local() {
     // num = 1000; getrefcount(num): co_consts, the parser's arena, the local, the argument.
@@ -299,6 +307,11 @@ fn exceptions_read_as_cpython_s() {
             "list.pop() of an item but the last",
         ),
         ("print(f'{3.5:g}')", "the float format spec 'g'"),
+        ("print(sorted([2, 1]))", "the built-in 'sorted'"),
+        (
+            "import sys; print(sys.version_info)",
+            "the attribute 'version_info' of the module 'sys'",
+        ),
     ] {
         let err = run_source(Profile::CPYTHON_3_11, &format!("{src}\n"), "n.py")
             .unwrap()
