@@ -14,6 +14,9 @@ use crate::compile::CodeUnit;
 use crate::error::{RunError, TraceLine};
 use crate::interp::Interp;
 
+/// `Py_DEFAULT_RECURSION_LIMIT`.
+const RECURSION_LIMIT: u32 = 1000;
+
 /// What an instruction does to the flow: go on, take its jump, or return.
 enum Flow {
     Next,
@@ -56,6 +59,21 @@ impl Interp {
 
     /// Runs a frame until it returns (the result) or raises (the traceback gains a line).
     fn run_frame(&mut self, f: &mut Frame) -> Result<u64, RunError> {
+        // _Py_EnterRecursivePy: at most `sys.getrecursionlimit()` (1000) Python frames, the
+        // module's included.
+        if self.depth >= RECURSION_LIMIT {
+            return Err(RunError::exception(
+                "RecursionError",
+                "maximum recursion depth exceeded",
+            ));
+        }
+        self.depth += 1;
+        let result = self.run_frame_body(f);
+        self.depth -= 1;
+        result
+    }
+
+    fn run_frame_body(&mut self, f: &mut Frame) -> Result<u64, RunError> {
         let mut pc = 0;
         loop {
             let Some(instr) = f.code.instrs.get(pc) else {

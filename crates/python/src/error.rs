@@ -92,12 +92,38 @@ impl fmt::Display for RunError {
                 traceback,
             } => {
                 writeln!(f, "Traceback (most recent call last):")?;
-                for t in traceback {
+                // tb_print_internal: a line repeated more than three times in a row is
+                // summarised.
+                const CUTOFF: usize = 3;
+                let repeated = |f: &mut fmt::Formatter<'_>, cnt: usize| {
+                    let n = cnt - CUTOFF;
                     writeln!(
                         f,
-                        "  File \"{}\", line {}, in {}",
-                        t.filename, t.line, t.name
-                    )?;
+                        "  [Previous line repeated {n} more time{}]",
+                        if n > 1 { "s" } else { "" }
+                    )
+                };
+                let mut last: Option<&TraceLine> = None;
+                let mut cnt = 0;
+                for t in traceback {
+                    if last != Some(t) {
+                        if cnt > CUTOFF {
+                            repeated(f, cnt)?;
+                        }
+                        last = Some(t);
+                        cnt = 0;
+                    }
+                    cnt += 1;
+                    if cnt <= CUTOFF {
+                        writeln!(
+                            f,
+                            "  File \"{}\", line {}, in {}",
+                            t.filename, t.line, t.name
+                        )?;
+                    }
+                }
+                if cnt > CUTOFF {
+                    repeated(f, cnt)?;
                 }
                 if message.is_empty() {
                     write!(f, "{kind}")

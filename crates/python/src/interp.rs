@@ -60,6 +60,8 @@ pub struct Interp {
     /// The objects the interpreter keeps itself (ranges, iterators), by address.
     pub(crate) extras: HashMap<u64, crate::iterobject::ExtraObj>,
     pub(crate) next_extra: u64,
+    /// How many Python frames are running.
+    pub(crate) depth: u32,
     /// The keyword arguments of the call being made (names, borrowed values).
     pub(crate) kwargs: Vec<(String, u64)>,
     /// The method descriptors in the built-in types' dicts: type, name, descriptor.
@@ -82,6 +84,7 @@ impl Interp {
             next_extra: 0,
             method_descrs: Vec::new(),
             kwargs: Vec::new(),
+            depth: 0,
         };
         interp.add_method_descriptors()?;
         interp.modules = interp.o.dict_new()?;

@@ -22,14 +22,32 @@ pub struct RunOutput {
 }
 
 /// Runs `source` as the main script `filename` on `profile`'s version.
+///
+/// The program runs on a thread of its own with a stack big enough for CPython's recursion
+/// limit (a Python call is a nested call of the evaluation loop here, as it is not in 3.11).
 pub fn run_source(profile: Profile, source: &str, filename: &str) -> Result<RunOutput, RunError> {
-    let mut interp = Interp::new(profile)?;
-    let error = interp.run_main(source, filename).err();
-    Ok(RunOutput {
-        stdout: std::mem::take(&mut interp.stdout),
-        error,
-    })
+    let source = source.to_string();
+    let filename = filename.to_string();
+    let run = move || -> Result<RunOutput, RunError> {
+        let mut interp = Interp::new(profile)?;
+        let error = interp.run_main(&source, &filename).err();
+        Ok(RunOutput {
+            stdout: std::mem::take(&mut interp.stdout),
+            error,
+        })
+    };
+    let handle = std::thread::Builder::new()
+        .name("python".into())
+        .stack_size(STACK_SIZE)
+        .spawn(run)
+        .map_err(|e| RunError::Usage(format!("cannot start the interpreter's thread: {e}")))?;
+    handle
+        .join()
+        .map_err(|_| RunError::Usage("the interpreter's thread panicked".into()))?
 }
+
+/// The interpreter thread's stack: room for 1000 nested Python calls in a debug build.
+const STACK_SIZE: usize = 1 << 30;
 
 /// `dis.dis(compile(source, filename, 'exec'))` on `profile`'s version.
 pub fn dis_source(profile: Profile, source: &str, filename: &str) -> Result<String, RunError> {
