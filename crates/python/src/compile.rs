@@ -1413,6 +1413,9 @@ impl Compiler<'_> {
     // ---- expressions ------------------------------------------------------------------------
 
     fn expr(&mut self, unit: &mut Unit, e: &Expr) -> Result<(), RunError> {
+        if let Some(folded) = fold_not_compare(e) {
+            return self.expr(unit, &folded);
+        }
         let line = self.loc(e);
         if let Some(v) = self.fold(e) {
             let k = self.load_const(unit, &v, Some(Self::range_of(e)))?;
@@ -1938,6 +1941,9 @@ impl Compiler<'_> {
         cond: bool,
         line: i32,
     ) -> Result<(), RunError> {
+        if let Some(folded) = fold_not_compare(e) {
+            return self.jump_if(unit, &folded, next, cond, line);
+        }
         match e {
             Expr::UnaryOp(u) if u.op == ast::UnaryOp::Not => {
                 return self.jump_if(unit, &u.operand, next, !cond, line);
@@ -2131,6 +2137,11 @@ impl Compiler<'_> {
         trim_unused_consts(unit);
         propagate_line_numbers(&mut unit.blocks);
         guarantee_lineno_for_exits(&mut unit.blocks, unit.code.firstlineno as i32);
+        // convert_exception_handlers_to_nops, then clean_basic_block once more: NOPs whose
+        // line the propagation gave to their neighbours go.
+        for b in layout(&unit.blocks) {
+            clean_basic_block(&mut unit.blocks, b);
+        }
         normalize_jumps(&mut unit.blocks);
         unit.code.instrs = assemble_jump_offsets(&unit.blocks);
         Ok(())
@@ -2713,6 +2724,36 @@ fn assemble_jump_offsets(blocks: &[Block]) -> Vec<Instr> {
             return out;
         }
     }
+}
+
+/// `fold_unaryop` (ast_opt.c): `not` of a single `is`, `is not`, `in` or `not in` comparison
+/// is the opposite comparison (folded from the inside out); the others cannot be inverted.
+fn fold_not_compare(e: &Expr) -> Option<Expr> {
+    let Expr::UnaryOp(u) = e else {
+        return None;
+    };
+    if u.op != ast::UnaryOp::Not {
+        return None;
+    }
+    let inner = fold_not_compare(&u.operand);
+    let operand = inner.as_ref().unwrap_or(&u.operand);
+    let Expr::Compare(c) = operand else {
+        return None;
+    };
+    let [op] = c.ops.as_slice() else {
+        return None;
+    };
+    use ast::CmpOp::*;
+    let inverted = match op {
+        Is => IsNot,
+        IsNot => Is,
+        In => NotIn,
+        NotIn => In,
+        _ => return None,
+    };
+    let mut c = c.clone();
+    c.ops = vec![inverted];
+    Some(Expr::Compare(c))
 }
 
 /// `ast_opt.c`'s folding of a binary operator on constants, within its limits

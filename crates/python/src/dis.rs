@@ -90,30 +90,53 @@ fn listing(
         if i.line.is_some() {
             last_line = i.line;
         }
-        let mut fields = Vec::new();
-        fields.push(if starts {
-            format!("{:>lineno_width$}", i.line.unwrap_or(0))
-        } else {
-            " ".repeat(lineno_width)
-        });
-        fields.push("   ".into());
-        fields.push(if labels.contains(&k) { ">>" } else { "  " }.into());
-        fields.push(format!("{:>offset_width$}", offsets[k]));
-        fields.push(format!("{:<20}", i.name));
-        let has_arg = table.number(i.name).is_some_and(|n| n >= HAVE_ARGUMENT);
-        if has_arg {
-            fields.push(format!("{:>5}", i.arg));
-            let argrepr = match i.target {
-                Some(t) => format!("to {}", offsets[t]),
-                None => argrepr(o, compiled, codes, u, i)?,
-            };
-            if !argrepr.is_empty() {
-                fields.push(format!("({argrepr})"));
+        // An argument above 255 is preceded by EXTENDED_ARGs, each shown with the argument
+        // so far; the line and the label belong to the first of them.
+        let extended = match i.arg {
+            0..=0xff => 0,
+            0x100..=0xffff => 1,
+            0x1_0000..=0xff_ffff => 2,
+            _ => 3,
+        };
+        let mut rows: Vec<(&str, u32)> = (0..extended)
+            .map(|j| ("EXTENDED_ARG", i.arg >> (8 * (extended - j))))
+            .collect();
+        rows.push((i.name, i.arg));
+        for (r, &(name, arg)) in rows.iter().enumerate() {
+            let first = r == 0;
+            let mut fields = Vec::new();
+            fields.push(if starts && first {
+                format!("{:>lineno_width$}", i.line.unwrap_or(0))
+            } else {
+                " ".repeat(lineno_width)
+            });
+            fields.push("   ".into());
+            fields.push(
+                if first && labels.contains(&k) {
+                    ">>"
+                } else {
+                    "  "
+                }
+                .into(),
+            );
+            fields.push(format!("{:>offset_width$}", offsets[k] + 2 * r as u32));
+            fields.push(format!("{name:<20}"));
+            let has_arg = table.number(name).is_some_and(|n| n >= HAVE_ARGUMENT);
+            if has_arg {
+                fields.push(format!("{arg:>5}"));
+                let argrepr = match (name, i.target) {
+                    ("EXTENDED_ARG", _) => String::new(),
+                    (_, Some(t)) => format!("to {}", offsets[t]),
+                    _ => argrepr(o, compiled, codes, u, i)?,
+                };
+                if !argrepr.is_empty() {
+                    fields.push(format!("({argrepr})"));
+                }
             }
+            let line = fields.join(" ");
+            out.push_str(line.trim_end());
+            out.push('\n');
         }
-        let line = fields.join(" ");
-        out.push_str(line.trim_end());
-        out.push('\n');
     }
     Ok(out)
 }
