@@ -42,6 +42,14 @@ impl Interp {
 
     /// `PyObject_IsTrue`.
     pub(crate) fn is_true(&mut self, op: u64) -> Result<bool, RunError> {
+        if let Some(e) = self.extras.get(&op) {
+            return Ok(match e.kind {
+                crate::iterobject::Extra::Range { start, stop, step } => {
+                    crate::iterobject::range_len(start, stop, step) != 0
+                }
+                _ => true,
+            });
+        }
         Ok(match self.o.type_of(op)? {
             TypeId::NoneType => false,
             TypeId::Int | TypeId::Bool => self.o.long_value(op)? != 0,
@@ -94,6 +102,9 @@ impl Interp {
     /// The order of two objects of comparable types, `None` when the types do not compare
     /// (`==` is then identity).
     fn order(&mut self, a: u64, b: u64) -> Result<Option<Ordering>, RunError> {
+        if self.is_extra(a) || self.is_extra(b) {
+            return Ok(None);
+        }
         if let (Some(x), Some(y)) = (self.num(a)?, self.num(b)?) {
             return Ok(match (x, y) {
                 (Num::Int(x), Num::Int(y)) => Some(x.cmp(&y)),
@@ -131,7 +142,7 @@ impl Interp {
             (2, o) => o == Some(Ordering::Equal),
             (3, o) => o != Some(Ordering::Equal),
             (_, None) => {
-                let (ta, tb) = (self.o.type_of(a)?, self.o.type_of(b)?);
+                let (ta, tb) = (self.type_name(a)?, self.type_name(b)?);
                 return Err(RunError::exception(
                     "TypeError",
                     format!(
@@ -150,6 +161,31 @@ impl Interp {
 
     /// `PySequence_Contains(container, item)`.
     pub(crate) fn contains(&mut self, container: u64, item: u64) -> Result<bool, RunError> {
+        if let Some(e) = self.extras.get(&container).copied() {
+            return match e.kind {
+                crate::iterobject::Extra::Range { start, stop, step } => {
+                    // range_contains: ints by arithmetic.
+                    if self.is_extra(item)
+                        || !matches!(self.o.type_of(item)?, TypeId::Int | TypeId::Bool)
+                    {
+                        return Err(RunError::NotModelled {
+                            construct: "`in` a range of something but an int".into(),
+                            filename: String::new(),
+                            line: 0,
+                        });
+                    }
+                    let v = self.o.long_value(item)?;
+                    let n = crate::iterobject::range_len(start, stop, step);
+                    Ok(n > 0 && (v - start) % step == 0 && (0..n).contains(&((v - start) / step)))
+                }
+                _ => Err(RunError::NotModelled {
+                    construct: "`in` an iterator".into(),
+                    filename: String::new(),
+                    line: 0,
+                }),
+            };
+        }
+        self.object_only(item)?;
         match self.o.type_of(container)? {
             TypeId::Str => {
                 if self.o.type_of(item)? != TypeId::Str {
@@ -185,6 +221,17 @@ impl Interp {
     /// `BINARY_OP`'s `binary_ops[oparg]`: `PyNumber_Add` ... and their in-place forms (which
     /// for ints and strs compute the same new object).
     pub(crate) fn binary_op(&mut self, a: u64, b: u64, oparg: u32) -> Result<u64, RunError> {
+        if self.is_extra(a) || self.is_extra(b) {
+            let sym = crate::dis::NB_OPS[oparg as usize];
+            return Err(RunError::exception(
+                "TypeError",
+                format!(
+                    "unsupported operand type(s) for {sym}: '{}' and '{}'",
+                    self.type_name(a)?,
+                    self.type_name(b)?
+                ),
+            ));
+        }
         let nb = oparg % 13;
         let (ta, tb) = (self.o.type_of(a)?, self.o.type_of(b)?);
         if let (Some(x), Some(y)) = (self.num(a)?, self.num(b)?) {
@@ -229,10 +276,57 @@ impl Interp {
                 Ok(l)
             }
             // list_inplace_concat: list_extend, the list itself back.
-            (0, TypeId::List, TypeId::List | TypeId::Tuple) => {
+            (0, TypeId::List, TypeId::List | TypeId::Tuple) if oparg >= 13 => {
                 self.o.list_extend(a, b)?;
                 self.o.incref(a)?;
                 Ok(a)
+            }
+            (0, TypeId::List, TypeId::Str) if oparg >= 13 => {
+                let items = self.collect_iterable(b)?;
+                let t = self.o.tuple_pack(&items)?;
+                for v in items {
+                    self.decref(v)?;
+                }
+                let r = self.o.list_extend(a, t);
+                self.decref(t)?;
+                r?;
+                self.o.incref(a)?;
+                Ok(a)
+            }
+            // list_repeat, tuple_repeat: a list of exactly the items; `t * 1` is `t`.
+            (5, TypeId::List | TypeId::Tuple, TypeId::Int | TypeId::Bool)
+            | (5, TypeId::Int | TypeId::Bool, TypeId::List | TypeId::Tuple) => {
+                let (seq, n, ts) = if matches!(ta, TypeId::List | TypeId::Tuple) {
+                    (a, b, ta)
+                } else {
+                    (b, a, tb)
+                };
+                let n = self.o.long_value(n)?.max(0) as usize;
+                let items = self.seq_items(seq)?.unwrap_or_default();
+                if items.len().saturating_mul(n) > 1 << 28 {
+                    return Err(RunError::exception("MemoryError", ""));
+                }
+                let all: Vec<u64> = (0..n).flat_map(|_| items.iter().copied()).collect();
+                if ts == TypeId::Tuple {
+                    if n == 1 {
+                        self.o.incref(seq)?;
+                        return Ok(seq);
+                    }
+                    return Ok(self.o.tuple_pack(&all)?);
+                }
+                if oparg >= 13 {
+                    return Err(RunError::NotModelled {
+                        construct: "list *= n (list_inplace_repeat)".into(),
+                        filename: String::new(),
+                        line: 0,
+                    });
+                }
+                let l = self.o.list_new(all.len() as u64)?;
+                for (i, &x) in all.iter().enumerate() {
+                    self.o.incref(x)?;
+                    self.o.list_set(l, i as u64, x)?;
+                }
+                Ok(l)
             }
             // tupleconcat.
             (0, TypeId::Tuple, TypeId::Tuple) => {
@@ -255,6 +349,18 @@ impl Interp {
                 let text = crate::printf::format(&fmt, &args, strict)?;
                 self.unicode_result(&text)
             }
+            (0, TypeId::Str | TypeId::List | TypeId::Tuple, _) => Err(RunError::exception(
+                "TypeError",
+                format!("can only concatenate {ta} (not \"{tb}\") to {ta}"),
+            )),
+            (5, TypeId::Str | TypeId::List | TypeId::Tuple, _) => Err(RunError::exception(
+                "TypeError",
+                format!("can't multiply sequence by non-int of type '{tb}'"),
+            )),
+            (5, _, TypeId::Str | TypeId::List | TypeId::Tuple) => Err(RunError::exception(
+                "TypeError",
+                format!("can't multiply sequence by non-int of type '{ta}'"),
+            )),
             _ => {
                 let sym = crate::dis::NB_OPS[oparg as usize];
                 Err(RunError::exception(

@@ -142,6 +142,15 @@ fn control_flow_graphs_of_generated_functions() {
     same_as_cpython("cfg");
 }
 
+/// Randomly generated functions run on generated arguments: arithmetic, comparisons, loops
+/// with `break`/`continue`, list appends and pops, str building, f-strings and
+/// comprehensions. (800 such programs' output and listings were compared with CPython
+/// 3.11.7's.)
+#[test]
+fn generated_programs() {
+    same_as_cpython("generated");
+}
+
 #[test]
 fn a_constant_is_held_by_the_arena_the_code_and_the_local() {
     // num = 1000; getrefcount(num): co_consts, the parser's arena, the local, the argument.
