@@ -624,6 +624,7 @@ impl Interp {
     /// `PyObject_SetItem(container, sub, v)`: the container takes its own reference.
     pub(crate) fn setitem(&mut self, container: u64, sub: u64, v: u64) -> Result<(), RunError> {
         self.object_only(container)?;
+        self.no_slice(sub, "slice assignment")?;
         self.object_only(v)?;
         match self.o.type_of(container)? {
             TypeId::List => {
@@ -666,6 +667,7 @@ impl Interp {
     /// `list_resize` shrinks, then the item is released) or `dict_ass_sub`.
     pub(crate) fn delitem(&mut self, container: u64, sub: u64) -> Result<(), RunError> {
         self.object_only(container)?;
+        self.no_slice(sub, "slice deletion")?;
         match self.o.type_of(container)? {
             TypeId::List => {
                 let n = self.o.list_len(container)?;
@@ -788,5 +790,20 @@ impl Interp {
                 Ok(self.o.unicode_new(&text)?)
             }
         }
+    }
+
+    /// Slice assignment and deletion (`list_ass_slice`) are not modelled.
+    fn no_slice(&self, sub: u64, what: &str) -> Result<(), RunError> {
+        if matches!(
+            self.extras.get(&sub).map(|e| e.kind),
+            Some(crate::iterobject::Extra::Slice { .. })
+        ) {
+            return Err(RunError::NotModelled {
+                construct: what.into(),
+                filename: String::new(),
+                line: 0,
+            });
+        }
+        Ok(())
     }
 }

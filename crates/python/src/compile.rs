@@ -1310,10 +1310,24 @@ impl Compiler<'_> {
         a: &ast::StmtAugAssign,
         line: i32,
     ) -> Result<(), RunError> {
-        let Expr::Name(n) = &*a.target else {
-            return Err(self.not_modelled("an augmented assignment to anything but a name", a));
-        };
         let tline = self.loc(&*a.target);
+        if let Expr::Subscript(sub) = &*a.target {
+            // The container and the key kept (COPY 2, COPY 2) for the store after.
+            self.expr(unit, &sub.value)?;
+            self.expr(unit, &sub.slice)?;
+            unit.emit("COPY", 2, tline);
+            unit.emit("COPY", 2, tline);
+            unit.emit("BINARY_SUBSCR", 0, tline);
+            self.expr(unit, &a.value)?;
+            unit.emit("BINARY_OP", nb_op(a.op) + 13, line);
+            unit.emit("SWAP", 3, tline);
+            unit.emit("SWAP", 2, tline);
+            unit.emit("STORE_SUBSCR", 0, tline);
+            return Ok(());
+        }
+        let Expr::Name(n) = &*a.target else {
+            return Err(self.not_modelled("an augmented assignment to an attribute", a));
+        };
         self.load_name(unit, n.id.as_str(), tline, false)?;
         self.expr(unit, &a.value)?;
         unit.emit("BINARY_OP", nb_op(a.op) + 13, line);
@@ -1325,7 +1339,7 @@ impl Compiler<'_> {
         let line = self.loc(t);
         match t {
             Expr::Name(n) => self.store_name(unit, n.id.as_str(), line),
-            Expr::Subscript(sub) if !matches!(&*sub.slice, Expr::Slice(_)) => {
+            Expr::Subscript(sub) => {
                 self.expr(unit, &sub.value)?;
                 self.expr(unit, &sub.slice)?;
                 unit.emit("STORE_SUBSCR", 0, line);
@@ -1365,7 +1379,7 @@ impl Compiler<'_> {
                     }
                 }
             }
-            Expr::Subscript(sub) if !matches!(&*sub.slice, Expr::Slice(_)) => {
+            Expr::Subscript(sub) => {
                 self.expr(unit, &sub.value)?;
                 self.expr(unit, &sub.slice)?;
                 unit.emit("DELETE_SUBSCR", 0, line);

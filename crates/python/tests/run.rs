@@ -151,6 +151,13 @@ fn generated_programs() {
     same_as_cpython("generated");
 }
 
+/// Augmented assignment to items (`COPY 2`, `COPY 2`, `BINARY_SUBSCR`, ..., `SWAP 3`,
+/// `SWAP 2`, `STORE_SUBSCR`), list repetition.
+#[test]
+fn augmented_items() {
+    same_as_cpython("augmented");
+}
+
 #[test]
 fn a_constant_is_held_by_the_arena_the_code_and_the_local() {
     // num = 1000; getrefcount(num): co_consts, the parser's arena, the local, the argument.
