@@ -4,12 +4,16 @@
 //! ```text
 //!   pythonrun   run a script as `python3 script.py`: parse into an arena, compile, run, free
 //!      |
-//!   compile     AST (rustpython-parser) -> a CFG of basic blocks -> 3.11's assembler passes
-//!               -> the version's instructions, co_consts, co_names
-//!   ceval       the evaluation loop: frames, the value stack, jumps, calls
-//!   abstract_   truth, comparisons, `in`, the number and sequence operators
-//!   iterobject  range objects and the iterators GET_ITER makes
-//!   builtins    print, id, len, repr, range; sys.getrefcount, getsizeof, intern
+//!   compile     AST (rustpython-parser) -> ast_opt's folding -> a CFG of basic blocks ->
+//!               3.11's assembler passes -> the version's instructions, co_consts, co_names
+//!   symtable    free variables, cells, the localsplus layout
+//!   ceval       the evaluation loop: frames, the value stack, jumps, calls, closures
+//!   abstract_   truth, comparisons, `in`, the number and sequence operators, items, slices
+//!   format      f-strings' FORMAT_VALUE (the format-spec mini-language)
+//!   printf      `str % args`, and 3.11's `'%s' % (x,)` made an f-string
+//!   iterobject  range, slice and iterator objects (kept by the interpreter)
+//!   builtins    print, id, len, repr, range, chr, ord; str.join/replace, list.append/pop;
+//!               sys.getrefcount, getsizeof, intern
 //!   interp      the interpreter state: builtins, sys, sys.modules, code objects
 //!   pyarena     the parser's arena: one reference to every literal and identifier
 //!   opcode      each version's opcode numbers and inline caches; dis: the `dis` listing
@@ -17,11 +21,15 @@
 //!   objects (crates/objects) -> pymalloc (crates/pymalloc)
 //! ```
 //!
-//! The runtime runs module code, functions with positional parameters, assignments, calls,
-//! attribute access on modules, imports of `sys`, `if`/`elif`/`else`, comparisons, `is`,
-//! `in`, `and`/`or`/`not`, arithmetic, augmented assignment, `for`, `while`, `break`,
-//! `continue`, and `list()`, `str()`, `int()`, `range()`, on 3.11's bytecode.
-//! Anything else is refused with [`RunError::NotModelled`], naming the construct and its line.
+//! The runtime runs 3.11's bytecode for module code; functions with positional parameters,
+//! keyword arguments, docstrings, closures and `global`; assignments (with unpacking and to
+//! items), augmented assignments and `del`; `if`/`elif`/`else`, `while`, `for`, `break`,
+//! `continue`; comparisons, `is`, `in`, `and`/`or`/`not`, conditional expressions; int,
+//! float and str arithmetic; list, tuple and dict displays, subscripts and slices; list
+//! comprehensions; f-strings and `%` formatting; calls of the built-ins above; attribute
+//! access on modules and functions; imports of `sys`. Anything else is refused with
+//! [`RunError::NotModelled`], naming the construct and its line: a built-in or a `sys`
+//! attribute CPython has and the model lacks is not modelled, never a `NameError`.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
