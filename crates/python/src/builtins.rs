@@ -37,6 +37,31 @@ pub(crate) const METHOD_DEFS: &[MethodDef] = &[
     },
     MethodDef {
         module: "builtins",
+        name: "abs",
+        call: builtin_abs,
+    },
+    MethodDef {
+        module: "builtins",
+        name: "min",
+        call: builtin_min,
+    },
+    MethodDef {
+        module: "builtins",
+        name: "max",
+        call: builtin_max,
+    },
+    MethodDef {
+        module: "builtins",
+        name: "sum",
+        call: builtin_sum,
+    },
+    MethodDef {
+        module: "builtins",
+        name: "sorted",
+        call: builtin_sorted,
+    },
+    MethodDef {
+        module: "builtins",
         name: "chr",
         call: builtin_chr,
     },
@@ -242,6 +267,253 @@ fn builtin_range(i: &mut Interp, args: &[u64]) -> Result<u64, RunError> {
         ));
     }
     Ok(i.new_extra(Extra::Range { start, stop, step }))
+}
+
+/// `abs(x)`: `long_abs` (a non-negative exact int is itself), `float_abs` (a new float).
+fn builtin_abs(i: &mut Interp, args: &[u64]) -> Result<u64, RunError> {
+    let x = one_arg("abs", args)?;
+    i.object_only(x)?;
+    match i.o.type_of(x)? {
+        TypeId::Int | TypeId::Bool => {
+            let v = i.o.long_value(x)?;
+            if v >= 0 && i.o.type_of(x)? == TypeId::Int {
+                i.incref(x)?;
+                return Ok(x);
+            }
+            match v.checked_abs() {
+                Some(a) => i.new_int(a),
+                None => Err(RunError::NotModelled {
+                    construct: "an int beyond 128 bits".into(),
+                    filename: String::new(),
+                    line: 0,
+                }),
+            }
+        }
+        TypeId::Float => {
+            let f = i.o.float_value(x)?;
+            Ok(i.o.float_from_f64(f.abs())?)
+        }
+        t => Err(RunError::exception(
+            "TypeError",
+            format!("bad operand type for abs(): '{t}'"),
+        )),
+    }
+}
+
+/// The items `min`/`max` look at: the one iterable's, or the arguments themselves (new
+/// references either way).
+fn min_max_items(i: &mut Interp, name: &str, args: &[u64]) -> Result<Vec<u64>, RunError> {
+    match args {
+        [] => Err(RunError::exception(
+            "TypeError",
+            format!("{name} expected at least 1 argument, got 0"),
+        )),
+        [one] => i.collect_iterable(*one),
+        many => {
+            for &a in many {
+                i.incref(a)?;
+            }
+            Ok(many.to_vec())
+        }
+    }
+}
+
+/// `min_max`: the first item no other is less than (`Py_LT`) or greater than (`Py_GT`).
+fn min_max(i: &mut Interp, args: &[u64], op: u32, name: &str) -> Result<u64, RunError> {
+    let items = min_max_items(i, name, args)?;
+    let mut best: Option<u64> = None;
+    let mut err = None;
+    for &x in &items {
+        match best {
+            None => best = Some(x),
+            Some(b) => {
+                let r = i.rich_compare(x, b, op);
+                match r.and_then(|r| {
+                    let t = i.is_true(r);
+                    i.decref(r)?;
+                    t
+                }) {
+                    Ok(true) => best = Some(x),
+                    Ok(false) => {}
+                    Err(e) => {
+                        err = Some(e);
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    if let (None, Some(b)) = (&err, best) {
+        i.incref(b)?;
+    }
+    for x in items {
+        i.decref(x)?;
+    }
+    if let Some(e) = err {
+        return Err(e);
+    }
+    best.ok_or_else(|| {
+        RunError::exception("ValueError", format!("{name}() arg is an empty sequence"))
+    })
+}
+
+/// `min(iterable)`, `min(a, b, ...)`.
+fn builtin_min(i: &mut Interp, args: &[u64]) -> Result<u64, RunError> {
+    min_max(i, args, 0, "min")
+}
+
+/// `max(iterable)`, `max(a, b, ...)`.
+fn builtin_max(i: &mut Interp, args: &[u64]) -> Result<u64, RunError> {
+    min_max(i, args, 4, "max")
+}
+
+/// `sum(iterable[, start])`: ints are added as C longs and made an int at the end (no
+/// intermediate objects, as `builtin_sum_impl`'s fast path does); floats as doubles; strs are
+/// refused as CPython refuses them; other items through `+`.
+fn builtin_sum(i: &mut Interp, args: &[u64]) -> Result<u64, RunError> {
+    let (iterable, start) = match args {
+        [it] => (*it, None),
+        [it, st] => (*it, Some(*st)),
+        _ => {
+            return Err(RunError::exception(
+                "TypeError",
+                format!("sum() takes at most 2 arguments ({} given)", args.len()),
+            ));
+        }
+    };
+    if let Some(st) = start
+        && !i.is_extra(st)
+        && i.o.type_of(st)? == TypeId::Str
+    {
+        return Err(RunError::exception(
+            "TypeError",
+            "sum() can't sum strings [use ''.join(seq) instead]",
+        ));
+    }
+    let items = i.collect_iterable(iterable)?;
+    let result = sum_items(i, start, &items);
+    for x in items {
+        i.decref(x)?;
+    }
+    result
+}
+
+fn sum_items(i: &mut Interp, start: Option<u64>, items: &[u64]) -> Result<u64, RunError> {
+    let is_int = |i: &Interp, x: u64| -> Result<bool, RunError> {
+        Ok(!i.is_extra(x) && matches!(i.o.type_of(x)?, TypeId::Int | TypeId::Bool))
+    };
+    let is_num = |i: &Interp, x: u64| -> Result<bool, RunError> {
+        Ok(!i.is_extra(x) && matches!(i.o.type_of(x)?, TypeId::Int | TypeId::Bool | TypeId::Float))
+    };
+    let start_int = match start {
+        None => true,
+        Some(s) => is_int(i, s)?,
+    };
+    let mut all_int = start_int;
+    let mut all_num = start.map_or(Ok(true), |s| is_num(i, s))?;
+    for &x in items {
+        all_int &= is_int(i, x)?;
+        all_num &= is_num(i, x)?;
+    }
+    if all_int {
+        let mut total: i64 = match start {
+            Some(s) => i64::try_from(i.o.long_value(s)?).map_err(|_| big())?,
+            None => 0,
+        };
+        for &x in items {
+            let v = i64::try_from(i.o.long_value(x)?).map_err(|_| big())?;
+            total = total.checked_add(v).ok_or_else(big)?;
+        }
+        if let (Some(s), true) = (start, items.is_empty()) {
+            i.incref(s)?;
+            return Ok(s);
+        }
+        return i.new_int(i128::from(total));
+    }
+    if all_num {
+        return Err(RunError::NotModelled {
+            construct: "sum() of floats".into(),
+            filename: String::new(),
+            line: 0,
+        });
+    }
+    let mut acc = match start {
+        Some(s) => {
+            i.incref(s)?;
+            s
+        }
+        None => i.new_int(0)?,
+    };
+    for &x in items {
+        let r = i.binary_op(acc, x, 0);
+        i.decref(acc)?;
+        acc = r?;
+    }
+    Ok(acc)
+}
+
+fn big() -> RunError {
+    RunError::NotModelled {
+        construct: "sum() beyond a C long".into(),
+        filename: String::new(),
+        line: 0,
+    }
+}
+
+/// `sorted(iterable)`: `PySequence_List` (a list from `PyList_New(0)` extended), then
+/// `list.sort()`, stable, comparing with `<` as timsort's binary insertion does (lists of up
+/// to 256 items, which sort with no memory of their own).
+fn builtin_sorted(i: &mut Interp, args: &[u64]) -> Result<u64, RunError> {
+    let x = one_arg("sorted", args)?;
+    let items = i.collect_iterable(x)?;
+    if items.len() > 256 {
+        for v in items {
+            i.decref(v)?;
+        }
+        return Err(RunError::NotModelled {
+            construct: "sorted() of more than 256 items (timsort's merge memory)".into(),
+            filename: String::new(),
+            line: 0,
+        });
+    }
+    let t = i.o.tuple_pack(&items)?;
+    let l = i.o.list_new(0)?;
+    let extended = i.o.list_extend(l, t);
+    i.decref(t)?;
+    for &v in &items {
+        i.decref(v)?;
+    }
+    extended?;
+    // Binary insertion sort: each item goes after the items not greater than it.
+    let mut sorted: Vec<u64> = Vec::with_capacity(items.len());
+    for &pivot in &items {
+        let (mut lo, mut hi) = (0, sorted.len());
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            let r = match i.rich_compare(pivot, sorted[mid], 0) {
+                Ok(r) => r,
+                Err(e) => {
+                    i.decref(l)?;
+                    return Err(e);
+                }
+            };
+            let lt = i.is_true(r)?;
+            i.decref(r)?;
+            if lt {
+                hi = mid;
+            } else {
+                lo = mid + 1;
+            }
+        }
+        sorted.insert(lo, pivot);
+    }
+    for &v in &sorted {
+        i.incref(v)?;
+    }
+    for (k, &v) in sorted.iter().enumerate() {
+        i.o.list_set(l, k as u64, v)?;
+    }
+    Ok(l)
 }
 
 /// `chr(i)` (`PyUnicode_FromOrdinal` -> `unicode_char`): the cached str below 256.

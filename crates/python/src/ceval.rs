@@ -688,7 +688,11 @@ impl Interp {
 
     fn const_at(&self, f: &Frame, k: u32) -> Result<u64, RunError> {
         let consts = self.o.field(f.code_obj, Field::CoConsts)?;
-        Ok(self.o.tuple_items(consts)?[k as usize])
+        self.o
+            .tuple_items(consts)?
+            .get(k as usize)
+            .copied()
+            .ok_or_else(|| RunError::exception("SystemError", format!("no constant {k}")))
     }
 
     /// `LOAD_NAME`/`LOAD_GLOBAL`: the first dict that has the name (borrowed).
@@ -882,6 +886,11 @@ impl Interp {
             };
             let e = match def.map(|d| self.defs[d].name) {
                 Some("print") => None,
+                Some(name @ ("sorted" | "min" | "max" | "sum")) => Some(RunError::NotModelled {
+                    construct: format!("keyword arguments to {name}()"),
+                    filename: String::new(),
+                    line: 0,
+                }),
                 Some(name) => Some(RunError::exception(
                     "TypeError",
                     format!("{name}() takes no keyword arguments"),

@@ -2596,7 +2596,7 @@ fn trim_unused_consts(unit: &mut Unit) {
     let mut max = 0;
     for b in layout(&unit.blocks) {
         for i in &unit.blocks[b].instrs {
-            if i.name == "LOAD_CONST" && i.arg > max {
+            if matches!(i.name, "LOAD_CONST" | "KW_NAMES") && i.arg > max {
                 max = i.arg;
             }
         }

@@ -158,6 +158,13 @@ fn augmented_items() {
     same_as_cpython("augmented");
 }
 
+/// `abs`, `min`, `max`, `sum` (C-long accumulation, no intermediate ints), `sorted` (a list
+/// extended exactly, then a stable sort).
+#[test]
+fn abs_min_max_sum_sorted() {
+    same_as_cpython("builtins_more");
+}
+
 #[test]
 fn a_constant_is_held_by_the_arena_the_code_and_the_local() {
     // num = 1000; getrefcount(num): co_consts, the parser's arena, the local, the argument.
@@ -333,7 +340,11 @@ fn exceptions_read_as_cpython_s() {
             "list.pop() of an item but the last",
         ),
         ("print(f'{3.5:g}')", "the float format spec 'g'"),
-        ("print(sorted([2, 1]))", "the built-in 'sorted'"),
+        ("print(enumerate([2, 1]))", "the built-in 'enumerate'"),
+        (
+            "print(sorted([3, 1], key=None))",
+            "keyword arguments to sorted()",
+        ),
         (
             "import sys; print(sys.version_info)",
             "the attribute 'version_info' of the module 'sys'",
