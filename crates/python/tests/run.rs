@@ -144,7 +144,7 @@ fn control_flow_graphs_of_generated_functions() {
 
 /// Randomly generated functions run on generated arguments: arithmetic, comparisons, loops
 /// with `break`/`continue`, list appends and pops, str building, f-strings and
-/// comprehensions. (800 such programs' output and listings were compared with CPython
+/// comprehensions. (700 such programs' output and listings were compared with CPython
 /// 3.11.7's.)
 #[test]
 fn generated_programs() {
