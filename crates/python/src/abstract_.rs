@@ -783,8 +783,9 @@ impl Interp {
                 }
                 let chars: Vec<char> = self.o.unicode_text(container)?.chars().collect();
                 let text: String = picks.iter().map(|&i| chars[i]).collect();
-                if n <= 1 {
-                    // '' and unicode_char.
+                if n == 0 || (n == 1 && step == 1) {
+                    // '' and, through PyUnicode_Substring, unicode_char; a slice with a step
+                    // builds a new str even of one character.
                     return Ok(self.o.unicode_from_str(&text)?);
                 }
                 Ok(self.o.unicode_new(&text)?)
