@@ -606,8 +606,8 @@ fn str_join(i: &mut Interp, args: &[u64]) -> Result<u64, RunError> {
     Ok(i.o.unicode_new(&texts.join(&sep))?)
 }
 
-/// `s.replace(old, new)`: `s` itself when `old` is not there, else the result
-/// (`unicode_result`: `''` or the cached character for short ones).
+/// `s.replace(old, new)`: `s` itself when `old` is not there, else a new str (`''` when
+/// nothing is left).
 fn str_replace(i: &mut Interp, args: &[u64]) -> Result<u64, RunError> {
     let [s, old, new] = args else {
         return Err(RunError::NotModelled {
@@ -634,7 +634,8 @@ fn str_replace(i: &mut Interp, args: &[u64]) -> Result<u64, RunError> {
         i.incref(*s)?;
         return Ok(*s);
     }
-    i.unicode_result(&text.replace(&o, &n))
+    // replace(): a new str ('' when nothing is left), never the cached character.
+    Ok(i.o.unicode_new(&text.replace(&o, &n))?)
 }
 
 /// `list.append(x)` (`list_append`, METH_O): the list takes a new reference; `None`.

@@ -307,7 +307,8 @@ impl Interp {
                 ));
             }
         };
-        Ok(self.o.unicode_new(&text)?)
+        // _PyUnicodeWriter_Finish: '' and one latin-1 character are the cached strs.
+        self.unicode_result(&text)
     }
 }
 

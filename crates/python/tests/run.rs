@@ -165,6 +165,14 @@ fn abs_min_max_sum_sorted() {
     same_as_cpython("builtins_more");
 }
 
+/// Which str results are new objects and which the cached ones: `format()`'s and `%`'s
+/// (`unicode_result`: cached), `replace`'s and joins' (new), `str()` of an int (new), an
+/// exact str passed through (itself).
+#[test]
+fn str_result_identities() {
+    same_as_cpython("identities");
+}
+
 #[test]
 fn a_constant_is_held_by_the_arena_the_code_and_the_local() {
     // num = 1000; getrefcount(num): co_consts, the parser's arena, the local, the argument.
