@@ -891,10 +891,18 @@ impl Interp {
                     filename: String::new(),
                     line: 0,
                 }),
-                Some(name) => Some(RunError::exception(
-                    "TypeError",
-                    format!("{name}() takes no keyword arguments"),
-                )),
+                Some(name) => {
+                    let d = &self.defs[def.expect("a def")];
+                    let full = if d.is_method() {
+                        format!("{}.{name}", d.module)
+                    } else {
+                        name.to_string()
+                    };
+                    Some(RunError::exception(
+                        "TypeError",
+                        format!("{full}() takes no keyword arguments"),
+                    ))
+                }
                 None => Some(RunError::NotModelled {
                     construct: "keyword arguments to this callable".into(),
                     filename: String::new(),
