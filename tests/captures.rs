@@ -92,7 +92,6 @@ fn interpreters() -> BTreeMap<(u32, u32), (Version, PathBuf)> {
     chosen
 }
 
-
 /// What a run gave: its normalised output, or why it is skipped on this interpreter.
 enum Run {
     Output(String),
