@@ -45,7 +45,6 @@ struct Row {
     why: (String, String),
 }
 
-
 /// What the model printed, in a capture's form: normalised output, then the exit status when
 /// it is not 0. `Err` names what the model does not run.
 fn run_on_model(profile: Profile, experiment: &Path) -> Result<String, String> {
