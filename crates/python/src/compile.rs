@@ -119,9 +119,11 @@ pub fn compile(
             line: lines.line(e.offset.to_usize()),
         }
     })?;
-    if minor != 11 {
+    if minor != 11 && minor != 12 {
         return Err(RunError::NotModelled {
-            construct: format!("the bytecode of CPython 3.{minor} (3.11's is modelled so far)"),
+            construct: format!(
+                "the bytecode of CPython 3.{minor} (3.11's and 3.12's are modelled so far)"
+            ),
             filename: filename.into(),
             line: 1,
         });
@@ -279,6 +281,8 @@ struct Unit {
     none_index: Option<u32>,
     /// `localsplus`: locals, cells and free variables.
     layout: Layout,
+    /// The minor version whose bytecode this unit becomes (3.11 or 3.12).
+    minor: u8,
 }
 
 /// `STACK_USE_GUIDELINE`: displays longer than this are built item by item.
@@ -305,12 +309,16 @@ fn is_jump(name: &str) -> bool {
 }
 
 fn is_exit(name: &str) -> bool {
-    matches!(name, "RETURN_VALUE" | "RAISE_VARARGS" | "RERAISE")
+    matches!(
+        name,
+        "RETURN_VALUE" | "RETURN_CONST" | "RAISE_VARARGS" | "RERAISE"
+    )
 }
 
 impl Unit {
-    fn new(code: CodeUnit, globals: Vec<String>) -> Unit {
+    fn new(code: CodeUnit, globals: Vec<String>, minor: u8) -> Unit {
         Unit {
+            minor,
             code,
             globals,
             blocks: vec![Block::default()],
@@ -385,6 +393,20 @@ fn nb_op(op: ast::Operator) -> u32 {
 }
 
 impl Compiler<'_> {
+    /// The minor version being compiled for.
+    fn minor(&self) -> u8 {
+        self.o.layout().minor
+    }
+
+    /// A construct compiled for 3.11 only so far: refused on 3.12.
+    fn only_3_11(&self, construct: &str, node: &impl Ranged) -> Result<(), RunError> {
+        if self.minor() == 11 {
+            Ok(())
+        } else {
+            Err(self.not_modelled(&format!("{construct} on 3.12"), node))
+        }
+    }
+
     fn not_modelled(&self, construct: &str, node: &impl Ranged) -> RunError {
         RunError::NotModelled {
             construct: construct.into(),
@@ -939,6 +961,7 @@ impl Compiler<'_> {
             // The module's symbols: a name some function declares global is GLOBAL_EXPLICIT
             // in the module too (symtable adds DEF_GLOBAL to st_global).
             declared_global(body),
+            self.minor(),
         );
         self.units.push(unit.code.clone()); // index 0, filled in at the end
         unit.emit("RESUME", 0, 0);
@@ -1005,6 +1028,7 @@ impl Compiler<'_> {
                 instrs: Vec::new(),
             },
             globals,
+            self.minor(),
         );
         self.set_layout(&mut unit, layout)?;
         // compiler_function: the docstring, or None, is always co_consts[0]; the body goes
@@ -1208,6 +1232,7 @@ impl Compiler<'_> {
         s: &ast::StmtWhile,
         line: i32,
     ) -> Result<(), RunError> {
+        self.only_3_11("a while loop", s)?;
         let top = unit.new_block();
         let body = unit.new_block();
         let anchor = unit.new_block();
@@ -1250,6 +1275,11 @@ impl Compiler<'_> {
         self.stmts(unit, &s.body)?;
         unit.emit_jump("JUMP", start, -1);
         unit.use_next_block(cleanup);
+        if unit.minor >= 12 {
+            // 3.12: FOR_ITER jumps to an END_FOR (no location), which an exhausted iterator
+            // skips.
+            unit.emit("END_FOR", 0, -1);
+        }
         unit.fblocks.pop();
         self.stmts(unit, &s.orelse)?;
         unit.use_next_block(end);
@@ -1446,7 +1476,10 @@ impl Compiler<'_> {
             }
             Expr::Call(c) => self.call(unit, c, line)?,
             Expr::Compare(c) => self.compiler_compare(unit, c, line)?,
-            Expr::BoolOp(b) => self.compiler_boolop(unit, b)?,
+            Expr::BoolOp(b) => {
+                self.only_3_11("and/or as a value", e)?;
+                self.compiler_boolop(unit, b)?
+            }
             Expr::UnaryOp(u) => {
                 self.expr(unit, &u.operand)?;
                 let op = match u.op {
@@ -1455,7 +1488,12 @@ impl Compiler<'_> {
                     ast::UnaryOp::UAdd => "UNARY_POSITIVE",
                     ast::UnaryOp::Invert => "UNARY_INVERT",
                 };
-                unit.emit(op, 0, line);
+                if op == "UNARY_POSITIVE" && unit.minor >= 12 {
+                    // 3.12: INTRINSIC_UNARY_POSITIVE.
+                    unit.emit("CALL_INTRINSIC_1", 5, line);
+                } else {
+                    unit.emit(op, 0, line);
+                }
             }
             Expr::BinOp(b) => {
                 if let Some(pieces) = self.format_as_fstring(b) {
@@ -1468,7 +1506,10 @@ impl Compiler<'_> {
             Expr::Tuple(t) => self.tuple_display(unit, &t.elts, e)?,
             Expr::List(l) => self.list_display(unit, &l.elts, e)?,
             Expr::Dict(d) => self.compiler_dict(unit, d, e)?,
-            Expr::ListComp(lc) => self.compiler_listcomp(unit, lc, e)?,
+            Expr::ListComp(lc) => {
+                self.only_3_11("a list comprehension (inlined by PEP 709)", e)?;
+                self.compiler_listcomp(unit, lc, e)?
+            }
             Expr::JoinedStr(j) => self.compiler_joined_str(unit, j, e)?,
             Expr::FormattedValue(fv) => self.compiler_formatted_value(unit, fv, e)?,
             Expr::IfExp(x) => {
@@ -1650,6 +1691,7 @@ impl Compiler<'_> {
                 instrs: Vec::new(),
             },
             Vec::new(),
+            self.minor(),
         );
         // The symtable's implicit argument `.0`; the parser made the targets' names.
         self.identifier(".0")?;
@@ -1876,6 +1918,13 @@ impl Compiler<'_> {
             Gt => ("COMPARE_OP", 4),
             GtE => ("COMPARE_OP", 5),
         };
+        // 3.12: the comparison shifted left 4, below it the mask of outcomes that are true
+        // (compare_masks: less 2, greater 4, equal 8, unordered 1).
+        let arg = if unit.minor >= 12 && name == "COMPARE_OP" {
+            arg << 4 | [2, 10, 8, 7, 4, 12][arg as usize]
+        } else {
+            arg
+        };
         unit.emit(name, arg, line);
     }
 
@@ -1904,6 +1953,9 @@ impl Compiler<'_> {
             self.comparator(unit, c.ops[0], &c.comparators[0])?;
             Self::compare_op(unit, c.ops[0], line);
             return Ok(());
+        }
+        if unit.minor >= 12 {
+            return Err(self.not_modelled("a chained comparison as a value on 3.12", c));
         }
         let cleanup = unit.new_block();
         for i in 0..n {
@@ -2079,7 +2131,9 @@ impl Compiler<'_> {
             unit.emit("KW_NAMES", k, line);
         }
         let n = (c.args.len() + c.keywords.len()) as u32;
-        unit.emit("PRECALL", n, line);
+        if unit.minor == 11 {
+            unit.emit("PRECALL", n, line);
+        }
         unit.emit("CALL", n, line);
         Ok(())
     }
@@ -2149,6 +2203,16 @@ impl Compiler<'_> {
         optimize_cfg(unit);
         duplicate_exits_without_lineno(&mut unit.blocks);
         trim_unused_consts(unit);
+        if unit.minor >= 12
+            && unit.code.function
+            && !add_checks_for_loads_of_uninitialized_variables(unit)
+        {
+            return Err(RunError::NotModelled {
+                construct: "a function of more than 64 locals on 3.12".into(),
+                filename: self.filename.clone(),
+                line: unit.code.firstlineno,
+            });
+        }
         propagate_line_numbers(&mut unit.blocks);
         guarantee_lineno_for_exits(&mut unit.blocks, unit.code.firstlineno as i32);
         // convert_exception_handlers_to_nops, then clean_basic_block once more: NOPs whose
@@ -2156,8 +2220,23 @@ impl Compiler<'_> {
         for b in layout(&unit.blocks) {
             clean_basic_block(&mut unit.blocks, b);
         }
-        normalize_jumps(&mut unit.blocks);
-        unit.code.instrs = assemble_jump_offsets(&unit.blocks);
+        if unit.minor >= 12 {
+            normalize_jumps_3_12(&mut unit.blocks);
+        } else {
+            normalize_jumps(&mut unit.blocks);
+        }
+        unit.code.instrs = assemble_jump_offsets(&unit.blocks, unit.minor);
+        if unit.minor >= 12 {
+            // The pseudo-instruction LOAD_METHOD is LOAD_ATTR with the low bit set; LOAD_ATTR's
+            // name index is shifted left one.
+            for i in unit.code.instrs.iter_mut() {
+                match i.name {
+                    "LOAD_METHOD" => (i.name, i.arg) = ("LOAD_ATTR", i.arg << 1 | 1),
+                    "LOAD_ATTR" => i.arg <<= 1,
+                    _ => {}
+                }
+            }
+        }
         Ok(())
     }
 }
@@ -2298,6 +2377,12 @@ fn optimize_basic_block(unit: &mut Unit, b: usize) {
                                 "POP_JUMP_IF_NONE"
                             };
                         }
+                    }
+                    Some("RETURN_VALUE") if unit.minor >= 12 => {
+                        let blk = &mut unit.blocks[b];
+                        blk.instrs[i].name = "NOP";
+                        blk.instrs[i + 1].name = "RETURN_CONST";
+                        blk.instrs[i + 1].arg = inst.arg;
                     }
                     _ => {}
                 }
@@ -2593,6 +2678,10 @@ fn duplicate_exits_without_lineno(blocks: &mut Vec<Block>) {
 /// `trim_unused_consts`: constants after the last one loaded are dropped (the first, the
 /// docstring's place, always stays).
 fn trim_unused_consts(unit: &mut Unit) {
+    if unit.minor >= 12 {
+        remove_unused_consts(unit);
+        return;
+    }
     let mut max = 0;
     for b in layout(&unit.blocks) {
         for i in &unit.blocks[b].instrs {
@@ -2602,6 +2691,111 @@ fn trim_unused_consts(unit: &mut Unit) {
         }
     }
     unit.code.consts.truncate(max as usize + 1);
+}
+
+/// Whether the instruction's argument is an index into `co_consts`.
+fn uses_const(name: &str) -> bool {
+    matches!(name, "LOAD_CONST" | "RETURN_CONST" | "KW_NAMES")
+}
+
+/// `remove_unused_consts` (3.12): every constant no instruction loads is dropped, the first
+/// (the docstring's place) always kept, and the indices renumbered in order.
+fn remove_unused_consts(unit: &mut Unit) {
+    let n = unit.code.consts.len();
+    if n == 0 {
+        return;
+    }
+    let mut used = vec![false; n];
+    used[0] = true;
+    for b in layout(&unit.blocks) {
+        for i in &unit.blocks[b].instrs {
+            if uses_const(i.name) {
+                used[i.arg as usize] = true;
+            }
+        }
+    }
+    let mut new_index = vec![0u32; n];
+    let mut kept = 0;
+    for k in 0..n {
+        if used[k] {
+            new_index[k] = kept;
+            kept += 1;
+        }
+    }
+    let mut k = 0;
+    unit.code.consts.retain(|_| {
+        k += 1;
+        used[k - 1]
+    });
+    for b in unit.blocks.iter_mut() {
+        for i in b.instrs.iter_mut() {
+            if uses_const(i.name) {
+                i.arg = new_index[i.arg as usize];
+            }
+        }
+    }
+}
+
+/// `add_checks_for_loads_of_uninitialized_variables` (3.12): a `LOAD_FAST` of a local that
+/// some path reaches unbound becomes `LOAD_FAST_CHECK`.
+fn add_checks_for_loads_of_uninitialized_variables(unit: &mut Unit) -> bool {
+    let nlocals = unit.code.varnames.len();
+    if nlocals > 64 {
+        return false;
+    }
+    let nparams = unit.code.argcount as usize;
+    let all = if nlocals == 64 {
+        u64::MAX
+    } else {
+        (1u64 << nlocals) - 1
+    };
+    let params = (1u64 << nparams) - 1;
+    let mut mask = vec![0u64; unit.blocks.len()];
+    let mut on_stack = vec![false; unit.blocks.len()];
+    mask[0] = all & !params;
+    let mut stack = vec![0usize];
+    on_stack[0] = true;
+    let push =
+        |t: usize, m: u64, mask: &mut Vec<u64>, stack: &mut Vec<usize>, on: &mut Vec<bool>| {
+            if mask[t] | m != mask[t] {
+                mask[t] |= m;
+                if !on[t] {
+                    on[t] = true;
+                    stack.push(t);
+                }
+            }
+        };
+    while let Some(b) = stack.pop() {
+        on_stack[b] = false;
+        let mut unsafe_mask = mask[b];
+        for i in unit.blocks[b].instrs.iter_mut() {
+            if i.arg >= 64 {
+                continue;
+            }
+            let bit = 1u64 << i.arg;
+            match i.name {
+                "DELETE_FAST" | "LOAD_FAST_AND_CLEAR" => unsafe_mask |= bit,
+                "STORE_FAST" | "LOAD_FAST_CHECK" => unsafe_mask &= !bit,
+                "LOAD_FAST" => {
+                    if unsafe_mask & bit != 0 {
+                        i.name = "LOAD_FAST_CHECK";
+                    }
+                    unsafe_mask &= !bit;
+                }
+                _ => {}
+            }
+        }
+        let blk = &unit.blocks[b];
+        let last = blk.instrs.last().copied();
+        let falls = !blk.nofallthrough && !last.is_some_and(|l| is_exit(l.name));
+        if falls && let Some(n) = blk.next {
+            push(n, unsafe_mask, &mut mask, &mut stack, &mut on_stack);
+        }
+        if let Some(t) = last.and_then(|l| l.target) {
+            push(t, unsafe_mask, &mut mask, &mut stack, &mut on_stack);
+        }
+    }
+    true
 }
 
 /// `propagate_line_numbers`: an instruction without a line takes its predecessor's.
@@ -2643,7 +2837,7 @@ fn guarantee_lineno_for_exits(blocks: &mut [Block], firstlineno: i32) {
             continue;
         };
         if last.line < 0 {
-            if last.name == "RETURN_VALUE" {
+            if matches!(last.name, "RETURN_VALUE" | "RETURN_CONST") {
                 for i in blocks[b].instrs.iter_mut() {
                     i.line = lineno;
                 }
@@ -2686,6 +2880,60 @@ fn normalize_jumps(blocks: &mut [Block]) {
     }
 }
 
+/// `normalize_jumps` of 3.12: `JUMP` becomes `JUMP_FORWARD` or `JUMP_BACKWARD`; a conditional
+/// jump backwards becomes the opposite jump over a new block that jumps back (no location).
+fn normalize_jumps_3_12(blocks: &mut Vec<Block>) {
+    for b in blocks.iter_mut() {
+        b.visited = false;
+    }
+    for b in layout(blocks) {
+        blocks[b].visited = true;
+        let Some(last) = blocks[b].instrs.last().copied() else {
+            continue;
+        };
+        let Some(t) = last.target else {
+            continue;
+        };
+        let forward = !blocks[t].visited;
+        let reversed = match last.name {
+            "JUMP" | "JUMP_NO_INTERRUPT" => {
+                let name = match (last.name, forward) {
+                    ("JUMP", true) | ("JUMP_NO_INTERRUPT", true) => "JUMP_FORWARD",
+                    ("JUMP", false) => "JUMP_BACKWARD",
+                    _ => "JUMP_BACKWARD_NO_INTERRUPT",
+                };
+                blocks[b].instrs.last_mut().expect("non-empty").name = name;
+                continue;
+            }
+            _ if forward => continue,
+            "POP_JUMP_IF_NOT_NONE" => "POP_JUMP_IF_NONE",
+            "POP_JUMP_IF_NONE" => "POP_JUMP_IF_NOT_NONE",
+            "POP_JUMP_IF_FALSE" => "POP_JUMP_IF_TRUE",
+            "POP_JUMP_IF_TRUE" => "POP_JUMP_IF_FALSE",
+            _ => continue,
+        };
+        let next = blocks[b].next.expect("a conditional jump falls through");
+        blocks.push(Block {
+            instrs: vec![CInstr {
+                name: "JUMP_BACKWARD",
+                arg: 0,
+                target: Some(t),
+                line: -1,
+            }],
+            next: Some(next),
+            predecessors: 1,
+            exit: false,
+            nofallthrough: true,
+            visited: true,
+        });
+        let new = blocks.len() - 1;
+        let l = blocks[b].instrs.last_mut().expect("non-empty");
+        l.name = reversed;
+        l.target = Some(next);
+        blocks[b].next = Some(new);
+    }
+}
+
 /// Whether a 3.11 jump counts backwards.
 fn is_backward(name: &str) -> bool {
     name.contains("BACKWARD")
@@ -2694,8 +2942,8 @@ fn is_backward(name: &str) -> bool {
 /// `assemble_jump_offsets`: the flat instruction list, each jump's argument the distance in
 /// code units from the instruction after it (and its caches) to its target; repeated until
 /// the sizes (`EXTENDED_ARG`s) no longer change.
-fn assemble_jump_offsets(blocks: &[Block]) -> Vec<Instr> {
-    let table = crate::opcode::OpcodeTable::of(11);
+fn assemble_jump_offsets(blocks: &[Block], minor: u8) -> Vec<Instr> {
+    let table = crate::opcode::OpcodeTable::of(minor);
     let order = layout(blocks);
     let mut first = vec![0usize; blocks.len()];
     let mut out = Vec::new();

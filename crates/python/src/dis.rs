@@ -17,6 +17,20 @@ pub(crate) const NB_OPS: [&str; 26] = [
     "+", "&", "//", "<<", "@", "*", "%", "|", "**", ">>", "-", "/", "^", "+=", "&=", "//=", "<<=",
     "@=", "*=", "%=", "|=", "**=", ">>=", "-=", "/=", "^=",
 ];
+/// `_intrinsic_1_descs` (3.12): `CALL_INTRINSIC_1`'s argument.
+const INTRINSIC_1: [&str; 11] = [
+    "INTRINSIC_1_INVALID",
+    "INTRINSIC_PRINT",
+    "INTRINSIC_IMPORT_STAR",
+    "INTRINSIC_STOPITERATION_ERROR",
+    "INTRINSIC_ASYNC_GEN_WRAP",
+    "INTRINSIC_UNARY_POSITIVE",
+    "INTRINSIC_LIST_TO_TUPLE",
+    "INTRINSIC_TYPEVAR",
+    "INTRINSIC_PARAMSPEC",
+    "INTRINSIC_TYPEVARTUPLE",
+    "INTRINSIC_SUBSCRIPT_GENERIC",
+];
 /// `HAVE_ARGUMENT`: instructions below it print no argument (up to 3.12).
 const HAVE_ARGUMENT: u16 = 90;
 
@@ -127,7 +141,7 @@ fn listing(
                 let argrepr = match (name, i.target) {
                     ("EXTENDED_ARG", _) => String::new(),
                     (_, Some(t)) => format!("to {}", offsets[t]),
-                    _ => argrepr(o, compiled, codes, u, i)?,
+                    _ => argrepr(o, table, compiled, codes, u, i)?,
                 };
                 if !argrepr.is_empty() {
                     fields.push(format!("({argrepr})"));
@@ -144,6 +158,7 @@ fn listing(
 /// `_get_instructions_bytes`'s argument description.
 fn argrepr(
     o: &mut Objects,
+    table: OpcodeTable,
     compiled: &Compiled,
     codes: &[u64],
     u: usize,
@@ -157,6 +172,24 @@ fn argrepr(
             Const::Object(op) => o.repr(op)?,
             Const::Code(c) => o.repr(codes[c])?,
         },
+        "LOAD_ATTR" if table.minor() >= 12 => {
+            let n = name(&unit.names, i.arg >> 1)?;
+            if i.arg & 1 == 1 {
+                format!("NULL|self + {n}")
+            } else {
+                n
+            }
+        }
+        "RETURN_CONST" => match unit.consts[i.arg as usize] {
+            Const::Object(op) => o.repr(op)?,
+            Const::Code(c) => o.repr(codes[c])?,
+        },
+        "CALL_INTRINSIC_1" => INTRINSIC_1
+            .get(i.arg as usize)
+            .copied()
+            .unwrap_or("")
+            .into(),
+        "COMPARE_OP" if table.minor() >= 12 => CMP_OP[(i.arg >> 4) as usize].into(),
         "LOAD_NAME" | "STORE_NAME" | "IMPORT_NAME" | "LOAD_ATTR" | "LOAD_METHOD"
         | "STORE_GLOBAL" | "DELETE_NAME" | "DELETE_GLOBAL" | "STORE_ATTR" | "DELETE_ATTR" => {
             name(&unit.names, i.arg)?
@@ -169,8 +202,10 @@ fn argrepr(
                 n
             }
         }
-        "LOAD_FAST" | "STORE_FAST" | "DELETE_FAST" | "LOAD_DEREF" | "STORE_DEREF"
-        | "DELETE_DEREF" | "LOAD_CLOSURE" | "MAKE_CELL" => name(&unit.varnames, i.arg)?,
+        "LOAD_FAST" | "LOAD_FAST_CHECK" | "STORE_FAST" | "DELETE_FAST" | "LOAD_DEREF"
+        | "STORE_DEREF" | "DELETE_DEREF" | "LOAD_CLOSURE" | "MAKE_CELL" => {
+            name(&unit.varnames, i.arg)?
+        }
         "COMPARE_OP" => CMP_OP[i.arg as usize].into(),
         "FORMAT_VALUE" => {
             let conv = ["", "str", "repr", "ascii"][(i.arg & 3) as usize];

@@ -45,6 +45,36 @@ fn same_as_cpython(name: &str) {
     );
 }
 
+/// The model's output and `dis` listing of `fixtures/NAME.py` on 3.12 are CPython 3.12.1's
+/// (`NAME.out.3.12.txt`, `NAME.dis.3.12.txt`).
+fn same_as_cpython_3_12(name: &str) {
+    let file = format!("{name}.py");
+    let source = fixture(&file);
+    let out = run_source(Profile::CPYTHON_3_12, &source, &file).unwrap();
+    assert_eq!(out.error, None, "{name}");
+    assert_eq!(
+        out.stdout,
+        fixture(&format!("{name}.out.3.12.txt")),
+        "{name}"
+    );
+    let listing = dis_source(Profile::CPYTHON_3_12, &source, &file).unwrap();
+    assert_eq!(
+        normalise_addresses(&listing),
+        fixture(&format!("{name}.dis.3.12.txt")),
+        "{name}"
+    );
+}
+
+/// 3.12's bytecode of module code, functions, calls and arithmetic: `CALL` without
+/// `PRECALL`, `RETURN_CONST`, `LOAD_ATTR` with the name shifted left one,
+/// `CALL_INTRINSIC_1 5` for unary `+`, and the constants no instruction loads removed.
+#[test]
+fn cpython_3_12_arithmetic_builtins_and_refcounts() {
+    for name in ["arith", "builtins_more", "refcounts"] {
+        same_as_cpython_3_12(name);
+    }
+}
+
 /// `if`/`elif`/`else`, comparisons, `is`, `in`, `and`/`or`/`not`: `COMPARE_OP`, `IS_OP`,
 /// `CONTAINS_OP`, the conditional jumps (with `is None` folded into `POP_JUMP_IF_NONE`), the
 /// exits duplicated for each branch.
@@ -227,7 +257,7 @@ fn what_is_not_modelled_is_named_with_its_line() {
         "not modelled: a try statement, try.py, line 3"
     );
     assert_eq!(err.exit_status(), 2);
-    let err = run_source(Profile::CPYTHON_3_12, "x = 1\n", "v.py")
+    let err = run_source(Profile::CPYTHON_3_13, "x = 1\n", "v.py")
         .unwrap()
         .error
         .unwrap();
