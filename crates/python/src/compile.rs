@@ -1232,7 +1232,6 @@ impl Compiler<'_> {
         s: &ast::StmtWhile,
         line: i32,
     ) -> Result<(), RunError> {
-        self.only_3_11("a while loop", s)?;
         let top = unit.new_block();
         let body = unit.new_block();
         let anchor = unit.new_block();
@@ -1477,7 +1476,12 @@ impl Compiler<'_> {
             Expr::Call(c) => self.call(unit, c, line)?,
             Expr::Compare(c) => self.compiler_compare(unit, c, line)?,
             Expr::BoolOp(b) => {
-                self.only_3_11("and/or as a value", e)?;
+                // 3.12 folds a constant's COPY 1 and jump (is_copy_of_load_const) and then
+                // removes LOAD_CONST, POP_TOP pairs: not modelled yet.
+                let n = b.values.len() - 1;
+                if unit.minor >= 12 && b.values[..n].iter().any(|v| self.fold(v).is_some()) {
+                    return Err(self.not_modelled("and/or of a constant as a value on 3.12", e));
+                }
                 self.compiler_boolop(unit, b)?
             }
             Expr::UnaryOp(u) => {
@@ -1954,16 +1958,13 @@ impl Compiler<'_> {
             Self::compare_op(unit, c.ops[0], line);
             return Ok(());
         }
-        if unit.minor >= 12 {
-            return Err(self.not_modelled("a chained comparison as a value on 3.12", c));
-        }
         let cleanup = unit.new_block();
         for i in 0..n {
             self.comparator(unit, c.ops[i], &c.comparators[i])?;
             unit.emit("SWAP", 2, line);
             unit.emit("COPY", 2, line);
             Self::compare_op(unit, c.ops[i], line);
-            unit.emit_jump("JUMP_IF_FALSE_OR_POP", cleanup, line);
+            Self::jump_if_or_pop(unit, "JUMP_IF_FALSE_OR_POP", cleanup, line);
         }
         self.comparator(unit, c.ops[n], &c.comparators[n])?;
         Self::compare_op(unit, c.ops[n], line);
@@ -1978,6 +1979,23 @@ impl Compiler<'_> {
 
     /// `compiler_boolop`: `JUMP_IF_FALSE_OR_POP` (and) or `JUMP_IF_TRUE_OR_POP` (or) after
     /// each value but the last.
+    /// 3.11's `JUMP_IF_FALSE_OR_POP`/`JUMP_IF_TRUE_OR_POP`; on 3.12 (which has neither)
+    /// `COPY 1`, `POP_JUMP_IF_FALSE`/`POP_JUMP_IF_TRUE`, `POP_TOP`.
+    fn jump_if_or_pop(unit: &mut Unit, jump: &'static str, target: usize, line: i32) {
+        if unit.minor >= 12 {
+            unit.emit("COPY", 1, line);
+            let pop_jump = if jump == "JUMP_IF_FALSE_OR_POP" {
+                "POP_JUMP_IF_FALSE"
+            } else {
+                "POP_JUMP_IF_TRUE"
+            };
+            unit.emit_jump(pop_jump, target, line);
+            unit.emit("POP_TOP", 0, line);
+        } else {
+            unit.emit_jump(jump, target, line);
+        }
+    }
+
     fn compiler_boolop(&mut self, unit: &mut Unit, b: &ast::ExprBoolOp) -> Result<(), RunError> {
         let jump = match b.op {
             ast::BoolOp::And => "JUMP_IF_FALSE_OR_POP",
@@ -1989,7 +2007,7 @@ impl Compiler<'_> {
             self.expr(unit, v)?;
             // The jump takes the location the expression's visit restored: the BoolOp's.
             let line = self.loc(b);
-            unit.emit_jump(jump, end, line);
+            Self::jump_if_or_pop(unit, jump, end, line);
         }
         self.expr(unit, &b.values[n])?;
         unit.use_next_block(end);
@@ -2172,12 +2190,13 @@ impl Compiler<'_> {
             unit.emit("LOAD_CONST", none, -1);
             unit.emit("RETURN_VALUE", 0, -1);
         }
+        let minor = unit.minor;
         let b = &mut unit.blocks;
         for i in 0..b.len() {
             normalize_basic_block(b, i);
         }
         for i in (0..b.len()).rev() {
-            extend_block(b, i);
+            extend_block(b, i, minor);
         }
         // insert_prefix_instructions: MAKE_CELL for each cell (by offset), COPY_FREE_VARS
         // first, none with a line.
@@ -2282,7 +2301,8 @@ fn normalize_basic_block(blocks: &mut [Block], b: usize) {
 
 /// `extend_block`: a block ending in an unconditional jump to a small exit block without line
 /// numbers (an implicit `return None`) gets a copy of that block instead of the jump.
-fn extend_block(blocks: &mut [Block], b: usize) {
+/// 3.12's `inline_small_exit_blocks` copies exit blocks with line numbers too.
+fn extend_block(blocks: &mut [Block], b: usize, minor: u8) {
     let Some(last) = blocks[b].instrs.last().copied() else {
         return;
     };
@@ -2292,7 +2312,7 @@ fn extend_block(blocks: &mut [Block], b: usize) {
     let t = last.target.expect("a jump has a target");
     if blocks[t].exit
         && blocks[t].instrs.len() <= MAX_COPY_SIZE
-        && blocks[t].instrs.iter().all(|i| i.line < 0)
+        && (minor >= 12 || blocks[t].instrs.iter().all(|i| i.line < 0))
     {
         let copy = blocks[t].instrs.clone();
         let n = blocks[b].instrs.len();
@@ -2305,8 +2325,10 @@ fn extend_block(blocks: &mut [Block], b: usize) {
 
 /// `jump_thread`: a jump to a jump goes straight to the second one's target, if both have
 /// the same line.
-fn jump_thread(inst: &mut CInstr, target: &CInstr, name: &'static str) -> bool {
-    if inst.line == target.line && inst.target != target.target {
+fn jump_thread(inst: &mut CInstr, target: &CInstr, name: &'static str, minor: u8) -> bool {
+    // 3.12 also threads through a jump without a line (an artificial one).
+    let same_line = inst.line == target.line || (minor >= 12 && target.line < 0);
+    if same_line && inst.target != target.target {
         inst.target = target.target;
         inst.name = name;
         return true;
@@ -2316,6 +2338,7 @@ fn jump_thread(inst: &mut CInstr, target: &CInstr, name: &'static str) -> bool {
 
 /// `optimize_basic_block`: constant conditions, `is None` tests, and jumps to jumps.
 fn optimize_basic_block(unit: &mut Unit, b: usize) {
+    let minor = unit.minor;
     let mut i = 0;
     while i < unit.blocks[b].instrs.len() {
         let inst = unit.blocks[b].instrs[i];
@@ -2423,9 +2446,9 @@ fn optimize_basic_block(unit: &mut Unit, b: usize) {
                 let after_target = unit.blocks[tb].next;
                 let inst = &mut unit.blocks[b].instrs[i];
                 if tname == pop_same {
-                    again = jump_thread(inst, &t, pop_same);
+                    again = jump_thread(inst, &t, pop_same, minor);
                 } else if tname == "JUMP" || tname == same {
-                    again = jump_thread(inst, &t, same);
+                    again = jump_thread(inst, &t, same, minor);
                 } else if (tname == other || tname == pop_other) && inst.line == t.line {
                     inst.name = pop_same;
                     inst.target = after_target;
@@ -2441,7 +2464,7 @@ fn optimize_basic_block(unit: &mut Unit, b: usize) {
             {
                 let t = target.expect("a jump's target has instructions");
                 let name = inst.name;
-                again = jump_thread(&mut unit.blocks[b].instrs[i], &t, name);
+                again = jump_thread(&mut unit.blocks[b].instrs[i], &t, name, minor);
             }
             _ => {}
         }
@@ -2594,7 +2617,7 @@ fn optimize_cfg(unit: &mut Unit) {
         clean_basic_block(&mut unit.blocks, b);
     }
     for b in (0..unit.blocks.len()).rev() {
-        extend_block(&mut unit.blocks, b);
+        extend_block(&mut unit.blocks, b, unit.minor);
     }
     let blocks = &mut unit.blocks;
     mark_reachable(blocks);

@@ -180,10 +180,12 @@ fn argrepr(
                 n
             }
         }
-        "RETURN_CONST" => match unit.consts[i.arg as usize] {
-            Const::Object(op) => o.repr(op)?,
-            Const::Code(c) => o.repr(codes[c])?,
-        },
+        "RETURN_CONST" | "KW_NAMES" if i.name == "RETURN_CONST" || table.minor() >= 12 => {
+            match unit.consts[i.arg as usize] {
+                Const::Object(op) => o.repr(op)?,
+                Const::Code(c) => o.repr(codes[c])?,
+            }
+        }
         "CALL_INTRINSIC_1" => INTRINSIC_1
             .get(i.arg as usize)
             .copied()
