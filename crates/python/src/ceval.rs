@@ -651,6 +651,16 @@ impl Interp {
                 });
                 f.stack.push(sl);
             }
+            // 3.12: a slice without a step built and subscripted (stored to) in one.
+            "BINARY_SLICE" | "STORE_SLICE" => {
+                self.step(f, "BUILD_SLICE", 2)?;
+                let then = if name == "BINARY_SLICE" {
+                    "BINARY_SUBSCR"
+                } else {
+                    "STORE_SUBSCR"
+                };
+                return self.step(f, then, 0);
+            }
             "BINARY_SUBSCR" => {
                 let sub = Self::pop(f);
                 let container = Self::pop(f);

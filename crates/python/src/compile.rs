@@ -1341,6 +1341,9 @@ impl Compiler<'_> {
     ) -> Result<(), RunError> {
         let tline = self.loc(&*a.target);
         if let Expr::Subscript(sub) = &*a.target {
+            if unit.minor >= 12 && matches!(&*sub.slice, Expr::Slice(sl) if sl.step.is_none()) {
+                return Err(self.not_modelled("an augmented assignment to a slice on 3.12", a));
+            }
             // The container and the key kept (COPY 2, COPY 2) for the store after.
             self.expr(unit, &sub.value)?;
             self.expr(unit, &sub.slice)?;
@@ -1363,6 +1366,29 @@ impl Compiler<'_> {
         self.store_name(unit, n.id.as_str(), tline)
     }
 
+    /// 3.12's `is_two_element_slice` and `compiler_slice`: a slice without a step is not
+    /// built; its lower and upper bounds (`None` when left out) go on the stack for
+    /// `BINARY_SLICE` or `STORE_SLICE`. False (nothing emitted) otherwise and on 3.11.
+    fn two_element_slice(&mut self, unit: &mut Unit, e: &Expr) -> Result<bool, RunError> {
+        let Expr::Slice(sl) = e else {
+            return Ok(false);
+        };
+        if unit.minor < 12 || sl.step.is_some() {
+            return Ok(false);
+        }
+        let line = self.loc(e);
+        for part in [&sl.lower, &sl.upper] {
+            match part {
+                Some(x) => self.expr(unit, x)?,
+                None => {
+                    let k = self.none_const(unit);
+                    unit.emit("LOAD_CONST", k, line);
+                }
+            }
+        }
+        Ok(true)
+    }
+
     /// An assignment's target (`compiler_visit_expr` in a store context).
     fn store_target(&mut self, unit: &mut Unit, t: &Expr) -> Result<(), RunError> {
         let line = self.loc(t);
@@ -1370,8 +1396,12 @@ impl Compiler<'_> {
             Expr::Name(n) => self.store_name(unit, n.id.as_str(), line),
             Expr::Subscript(sub) => {
                 self.expr(unit, &sub.value)?;
-                self.expr(unit, &sub.slice)?;
-                unit.emit("STORE_SUBSCR", 0, line);
+                if self.two_element_slice(unit, &sub.slice)? {
+                    unit.emit("STORE_SLICE", 0, line);
+                } else {
+                    self.expr(unit, &sub.slice)?;
+                    unit.emit("STORE_SUBSCR", 0, line);
+                }
                 Ok(())
             }
             Expr::Tuple(ast::ExprTuple { elts, .. }) | Expr::List(ast::ExprList { elts, .. }) => {
@@ -1529,8 +1559,12 @@ impl Compiler<'_> {
             }
             Expr::Subscript(sub) => {
                 self.expr(unit, &sub.value)?;
-                self.expr(unit, &sub.slice)?;
-                unit.emit("BINARY_SUBSCR", 0, line);
+                if self.two_element_slice(unit, &sub.slice)? {
+                    unit.emit("BINARY_SLICE", 0, line);
+                } else {
+                    self.expr(unit, &sub.slice)?;
+                    unit.emit("BINARY_SUBSCR", 0, line);
+                }
             }
             Expr::Slice(sl) => {
                 // compiler_slice: lower and upper (None when left out), the step if given.

@@ -78,13 +78,21 @@ fn cpython_3_12_arithmetic_builtins_refcounts_and_loops() {
 }
 
 /// 3.12's listings of branches, `and`/`or` (`COPY 1`, `POP_JUMP_IF_*`, `POP_TOP`), chained
-/// comparisons, displays, keyword arguments (`KW_NAMES` shows its tuple) and f-strings. Their
+/// comparisons, displays, keyword arguments (`KW_NAMES` shows its tuple), f-strings and
+/// slices (`BINARY_SLICE` for a slice without a step). Their
 /// outputs differ from CPython 3.12.1's where they print `False`: the object layer's `repr` of
 /// a bool reads the word after the type as 3.11's `ob_size`, which on 3.12 is `lv_tag` (1 for
 /// zero), so `False` reads as `True`.
 #[test]
 fn cpython_3_12_listings_of_branches_displays_and_keywords() {
-    for name in ["branches", "control", "displays", "identities", "keywords"] {
+    for name in [
+        "branches",
+        "control",
+        "displays",
+        "identities",
+        "keywords",
+        "slices",
+    ] {
         let file = format!("{name}.py");
         let listing = dis_source(Profile::CPYTHON_3_12, &fixture(&file), &file).unwrap();
         assert_eq!(
