@@ -4,7 +4,8 @@
 //! Each fixture program `fixtures/NAME.py` has `NAME.out.3.11.txt`, what
 //! `PYENV_VERSION=3.11.7 python3 -I NAME.py` printed, and `NAME.dis.3.11.txt`, what
 //! `dis.dis(compile(source, 'NAME.py', 'exec'))` printed with addresses written as `0x<addr>`
-//! (`fixtures/dis_fixture.py`); `fixtures/make.sh [NAME.py...]` records both again.
+//! (`fixtures/dis_fixture.py`); `fixtures/make.sh [NAME.py...]` records both again, and
+//! CPython 3.12.1's as `NAME.out.3.12.txt` and `NAME.dis.3.12.txt`.
 
 use pymalloc::Profile;
 use python::{RunError, dis_source, run_source};
