@@ -41,7 +41,9 @@ use objects::{Layout, ObjError, ObjEvent, Objects, TypeId, float_repr, unicode_r
 use proptest::prelude::*;
 
 mod common;
-use common::{IMMORTAL, Must, cases};
+use common::{
+    IMMORTAL, Must, RENDER_BUDGET, cases, int_cache_key, render_container, str_cache_key,
+};
 use pymalloc::{Location, Profile};
 
 /// `PyList_MAXFREELIST`.
@@ -55,8 +57,6 @@ const TRASH_UNWIND_LEVEL: u32 = 50;
 /// `sizeof(PyListObject)` + `PyGC_Head`, and a tuple's header + `PyGC_Head`.
 const LIST_GETSIZEOF: u64 = 56;
 const TUPLE_GETSIZEOF: u64 = 40;
-/// Longest reference rendering compared (shared sub-structures can grow exponentially).
-const RENDER_BUDGET: usize = 20_000;
 
 // ---- operations -----------------------------------------------------------------------------
 
@@ -202,15 +202,8 @@ impl Value {
     /// character, `()`.
     fn cache_key(&self) -> Option<String> {
         match self {
-            Value::Int(v) if (-5..=256).contains(v) => Some(format!("int {v}")),
-            Value::Str(s) => {
-                let mut c = s.chars();
-                match (c.next(), c.next()) {
-                    (None, _) => Some("str".into()),
-                    (Some(ch), None) if u32::from(ch) < 256 => Some(format!("str {s}")),
-                    _ => None,
-                }
-            }
+            Value::Int(v) => int_cache_key(*v),
+            Value::Str(s) => str_cache_key(s),
             Value::Tuple(t) if t.is_empty() => Some("()".into()),
             _ => None,
         }
@@ -715,7 +708,7 @@ impl Harness {
             out.push_str("<NULL>");
             return true;
         }
-        let (open, close, items) = match &self.objs[&op].value {
+        let (brackets, items) = match &self.objs[&op].value {
             Value::Int(v) => {
                 let _ = write!(out, "{v}");
                 return true;
@@ -728,33 +721,13 @@ impl Harness {
                 out.push_str(&float_repr(f64::from_bits(*b)));
                 return true;
             }
-            Value::List(items) => ("[", "]", items),
-            Value::Tuple(items) => ("(", ")", items),
+            Value::List(items) => (("[", "]"), items),
+            Value::Tuple(items) => (("(", ")"), items),
         };
-        if items.is_empty() {
-            let _ = write!(out, "{open}{close}");
-            return true;
-        }
-        if stack.contains(&op) {
-            let _ = write!(out, "{open}...{close}");
-            return true;
-        }
-        stack.push(op);
-        out.push_str(open);
-        for (i, &it) in items.iter().enumerate() {
-            if i > 0 {
-                out.push_str(", ");
-            }
-            if !self.render(it, stack, out) {
-                return false;
-            }
-        }
-        if open == "(" && items.len() == 1 {
-            out.push(',');
-        }
-        out.push_str(close);
-        stack.pop();
-        true
+        let items: Vec<_> = items.iter().map(|&i| (i, None)).collect();
+        render_container(op, brackets, &items, stack, out, &|a, stack, out| {
+            self.render(a, stack, out)
+        })
     }
 
     fn misuse(&mut self, kind: Misuse, a: usize, b: usize) -> Result<(), TestCaseError> {

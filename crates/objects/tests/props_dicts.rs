@@ -61,15 +61,15 @@ use objects::{IMAGE_BASE, ObjError, ObjEvent, Objects, TypeId, unicode_repr};
 use proptest::prelude::*;
 
 mod common;
-use common::{IMMORTAL, Must, cases};
+use common::{
+    IMMORTAL, Must, RENDER_BUDGET, cases, int_cache_key, render_container, str_cache_key,
+};
 use pymalloc::Profile;
 
 /// `PyDict_MAXFREELIST`.
 const DICT_FREE_MAX: usize = 80;
 /// Attribute names in the pool: more than the 30 keys 3.11+ share.
 const NAMES: usize = 36;
-/// Longest reference rendering compared.
-const RENDER_BUDGET: usize = 20_000;
 
 fn name_text(i: usize) -> String {
     match i % 4 {
@@ -338,15 +338,8 @@ impl V {
 
     fn cache_key(&self) -> Option<String> {
         match self {
-            V::Int(v) if (-5..=256).contains(v) => Some(format!("int {v}")),
-            V::Str(s) => {
-                let mut c = s.chars();
-                match (c.next(), c.next()) {
-                    (None, _) => Some("str".into()),
-                    (Some(ch), None) if u32::from(ch) < 256 => Some(format!("str {s}")),
-                    _ => None,
-                }
-            }
+            V::Int(v) => int_cache_key(*v),
+            V::Str(s) => str_cache_key(s),
             V::Tuple(t) if t.is_empty() => Some("()".into()),
             _ => None,
         }
@@ -1098,7 +1091,7 @@ impl Harness {
         if out.len() > RENDER_BUDGET {
             return false;
         }
-        let (open, close, items): (&str, &str, Vec<(u64, Option<u64>)>) = match self.v(op) {
+        let (brackets, items): ((&str, &str), Vec<(u64, Option<u64>)>) = match self.v(op) {
             V::Int(v) => {
                 let _ = write!(out, "{v}");
                 return true;
@@ -1119,40 +1112,16 @@ impl Harness {
                 return true;
             }
             V::Fields(..) => return false,
-            V::List(items) => ("[", "]", items.iter().map(|&i| (i, None)).collect()),
-            V::Tuple(items) => ("(", ")", items.iter().map(|&i| (i, None)).collect()),
-            V::Dict(items, _) => ("{", "}", items.iter().map(|&(k, v)| (k, Some(v))).collect()),
+            V::List(items) => (("[", "]"), items.iter().map(|&i| (i, None)).collect()),
+            V::Tuple(items) => (("(", ")"), items.iter().map(|&i| (i, None)).collect()),
+            V::Dict(items, _) => (
+                ("{", "}"),
+                items.iter().map(|&(k, v)| (k, Some(v))).collect(),
+            ),
         };
-        if items.is_empty() {
-            let _ = write!(out, "{open}{close}");
-            return true;
-        }
-        if stack.contains(&op) {
-            let _ = write!(out, "{open}...{close}");
-            return true;
-        }
-        stack.push(op);
-        out.push_str(open);
-        for (i, &(a, b)) in items.iter().enumerate() {
-            if i > 0 {
-                out.push_str(", ");
-            }
-            if !self.render(a, stack, out) {
-                return false;
-            }
-            if let Some(b) = b {
-                out.push_str(": ");
-                if !self.render(b, stack, out) {
-                    return false;
-                }
-            }
-        }
-        if open == "(" && items.len() == 1 {
-            out.push(',');
-        }
-        out.push_str(close);
-        stack.pop();
-        true
+        render_container(op, brackets, &items, stack, out, &|a, stack, out| {
+            self.render(a, stack, out)
+        })
     }
 
     // ---- checks -------------------------------------------------------------------------------
