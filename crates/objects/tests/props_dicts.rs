@@ -1091,7 +1091,7 @@ impl Harness {
         if out.len() > RENDER_BUDGET {
             return false;
         }
-        let (brackets, items): ((&str, &str), Vec<(u64, Option<u64>)>) = match self.v(op) {
+        let (brackets, items): (_, Vec<(u64, Option<u64>)>) = match self.v(op) {
             V::Int(v) => {
                 let _ = write!(out, "{v}");
                 return true;
