@@ -27,9 +27,23 @@ use crate::space::Objects;
 use crate::trace::ObjEvent;
 use crate::types::TypeId;
 
-/// A field that holds a reference.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Field {
+/// Declares [`Field`] and [`Field::ALL`] from one list, so the two cannot drift apart.
+macro_rules! fields {
+    ($($(#[$doc:meta])* $name:ident,)*) => {
+        /// A field that holds a reference.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum Field {
+            $($(#[$doc])* $name,)*
+        }
+
+        impl Field {
+            /// Every field, in declaration order.
+            pub const ALL: &'static [Field] = &[$(Field::$name),*];
+        }
+    };
+}
+
+fields! {
     /// `func_code`.
     FuncCode,
     /// `func_globals`.
@@ -356,7 +370,7 @@ impl Objects {
     pub fn set_fields_word(&mut self, op: u64, offset: u64, value: u64) -> Result<(), ObjError> {
         self.live_view(op)?;
         let ty = self.type_of(op)?;
-        let refs: Vec<u64> = ALL_FIELDS
+        let refs: Vec<u64> = Field::ALL
             .iter()
             .filter(|&&f| field_belongs(f, ty))
             .filter_map(|&f| self::offset(f, self.layout.minor))
@@ -492,44 +506,6 @@ impl Objects {
         Ok(op)
     }
 }
-
-const ALL_FIELDS: [Field; 32] = {
-    use Field::*;
-    [
-        FuncCode,
-        FuncGlobals,
-        FuncBuiltins,
-        FuncName,
-        FuncQualname,
-        FuncDefaults,
-        FuncKwdefaults,
-        FuncClosure,
-        FuncDoc,
-        FuncDict,
-        FuncModule,
-        FuncAnnotations,
-        ImFunc,
-        ImSelf,
-        MdDict,
-        MdName,
-        CoConsts,
-        CoNames,
-        CoCode,
-        CoVarnames,
-        CoFreevars,
-        CoCellvars,
-        CoLocalsplusnames,
-        CoLocalspluskinds,
-        CoExceptiontable,
-        CoFilename,
-        CoName,
-        CoQualname,
-        CoLinetable,
-        CellRef,
-        CfSelf,
-        CfModule,
-    ]
-};
 
 /// Whether `field` is one of `ty`'s.
 fn field_belongs(field: Field, ty: TypeId) -> bool {
