@@ -44,17 +44,23 @@ impl Interp {
     /// result (a new reference).
     pub(crate) fn eval_module(&mut self, code_obj: u64, globals: u64) -> Result<u64, RunError> {
         let code = self.units[&code_obj].clone();
+        // 3.12: the names a comprehension at module level binds are fast locals there.
+        let nfast = code.varnames.len();
         let mut frame = Frame {
             code,
             code_obj,
             globals,
             locals: globals,
-            fast: Vec::new(),
+            fast: vec![0; nfast],
             stack: Vec::new(),
             func: 0,
             kwnames: 0,
         };
-        self.run_frame(&mut frame)
+        let result = self.run_frame(&mut frame);
+        for v in std::mem::take(&mut frame.fast) {
+            self.decref(v)?;
+        }
+        result
     }
 
     /// Runs a frame until it returns (the result) or raises (the traceback gains a line).
@@ -158,6 +164,11 @@ impl Interp {
                     ));
                 }
                 self.incref(v)?;
+                f.stack.push(v);
+            }
+            // 3.12: an inlined comprehension saves the local (perhaps NULL) and clears it.
+            "LOAD_FAST_AND_CLEAR" => {
+                let v = std::mem::take(&mut f.fast[arg as usize]);
                 f.stack.push(v);
             }
             "STORE_FAST" => {

@@ -40,6 +40,9 @@ pub struct Instr {
     pub line: Option<u32>,
     /// For a jump: the index of the instruction it jumps to.
     pub target: Option<usize>,
+    /// 3.12: the instruction that handles an exception raised here, and the stack depth the
+    /// exception table gives it.
+    pub handler: Option<(usize, u32)>,
 }
 
 /// A constant of a code object.
@@ -243,6 +246,9 @@ struct CInstr {
     arg: u32,
     target: Option<usize>,
     line: i32,
+    /// 3.12: the block that handles an exception here (`i_except`), set as the instruction is
+    /// emitted inside a `SETUP_FINALLY` ... `POP_BLOCK`; copies keep it.
+    handler: Option<usize>,
 }
 
 /// `basicblock`.
@@ -283,6 +289,13 @@ struct Unit {
     layout: Layout,
     /// The minor version whose bytecode this unit becomes (3.11 or 3.12).
     minor: u8,
+    /// 3.12: the exception handlers around the code being emitted (`SETUP_FINALLY`'s).
+    handlers: Vec<usize>,
+    /// 3.12: names an inlined comprehension at module level binds, fast locals there
+    /// (`u_fasthidden`).
+    fast_hidden: Vec<String>,
+    /// 3.12: each handler block's stack depth at its `SETUP_FINALLY` (`stackdepth`).
+    handler_depth: HashMap<usize, u32>,
 }
 
 /// `STACK_USE_GUIDELINE`: displays longer than this are built item by item.
@@ -319,6 +332,9 @@ impl Unit {
     fn new(code: CodeUnit, globals: Vec<String>, minor: u8) -> Unit {
         Unit {
             minor,
+            handlers: Vec::new(),
+            fast_hidden: Vec::new(),
+            handler_depth: HashMap::new(),
             code,
             globals,
             blocks: vec![Block::default()],
@@ -363,11 +379,13 @@ impl Unit {
             let b = self.new_block();
             self.use_next_block(b);
         }
+        let handler = self.handlers.last().copied();
         self.blocks[self.cur].instrs.push(CInstr {
             name,
             arg,
             target,
             line,
+            handler,
         });
     }
 }
@@ -396,15 +414,6 @@ impl Compiler<'_> {
     /// The minor version being compiled for.
     fn minor(&self) -> u8 {
         self.o.layout().minor
-    }
-
-    /// A construct compiled for 3.11 only so far: refused on 3.12.
-    fn only_3_11(&self, construct: &str, node: &impl Ranged) -> Result<(), RunError> {
-        if self.minor() == 11 {
-            Ok(())
-        } else {
-            Err(self.not_modelled(&format!("{construct} on 3.12"), node))
-        }
     }
 
     fn not_modelled(&self, construct: &str, node: &impl Ranged) -> RunError {
@@ -828,6 +837,11 @@ impl Compiler<'_> {
     }
 
     fn scope(&self, unit: &Unit, name: &str) -> Scope {
+        if unit.fast_hidden.iter().any(|g| g == name)
+            && let Some(i) = unit.layout.index(name)
+        {
+            return Scope::Fast(i);
+        }
         if unit.globals.iter().any(|g| g == name) {
             return Scope::Global;
         }
@@ -1006,10 +1020,14 @@ impl Compiler<'_> {
             return Err(self.not_modelled("a decorator", f));
         }
         let firstlineno = self.line(f);
-        let (locals, globals) = symtable::function_bindings(f);
-        let mut uses = symtable::Uses::default();
+        let inline = self.minor() >= 12;
+        let (locals, globals) = symtable::function_bindings(f, inline);
+        let mut uses = symtable::Uses {
+            inline,
+            ..symtable::Uses::default()
+        };
         uses.stmts(&f.body);
-        let free: Vec<String> = symtable::function_free(f)
+        let free: Vec<String> = symtable::function_free(f, inline)
             .into_iter()
             .filter(|n| available.contains(n))
             .collect();
@@ -1540,10 +1558,8 @@ impl Compiler<'_> {
             Expr::Tuple(t) => self.tuple_display(unit, &t.elts, e)?,
             Expr::List(l) => self.list_display(unit, &l.elts, e)?,
             Expr::Dict(d) => self.compiler_dict(unit, d, e)?,
-            Expr::ListComp(lc) => {
-                self.only_3_11("a list comprehension (inlined by PEP 709)", e)?;
-                self.compiler_listcomp(unit, lc, e)?
-            }
+            Expr::ListComp(lc) if unit.minor >= 12 => self.inlined_listcomp(unit, lc, e)?,
+            Expr::ListComp(lc) => self.compiler_listcomp(unit, lc, e)?,
             Expr::JoinedStr(j) => self.compiler_joined_str(unit, j, e)?,
             Expr::FormattedValue(fv) => self.compiler_formatted_value(unit, fv, e)?,
             Expr::IfExp(x) => {
@@ -1749,6 +1765,92 @@ impl Compiler<'_> {
         Ok(())
     }
 
+    /// 3.12's `compiler_comprehension` of a list comprehension, inlined (PEP 709): the
+    /// outermost iterator, the names it binds saved on the stack (`LOAD_FAST_AND_CLEAR`) under
+    /// an exception handler that puts them back, the list built in place, then the names
+    /// restored.
+    fn inlined_listcomp(
+        &mut self,
+        unit: &mut Unit,
+        lc: &ast::ExprListComp,
+        e: &Expr,
+    ) -> Result<(), RunError> {
+        let line = self.loc(e);
+        if lc.generators.iter().any(|g| g.is_async) {
+            return Err(self.not_modelled("an async comprehension", e));
+        }
+        let inner: Vec<&Expr> = std::iter::once(&*lc.elt)
+            .chain(lc.generators.iter().flat_map(|g| g.ifs.iter()))
+            .chain(lc.generators.iter().skip(1).map(|g| &g.iter))
+            .collect();
+        if inner.iter().any(|x| contains_scope(x)) {
+            return Err(self.not_modelled(
+                "a comprehension or lambda inside a comprehension on 3.12",
+                e,
+            ));
+        }
+        let pushed = comprehension_pushed(lc);
+        for n in &pushed {
+            if unit.layout.is_deref(n) || unit.globals.contains(n) {
+                return Err(
+                    self.not_modelled("a comprehension binding a cell or global name on 3.12", e)
+                );
+            }
+        }
+        self.iterable(unit, &lc.generators[0].iter)?;
+        unit.emit("GET_ITER", 0, line);
+        let hidden_before = unit.fast_hidden.len();
+        if !unit.code.function {
+            for n in &pushed {
+                if unit.layout.index(n).is_none() {
+                    unit.layout.names.push(n.clone());
+                    let op = self.interned(n)?;
+                    unit.code.varnames.push(op);
+                }
+                unit.fast_hidden.push(n.clone());
+            }
+        }
+        let mut slots = Vec::new();
+        for n in &pushed {
+            let Some(i) = unit.layout.index(n) else {
+                return Err(self.not_modelled("this comprehension on 3.12", e));
+            };
+            slots.push(i);
+            unit.emit("LOAD_FAST_AND_CLEAR", i, line);
+        }
+        let npushed = pushed.len() as u32;
+        let cleanup = unit.new_block();
+        let end = unit.new_block();
+        if npushed > 0 {
+            unit.emit("SWAP", npushed + 1, line);
+            unit.push("SETUP_FINALLY", 0, Some(cleanup), line);
+            unit.handlers.push(cleanup);
+        }
+        unit.emit("BUILD_LIST", 0, line);
+        unit.emit("SWAP", 2, line);
+        self.comprehension_generator(unit, &lc.generators, 0, 0, &lc.elt, line)?;
+        if npushed > 0 {
+            unit.handlers.pop();
+            unit.emit("POP_BLOCK", 0, -1);
+            unit.emit_jump("JUMP", end, -1);
+            unit.use_next_block(cleanup);
+            unit.emit("SWAP", 2, -1);
+            unit.emit("POP_TOP", 0, -1);
+            unit.emit("SWAP", npushed + 1, line);
+            for &i in slots.iter().rev() {
+                unit.emit("STORE_FAST_MAYBE_NULL", i, line);
+            }
+            unit.emit("RERAISE", 0, -1);
+            unit.use_next_block(end);
+            unit.emit("SWAP", npushed + 1, line);
+            for &i in slots.iter().rev() {
+                unit.emit("STORE_FAST_MAYBE_NULL", i, line);
+            }
+        }
+        unit.fast_hidden.truncate(hidden_before);
+        Ok(())
+    }
+
     /// `compiler_sync_comprehension_generator`: one `for` of the comprehension, its `if`s,
     /// and either the next `for` or the element appended (`LIST_APPEND depth + 1`).
     fn comprehension_generator(
@@ -1766,8 +1868,10 @@ impl Compiler<'_> {
         let g = &gens[gen_index];
         let mut start = Some(start);
         if gen_index == 0 {
-            // The outermost iterator is the implicit argument.
-            unit.emit("LOAD_FAST", 0, line);
+            // The outermost iterator is the implicit argument (3.12: already on the stack).
+            if unit.minor < 12 {
+                unit.emit("LOAD_FAST", 0, line);
+            }
         } else {
             // The fast path for `for y in [f(x)]`: the one item, no loop.
             let elts = match &g.iter {
@@ -1804,6 +1908,9 @@ impl Compiler<'_> {
         if let Some(st) = start {
             unit.emit_jump("JUMP", st, line);
             unit.use_next_block(anchor);
+            if unit.minor >= 12 {
+                unit.emit("END_FOR", 0, -1);
+            }
         }
         Ok(())
     }
@@ -1865,6 +1972,27 @@ impl Compiler<'_> {
         };
         if let Some(spec) = &fv.format_spec {
             match &**spec {
+                // 3.12.1's parser ends a format spec that ends in a replacement field with an
+                // empty str constant (f"{x:{w}}": {w} and '').
+                Expr::JoinedStr(j)
+                    if unit.minor >= 12
+                        && j.values
+                            .last()
+                            .is_some_and(|v| !matches!(v, Expr::Constant(_))) =>
+                {
+                    if j.values.len() + 1 > STACK_USE_GUIDELINE {
+                        return Err(self.not_modelled("an f-string of more than 30 parts", e));
+                    }
+                    for v in &j.values {
+                        self.fstring_part(unit, v)?;
+                    }
+                    let op = self.o.unicode_from_str("")?;
+                    self.arena.add(op);
+                    let k = self.add_const(unit, ConstKey::Str(String::new()), op);
+                    let sline = self.loc(&**spec);
+                    unit.emit("LOAD_CONST", k, sline);
+                    unit.emit("BUILD_STRING", j.values.len() as u32 + 1, sline);
+                }
                 Expr::JoinedStr(j) => self.compiler_joined_str(unit, j, spec)?,
                 other => self.fstring_part(unit, other)?,
             }
@@ -2224,6 +2352,9 @@ impl Compiler<'_> {
             unit.emit("LOAD_CONST", none, -1);
             unit.emit("RETURN_VALUE", 0, -1);
         }
+        if unit.minor >= 12 {
+            stackdepth(unit);
+        }
         let minor = unit.minor;
         let b = &mut unit.blocks;
         for i in 0..b.len() {
@@ -2250,21 +2381,26 @@ impl Compiler<'_> {
                     arg,
                     target: None,
                     line: -1,
+                    handler: None,
                 },
             );
         }
         optimize_cfg(unit);
-        duplicate_exits_without_lineno(&mut unit.blocks);
-        trim_unused_consts(unit);
-        if unit.minor >= 12
-            && unit.code.function
-            && !add_checks_for_loads_of_uninitialized_variables(unit)
-        {
-            return Err(RunError::NotModelled {
-                construct: "a function of more than 64 locals on 3.12".into(),
-                filename: self.filename.clone(),
-                line: unit.code.firstlineno,
-            });
+        if unit.minor >= 12 {
+            // _PyCfg_OptimizeCodeUnit, then resolve_line_numbers.
+            trim_unused_consts(unit);
+            if !add_checks_for_loads_of_uninitialized_variables(unit) {
+                return Err(RunError::NotModelled {
+                    construct: "a function of more than 64 locals on 3.12".into(),
+                    filename: self.filename.clone(),
+                    line: unit.code.firstlineno,
+                });
+            }
+            push_cold_blocks_to_end(&mut unit.blocks);
+            duplicate_exits_without_lineno(&mut unit.blocks);
+        } else {
+            duplicate_exits_without_lineno(&mut unit.blocks);
+            trim_unused_consts(unit);
         }
         propagate_line_numbers(&mut unit.blocks);
         guarantee_lineno_for_exits(&mut unit.blocks, unit.code.firstlineno as i32);
@@ -2278,18 +2414,22 @@ impl Compiler<'_> {
         } else {
             normalize_jumps(&mut unit.blocks);
         }
-        unit.code.instrs = assemble_jump_offsets(&unit.blocks, unit.minor);
         if unit.minor >= 12 {
-            // The pseudo-instruction LOAD_METHOD is LOAD_ATTR with the low bit set; LOAD_ATTR's
-            // name index is shifted left one.
-            for i in unit.code.instrs.iter_mut() {
-                match i.name {
-                    "LOAD_METHOD" => (i.name, i.arg) = ("LOAD_ATTR", i.arg << 1 | 1),
-                    "LOAD_ATTR" => i.arg <<= 1,
-                    _ => {}
+            // _PyCfg_ConvertPseudoOps: the pseudo-instruction LOAD_METHOD is LOAD_ATTR with the
+            // low bit set (LOAD_ATTR's name index is shifted left one), STORE_FAST_MAYBE_NULL
+            // is STORE_FAST. Before the jumps are measured: LOAD_ATTR has caches.
+            for b in unit.blocks.iter_mut() {
+                for i in b.instrs.iter_mut() {
+                    match i.name {
+                        "LOAD_METHOD" => (i.name, i.arg) = ("LOAD_ATTR", i.arg << 1 | 1),
+                        "LOAD_ATTR" => i.arg <<= 1,
+                        "STORE_FAST_MAYBE_NULL" => i.name = "STORE_FAST",
+                        _ => {}
+                    }
                 }
             }
         }
+        unit.code.instrs = assemble_jump_offsets(&unit.blocks, unit.minor, &unit.handler_depth);
         Ok(())
     }
 }
@@ -2457,7 +2597,7 @@ fn optimize_basic_block(unit: &mut Unit, b: usize) {
                 if inst.arg == 1 {
                     unit.blocks[b].instrs[i].name = "NOP";
                 } else {
-                    apply_static_swaps(&mut unit.blocks[b].instrs, i);
+                    apply_static_swaps(&mut unit.blocks[b].instrs, i, minor);
                 }
             }
             "JUMP_IF_FALSE_OR_POP" | "JUMP_IF_TRUE_OR_POP" => {
@@ -2510,7 +2650,12 @@ fn optimize_basic_block(unit: &mut Unit, b: usize) {
 
 /// `SWAPPABLE`: instructions whose order a `SWAP` before them can exchange instead.
 fn swappable(name: &str) -> bool {
-    matches!(name, "STORE_FAST" | "POP_TOP")
+    matches!(name, "STORE_FAST" | "STORE_FAST_MAYBE_NULL" | "POP_TOP")
+}
+
+/// `STORES_TO` (3.12): the local a swappable instruction stores to.
+fn stores_to(i: &CInstr) -> Option<u32> {
+    matches!(i.name, "STORE_FAST" | "STORE_FAST_MAYBE_NULL").then_some(i.arg)
 }
 
 /// `next_swappable_instruction`.
@@ -2530,7 +2675,7 @@ fn next_swappable_instruction(instrs: &[CInstr], mut i: usize, lineno: i32) -> O
 
 /// `apply_static_swaps`: `SWAP n` before stores to locals becomes a `NOP` and the stores
 /// exchange places.
-fn apply_static_swaps(instrs: &mut [CInstr], i: usize) {
+fn apply_static_swaps(instrs: &mut [CInstr], i: usize, minor: u8) {
     for i in (0..=i).rev() {
         let swap = instrs[i];
         if swap.name != "SWAP" {
@@ -2548,6 +2693,19 @@ fn apply_static_swaps(instrs: &mut [CInstr], i: usize) {
             match next_swappable_instruction(instrs, k, lineno) {
                 Some(x) => k = x,
                 None => return,
+            }
+        }
+        // 3.12: not if the two store to the same local, or one between them stores to either.
+        let (sj, sk) = (stores_to(&instrs[j]), stores_to(&instrs[k]));
+        if minor >= 12 && (sj.is_some() || sk.is_some()) {
+            if sj == sk {
+                return;
+            }
+            if instrs[j + 1..k]
+                .iter()
+                .any(|x| stores_to(x).is_some() && (stores_to(x) == sj || stores_to(x) == sk))
+            {
+                return;
             }
         }
         instrs[i].name = "NOP";
@@ -2617,6 +2775,13 @@ fn mark_reachable(blocks: &mut [Block]) {
                 }
                 blocks[t].predecessors += 1;
             }
+            // 3.12: a handler is reached by its SETUP_FINALLY, counted once.
+            if let Some(h) = blocks[b].instrs[k].handler
+                && blocks[h].predecessors == 0
+            {
+                stack.push(h);
+                blocks[h].predecessors = 1;
+            }
         }
     }
 }
@@ -2665,7 +2830,11 @@ fn optimize_cfg(unit: &mut Unit) {
     for b in layout(blocks) {
         clean_basic_block(blocks, b);
     }
-    // Jumps to the block that follows anyway are redundant.
+    remove_redundant_jumps(blocks);
+}
+
+/// `remove_redundant_jumps`: jumps to the block that follows anyway are redundant.
+fn remove_redundant_jumps(blocks: &mut [Block]) {
     let mut maybe_empty = false;
     for b in layout(blocks) {
         if let Some(last) = blocks[b].instrs.last().copied()
@@ -2831,7 +3000,9 @@ fn add_checks_for_loads_of_uninitialized_variables(unit: &mut Unit) -> bool {
             }
             let bit = 1u64 << i.arg;
             match i.name {
-                "DELETE_FAST" | "LOAD_FAST_AND_CLEAR" => unsafe_mask |= bit,
+                "DELETE_FAST" | "LOAD_FAST_AND_CLEAR" | "STORE_FAST_MAYBE_NULL" => {
+                    unsafe_mask |= bit
+                }
                 "STORE_FAST" | "LOAD_FAST_CHECK" => unsafe_mask &= !bit,
                 "LOAD_FAST" => {
                     if unsafe_mask & bit != 0 {
@@ -2905,6 +3076,156 @@ fn guarantee_lineno_for_exits(blocks: &mut [Block], firstlineno: i32) {
     }
 }
 
+/// 3.12's `stackdepth`, as far as the exception table needs it: the depth at each
+/// `SETUP_FINALLY`, recorded for its handler; then the pseudo-instructions `SETUP_FINALLY` and
+/// `POP_BLOCK` become `NOP`s (`label_exception_targets`, `_PyCfg_ConvertPseudoOps`).
+fn stackdepth(unit: &mut Unit) {
+    let n = unit.blocks.len();
+    let mut start: Vec<Option<i32>> = vec![None; n];
+    start[0] = Some(0);
+    let mut todo = vec![0usize];
+    while let Some(b) = todo.pop() {
+        let mut depth = start[b].expect("queued with a depth");
+        let mut falls = true;
+        let mut reach = |t: usize, d: i32, todo: &mut Vec<usize>| {
+            if start[t].is_none() {
+                start[t] = Some(d);
+                todo.push(t);
+            }
+        };
+        for i in &unit.blocks[b].instrs {
+            if i.name == "SETUP_FINALLY" {
+                let t = i.target.expect("a handler");
+                unit.handler_depth.insert(t, depth as u32);
+                reach(t, depth + 1, &mut todo);
+                continue;
+            }
+            if let Some(t) = i.target {
+                reach(t, depth + stack_effect(i.name, i.arg, true), &mut todo);
+            }
+            depth += stack_effect(i.name, i.arg, false);
+            if matches!(i.name, "JUMP" | "JUMP_NO_INTERRUPT") || is_exit(i.name) {
+                falls = false;
+                break;
+            }
+        }
+        if falls && let Some(next) = unit.blocks[b].next {
+            reach(next, depth, &mut todo);
+        }
+    }
+    for b in unit.blocks.iter_mut() {
+        for i in b.instrs.iter_mut() {
+            if matches!(i.name, "SETUP_FINALLY" | "POP_BLOCK") {
+                i.name = "NOP";
+                i.target = None;
+            }
+        }
+    }
+}
+
+/// `stack_effect` of 3.12 for the instructions the compiler emits (`jump`: the effect when
+/// the jump is taken).
+fn stack_effect(name: &str, arg: u32, jump: bool) -> i32 {
+    let n = arg as i32;
+    match name {
+        "NOP" | "RESUME" | "MAKE_CELL" | "COPY_FREE_VARS" | "KW_NAMES" | "SWAP" | "GET_ITER"
+        | "UNARY_NEGATIVE" | "UNARY_NOT" | "UNARY_INVERT" | "CALL_INTRINSIC_1" | "LOAD_ATTR"
+        | "DELETE_FAST" | "DELETE_NAME" | "DELETE_GLOBAL" | "DELETE_DEREF" | "JUMP"
+        | "JUMP_NO_INTERRUPT" | "RETURN_CONST" | "LIST_TO_TUPLE" | "POP_BLOCK" => 0,
+        "LOAD_CONST"
+        | "LOAD_FAST"
+        | "LOAD_FAST_CHECK"
+        | "LOAD_FAST_AND_CLEAR"
+        | "LOAD_NAME"
+        | "LOAD_DEREF"
+        | "LOAD_CLOSURE"
+        | "PUSH_NULL"
+        | "COPY"
+        | "LOAD_METHOD"
+        | "FOR_ITER" => 1,
+        "LOAD_GLOBAL" => 1 + (n & 1),
+        "STORE_FAST"
+        | "STORE_FAST_MAYBE_NULL"
+        | "STORE_NAME"
+        | "STORE_GLOBAL"
+        | "STORE_DEREF"
+        | "POP_TOP"
+        | "RETURN_VALUE"
+        | "BINARY_OP"
+        | "BINARY_SUBSCR"
+        | "COMPARE_OP"
+        | "IS_OP"
+        | "CONTAINS_OP"
+        | "LIST_APPEND"
+        | "LIST_EXTEND"
+        | "IMPORT_NAME"
+        | "POP_JUMP_IF_FALSE"
+        | "POP_JUMP_IF_TRUE"
+        | "POP_JUMP_IF_NONE"
+        | "POP_JUMP_IF_NOT_NONE"
+        | "RERAISE"
+        | "DELETE_ATTR" => -1,
+        "BINARY_SLICE" | "END_FOR" | "DELETE_SUBSCR" | "STORE_ATTR" => -2,
+        "STORE_SUBSCR" => -3,
+        "STORE_SLICE" => -4,
+        "BUILD_LIST" | "BUILD_TUPLE" | "BUILD_STRING" | "BUILD_SLICE" => 1 - n,
+        "BUILD_MAP" => 1 - 2 * n,
+        "BUILD_CONST_KEY_MAP" => -n,
+        "CALL" => -(n + 1),
+        "MAKE_FUNCTION" => -(arg.count_ones() as i32),
+        "UNPACK_SEQUENCE" => n - 1,
+        "FORMAT_VALUE" => {
+            if arg & 4 != 0 {
+                -1
+            } else {
+                0
+            }
+        }
+        _ => {
+            let _ = jump;
+            0
+        }
+    }
+}
+
+/// `push_cold_blocks_to_end` (3.12): blocks reached only through exception handlers go after
+/// all the others, in order; a jump that then goes to the next block anyway is removed.
+fn push_cold_blocks_to_end(blocks: &mut [Block]) {
+    let order = layout(blocks);
+    let mut warm = vec![false; blocks.len()];
+    let mut stack = vec![0usize];
+    warm[0] = true;
+    while let Some(b) = stack.pop() {
+        let last = blocks[b].instrs.last().copied();
+        let falls = !blocks[b].nofallthrough && !last.is_some_and(|l| is_exit(l.name));
+        let mut succ = Vec::new();
+        if falls && let Some(n) = blocks[b].next {
+            succ.push(n);
+        }
+        succ.extend(blocks[b].instrs.iter().filter_map(|i| i.target));
+        for t in succ {
+            if !warm[t] {
+                warm[t] = true;
+                stack.push(t);
+            }
+        }
+    }
+    if order.iter().all(|&b| warm[b]) {
+        return;
+    }
+    let new_order: Vec<usize> = order
+        .iter()
+        .copied()
+        .filter(|&b| warm[b])
+        .chain(order.iter().copied().filter(|&b| !warm[b]))
+        .collect();
+    for w in new_order.windows(2) {
+        blocks[w[0]].next = Some(w[1]);
+    }
+    blocks[*new_order.last().expect("the entry")].next = None;
+    remove_redundant_jumps(blocks);
+}
+
 /// `normalize_jumps`: each virtual jump becomes its forward or backward form.
 fn normalize_jumps(blocks: &mut [Block]) {
     for b in blocks.iter_mut() {
@@ -2976,6 +3297,7 @@ fn normalize_jumps_3_12(blocks: &mut Vec<Block>) {
                 arg: 0,
                 target: Some(t),
                 line: -1,
+                handler: None,
             }],
             next: Some(next),
             predecessors: 1,
@@ -2999,7 +3321,11 @@ fn is_backward(name: &str) -> bool {
 /// `assemble_jump_offsets`: the flat instruction list, each jump's argument the distance in
 /// code units from the instruction after it (and its caches) to its target; repeated until
 /// the sizes (`EXTENDED_ARG`s) no longer change.
-fn assemble_jump_offsets(blocks: &[Block], minor: u8) -> Vec<Instr> {
+fn assemble_jump_offsets(
+    blocks: &[Block],
+    minor: u8,
+    handler_depth: &HashMap<usize, u32>,
+) -> Vec<Instr> {
     let table = crate::opcode::OpcodeTable::of(minor);
     let order = layout(blocks);
     let mut first = vec![0usize; blocks.len()];
@@ -3012,10 +3338,16 @@ fn assemble_jump_offsets(blocks: &[Block], minor: u8) -> Vec<Instr> {
                 arg: i.arg,
                 line: u32::try_from(i.line).ok(),
                 target: i.target,
+                handler: i
+                    .handler
+                    .map(|h| (h, handler_depth.get(&h).copied().unwrap_or(0))),
             });
         }
     }
     for i in out.iter_mut() {
+        if let Some((h, depth)) = i.handler {
+            i.handler = Some((first[h], depth));
+        }
         if let Some(t) = i.target {
             i.target = Some(first[t]);
         }
@@ -3225,33 +3557,58 @@ fn bind_target(t: &Expr, locals: &mut Vec<String>) {
     }
 }
 
-pub(crate) fn collect_locals(body: &[Stmt], locals: &mut Vec<String>, globals: &mut Vec<String>) {
+pub(crate) fn collect_locals(
+    body: &[Stmt],
+    locals: &mut Vec<String>,
+    globals: &mut Vec<String>,
+    inline: bool,
+) {
     let target = bind_target;
+    // 3.12: the targets of the list comprehensions an expression holds, in the order their
+    // LOAD_FAST_AND_CLEARs come.
+    let comps = |e: &Expr, locals: &mut Vec<String>| {
+        if inline {
+            comprehension_locals(e, locals);
+        }
+    };
     for s in body {
         match s {
             Stmt::Assign(a) => {
+                comps(&a.value, locals);
                 for t in &a.targets {
                     target(t, locals);
                 }
             }
-            Stmt::AugAssign(a) => target(&a.target, locals),
+            Stmt::AugAssign(a) => {
+                target(&a.target, locals);
+                comps(&a.value, locals);
+            }
+            Stmt::Expr(e) => comps(&e.value, locals),
+            Stmt::Return(r) => {
+                if let Some(v) = &r.value {
+                    comps(v, locals);
+                }
+            }
             Stmt::Delete(d) => {
                 for t in &d.targets {
                     target(t, locals);
                 }
             }
             Stmt::For(f) => {
+                comps(&f.iter, locals);
                 target(&f.target, locals);
-                collect_locals(&f.body, locals, globals);
-                collect_locals(&f.orelse, locals, globals);
+                collect_locals(&f.body, locals, globals, inline);
+                collect_locals(&f.orelse, locals, globals, inline);
             }
             Stmt::While(w) => {
-                collect_locals(&w.body, locals, globals);
-                collect_locals(&w.orelse, locals, globals);
+                comps(&w.test, locals);
+                collect_locals(&w.body, locals, globals, inline);
+                collect_locals(&w.orelse, locals, globals, inline);
             }
             Stmt::If(i) => {
-                collect_locals(&i.body, locals, globals);
-                collect_locals(&i.orelse, locals, globals);
+                comps(&i.test, locals);
+                collect_locals(&i.body, locals, globals, inline);
+                collect_locals(&i.orelse, locals, globals, inline);
             }
             Stmt::Import(i) => {
                 for a in &i.names {
@@ -3264,6 +3621,114 @@ pub(crate) fn collect_locals(body: &[Stmt], locals: &mut Vec<String>, globals: &
         }
     }
     locals.retain(|l| !globals.contains(l));
+}
+
+/// The names the list comprehensions in `e` bind (3.12), in the order the compiler first
+/// emits them: each comprehension's outermost iterable first, then its own names in the
+/// order its symbol table saw them.
+fn comprehension_locals(e: &Expr, locals: &mut Vec<String>) {
+    walk_comprehensions(e, locals);
+}
+
+fn walk_comprehensions(e: &Expr, locals: &mut Vec<String>) {
+    if let Expr::ListComp(lc) = e {
+        walk_comprehensions(&lc.generators[0].iter, locals);
+        for n in comprehension_pushed(lc) {
+            bind(&n, locals);
+        }
+        return;
+    }
+    for child in expr_children(e) {
+        walk_comprehensions(child, locals);
+    }
+}
+
+/// Whether `e` is or holds a scope of its own (a comprehension or a lambda).
+fn contains_scope(e: &Expr) -> bool {
+    matches!(
+        e,
+        Expr::ListComp(_)
+            | Expr::SetComp(_)
+            | Expr::DictComp(_)
+            | Expr::GeneratorExp(_)
+            | Expr::Lambda(_)
+    ) || expr_children(e).into_iter().any(contains_scope)
+}
+
+/// An expression's subexpressions in evaluation order (those the small Python compiles).
+fn expr_children(e: &Expr) -> Vec<&Expr> {
+    match e {
+        Expr::Attribute(a) => vec![&a.value],
+        Expr::Call(c) => std::iter::once(&*c.func)
+            .chain(c.args.iter())
+            .chain(c.keywords.iter().map(|k| &k.value))
+            .collect(),
+        Expr::BinOp(b) => vec![&b.left, &b.right],
+        Expr::UnaryOp(u) => vec![&u.operand],
+        Expr::BoolOp(b) => b.values.iter().collect(),
+        Expr::Compare(c) => std::iter::once(&*c.left)
+            .chain(c.comparators.iter())
+            .collect(),
+        Expr::IfExp(x) => vec![&x.test, &x.body, &x.orelse],
+        Expr::List(l) => l.elts.iter().collect(),
+        Expr::Tuple(t) => t.elts.iter().collect(),
+        Expr::Set(t) => t.elts.iter().collect(),
+        Expr::Dict(d) => d.keys.iter().flatten().chain(d.values.iter()).collect(),
+        Expr::Subscript(s) => vec![&s.value, &s.slice],
+        Expr::Slice(s) => [&s.lower, &s.upper, &s.step]
+            .into_iter()
+            .flatten()
+            .map(|b| &**b)
+            .collect(),
+        Expr::Starred(s) => vec![&s.value],
+        Expr::JoinedStr(j) => j.values.iter().collect(),
+        Expr::FormattedValue(f) => std::iter::once(&*f.value)
+            .chain(f.format_spec.iter().map(|b| &**b))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// `push_inlined_comprehension_state`: the names a list comprehension binds, in the order its
+/// symbol table first saw them (the first target, the first `if`s, then each further
+/// generator's target, iterable and `if`s, then the element).
+fn comprehension_pushed(lc: &ast::ExprListComp) -> Vec<String> {
+    let mut bound = Vec::new();
+    for g in &lc.generators {
+        crate::symtable::target_names(&g.target, &mut bound);
+    }
+    let mut seen: Vec<String> = Vec::new();
+    let see = |e: &Expr, seen: &mut Vec<String>| {
+        let mut names = Vec::new();
+        names_in_order(e, &mut names);
+        for n in names {
+            if !seen.contains(&n) {
+                seen.push(n);
+            }
+        }
+    };
+    for (k, g) in lc.generators.iter().enumerate() {
+        see(&g.target, &mut seen);
+        if k > 0 {
+            see(&g.iter, &mut seen);
+        }
+        for c in &g.ifs {
+            see(c, &mut seen);
+        }
+    }
+    see(&lc.elt, &mut seen);
+    seen.into_iter().filter(|n| bound.contains(n)).collect()
+}
+
+/// The names an expression mentions, in the order the symbol table visits them.
+fn names_in_order(e: &Expr, out: &mut Vec<String>) {
+    if let Expr::Name(n) = e {
+        out.push(n.id.to_string());
+        return;
+    }
+    for child in expr_children(e) {
+        names_in_order(child, out);
+    }
 }
 
 /// The names declared `global` in any function of the module, at any depth.

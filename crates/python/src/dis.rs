@@ -92,7 +92,13 @@ fn listing(
     } else {
         4
     };
-    let labels: Vec<usize> = unit.instrs.iter().filter_map(|i| i.target).collect();
+    // Jump targets and exception handlers (3.12) are labelled.
+    let labels: Vec<usize> = unit
+        .instrs
+        .iter()
+        .filter_map(|i| i.target)
+        .chain(unit.instrs.iter().filter_map(|i| i.handler.map(|(h, _)| h)))
+        .collect();
     let mut out = String::new();
     let mut last_line = None;
     for (k, i) in unit.instrs.iter().enumerate() {
@@ -152,6 +158,28 @@ fn listing(
             out.push('\n');
         }
     }
+    // The exception table (3.12): each run of instructions with the same handler, its last
+    // code unit's offset, the handler's, the stack depth.
+    let mut entries: Vec<(u32, u32, u32, u32)> = Vec::new();
+    let mut run: Option<(u32, usize, u32)> = None;
+    for (k, i) in unit.instrs.iter().enumerate() {
+        let here = i.handler;
+        if run.map(|(_, h, d)| (h, d)) != here {
+            if let Some((start, h, d)) = run.take() {
+                entries.push((start, offsets[k] - 2, offsets[h], d));
+            }
+            run = here.map(|(h, d)| (offsets[k], h, d));
+        }
+    }
+    if let Some((start, h, d)) = run {
+        entries.push((start, total - 2, offsets[h], d));
+    }
+    if !entries.is_empty() {
+        out.push_str("ExceptionTable:\n");
+        for (start, end, target, depth) in entries {
+            writeln!(out, "  {start} to {end} -> {target} [{depth}]").expect("a String");
+        }
+    }
     Ok(out)
 }
 
@@ -204,10 +232,16 @@ fn argrepr(
                 n
             }
         }
-        "LOAD_FAST" | "LOAD_FAST_CHECK" | "STORE_FAST" | "DELETE_FAST" | "LOAD_DEREF"
-        | "STORE_DEREF" | "DELETE_DEREF" | "LOAD_CLOSURE" | "MAKE_CELL" => {
-            name(&unit.varnames, i.arg)?
-        }
+        "LOAD_FAST"
+        | "LOAD_FAST_CHECK"
+        | "LOAD_FAST_AND_CLEAR"
+        | "STORE_FAST"
+        | "DELETE_FAST"
+        | "LOAD_DEREF"
+        | "STORE_DEREF"
+        | "DELETE_DEREF"
+        | "LOAD_CLOSURE"
+        | "MAKE_CELL" => name(&unit.varnames, i.arg)?,
         "COMPARE_OP" => CMP_OP[i.arg as usize].into(),
         "FORMAT_VALUE" => {
             let conv = ["", "str", "repr", "ascii"][(i.arg & 3) as usize];

@@ -31,6 +31,8 @@ pub(crate) fn target_names(t: &Expr, out: &mut Vec<String>) {
 pub(crate) struct Uses {
     pub(crate) names: BTreeSet<String>,
     pub(crate) nested_free: BTreeSet<String>,
+    /// 3.12 (PEP 709): a list comprehension is inlined, its names the scope's own.
+    pub(crate) inline: bool,
 }
 
 impl Uses {
@@ -63,7 +65,7 @@ impl Uses {
                 if let Some(r) = &f.returns {
                     self.expr(r);
                 }
-                self.nested_free.extend(function_free(f));
+                self.nested_free.extend(function_free(f, self.inline));
             }
             Stmt::Return(r) => {
                 if let Some(v) = &r.value {
@@ -109,6 +111,14 @@ impl Uses {
         match e {
             Expr::Name(n) => {
                 self.names.insert(n.id.to_string());
+            }
+            Expr::ListComp(lc) if self.inline => {
+                for g in &lc.generators {
+                    self.expr(&g.iter);
+                    self.expr(&g.target);
+                    self.exprs(&g.ifs);
+                }
+                self.expr(&lc.elt);
             }
             Expr::ListComp(lc) => {
                 // The outermost iterable is evaluated in the enclosing scope.
@@ -171,9 +181,12 @@ impl Uses {
 
 /// The free names of a function: what it and its nested scopes use that it does not bind or
 /// declare global.
-pub(crate) fn function_free(f: &ast::StmtFunctionDef) -> BTreeSet<String> {
-    let (bound, globals) = function_bindings(f);
-    let mut u = Uses::default();
+pub(crate) fn function_free(f: &ast::StmtFunctionDef, inline: bool) -> BTreeSet<String> {
+    let (bound, globals) = function_bindings(f, inline);
+    let mut u = Uses {
+        inline,
+        ..Uses::default()
+    };
     u.stmts(&f.body);
     u.names
         .into_iter()
@@ -183,10 +196,15 @@ pub(crate) fn function_free(f: &ast::StmtFunctionDef) -> BTreeSet<String> {
 }
 
 /// A function's parameters and the names its body binds, and the names it declares global.
-pub(crate) fn function_bindings(f: &ast::StmtFunctionDef) -> (Vec<String>, Vec<String>) {
+/// On 3.12 (`inline`) the targets of its list comprehensions are its locals too, in the order
+/// the compiler first emits them.
+pub(crate) fn function_bindings(
+    f: &ast::StmtFunctionDef,
+    inline: bool,
+) -> (Vec<String>, Vec<String>) {
     let mut bound: Vec<String> = f.args.args.iter().map(|a| a.def.arg.to_string()).collect();
     let mut globals = Vec::new();
-    crate::compile::collect_locals(&f.body, &mut bound, &mut globals);
+    crate::compile::collect_locals(&f.body, &mut bound, &mut globals, inline);
     (bound, globals)
 }
 
