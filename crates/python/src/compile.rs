@@ -1523,15 +1523,7 @@ impl Compiler<'_> {
             }
             Expr::Call(c) => self.call(unit, c, line)?,
             Expr::Compare(c) => self.compiler_compare(unit, c, line)?,
-            Expr::BoolOp(b) => {
-                // 3.12 folds a constant's COPY 1 and jump (is_copy_of_load_const) and then
-                // removes LOAD_CONST, POP_TOP pairs: not modelled yet.
-                let n = b.values.len() - 1;
-                if unit.minor >= 12 && b.values[..n].iter().any(|v| self.fold(v).is_some()) {
-                    return Err(self.not_modelled("and/or of a constant as a value on 3.12", e));
-                }
-                self.compiler_boolop(unit, b)?
-            }
+            Expr::BoolOp(b) => self.compiler_boolop(unit, b)?,
             Expr::UnaryOp(u) => {
                 self.expr(unit, &u.operand)?;
                 let op = match u.op {
@@ -2514,8 +2506,27 @@ fn jump_thread(inst: &mut CInstr, target: &CInstr, name: &'static str, minor: u8
 fn optimize_basic_block(unit: &mut Unit, b: usize) {
     let minor = unit.minor;
     let mut i = 0;
+    // 3.12's is_copy_of_load_const: a `COPY 1` after a `LOAD_CONST` is optimised as that
+    // constant (`0 or 1` as a value: `LOAD_CONST`, `COPY 1`, `POP_JUMP_IF_TRUE`).
+    let mut last_const: Option<u32> = None;
     while i < unit.blocks[b].instrs.len() {
         let inst = unit.blocks[b].instrs[i];
+        let copy_of_const = minor >= 12 && inst.name == "COPY" && inst.arg == 1;
+        let karg = match (copy_of_const, last_const) {
+            (true, Some(k)) => Some(k),
+            _ => None,
+        };
+        last_const = match (karg, inst.name) {
+            (Some(k), _) => Some(k),
+            (None, "LOAD_CONST") => Some(inst.arg),
+            _ => None,
+        };
+        let effective = if karg.is_some() {
+            "LOAD_CONST"
+        } else {
+            inst.name
+        };
+        let karg = karg.unwrap_or(inst.arg);
         let nextop = unit.blocks[b].instrs.get(i + 1).map(|x| x.name);
         let target = match inst.target {
             Some(t) => {
@@ -2527,10 +2538,10 @@ fn optimize_basic_block(unit: &mut Unit, b: usize) {
         };
         let tname = target.map_or("NOP", |t| t.name);
         let mut again = false;
-        match inst.name {
+        match effective {
             "LOAD_CONST" => {
-                let truth = unit.const_values.get(&inst.arg).copied();
-                let is_none = unit.none_index == Some(inst.arg);
+                let truth = unit.const_values.get(&karg).copied();
+                let is_none = unit.none_index == Some(karg);
                 match nextop {
                     Some(j @ ("POP_JUMP_IF_FALSE" | "POP_JUMP_IF_TRUE")) => {
                         if let Some(is_true) = truth {
@@ -2579,7 +2590,7 @@ fn optimize_basic_block(unit: &mut Unit, b: usize) {
                         let blk = &mut unit.blocks[b];
                         blk.instrs[i].name = "NOP";
                         blk.instrs[i + 1].name = "RETURN_CONST";
-                        blk.instrs[i + 1].arg = inst.arg;
+                        blk.instrs[i + 1].arg = karg;
                     }
                     _ => {}
                 }
@@ -2815,6 +2826,9 @@ fn optimize_cfg(unit: &mut Unit) {
         optimize_basic_block(unit, b);
         clean_basic_block(&mut unit.blocks, b);
     }
+    if unit.minor >= 12 {
+        remove_redundant_nops_and_pairs(&mut unit.blocks);
+    }
     for b in (0..unit.blocks.len()).rev() {
         extend_block(&mut unit.blocks, b, unit.minor);
     }
@@ -2831,6 +2845,52 @@ fn optimize_cfg(unit: &mut Unit) {
         clean_basic_block(blocks, b);
     }
     remove_redundant_jumps(blocks);
+}
+
+/// `remove_redundant_nops_and_pairs` (3.12): a `LOAD_CONST` or `COPY 1` right before a
+/// `POP_TOP` (within a run of blocks no jump enters) goes with it, until none is left.
+fn remove_redundant_nops_and_pairs(blocks: &mut [Block]) {
+    let mut labelled = vec![false; blocks.len()];
+    for b in blocks.iter() {
+        for i in &b.instrs {
+            if let Some(t) = i.target.or(i.handler) {
+                labelled[t] = true;
+            }
+        }
+    }
+    loop {
+        let mut done = true;
+        let mut prev: Option<(usize, usize)> = None;
+        for b in layout(blocks) {
+            clean_basic_block(blocks, b);
+            if labelled[b] {
+                prev = None;
+            }
+            for k in 0..blocks[b].instrs.len() {
+                let inst = blocks[b].instrs[k];
+                if inst.name == "POP_TOP"
+                    && let Some((pb, pk)) = prev
+                {
+                    let p = blocks[pb].instrs[pk];
+                    if p.name == "LOAD_CONST" || (p.name == "COPY" && p.arg == 1) {
+                        blocks[pb].instrs[pk].name = "NOP";
+                        blocks[b].instrs[k].name = "NOP";
+                        done = false;
+                    }
+                }
+                prev = Some((b, k));
+            }
+            // An empty block falls through: the instruction before it stays the previous one.
+            if let Some(l) = blocks[b].instrs.last().copied()
+                && (l.target.is_some() || is_exit(l.name) || blocks[b].nofallthrough)
+            {
+                prev = None;
+            }
+        }
+        if done {
+            return;
+        }
+    }
 }
 
 /// `remove_redundant_jumps`: jumps to the block that follows anyway are redundant.

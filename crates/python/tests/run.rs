@@ -123,6 +123,7 @@ fn cpython_3_12_listings_of_branches_displays_and_keywords() {
         "keywords",
         "slices",
         "comps",
+        "generated",
     ] {
         let file = format!("{name}.py");
         let listing = dis_source(Profile::CPYTHON_3_12, &fixture(&file), &file).unwrap();
