@@ -1777,7 +1777,7 @@ impl Compiler<'_> {
             .collect();
         if inner.iter().any(|x| contains_scope(x)) {
             return Err(self.not_modelled(
-                "a comprehension or lambda inside a comprehension on 3.12",
+                "a lambda, generator expression or set or dict comprehension inside a list comprehension on 3.12",
                 e,
             ));
         }
@@ -3707,11 +3707,7 @@ fn walk_comprehensions(e: &Expr, locals: &mut Vec<String>) {
 fn contains_scope(e: &Expr) -> bool {
     matches!(
         e,
-        Expr::ListComp(_)
-            | Expr::SetComp(_)
-            | Expr::DictComp(_)
-            | Expr::GeneratorExp(_)
-            | Expr::Lambda(_)
+        Expr::SetComp(_) | Expr::DictComp(_) | Expr::GeneratorExp(_) | Expr::Lambda(_)
     ) || expr_children(e).into_iter().any(contains_scope)
 }
 
@@ -3777,7 +3773,39 @@ fn comprehension_pushed(lc: &ast::ExprListComp) -> Vec<String> {
         }
     }
     see(&lc.elt, &mut seen);
-    seen.into_iter().filter(|n| bound.contains(n)).collect()
+    let mut pushed: Vec<String> = seen.into_iter().filter(|n| bound.contains(n)).collect();
+    // inline_comprehension: the names of the comprehensions inlined into this one come after
+    // its own, in the order the symbol table met them.
+    let mut nested = Vec::new();
+    for (k, g) in lc.generators.iter().enumerate() {
+        nested_listcomps(&g.target, &mut nested);
+        if k > 0 {
+            nested_listcomps(&g.iter, &mut nested);
+        }
+        for c in &g.ifs {
+            nested_listcomps(c, &mut nested);
+        }
+    }
+    nested_listcomps(&lc.elt, &mut nested);
+    for inner in nested {
+        for n in comprehension_pushed(inner) {
+            if !pushed.contains(&n) {
+                pushed.push(n);
+            }
+        }
+    }
+    pushed
+}
+
+/// The list comprehensions directly in `e` (not those inside them).
+fn nested_listcomps<'e>(e: &'e Expr, out: &mut Vec<&'e ast::ExprListComp>) {
+    if let Expr::ListComp(lc) = e {
+        out.push(lc);
+        return;
+    }
+    for child in expr_children(e) {
+        nested_listcomps(child, out);
+    }
 }
 
 /// The names an expression mentions, in the order the symbol table visits them.
