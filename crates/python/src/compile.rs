@@ -2352,8 +2352,14 @@ impl Compiler<'_> {
         for i in 0..b.len() {
             normalize_basic_block(b, i);
         }
-        for i in (0..b.len()).rev() {
-            extend_block(b, i, minor);
+        if minor < 12 {
+            for i in (0..b.len()).rev() {
+                extend_block(b, i, minor);
+            }
+        } else {
+            for i in layout(b) {
+                extend_block(b, i, minor);
+            }
         }
         // insert_prefix_instructions: MAKE_CELL for each cell (by offset), COPY_FREE_VARS
         // first, none with a line.
@@ -2475,7 +2481,14 @@ fn extend_block(blocks: &mut [Block], b: usize, minor: u8) {
     if !matches!(last.name, "JUMP" | "JUMP_FORWARD" | "JUMP_BACKWARD") {
         return;
     }
-    let t = last.target.expect("a jump has a target");
+    let mut t = last.target.expect("a jump has a target");
+    if minor >= 12 {
+        // After eliminate_empty_basic_blocks: the jump goes to the next block with
+        // instructions.
+        t = skip_empty(blocks, t);
+        let n = blocks[b].instrs.len();
+        blocks[b].instrs[n - 1].target = Some(t);
+    }
     if blocks[t].exit
         && blocks[t].instrs.len() <= MAX_COPY_SIZE
         && (minor >= 12 || blocks[t].instrs.iter().all(|i| i.line < 0))
@@ -2829,9 +2842,17 @@ fn optimize_cfg(unit: &mut Unit) {
     if unit.minor >= 12 {
         remove_redundant_nops_and_pairs(&mut unit.blocks);
     }
-    for b in (0..unit.blocks.len()).rev() {
-        extend_block(&mut unit.blocks, b, unit.minor);
+    if unit.minor < 12 {
+        for b in (0..unit.blocks.len()).rev() {
+            extend_block(&mut unit.blocks, b, unit.minor);
+        }
+    } else {
+        // 3.12's inline_small_exit_blocks goes through the blocks in order.
+        for b in layout(&unit.blocks) {
+            extend_block(&mut unit.blocks, b, unit.minor);
+        }
     }
+    let minor = unit.minor;
     let blocks = &mut unit.blocks;
     mark_reachable(blocks);
     for b in layout(blocks) {
@@ -2844,7 +2865,7 @@ fn optimize_cfg(unit: &mut Unit) {
     for b in layout(blocks) {
         clean_basic_block(blocks, b);
     }
-    remove_redundant_jumps(blocks);
+    remove_redundant_jumps(blocks, minor);
 }
 
 /// `remove_redundant_nops_and_pairs` (3.12): a `LOAD_CONST` or `COPY 1` right before a
@@ -2894,7 +2915,9 @@ fn remove_redundant_nops_and_pairs(blocks: &mut [Block]) {
 }
 
 /// `remove_redundant_jumps`: jumps to the block that follows anyway are redundant.
-fn remove_redundant_jumps(blocks: &mut [Block]) {
+/// 3.12 leaves the `NOP` (without a line) for the line numbers to reach; the last
+/// `remove_redundant_nops` decides.
+fn remove_redundant_jumps(blocks: &mut [Block], minor: u8) {
     let mut maybe_empty = false;
     for b in layout(blocks) {
         if let Some(last) = blocks[b].instrs.last().copied()
@@ -2905,8 +2928,10 @@ fn remove_redundant_jumps(blocks: &mut [Block]) {
             let n = blocks[b].instrs.len();
             blocks[b].instrs[n - 1].name = "NOP";
             blocks[b].instrs[n - 1].target = None;
-            clean_basic_block(blocks, b);
-            maybe_empty = true;
+            if minor < 12 {
+                clean_basic_block(blocks, b);
+                maybe_empty = true;
+            }
         }
     }
     if maybe_empty {
@@ -3051,10 +3076,25 @@ fn add_checks_for_loads_of_uninitialized_variables(unit: &mut Unit) -> bool {
                 }
             }
         };
-    while let Some(b) = stack.pop() {
-        on_stack[b] = false;
+    // scan_block_for_locals: every block once (a DELETE_FAST, LOAD_FAST_AND_CLEAR or
+    // STORE_FAST_MAYBE_NULL is an origin too), then the blocks whose mask grew, until none.
+    let order = layout(&unit.blocks);
+    let mut k = 0;
+    loop {
+        let b = if k < order.len() {
+            k += 1;
+            order[k - 1]
+        } else if let Some(b) = stack.pop() {
+            on_stack[b] = false;
+            b
+        } else {
+            break;
+        };
         let mut unsafe_mask = mask[b];
         for i in unit.blocks[b].instrs.iter_mut() {
+            if let Some(h) = i.handler {
+                push(h, unsafe_mask, &mut mask, &mut stack, &mut on_stack);
+            }
             if i.arg >= 64 {
                 continue;
             }
@@ -3283,7 +3323,7 @@ fn push_cold_blocks_to_end(blocks: &mut [Block]) {
         blocks[w[0]].next = Some(w[1]);
     }
     blocks[*new_order.last().expect("the entry")].next = None;
-    remove_redundant_jumps(blocks);
+    remove_redundant_jumps(blocks, 12);
 }
 
 /// `normalize_jumps`: each virtual jump becomes its forward or backward form.
@@ -3696,6 +3736,21 @@ fn walk_comprehensions(e: &Expr, locals: &mut Vec<String>) {
         for n in comprehension_pushed(lc) {
             bind(&n, locals);
         }
+        // Those inlined into it that it does not save itself save their own names.
+        let mut nested = Vec::new();
+        for g in &lc.generators {
+            nested_listcomps(&g.target, &mut nested);
+            for c in &g.ifs {
+                nested_listcomps(c, &mut nested);
+            }
+        }
+        for g in lc.generators.iter().skip(1) {
+            nested_listcomps(&g.iter, &mut nested);
+        }
+        nested_listcomps(&lc.elt, &mut nested);
+        for inner in nested {
+            walk_comprehensions(&Expr::ListComp(inner.clone()), locals);
+        }
         return;
     }
     for child in expr_children(e) {
@@ -3745,10 +3800,18 @@ fn expr_children(e: &Expr) -> Vec<&Expr> {
     }
 }
 
-/// `push_inlined_comprehension_state`: the names a list comprehension binds, in the order its
-/// symbol table first saw them (the first target, the first `if`s, then each further
-/// generator's target, iterable and `if`s, then the element).
+/// `push_inlined_comprehension_state`: the names a list comprehension binds, in the order of
+/// its symbol table.
 fn comprehension_pushed(lc: &ast::ExprListComp) -> Vec<String> {
+    let (names, bound) = comprehension_symbols(lc);
+    names.into_iter().filter(|n| bound.contains(n)).collect()
+}
+
+/// A list comprehension's symbols in the order its symbol table met them (the first target,
+/// the first `if`s, then each further generator's target, iterable and `if`s, then the
+/// element; then, by `inline_comprehension`, those of the comprehensions inlined into it that
+/// it does not have already), and those of them it binds.
+fn comprehension_symbols(lc: &ast::ExprListComp) -> (Vec<String>, Vec<String>) {
     let mut bound = Vec::new();
     for g in &lc.generators {
         crate::symtable::target_names(&g.target, &mut bound);
@@ -3763,38 +3826,34 @@ fn comprehension_pushed(lc: &ast::ExprListComp) -> Vec<String> {
             }
         }
     };
+    let mut parts: Vec<&Expr> = Vec::new();
     for (k, g) in lc.generators.iter().enumerate() {
-        see(&g.target, &mut seen);
+        parts.push(&g.target);
         if k > 0 {
-            see(&g.iter, &mut seen);
+            parts.push(&g.iter);
         }
-        for c in &g.ifs {
-            see(c, &mut seen);
-        }
+        parts.extend(g.ifs.iter());
     }
-    see(&lc.elt, &mut seen);
-    let mut pushed: Vec<String> = seen.into_iter().filter(|n| bound.contains(n)).collect();
-    // inline_comprehension: the names of the comprehensions inlined into this one come after
-    // its own, in the order the symbol table met them.
+    parts.push(&lc.elt);
+    for e in &parts {
+        see(e, &mut seen);
+    }
     let mut nested = Vec::new();
-    for (k, g) in lc.generators.iter().enumerate() {
-        nested_listcomps(&g.target, &mut nested);
-        if k > 0 {
-            nested_listcomps(&g.iter, &mut nested);
-        }
-        for c in &g.ifs {
-            nested_listcomps(c, &mut nested);
-        }
+    for e in &parts {
+        nested_listcomps(e, &mut nested);
     }
-    nested_listcomps(&lc.elt, &mut nested);
     for inner in nested {
-        for n in comprehension_pushed(inner) {
-            if !pushed.contains(&n) {
-                pushed.push(n);
+        let (names, inner_bound) = comprehension_symbols(inner);
+        for n in names {
+            if !seen.contains(&n) {
+                if inner_bound.contains(&n) {
+                    bound.push(n.clone());
+                }
+                seen.push(n);
             }
         }
     }
-    pushed
+    (seen, bound)
 }
 
 /// The list comprehensions directly in `e` (not those inside them).
@@ -3808,10 +3867,15 @@ fn nested_listcomps<'e>(e: &'e Expr, out: &mut Vec<&'e ast::ExprListComp>) {
     }
 }
 
-/// The names an expression mentions, in the order the symbol table visits them.
+/// The names an expression mentions, in the order the symbol table visits them (of a
+/// comprehension in it, only its outermost iterable, which is evaluated here).
 fn names_in_order(e: &Expr, out: &mut Vec<String>) {
     if let Expr::Name(n) = e {
         out.push(n.id.to_string());
+        return;
+    }
+    if let Expr::ListComp(lc) = e {
+        names_in_order(&lc.generators[0].iter, out);
         return;
     }
     for child in expr_children(e) {
