@@ -360,7 +360,10 @@ impl Allocator {
         // usedpools[size+size] holds the list head's nextpool: the first used pool, or the head
         // itself when the list is empty.
         let pool = self.usedpools[2 * size as usize];
-        if pool != self.nextpool(pool) {
+        // `pool != pool->nextpool`. Only the list head, PTA(size), is its own nextpool, and the
+        // head lies in `usedpools`, never in an arena: telling it apart needs no header lookup.
+        debug_assert_eq!(usedpools_slot(pool).is_none(), pool != self.nextpool(pool));
+        if usedpools_slot(pool).is_none() {
             // There is a used pool for this size class. Pick up the head block of its free list.
             return self.allocate_from_used_pool(pool, size).map(Some);
         }
