@@ -2183,7 +2183,9 @@ impl Compiler<'_> {
             return self.jump_if(unit, &folded, next, cond, line);
         }
         match e {
-            Expr::UnaryOp(u) if u.op == ast::UnaryOp::Not => {
+            // `not` of a constant is the constant ast_opt folded it to (fold_unaryop): loaded
+            // and tested like any value.
+            Expr::UnaryOp(u) if u.op == ast::UnaryOp::Not && self.fold(e).is_none() => {
                 return self.jump_if(unit, &u.operand, next, !cond, line);
             }
             Expr::BoolOp(b) => {
