@@ -37,10 +37,13 @@ impl Objects {
         };
         match ty {
             TypeId::Int => Ok(self.long_repr(op)?),
-            TypeId::Bool => Ok(if self.read_word(op + 16)? == 0 {
-                "False"
-            } else {
+            // bool_repr (Objects/boolobject.c) asks which object it is, `self == Py_True`, not
+            // what it holds: the word after the header is `ob_size` to 3.11, `lv_tag` from 3.12
+            // (1 for False, 8 for True).
+            TypeId::Bool => Ok(if op == self.image.true_ {
                 "True"
+            } else {
+                "False"
             }
             .into()),
             TypeId::Float => Ok(float_repr(f64::from_bits(self.read_word(op + 16)?))),
@@ -478,6 +481,18 @@ mod tests {
         assert_eq!(bytes_repr(b"abc"), "b'abc'");
         assert_eq!(bytes_repr(b"a'b"), "b\"a'b\"");
         assert_eq!(bytes_repr(b"\x00\n\xff\\"), "b'\\x00\\n\\xff\\\\'");
+    }
+
+    #[test]
+    fn false_and_true_print_as_themselves_on_every_version() -> Result<(), ObjError> {
+        for profile in pymalloc::Profile::ALL {
+            let mut o = Objects::new(profile)?;
+            for (b, want) in [(false, "False"), (true, "True")] {
+                let op = o.bool_object(b);
+                assert_eq!(o.repr(op)?, want, "{profile:?}");
+            }
+        }
+        Ok(())
     }
 
     #[test]
