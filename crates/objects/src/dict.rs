@@ -183,6 +183,17 @@ impl Objects {
         if self.layout.minor >= 11 { 32 } else { 40 }
     }
 
+    /// A word of a keys object. Keys objects are plain memory, never inside an object's block,
+    /// so the read skips the object layer's synthesis: a lookup reads several words a probe.
+    fn keys_word(&self, at: u64) -> Result<u64, ObjError> {
+        debug_assert_eq!(
+            self.mem.read_word(at).ok(),
+            self.read_word(at).ok(),
+            "{at:#x}"
+        );
+        Ok(self.mem.read_word(at)?)
+    }
+
     fn read_keys(&self, addr: u64) -> Result<Keys, ObjError> {
         if addr == self.empty_keys_addr() {
             return Ok(Keys {
@@ -195,21 +206,21 @@ impl Objects {
             });
         }
         let (log2_size, unicode, usable, nentries) = if self.layout.minor >= 11 {
-            let w = self.read_word(addr + 8)?;
+            let w = self.keys_word(addr + 8)?;
             let kind = (w >> 16) & 0xff;
             (
                 (w & 0xff) as u32,
                 kind != 0, // DICT_KEYS_UNICODE or DICT_KEYS_SPLIT: {key, value} entries
-                self.read_word(addr + 16)? as i64,
-                self.read_word(addr + 24)?,
+                self.keys_word(addr + 16)? as i64,
+                self.keys_word(addr + 24)?,
             )
         } else {
-            let size = self.read_word(addr + 8)?;
+            let size = self.keys_word(addr + 8)?;
             (
                 size.trailing_zeros(),
                 false,
-                self.read_word(addr + 24)? as i64,
-                self.read_word(addr + 32)?,
+                self.keys_word(addr + 24)? as i64,
+                self.keys_word(addr + 32)?,
             )
         };
         Ok(Keys {
@@ -247,7 +258,7 @@ impl Objects {
             return Ok(DKIX_EMPTY);
         }
         let at = k.addr + self.header_size() + i * k.index_bytes;
-        let word = self.read_word(at & !7)?;
+        let word = self.keys_word(at & !7)?;
         let shift = (at & 7) * 8;
         let bits = k.index_bytes * 8;
         let raw = if bits == 64 {
@@ -279,7 +290,7 @@ impl Objects {
     fn entry(&mut self, k: &Keys, ix: u64) -> Result<(i64, u64, u64), ObjError> {
         let at = self.entries_start(k) + ix * Self::entry_size(k);
         if k.unicode {
-            let (key, value) = (self.read_word(at)?, self.read_word(at + 8)?);
+            let (key, value) = (self.keys_word(at)?, self.keys_word(at + 8)?);
             let hash = if key == 0 {
                 -1
             } else {
@@ -288,9 +299,9 @@ impl Objects {
             Ok((hash, key, value))
         } else {
             Ok((
-                self.read_word(at)? as i64,
-                self.read_word(at + 8)?,
-                self.read_word(at + 16)?,
+                self.keys_word(at)? as i64,
+                self.keys_word(at + 8)?,
+                self.keys_word(at + 16)?,
             ))
         }
     }

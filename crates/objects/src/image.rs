@@ -21,7 +21,7 @@
 //! The image is not a mapping of the simulated address space: its pages are libpython's, which
 //! the model does not count in RSS, and reads of it are answered from these objects.
 
-use std::collections::BTreeMap;
+use crate::hash::AddrMap;
 
 use crate::heavy::{Body, Digits, Heavy, StrData};
 use crate::layout::{Layout, NSMALLNEGINTS, NSMALLPOSINTS};
@@ -52,7 +52,10 @@ pub(crate) struct StaticObj {
 /// The image's objects and the addresses the object layer needs by name.
 #[derive(Debug)]
 pub(crate) struct Image {
-    pub(crate) objects: BTreeMap<u64, StaticObj>,
+    /// By address: every object layer operation on a static object finds it here.
+    pub(crate) objects: AddrMap<StaticObj>,
+    /// The objects' addresses in order (they are placed one after another), for `object_at`.
+    starts: Vec<u64>,
     next: u64,
     pub(crate) none: u64,
     pub(crate) true_: u64,
@@ -69,7 +72,8 @@ impl Image {
     /// The image of `layout`'s version, every object at its start-up count.
     pub(crate) fn new(layout: Layout) -> Image {
         let mut image = Image {
-            objects: BTreeMap::new(),
+            objects: AddrMap::default(),
+            starts: Vec::new(),
             next: IMAGE_BASE,
             none: 0,
             true_: 0,
@@ -122,6 +126,7 @@ impl Image {
         let addr = self.next;
         self.next += size.next_multiple_of(16);
         let heavy = Heavy { ty, body };
+        self.starts.push(addr);
         self.objects.insert(
             addr,
             StaticObj {
@@ -182,8 +187,9 @@ impl Image {
 
     /// The static object covering `addr`.
     pub(crate) fn object_at(&self, addr: u64) -> Option<(u64, &StaticObj)> {
-        let (&start, obj) = self.objects.range(..=addr).next_back()?;
-        (addr < start + obj.size).then_some((start, obj))
+        let start = self.starts[..self.starts.partition_point(|&s| s <= addr)].last()?;
+        let obj = &self.objects[start];
+        (addr < start + obj.size).then_some((*start, obj))
     }
 
     /// The address of small int `v`, where the image holds it.

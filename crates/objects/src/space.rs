@@ -618,14 +618,7 @@ impl Objects {
     pub fn refcnt(&self, op: u64) -> Result<u64, ObjError> {
         match self.place(op).ok_or(ObjError::NotAnObject { addr: op })? {
             Place::Static => Ok(self.image.objects[&op].refcnt),
-            Place::Slot { key, .. } => {
-                let s = self.slots.get(key).expect("placed");
-                Ok(if s.small & IMMORTAL != 0 {
-                    crate::layout::IMMORTAL_REFCNT
-                } else {
-                    u64::from(s.refcnt)
-                })
-            }
+            Place::Slot { key, .. } => Ok(slot_refcnt(self.slots.get(key).expect("placed"))),
         }
     }
 
@@ -946,16 +939,15 @@ pub(crate) struct View<'a> {
 impl Objects {
     /// The state of the object at `op`, live, listed or freed.
     pub(crate) fn view(&self, op: u64) -> Result<View<'_>, ObjError> {
-        let refcnt = self.refcnt(op)?;
-        match self.place(op).expect("refcnt found it") {
+        match self.place(op).ok_or(ObjError::NotAnObject { addr: op })? {
             Place::Static => {
-                let h = &self.image.objects[&op].heavy;
+                let obj = &self.image.objects[&op];
                 Ok(View {
                     is_static: true,
-                    refcnt,
-                    ty: h.ty,
+                    refcnt: obj.refcnt,
+                    ty: obj.heavy.ty,
                     slot: Slot::STATIC,
-                    body: Some(&h.body),
+                    body: Some(&obj.heavy.body),
                 })
             }
             Place::Slot { key, .. } => {
@@ -963,7 +955,7 @@ impl Objects {
                 let body = (slot.kind == Kind::Heavy).then(|| &self.heavy.get(slot.word).body);
                 Ok(View {
                     is_static: false,
-                    refcnt,
+                    refcnt: slot_refcnt(&slot),
                     ty: self.slot_type(&slot),
                     slot,
                     body,
@@ -992,6 +984,15 @@ impl Objects {
             },
             Err(e) => e,
         }
+    }
+}
+
+/// `ob_refcnt` of a slotted object: `_Py_IMMORTAL_REFCNT` once immortal, else its count.
+fn slot_refcnt(slot: &Slot) -> u64 {
+    if slot.small & IMMORTAL != 0 {
+        crate::layout::IMMORTAL_REFCNT
+    } else {
+        u64::from(slot.refcnt)
     }
 }
 

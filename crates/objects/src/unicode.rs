@@ -117,9 +117,10 @@ impl Objects {
         let v = self.live_view(op)?;
         let data =
             str_data(&v, self.layout.siphash_rounds()).ok_or_else(|| self.wrong_type(op, "str"))?;
-        let hash = data
-            .hash
-            .unwrap_or_else(|| hash_of(self.layout.siphash_rounds(), &data));
+        if let Some(hash) = data.hash {
+            return Ok(hash); // cached: `unicode_hash` returns `_PyUnicode_HASH(self)`
+        }
+        let hash = hash_of(self.layout.siphash_rounds(), &data);
         if v.slot.kind == Kind::AsciiInline {
             self.slot_mut(op).small |= HASHED;
         } else if let Some(Body::Str(d)) = self.heavy_mut(op).map(|h| &mut h.body) {
