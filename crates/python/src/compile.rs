@@ -78,6 +78,13 @@ pub struct CodeUnit {
     pub nfreevars: u32,
     /// The instructions.
     pub instrs: Vec<Instr>,
+    /// The source range of the node compiled (module, `def`, comprehension): it stands for
+    /// the columns `co_linetable` holds, which `code_richcompare` compares too.
+    pub range: (u32, u32),
+    /// `merge_consts_recursive` found an equal code object compiled before this one (a
+    /// `while` test is compiled twice): CPython makes this one and frees it at once, and
+    /// the constant is the other one.
+    pub merged: bool,
 }
 
 /// A module, compiled: its units (0 is the module's own code).
@@ -148,6 +155,22 @@ pub fn compile(
         filename: filename.into(),
         units: c.units,
     })
+}
+
+/// `code_richcompare` (`Objects/codeobject.c`): name, arguments, flags, first line, the
+/// instructions with their lines, constants (already merged, so the same objects), names,
+/// locals and free variables; the columns of `co_linetable` by the node's source range.
+fn code_richcompare(a: &CodeUnit, b: &CodeUnit) -> bool {
+    a.name == b.name
+        && a.argcount == b.argcount
+        && a.function == b.function
+        && a.firstlineno == b.firstlineno
+        && a.instrs == b.instrs
+        && a.consts == b.consts
+        && a.names == b.names
+        && a.varnames == b.varnames
+        && a.nfreevars == b.nfreevars
+        && a.range == b.range
 }
 
 /// The names a module binds by `import` (`DEF_IMPORT` in its symbol table).
@@ -878,6 +901,22 @@ impl Compiler<'_> {
 
     /// `compiler_make_closure`: the cells a nested scope takes (`LOAD_CLOSURE`, `BUILD_TUPLE`),
     /// its code, `MAKE_FUNCTION` with `flags` (8 added for the closure).
+    /// `merge_consts_recursive` of a code object: `_PyCode_ConstantKey` keys a code object by
+    /// itself, so `c_const_cache` (the whole module's) gives back the first code object
+    /// `code_richcompare` finds equal to it; a later equal one is marked merged.
+    fn merge_code(&mut self, index: usize) -> usize {
+        let earlier = (1..index).find(|&c| {
+            !self.units[c].merged && code_richcompare(&self.units[c], &self.units[index])
+        });
+        match earlier {
+            Some(c) => {
+                self.units[index].merged = true;
+                c
+            }
+            None => index,
+        }
+    }
+
     fn make_closure(
         &mut self,
         unit: &mut Unit,
@@ -897,8 +936,16 @@ impl Compiler<'_> {
             unit.emit("BUILD_TUPLE", freevars.len() as u32, line);
             flags |= 8;
         }
-        unit.code.consts.push(Const::Code(index));
-        let k = (unit.code.consts.len() - 1) as u32;
+        // compiler_add_const: the constant is the code object merge_consts_recursive keeps,
+        // found in co_consts (compiler_add_o) if it is there already.
+        let c = Const::Code(self.merge_code(index));
+        let k = match unit.code.consts.iter().position(|&x| x == c) {
+            Some(i) => i as u32,
+            None => {
+                unit.code.consts.push(c);
+                (unit.code.consts.len() - 1) as u32
+            }
+        };
         unit.emit("LOAD_CONST", k, line);
         unit.emit("MAKE_FUNCTION", flags, line);
         Ok(())
@@ -971,6 +1018,8 @@ impl Compiler<'_> {
                 varnames: Vec::new(),
                 nfreevars: 0,
                 instrs: Vec::new(),
+                range: (0, 0),
+                merged: false,
             },
             // The module's symbols: a name some function declares global is GLOBAL_EXPLICIT
             // in the module too (symtable adds DEF_GLOBAL to st_global).
@@ -1044,6 +1093,8 @@ impl Compiler<'_> {
                 varnames: Vec::new(),
                 nfreevars: 0,
                 instrs: Vec::new(),
+                range: (f.range().start().to_u32(), f.range().end().to_u32()),
+                merged: false,
             },
             globals,
             self.minor(),
@@ -1735,6 +1786,8 @@ impl Compiler<'_> {
                 varnames: Vec::new(),
                 nfreevars: 0,
                 instrs: Vec::new(),
+                range: Self::range_of(e),
+                merged: false,
             },
             Vec::new(),
             self.minor(),

@@ -180,6 +180,12 @@ impl Interp {
         for u in order {
             let unit = &compiled.units[u];
             codes[u] = self.code_object(unit, &codes, filename)?;
+            if unit.merged {
+                // Merged into an equal code object made before it: no constant holds it, and
+                // compiler_comprehension's reference was the last.
+                self.o.decref(codes[u])?;
+                continue;
+            }
             self.units.insert(codes[u], Rc::new(unit.clone()));
             self.filenames.insert(codes[u], compiled.filename.clone());
         }

@@ -120,6 +120,17 @@ fn control_flow_graphs_of_generated_functions_on_3_12() {
     same_as_cpython_3_12("cfg312");
 }
 
+/// Equal code objects merged into one constant, as `merge_consts_recursive` does: a `while`
+/// test holding a list comprehension is compiled twice (the loop's top and bottom test), and
+/// 3.11's `co_consts` keeps one `<listcomp>`, nested ones included; equal comprehensions at
+/// different places in the source stay two (their line tables' columns differ). On 3.12 the
+/// comprehensions are inlined and nothing is merged.
+#[test]
+fn equal_code_constants_are_merged() {
+    same_as_cpython("merge");
+    same_as_cpython_3_12("merge");
+}
+
 /// 3.12's branches, `and`/`or` (`COPY 1`, `POP_JUMP_IF_*`, `POP_TOP`), chained comparisons,
 /// displays, keyword arguments (`KW_NAMES` shows its tuple), f-strings and slices
 /// (`BINARY_SLICE` for a slice without a step): outputs and listings. They print `False`, which
