@@ -93,6 +93,8 @@ pub(crate) struct Caches {
     pub(crate) identifiers: std::collections::HashMap<&'static str, u64>,
     /// The `interned` dict, by text.
     pub(crate) interned: std::collections::HashMap<Box<str>, u64>,
+    /// The hashes of inline strs computed lately (model bookkeeping, see `InlineHashes`).
+    pub(crate) inline_hashes: crate::unicode::InlineHashes,
 }
 
 /// One CPython process's objects, on its allocators.

@@ -114,19 +114,29 @@ impl Objects {
     /// `PyObject_Hash` of a str: computed once, then cached in the object (`hash` is -1 in
     /// memory until then).
     pub fn unicode_hash(&mut self, op: u64) -> Result<i64, ObjError> {
+        let rounds = self.layout.siphash_rounds();
         let v = self.live_view(op)?;
-        let data =
-            str_data(&v, self.layout.siphash_rounds()).ok_or_else(|| self.wrong_type(op, "str"))?;
-        if let Some(hash) = data.hash {
-            return Ok(hash); // cached: `unicode_hash` returns `_PyUnicode_HASH(self)`
+        match (v.slot.kind, v.body) {
+            (Kind::AsciiInline, _) => {
+                let (word, len, small) = (v.slot.word, (v.slot.small & 0xff) as u8, v.slot.small);
+                let hash = self.caches.inline_hashes.hash(rounds, word, len);
+                if small & HASHED == 0 {
+                    self.slot_mut(op).small |= HASHED;
+                }
+                Ok(hash)
+            }
+            (_, Some(Body::Str(d))) => {
+                if let Some(hash) = d.hash {
+                    return Ok(hash); // `_PyUnicode_HASH(self)`, computed before
+                }
+                let hash = hash_of(rounds, d);
+                if let Some(Body::Str(d)) = self.heavy_mut(op).map(|h| &mut h.body) {
+                    d.hash = Some(hash);
+                }
+                Ok(hash)
+            }
+            _ => Err(self.wrong_type(op, "str")),
         }
-        let hash = hash_of(self.layout.siphash_rounds(), &data);
-        if v.slot.kind == Kind::AsciiInline {
-            self.slot_mut(op).small |= HASHED;
-        } else if let Some(Body::Str(d)) = self.heavy_mut(op).map(|h| &mut h.body) {
-            d.hash = Some(hash);
-        }
-        Ok(hash)
     }
 
     /// `sys.intern(s)` (`PyUnicode_InternInPlace`): the interned string equal to `s`, a new
@@ -234,7 +244,70 @@ pub(crate) fn kind_bytes(d: &StrData) -> Vec<u8> {
     out
 }
 
+/// The hashes of inline strs (ASCII, up to 8 characters), by their text. Such a str keeps only
+/// the fact that its hash was computed (`HASHED`), not the hash; the names an interpreter looks
+/// up on every instruction are such strs, and hashing them again each time was a third of a
+/// loop's time. The hash depends on the text alone, so a small direct-mapped table keyed by the
+/// text serves every str with that text.
+#[derive(Clone, Debug)]
+pub(crate) struct InlineHashes(Box<[(u64, u8, i64)]>);
+
+impl Default for InlineHashes {
+    fn default() -> Self {
+        // Length 0 marks an empty entry; an empty inline str (3.8–3.10's `''`) is hashed anew
+        // each time, which costs nothing.
+        InlineHashes(vec![(0, 0, 0); 4096].into_boxed_slice())
+    }
+}
+
+impl InlineHashes {
+    /// The hash of the `len` ASCII bytes in `word` (little-endian), from the table or computed
+    /// and kept.
+    fn hash(&mut self, rounds: (u32, u32), word: u64, len: u8) -> i64 {
+        let at = ((word.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 52) as usize ^ usize::from(len))
+            % self.0.len();
+        let (w, l, h) = self.0[at];
+        if (w, l) == (word, len) && len != 0 {
+            return h;
+        }
+        let hash = crate::hash::hash_bytes(rounds, &word.to_le_bytes()[..usize::from(len)]);
+        self.0[at] = (word, len, hash);
+        hash
+    }
+}
+
 /// The hash of a str's data.
 pub(crate) fn hash_of(rounds: (u32, u32), d: &StrData) -> i64 {
     crate::hash::hash_bytes(rounds, &kind_bytes(d))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The memo of inline strs' hashes gives what SipHash gives, the first time and after, for
+    /// any str of the same text, and after another text took its entry.
+    #[test]
+    fn inline_str_hashes_are_siphash_of_their_text_every_time() -> Result<(), ObjError> {
+        let mut o = Objects::new(pymalloc::Profile::CPYTHON_3_11)?;
+        let abc = o.unicode_new("abc")?;
+        let again = o.unicode_new("abc")?;
+        assert_ne!(abc, again, "two objects of one text");
+        let want = crate::hash::hash_bytes((1, 3), b"abc"); // -4594863902769663758 with seed 0
+        assert_eq!(o.unicode_hash(abc)?, want);
+        assert_eq!(o.unicode_hash(abc)?, want);
+        assert_eq!(o.unicode_hash(again)?, want);
+        // Enough other texts to evict every entry the table has.
+        for i in 0..20_000 {
+            let s = o.unicode_new(&format!("{i}"))?;
+            let h = o.unicode_hash(s)?;
+            assert_eq!(
+                h,
+                crate::hash::hash_bytes((1, 3), format!("{i}").as_bytes())
+            );
+            o.decref(s)?;
+        }
+        assert_eq!(o.unicode_hash(abc)?, want);
+        Ok(())
+    }
 }
