@@ -264,11 +264,17 @@ impl Allocator {
         if !addr.is_multiple_of(8) {
             return Err(MemError::Misaligned { addr });
         }
-        if let Some(word) = self.pool_header_word(addr) {
-            return Ok(word);
-        }
-        if let Some(word) = self.free_block_link(addr) {
-            return Ok(word);
+        // In a pool, the header's words and a free block's link are kept in the header (one
+        // lookup finds both); any other word is in the address space.
+        let pool = self.pool_addr(addr);
+        if let Some(ph) = self.pools.get(&pool) {
+            let offset = addr - pool;
+            if offset < u64::from(POOL_OVERHEAD) {
+                return Ok(ph.word(offset));
+            }
+            if ph.is_free_block(pool, addr) {
+                return Ok(pool::link_word(&self.raw_links, ph, pool, addr));
+            }
         }
         self.vm.read_word(addr)
     }
