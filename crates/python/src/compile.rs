@@ -2970,8 +2970,10 @@ fn remove_redundant_nops_and_pairs(blocks: &mut [Block]) {
 }
 
 /// `remove_redundant_jumps`: jumps to the block that follows anyway are redundant.
-/// 3.12 leaves the `NOP` (without a line) for the line numbers to reach; the last
-/// `remove_redundant_nops` decides.
+/// Both versions leave the `NOP` (without a line) for the line numbers to reach: 3.11's
+/// last `clean_basic_block` decides, 3.12's last `remove_redundant_nops`. (A `NOP` that
+/// begins a block takes its one predecessor's line, and stays if the next line differs: a
+/// `for` loop ending an `if 1:` whose `else` went as unreachable.)
 fn remove_redundant_jumps(blocks: &mut [Block], minor: u8) {
     let mut maybe_empty = false;
     for b in layout(blocks) {
@@ -2984,7 +2986,6 @@ fn remove_redundant_jumps(blocks: &mut [Block], minor: u8) {
             blocks[b].instrs[n - 1].name = "NOP";
             blocks[b].instrs[n - 1].target = None;
             if minor < 12 {
-                clean_basic_block(blocks, b);
                 maybe_empty = true;
             }
         }
