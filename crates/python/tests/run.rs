@@ -29,40 +29,33 @@ fn normalise_addresses(text: &str) -> String {
 
 /// The model's output and `dis` listing of `fixtures/NAME.py` are CPython 3.11.7's.
 fn same_as_cpython(name: &str) {
-    let file = format!("{name}.py");
-    let source = fixture(&file);
-    let out = run_source(Profile::CPYTHON_3_11, &source, &file).unwrap();
-    assert_eq!(out.error, None, "{name}");
-    assert_eq!(
-        out.stdout,
-        fixture(&format!("{name}.out.3.11.txt")),
-        "{name}"
-    );
-    let listing = dis_source(Profile::CPYTHON_3_11, &source, &file).unwrap();
-    assert_eq!(
-        normalise_addresses(&listing),
-        fixture(&format!("{name}.dis.3.11.txt")),
-        "{name}"
-    );
+    same_as_recorded(Profile::CPYTHON_3_11, name);
 }
 
 /// The model's output and `dis` listing of `fixtures/NAME.py` on 3.12 are CPython 3.12.1's
 /// (`NAME.out.3.12.txt`, `NAME.dis.3.12.txt`).
 fn same_as_cpython_3_12(name: &str) {
+    same_as_recorded(Profile::CPYTHON_3_12, name);
+}
+
+/// The model's output and listing of `fixtures/NAME.py` on `profile` are the ones recorded
+/// from that version (`NAME.out.3.X.txt`, `NAME.dis.3.X.txt`).
+fn same_as_recorded(profile: Profile, name: &str) {
     let file = format!("{name}.py");
     let source = fixture(&file);
-    let out = run_source(Profile::CPYTHON_3_12, &source, &file).unwrap();
+    let version = profile.to_string(); // "3.X"
+    let out = run_source(profile, &source, &file).unwrap();
     assert_eq!(out.error, None, "{name}");
     assert_eq!(
         out.stdout,
-        fixture(&format!("{name}.out.3.12.txt")),
+        fixture(&format!("{name}.out.{version}.txt")),
         "{name}"
     );
-    let listing = dis_source(Profile::CPYTHON_3_12, &source, &file).unwrap();
+    let listing = dis_source(profile, &source, &file).unwrap();
     assert_eq!(
         normalise_addresses(&listing),
-        fixture(&format!("{name}.dis.3.12.txt")),
-        "{name}"
+        fixture(&format!("{name}.dis.{version}.txt")),
+        "{name} on {version}"
     );
 }
 
