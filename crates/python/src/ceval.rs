@@ -441,19 +441,24 @@ impl Interp {
                 f.stack.push(t);
             }
             "MAKE_FUNCTION" => {
-                // PyFunction_New, then the closure (8) and the annotations (4) popped.
+                // PyFunction_New, then the closure (8), the annotations (4) and the defaults
+                // (1) popped, each reference moving to the function.
                 let code = Self::pop(f);
                 let closure = if arg & 8 != 0 { Self::pop(f) } else { 0 };
                 let annotations = if arg & 4 != 0 { Self::pop(f) } else { 0 };
-                if arg & 3 != 0 {
+                if arg & 2 != 0 {
                     return Err(RunError::exception(
                         "SystemError",
-                        "defaults and keyword defaults are not modelled",
+                        "keyword defaults are not modelled",
                     ));
                 }
+                let defaults = if arg & 1 != 0 { Self::pop(f) } else { 0 };
                 let func = self.make_function(code, f.globals, annotations)?;
                 if closure != 0 {
                     self.o.set_field(func, Field::FuncClosure, closure)?;
+                }
+                if defaults != 0 {
+                    self.o.set_field(func, Field::FuncDefaults, defaults)?;
                 }
                 f.stack.push(func);
             }
@@ -804,6 +809,8 @@ impl Interp {
                 "__name__" => Some(Field::FuncName),
                 "__qualname__" => Some(Field::FuncQualname),
                 "__module__" => Some(Field::FuncModule),
+                // func_get_defaults: None when there are none.
+                "__defaults__" => Some(Field::FuncDefaults),
                 _ => None,
             };
             if let Some(field) = field {
@@ -1185,22 +1192,34 @@ impl Interp {
 
     /// `initialize_locals`: the positional arguments, then each keyword argument in the slot of
     /// its parameter; the references move from the caller's stack into the new locals.
+    /// The parameters still empty after them take `defaults` (`func_defaults`'s items, the
+    /// last parameters'), a new reference each, once the required ones are all there.
     fn initialize_locals(
-        &self,
+        &mut self,
         code: &CodeUnit,
         args: &[u64],
         nkw: usize,
         kwargs: &[(String, u64)],
+        defaults: &[u64],
     ) -> Result<Vec<u64>, RunError> {
         let argcount = code.argcount as usize;
         let npos = args.len() - nkw;
         let qualname = &code.qualname;
         if npos > argcount {
+            // too_many_positional: "from M to N" when some have defaults.
+            let (sig, plural) = if defaults.is_empty() {
+                (argcount.to_string(), argcount != 1)
+            } else {
+                (
+                    format!("from {} to {argcount}", argcount - defaults.len()),
+                    true,
+                )
+            };
             return Err(RunError::exception(
                 "TypeError",
                 format!(
-                    "{qualname}() takes {argcount} positional argument{} but {npos} {} given",
-                    if argcount == 1 { "" } else { "s" },
+                    "{qualname}() takes {sig} positional argument{} but {npos} {} given",
+                    if plural { "s" } else { "" },
                     if npos == 1 { "was" } else { "were" }
                 ),
             ));
@@ -1226,7 +1245,8 @@ impl Interp {
             }
             fast[i] = *v;
         }
-        let missing: Vec<String> = (0..argcount)
+        let required = argcount - defaults.len();
+        let missing: Vec<String> = (0..required)
             .filter(|&i| fast[i] == 0)
             .map(|i| format!("'{}'", params[i]))
             .collect();
@@ -1246,6 +1266,12 @@ impl Interp {
                 ),
             ));
         }
+        for (i, &d) in defaults.iter().enumerate() {
+            if fast[required + i] == 0 {
+                self.incref(d)?;
+                fast[required + i] = d;
+            }
+        }
         Ok(fast)
     }
 
@@ -1256,7 +1282,11 @@ impl Interp {
         let globals = self.o.field(func, Field::FuncGlobals)?;
         let code = self.units[&code_obj].clone();
         let kwargs = std::mem::take(&mut self.kwargs);
-        let fast = match self.initialize_locals(&code, &args, nkw, &kwargs) {
+        let defaults = match self.o.field(func, Field::FuncDefaults)? {
+            0 => Vec::new(),
+            d => self.o.tuple_items(d)?,
+        };
+        let fast = match self.initialize_locals(&code, &args, nkw, &kwargs, &defaults) {
             Ok(fast) => fast,
             Err(e) => {
                 self.decref(func)?;

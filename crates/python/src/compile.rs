@@ -94,6 +94,9 @@ pub struct Compiled {
     pub filename: String,
     /// The code units.
     pub units: Vec<CodeUnit>,
+    /// The constants the compiler made (tuples `fold_tuple_on_constants` built): a reference
+    /// `c_const_cache` holds until `compiler_free`, after the code objects are made.
+    pub cache_only: Vec<u64>,
 }
 
 /// Byte offset to line number, for messages and line tables.
@@ -147,6 +150,7 @@ pub fn compile(
         const_cache: Vec::new(),
         units: Vec::new(),
         imported: Default::default(),
+        cache_only: Vec::new(),
     };
     c.parser_objects(&body)?;
     c.imported = imported_names(&body);
@@ -154,6 +158,7 @@ pub fn compile(
     Ok(Compiled {
         filename: filename.into(),
         units: c.units,
+        cache_only: c.cache_only,
     })
 }
 
@@ -211,6 +216,8 @@ struct Compiler<'a> {
     const_cache: Vec<(ConstKey, u64)>,
     units: Vec<CodeUnit>,
     imported: std::collections::HashSet<String>,
+    /// The objects only `c_const_cache` holds ([`Compiled::cache_only`]).
+    cache_only: Vec<u64>,
 }
 
 /// `_PyCode_ConstantKey`: constants are merged when type and value are equal.
@@ -1062,9 +1069,6 @@ impl Compiler<'_> {
         {
             return Err(self.not_modelled("parameters other than plain positional ones", f));
         }
-        if a.args.iter().any(|p| p.default.is_some()) {
-            return Err(self.not_modelled("a parameter's default value", f));
-        }
         if !f.decorator_list.is_empty() {
             return Err(self.not_modelled("a decorator", f));
         }
@@ -1177,6 +1181,21 @@ impl Compiler<'_> {
             }
             Stmt::FunctionDef(f) => {
                 let mut flags = 0;
+                // compiler_default_arguments: the defaults evaluated into a tuple (the
+                // optimiser folds one of constants into a constant tuple).
+                let defaults: Vec<&Expr> = f
+                    .args
+                    .args
+                    .iter()
+                    .filter_map(|p| p.default.as_deref())
+                    .collect();
+                if !defaults.is_empty() {
+                    for d in &defaults {
+                        self.expr(unit, d)?;
+                    }
+                    unit.emit("BUILD_TUPLE", defaults.len() as u32, line);
+                    flags |= 1;
+                }
                 let annotations = self.annotations(unit, f, line)?;
                 if annotations > 0 {
                     unit.emit("BUILD_TUPLE", 2 * annotations, line);
@@ -2382,6 +2401,63 @@ impl Compiler<'_> {
         Ok(self.add_const(unit, key, t))
     }
 
+    /// `optimize_basic_block`'s `BUILD_TUPLE` case, `fold_tuple_on_constants`, done for
+    /// every block (in order) before the rest of `optimize_cfg`: a `BUILD_TUPLE n` after `n`
+    /// `LOAD_CONST`s loads the tuple of those constants instead (merged as constants are, a
+    /// new one held by `c_const_cache` only), appended to `co_consts`; the
+    /// loads become `NOP`s.
+    fn fold_tuples_on_constants(&mut self, unit: &mut Unit) -> Result<(), RunError> {
+        for b in layout(&unit.blocks) {
+            for i in 0..unit.blocks[b].instrs.len() {
+                let inst = &unit.blocks[b].instrs[i];
+                let n = inst.arg as usize;
+                if inst.name != "BUILD_TUPLE" || i < n {
+                    continue;
+                }
+                let loads = &unit.blocks[b].instrs[i - n..i];
+                if !loads.iter().all(|l| l.name == "LOAD_CONST") {
+                    continue;
+                }
+                let mut items = Vec::new();
+                let mut keys = Vec::new();
+                for l in loads {
+                    let Const::Object(op) = unit.code.consts[l.arg as usize] else {
+                        return Err(RunError::NotModelled {
+                            construct: "a tuple of code objects".into(),
+                            filename: self.filename.clone(),
+                            line: unit.code.firstlineno,
+                        });
+                    };
+                    let key = self
+                        .const_cache
+                        .iter()
+                        .find(|(_, c)| *c == op)
+                        .map(|(k, _)| k.clone())
+                        .expect("every constant is in c_const_cache");
+                    items.push(op);
+                    keys.push(key);
+                }
+                let key = ConstKey::Tuple(keys);
+                let t = match self.const_cache.iter().find(|(k, _)| *k == key) {
+                    Some(&(_, t)) => t,
+                    None => {
+                        let t = self.o.tuple_pack(&items)?;
+                        self.cache_only.push(t);
+                        t
+                    }
+                };
+                let k = self.add_const(unit, key, t);
+                let blk = &mut unit.blocks[b];
+                for l in &mut blk.instrs[i - n..i] {
+                    l.name = "NOP";
+                }
+                blk.instrs[i].name = "LOAD_CONST";
+                blk.instrs[i].arg = k;
+            }
+        }
+        Ok(())
+    }
+
     /// `is_import_originated`: the base is a name the module binds by `import`.
     fn import_originated(&self, e: &Expr) -> bool {
         matches!(e, Expr::Name(n) if self.imported.contains(n.id.as_str()))
@@ -2438,6 +2514,7 @@ impl Compiler<'_> {
                 },
             );
         }
+        self.fold_tuples_on_constants(unit)?;
         optimize_cfg(unit);
         if unit.minor >= 12 {
             // _PyCfg_OptimizeCodeUnit, then resolve_line_numbers.

@@ -190,6 +190,10 @@ impl Interp {
             self.filenames.insert(codes[u], compiled.filename.clone());
         }
         self.o.decref(filename)?;
+        // compiler_free: c_const_cache's references go once the code objects hold theirs.
+        for &op in &compiled.cache_only {
+            self.o.decref(op)?;
+        }
         Ok(codes)
     }
 

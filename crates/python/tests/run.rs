@@ -209,6 +209,18 @@ fn closures() {
     same_as_cpython("closures");
 }
 
+/// Default parameter values on 3.11 and 3.12 (`compiler_default_arguments`): the defaults
+/// tuple built before the code object, `fold_tuple_on_constants` making one of constants a
+/// constant tuple appended to `co_consts` (merged with an equal one, as `h`'s `(2,)` is with
+/// `f`'s), `MAKE_FUNCTION 1` moving it into `func_defaults`, the parameters the call leaves
+/// empty taking new references to its items; `__defaults__` and the tuple's reference counts
+/// (held by `co_consts` and each function).
+#[test]
+fn default_parameter_values() {
+    same_as_cpython("defaults");
+    same_as_cpython_3_12("defaults");
+}
+
 /// Module and function docstrings (`__doc__`, `co_consts[0]`), `global` (which makes the
 /// module's own uses of the name `*_GLOBAL`), `del` of names and items (`DELETE_FAST`,
 /// `DELETE_NAME`, `DELETE_SUBSCR`: the list's items move down, then it shrinks).
