@@ -506,6 +506,9 @@ impl Compiler<'_> {
                     if let Some(ann) = &a.def.annotation {
                         self.parser_expr(ann)?;
                     }
+                    if let Some(d) = &a.default {
+                        self.parser_expr(d)?;
+                    }
                 }
                 if let Some(r) = &f.returns {
                     self.parser_expr(r)?;
@@ -564,6 +567,15 @@ impl Compiler<'_> {
 
     fn parser_expr(&mut self, e: &Expr) -> Result<(), RunError> {
         match e {
+            Expr::Lambda(l) => {
+                for a in &l.args.args {
+                    self.identifier(a.def.arg.as_str())?;
+                    if let Some(d) = &a.default {
+                        self.parser_expr(d)?;
+                    }
+                }
+                self.parser_expr(&l.body)?;
+            }
             Expr::Name(n) => {
                 self.identifier(n.id.as_str())?;
             }
@@ -1662,9 +1674,45 @@ impl Compiler<'_> {
                 }
                 unit.emit("BUILD_SLICE", n, line);
             }
+            Expr::Lambda(l) => self.compiler_lambda(unit, l, e)?,
             other => return Err(self.not_modelled(expr_name(other), e)),
         }
         Ok(())
+    }
+
+    /// `compiler_lambda`: the defaults as `compiler_default_arguments` makes them, then a
+    /// `<lambda>` code object whose body returns the expression (None its first constant, as
+    /// a function without a docstring has it), made by `MAKE_FUNCTION`.
+    fn compiler_lambda(
+        &mut self,
+        unit: &mut Unit,
+        l: &ast::ExprLambda,
+        e: &Expr,
+    ) -> Result<(), RunError> {
+        let line = self.loc(e);
+        let f = lambda_function(l);
+        let mut flags = 0;
+        let defaults: Vec<&Expr> = l
+            .args
+            .args
+            .iter()
+            .filter_map(|p| p.default.as_deref())
+            .collect();
+        if !defaults.is_empty() {
+            for d in &defaults {
+                self.expr(unit, d)?;
+            }
+            unit.emit("BUILD_TUPLE", defaults.len() as u32, line);
+            flags |= 1;
+        }
+        let qualname = if unit.code.function {
+            format!("{}.<locals>.<lambda>", unit.code.qualname)
+        } else {
+            "<lambda>".to_string()
+        };
+        let available = Self::closure_names(unit);
+        let (index, free) = self.function(&f, qualname, &available)?;
+        self.make_closure(unit, index, &free, flags, line)
     }
 
     /// A tuple display that is not a constant (`starunpack_helper` with `BUILD_TUPLE`).
@@ -3888,6 +3936,24 @@ fn walk_comprehensions(e: &Expr, locals: &mut Vec<String>) {
     }
     for child in expr_children(e) {
         walk_comprehensions(child, locals);
+    }
+}
+
+/// A lambda as the function `def <lambda>(ARGS): return BODY` (its symbols and its code are
+/// a function's; the return has the body's place).
+pub(crate) fn lambda_function(l: &ast::ExprLambda) -> ast::StmtFunctionDef {
+    ast::StmtFunctionDef {
+        range: l.range,
+        name: ast::Identifier::new("<lambda>"),
+        args: l.args.clone(),
+        body: vec![Stmt::Return(ast::StmtReturn {
+            range: l.body.range(),
+            value: Some(l.body.clone()),
+        })],
+        decorator_list: Vec::new(),
+        returns: None,
+        type_comment: None,
+        type_params: Vec::new(),
     }
 }
 

@@ -125,6 +125,16 @@ impl Uses {
                 self.expr(&lc.generators[0].iter);
                 self.nested_free.extend(listcomp_free(lc));
             }
+            Expr::Lambda(l) => {
+                // The defaults are evaluated here; the body is a scope of its own.
+                for a in &l.args.args {
+                    if let Some(d) = &a.default {
+                        self.expr(d);
+                    }
+                }
+                let f = crate::compile::lambda_function(l);
+                self.nested_free.extend(function_free(&f, self.inline));
+            }
             Expr::Attribute(a) => self.expr(&a.value),
             Expr::Call(c) => {
                 self.expr(&c.func);

@@ -221,6 +221,17 @@ fn default_parameter_values() {
     same_as_cpython_3_12("defaults");
 }
 
+/// `lambda` on 3.11 and 3.12 (`compiler_lambda`): a `<lambda>` code object with None as its
+/// first constant and a body that returns the expression, its qualname under the enclosing
+/// function or lambda, defaults (a constant tuple of them), closures over a function's
+/// cells and a lambda's parameters, lambdas called at once and from list comprehensions;
+/// the reference counts of the defaults tuple and of the function objects.
+#[test]
+fn lambdas() {
+    same_as_cpython("lambdas");
+    same_as_cpython_3_12("lambdas");
+}
+
 /// Module and function docstrings (`__doc__`, `co_consts[0]`), `global` (which makes the
 /// module's own uses of the name `*_GLOBAL`), `del` of names and items (`DELETE_FAST`,
 /// `DELETE_NAME`, `DELETE_SUBSCR`: the list's items move down, then it shrinks).
