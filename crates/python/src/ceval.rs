@@ -994,6 +994,7 @@ impl Interp {
             }
         }
         let nkw = names.len();
+        self.kwnames = kwnames;
         self.kwargs = names
             .into_iter()
             .zip(args[args.len() - nkw..].iter().copied())
@@ -1194,6 +1195,10 @@ impl Interp {
     /// its parameter; the references move from the caller's stack into the new locals.
     /// The parameters still empty after them take `defaults` (`func_defaults`'s items, the
     /// last parameters'), a new reference each, once the required ones are all there.
+    /// With `CO_VARARGS` the other positional arguments go into a tuple and with
+    /// `CO_VARKEYWORDS` the other keyword arguments into a dict (made first), their references
+    /// moved there; if the call fails, the tuple and the dict go and the caller releases the
+    /// arguments.
     fn initialize_locals(
         &mut self,
         code: &CodeUnit,
@@ -1202,10 +1207,43 @@ impl Interp {
         kwargs: &[(String, u64)],
         defaults: &[u64],
     ) -> Result<Vec<u64>, RunError> {
+        let mut fast = vec![0; code.varnames.len()];
+        let mut moved = Vec::new();
+        match self.fill_locals(&mut fast, &mut moved, code, args, nkw, kwargs, defaults) {
+            Ok(()) => {
+                for v in moved {
+                    self.decref(v)?;
+                }
+                Ok(fast)
+            }
+            Err(e) => {
+                let argcount = code.argcount as usize;
+                let slots = usize::from(code.varargs) + usize::from(code.varkeywords);
+                for v in fast[argcount..argcount + slots].iter().copied() {
+                    if v != 0 {
+                        self.decref(v)?;
+                    }
+                }
+                Err(e)
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn fill_locals(
+        &mut self,
+        fast: &mut [u64],
+        moved: &mut Vec<u64>,
+        code: &CodeUnit,
+        args: &[u64],
+        nkw: usize,
+        kwargs: &[(String, u64)],
+        defaults: &[u64],
+    ) -> Result<(), RunError> {
         let argcount = code.argcount as usize;
         let npos = args.len() - nkw;
         let qualname = &code.qualname;
-        if npos > argcount {
+        if npos > argcount && !code.varargs {
             // too_many_positional: "from M to N" when some have defaults.
             let (sig, plural) = if defaults.is_empty() {
                 (argcount.to_string(), argcount != 1)
@@ -1224,14 +1262,33 @@ impl Interp {
                 ),
             ));
         }
-        let mut fast = vec![0; code.varnames.len()];
-        fast[..npos].copy_from_slice(&args[..npos]);
+        // The **kwargs dict first, in its slot after the parameters and *args.
+        let kwdict = if code.varkeywords {
+            let d = self.o.dict_new()?;
+            fast[argcount + usize::from(code.varargs)] = d;
+            d
+        } else {
+            0
+        };
+        let n = npos.min(argcount);
+        fast[..n].copy_from_slice(&args[..n]);
+        if code.varargs {
+            // _PyTuple_FromArraySteal: the other positional arguments (or the empty tuple).
+            fast[argcount] = self.o.tuple_pack(&args[n..npos])?;
+            moved.extend_from_slice(&args[n..npos]);
+        }
         let params: Vec<String> = code.varnames[..argcount]
             .iter()
             .map(|&n| self.o.unicode_text(n))
             .collect::<Result<_, _>>()?;
-        for (name, v) in kwargs {
+        for (j, (name, v)) in kwargs.iter().enumerate() {
             let Some(i) = params.iter().position(|p| p == name) else {
+                if kwdict != 0 {
+                    let key = self.o.tuple_items(self.kwnames)?[j];
+                    self.o.dict_setitem(kwdict, key, *v)?;
+                    moved.push(*v);
+                    continue;
+                }
                 return Err(RunError::exception(
                     "TypeError",
                     format!("{qualname}() got an unexpected keyword argument '{name}'"),
@@ -1272,7 +1329,7 @@ impl Interp {
                 fast[required + i] = d;
             }
         }
-        Ok(fast)
+        Ok(())
     }
 
     /// `_PyEvalFramePushAndInit`, the frame's run, and `_PyFrame_Clear`.

@@ -67,6 +67,10 @@ pub struct CodeUnit {
     pub argcount: u32,
     /// Whether it is a function's code (`CO_OPTIMIZED | CO_NEWLOCALS`), not a module's.
     pub function: bool,
+    /// `CO_VARARGS`: the local after the parameters takes the other positional arguments.
+    pub varargs: bool,
+    /// `CO_VARKEYWORDS`: the local after those takes the other keyword arguments.
+    pub varkeywords: bool,
     /// `co_consts`.
     pub consts: Vec<Const>,
     /// `co_names`: interned strs.
@@ -169,6 +173,8 @@ fn code_richcompare(a: &CodeUnit, b: &CodeUnit) -> bool {
     a.name == b.name
         && a.argcount == b.argcount
         && a.function == b.function
+        && a.varargs == b.varargs
+        && a.varkeywords == b.varkeywords
         && a.firstlineno == b.firstlineno
         && a.instrs == b.instrs
         && a.consts == b.consts
@@ -510,6 +516,9 @@ impl Compiler<'_> {
                         self.parser_expr(d)?;
                     }
                 }
+                for v in [&f.args.vararg, &f.args.kwarg].into_iter().flatten() {
+                    self.identifier(v.arg.as_str())?;
+                }
                 if let Some(r) = &f.returns {
                     self.parser_expr(r)?;
                 }
@@ -573,6 +582,9 @@ impl Compiler<'_> {
                     if let Some(d) = &a.default {
                         self.parser_expr(d)?;
                     }
+                }
+                for v in [&l.args.vararg, &l.args.kwarg].into_iter().flatten() {
+                    self.identifier(v.arg.as_str())?;
                 }
                 self.parser_expr(&l.body)?;
             }
@@ -1032,6 +1044,8 @@ impl Compiler<'_> {
                 firstlineno: 1,
                 argcount: 0,
                 function: false,
+                varargs: false,
+                varkeywords: false,
                 consts: Vec::new(),
                 names: Vec::new(),
                 varnames: Vec::new(),
@@ -1074,12 +1088,15 @@ impl Compiler<'_> {
         available: &[String],
     ) -> Result<(usize, Vec<String>), RunError> {
         let a = &f.args;
-        if !a.posonlyargs.is_empty()
-            || a.vararg.is_some()
-            || !a.kwonlyargs.is_empty()
-            || a.kwarg.is_some()
+        if !a.posonlyargs.is_empty() || !a.kwonlyargs.is_empty() {
+            return Err(self.not_modelled("positional-only or keyword-only parameters", f));
+        }
+        if [&a.vararg, &a.kwarg]
+            .into_iter()
+            .flatten()
+            .any(|v| v.annotation.is_some())
         {
-            return Err(self.not_modelled("parameters other than plain positional ones", f));
+            return Err(self.not_modelled("an annotation of *args or **kwargs", f));
         }
         if !f.decorator_list.is_empty() {
             return Err(self.not_modelled("a decorator", f));
@@ -1096,7 +1113,9 @@ impl Compiler<'_> {
             .into_iter()
             .filter(|n| available.contains(n))
             .collect();
-        let layout = Layout::new(&locals, a.args.len(), &uses.nested_free, free.clone());
+        let nparams =
+            a.args.len() + usize::from(a.vararg.is_some()) + usize::from(a.kwarg.is_some());
+        let layout = Layout::new(&locals, nparams, &uses.nested_free, free.clone());
         let mut unit = Unit::new(
             CodeUnit {
                 name: f.name.to_string(),
@@ -1104,6 +1123,8 @@ impl Compiler<'_> {
                 firstlineno,
                 argcount: a.args.len() as u32,
                 function: true,
+                varargs: a.vararg.is_some(),
+                varkeywords: a.kwarg.is_some(),
                 consts: Vec::new(),
                 names: Vec::new(),
                 varnames: Vec::new(),
@@ -1848,6 +1869,8 @@ impl Compiler<'_> {
                 firstlineno: line as u32,
                 argcount: 1,
                 function: true,
+                varargs: false,
+                varkeywords: false,
                 consts: Vec::new(),
                 names: Vec::new(),
                 varnames: Vec::new(),
@@ -3235,7 +3258,9 @@ fn add_checks_for_loads_of_uninitialized_variables(unit: &mut Unit) -> bool {
     if nlocals > 64 {
         return false;
     }
-    let nparams = unit.code.argcount as usize;
+    // ste_varnames: the parameters, *args and **kwargs included.
+    let c = &unit.code;
+    let nparams = c.argcount as usize + usize::from(c.varargs) + usize::from(c.varkeywords);
     let all = if nlocals == 64 {
         u64::MAX
     } else {

@@ -64,6 +64,8 @@ pub struct Interp {
     pub(crate) depth: u32,
     /// The keyword arguments of the call being made (names, borrowed values).
     pub(crate) kwargs: Vec<(String, u64)>,
+    /// The call's `kwnames` tuple (borrowed), whose strs key a `**kwargs` dict.
+    pub(crate) kwnames: u64,
     /// The method descriptors in the built-in types' dicts: type, name, descriptor.
     pub(crate) method_descrs: Vec<(TypeId, &'static str, u64)>,
 }
@@ -84,6 +86,7 @@ impl Interp {
             next_extra: 0,
             method_descrs: Vec::new(),
             kwargs: Vec::new(),
+            kwnames: 0,
             depth: 0,
         };
         interp.add_method_descriptors()?;

@@ -213,6 +213,10 @@ pub(crate) fn function_bindings(
     inline: bool,
 ) -> (Vec<String>, Vec<String>) {
     let mut bound: Vec<String> = f.args.args.iter().map(|a| a.def.arg.to_string()).collect();
+    // symtable_visit_arguments: *args, then **kwargs, after the others.
+    for v in [&f.args.vararg, &f.args.kwarg].into_iter().flatten() {
+        bound.push(v.arg.to_string());
+    }
     let mut globals = Vec::new();
     crate::compile::collect_locals(&f.body, &mut bound, &mut globals, inline);
     (bound, globals)

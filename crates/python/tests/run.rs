@@ -232,6 +232,18 @@ fn lambdas() {
     same_as_cpython_3_12("lambdas");
 }
 
+/// `*args` and `**kwargs` parameters on 3.11 and 3.12 (`CO_VARARGS`, `CO_VARKEYWORDS`, their
+/// locals after the other parameters): `initialize_locals` making the dict first, then the
+/// tuple of the other positional arguments (the empty tuple when there are none) and the dict
+/// of the other keyword arguments, keyed by the call's `kwnames` strs, the arguments'
+/// references moved into them; with defaults, in closures and in lambdas; the reference
+/// counts of the arguments, the tuple and the dict.
+#[test]
+fn varargs_and_varkeywords() {
+    same_as_cpython("varargs");
+    same_as_cpython_3_12("varargs");
+}
+
 /// Module and function docstrings (`__doc__`, `co_consts[0]`), `global` (which makes the
 /// module's own uses of the name `*_GLOBAL`), `del` of names and items (`DELETE_FAST`,
 /// `DELETE_NAME`, `DELETE_SUBSCR`: the list's items move down, then it shrinks).
