@@ -1213,32 +1213,13 @@ impl Compiler<'_> {
                 }
             }
             Stmt::FunctionDef(f) => {
-                let mut flags = 0;
-                // compiler_default_arguments: the defaults evaluated into a tuple (the
-                // optimiser folds one of constants into a constant tuple).
-                let defaults: Vec<&Expr> = f
-                    .args
-                    .args
-                    .iter()
-                    .filter_map(|p| p.default.as_deref())
-                    .collect();
-                if !defaults.is_empty() {
-                    for d in &defaults {
-                        self.expr(unit, d)?;
-                    }
-                    unit.emit("BUILD_TUPLE", defaults.len() as u32, line);
-                    flags |= 1;
-                }
+                let mut flags = self.compiler_default_arguments(unit, &f.args, line)?;
                 let annotations = self.annotations(unit, f, line)?;
                 if annotations > 0 {
                     unit.emit("BUILD_TUPLE", 2 * annotations, line);
                     flags |= 4;
                 }
-                let qualname = if unit.code.function {
-                    format!("{}.<locals>.{}", unit.code.qualname, f.name)
-                } else {
-                    f.name.to_string()
-                };
+                let qualname = qualname_in(unit, f.name.as_str());
                 let available = Self::closure_names(unit);
                 let (index, free) = self.function(f, qualname, &available)?;
                 self.make_closure(unit, index, &free, flags, line)?;
@@ -1701,6 +1682,29 @@ impl Compiler<'_> {
         Ok(())
     }
 
+    /// `compiler_default_arguments`: the defaults evaluated into a tuple (the optimiser folds
+    /// one of constants into a constant tuple); `MAKE_FUNCTION`'s flag 0x01 if there are any.
+    fn compiler_default_arguments(
+        &mut self,
+        unit: &mut Unit,
+        args: &ast::Arguments,
+        line: i32,
+    ) -> Result<u32, RunError> {
+        let defaults: Vec<&Expr> = args
+            .args
+            .iter()
+            .filter_map(|p| p.default.as_deref())
+            .collect();
+        if defaults.is_empty() {
+            return Ok(0);
+        }
+        for d in &defaults {
+            self.expr(unit, d)?;
+        }
+        unit.emit("BUILD_TUPLE", defaults.len() as u32, line);
+        Ok(1)
+    }
+
     /// `compiler_lambda`: the defaults as `compiler_default_arguments` makes them, then a
     /// `<lambda>` code object whose body returns the expression (None its first constant, as
     /// a function without a docstring has it), made by `MAKE_FUNCTION`.
@@ -1712,25 +1716,8 @@ impl Compiler<'_> {
     ) -> Result<(), RunError> {
         let line = self.loc(e);
         let f = lambda_function(l);
-        let mut flags = 0;
-        let defaults: Vec<&Expr> = l
-            .args
-            .args
-            .iter()
-            .filter_map(|p| p.default.as_deref())
-            .collect();
-        if !defaults.is_empty() {
-            for d in &defaults {
-                self.expr(unit, d)?;
-            }
-            unit.emit("BUILD_TUPLE", defaults.len() as u32, line);
-            flags |= 1;
-        }
-        let qualname = if unit.code.function {
-            format!("{}.<locals>.<lambda>", unit.code.qualname)
-        } else {
-            "<lambda>".to_string()
-        };
+        let flags = self.compiler_default_arguments(unit, &l.args, line)?;
+        let qualname = qualname_in(unit, "<lambda>");
         let available = Self::closure_names(unit);
         let (index, free) = self.function(&f, qualname, &available)?;
         self.make_closure(unit, index, &free, flags, line)
@@ -1857,11 +1844,7 @@ impl Compiler<'_> {
             .collect();
         let uses = symtable::listcomp_uses(lc);
         let layout = Layout::new(&locals, 1, &uses.nested_free, free.clone());
-        let qualname = if unit.code.function {
-            format!("{}.<locals>.<listcomp>", unit.code.qualname)
-        } else {
-            "<listcomp>".to_string()
-        };
+        let qualname = qualname_in(unit, "<listcomp>");
         let mut inner = Unit::new(
             CodeUnit {
                 name: "<listcomp>".into(),
@@ -4190,5 +4173,15 @@ fn expr_name(e: &Expr) -> &'static str {
         Expr::Tuple(_) => "a tuple display",
         Expr::Slice(_) => "a slice",
         _ => "this expression",
+    }
+}
+
+/// `compiler_set_qualname`: a name defined in a function is `OUTER.<locals>.NAME`; at module
+/// level, the name itself.
+fn qualname_in(unit: &Unit, name: &str) -> String {
+    if unit.code.function {
+        format!("{}.<locals>.{}", unit.code.qualname, name)
+    } else {
+        name.to_string()
     }
 }
