@@ -135,6 +135,29 @@ impl Interp {
         Ok(())
     }
 
+    /// `format_exc_unbound` (and `format_exc_check_arg` with `UNBOUNDLOCAL_ERROR_MSG`): the
+    /// error for reading or deleting local `arg` while it has no value; a free variable's
+    /// names its enclosing scope.
+    fn format_exc_unbound(&mut self, f: &Frame, arg: u32) -> Result<RunError, RunError> {
+        let n = self.o.unicode_text(f.code.varnames[arg as usize])?;
+        let free = (arg as usize) >= f.fast.len() - f.code.nfreevars as usize;
+        Ok(if free {
+            RunError::exception(
+                "NameError",
+                format!(
+                    "cannot access free variable '{n}' where it is not associated with a value in enclosing scope"
+                ),
+            )
+        } else {
+            RunError::exception(
+                "UnboundLocalError",
+                format!(
+                    "cannot access local variable '{n}' where it is not associated with a value"
+                ),
+            )
+        })
+    }
+
     fn pop(f: &mut Frame) -> u64 {
         f.stack
             .pop()
@@ -155,13 +178,7 @@ impl Interp {
             "LOAD_FAST" | "LOAD_FAST_CHECK" => {
                 let v = f.fast[arg as usize];
                 if v == 0 {
-                    let n = self.o.unicode_text(f.code.varnames[arg as usize])?;
-                    return Err(RunError::exception(
-                        "UnboundLocalError",
-                        format!(
-                            "cannot access local variable '{n}' where it is not associated with a value"
-                        ),
-                    ));
+                    return Err(self.format_exc_unbound(f, arg)?);
                 }
                 self.incref(v)?;
                 f.stack.push(v);
@@ -213,13 +230,7 @@ impl Interp {
             "DELETE_FAST" => {
                 let v = std::mem::take(&mut f.fast[arg as usize]);
                 if v == 0 {
-                    let n = self.o.unicode_text(f.code.varnames[arg as usize])?;
-                    return Err(RunError::exception(
-                        "UnboundLocalError",
-                        format!(
-                            "cannot access local variable '{n}' where it is not associated with a value"
-                        ),
-                    ));
+                    return Err(self.format_exc_unbound(f, arg)?);
                 }
                 self.decref(v)?;
             }
@@ -241,13 +252,7 @@ impl Interp {
             "DELETE_DEREF" => {
                 let cell = f.fast[arg as usize];
                 if self.o.field(cell, Field::CellRef)? == 0 {
-                    let n = self.o.unicode_text(f.code.varnames[arg as usize])?;
-                    return Err(RunError::exception(
-                        "UnboundLocalError",
-                        format!(
-                            "cannot access local variable '{n}' where it is not associated with a value"
-                        ),
-                    ));
+                    return Err(self.format_exc_unbound(f, arg)?);
                 }
                 self.o.set_field(cell, Field::CellRef, 0)?;
             }
@@ -490,23 +495,7 @@ impl Interp {
                 let cell = f.fast[arg as usize];
                 let v = self.o.field(cell, Field::CellRef)?;
                 if v == 0 {
-                    let n = self.o.unicode_text(f.code.varnames[arg as usize])?;
-                    let free = (arg as usize) >= f.fast.len() - f.code.nfreevars as usize;
-                    return Err(if free {
-                        RunError::exception(
-                            "NameError",
-                            format!(
-                                "cannot access free variable '{n}' where it is not associated with a value in enclosing scope"
-                            ),
-                        )
-                    } else {
-                        RunError::exception(
-                            "UnboundLocalError",
-                            format!(
-                                "cannot access local variable '{n}' where it is not associated with a value"
-                            ),
-                        )
-                    });
+                    return Err(self.format_exc_unbound(f, arg)?);
                 }
                 self.incref(v)?;
                 f.stack.push(v);
