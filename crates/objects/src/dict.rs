@@ -142,7 +142,9 @@ impl Objects {
             | TypeId::Module
             | TypeId::Code
             | TypeId::Cell
-            | TypeId::CFunction => Ok(pointer_hash(op)),
+            | TypeId::CFunction
+            | TypeId::CArg
+            | TypeId::CData => Ok(pointer_hash(op)),
             ty => Err(ObjError::WrongType {
                 addr: op,
                 expected: "hashable object",
@@ -732,7 +734,7 @@ impl Objects {
             return;
         }
         let may_be_tracked = |o: &Objects, x: u64| {
-            o.type_of(x).is_ok_and(|t| t.is_gc())
+            o.type_of(x).is_ok_and(|t| t.is_gc_in(o.layout.minor))
                 && (o.type_of(x) != Ok(TypeId::Tuple) || o.gc_is_tracked(x))
         };
         if may_be_tracked(self, key) || may_be_tracked(self, value) {

@@ -22,7 +22,7 @@
 
 use crate::error::ObjError;
 use crate::heavy::{Body, Heavy};
-use crate::slots::Kind;
+use crate::slots::{Kind, PREHEADER};
 use crate::space::Objects;
 use crate::trace::ObjEvent;
 use crate::types::TypeId;
@@ -108,6 +108,12 @@ fields! {
     CfSelf,
     /// `m_module` of a built-in function: the module's name.
     CfModule,
+    /// `obj` of a `PyCArgObject`: what keeps the converted argument alive.
+    CargObj,
+    /// `b_base` of a `CDataObject`: the object whose buffer it shares.
+    CdataBase,
+    /// `b_objects` of a `CDataObject`: the objects its buffer refers to.
+    CdataObjects,
 }
 
 /// The offset of `field` in its struct on version `3.minor`, if the version has it.
@@ -249,6 +255,9 @@ pub fn offset(field: Field, minor: u8) -> Option<u64> {
         CellRef => 16,
         CfSelf => 24,
         CfModule => 32,
+        CargObj => 48,
+        CdataBase => 32,
+        CdataObjects => 64,
     })
 }
 
@@ -266,6 +275,17 @@ pub fn basicsize(ty: TypeId, minor: u8) -> u64 {
         TypeId::Cell => 24,
         // m_ml, m_self, m_module, m_weakreflist, vectorcall
         TypeId::CFunction => 56,
+        // sizeof(PyCArgObject) on every version (gdb's `ptype /o`; from 3.12 a GC head is
+        // added before it).
+        TypeId::CArg => 64,
+        // sizeof(CDataObject) 96, then py_object's __dict__ and __weakref__ slots: both inline
+        // to 3.10, the dict in the pre-header on 3.11, both there from 3.12 (with the GC head
+        // and the pre-header, getsizeof says 128, 136, 128).
+        TypeId::CData => match minor {
+            ..=10 => 112,
+            11 => 104,
+            _ => 96,
+        },
         // 3.11+: offsetof(PyCodeObject, co_code_adaptive); the code units follow.
         TypeId::Code => match minor {
             ..=10 => 176,
@@ -310,14 +330,23 @@ impl Objects {
             return Ok(op);
         }
         let nbytes = basicsize(ty, self.layout.minor) + var_bytes;
-        let op = self.malloc_object(nbytes, ty.is_gc())?;
+        // A py_object instance's managed dict (3.11) and weakref list (3.12+) live in the two
+        // words before its GC head, as an instance's do.
+        let preheader = if ty == TypeId::CData && self.layout.minor >= 11 {
+            16
+        } else {
+            0
+        };
+        let op =
+            self.malloc_object(preheader + nbytes, ty.is_gc_in(self.layout.minor))? + preheader;
         let words = vec![0; (nbytes.div_ceil(8) - 2) as usize];
         let word = self.heavy.insert(Heavy {
             ty,
             body: Body::Fields(words),
         });
-        self.install_new(op, nbytes, Kind::Heavy, 0, word, ty);
-        if ty.is_gc() {
+        let flags = if preheader != 0 { PREHEADER } else { 0 };
+        self.install_new(op, nbytes, Kind::Heavy, flags, word, ty);
+        if ty.is_gc_in(self.layout.minor) {
             self.gc_track(op);
         }
         Ok(op)
@@ -519,6 +548,8 @@ fn field_belongs(field: Field, ty: TypeId) -> bool {
         MdDict | MdName => ty == TypeId::Module,
         CellRef => ty == TypeId::Cell,
         CfSelf | CfModule => ty == TypeId::CFunction,
+        CargObj => ty == TypeId::CArg,
+        CdataBase | CdataObjects => ty == TypeId::CData,
         _ => ty == TypeId::Code,
     }
 }
@@ -563,6 +594,10 @@ fn dealloc_order(ty: TypeId, minor: u8) -> &'static [Field] {
         (TypeId::Cell, _) => &[CellRef],
         // meth_dealloc: m_self, then m_module.
         (TypeId::CFunction, _) => &[CfSelf, CfModule],
+        // PyCArg_dealloc: obj.
+        (TypeId::CArg, _) => &[CargObj],
+        // PyCData_clear: b_objects, then b_base.
+        (TypeId::CData, _) => &[CdataObjects, CdataBase],
         // code_dealloc (3.8–3.10): code, consts, names, varnames, freevars, cellvars, filename,
         // name, lnotab.
         (TypeId::Code, ..=10) => &[

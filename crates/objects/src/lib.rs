@@ -43,6 +43,7 @@
 //! | `dict`      | `Objects/dictobject.c`                                             |
 //! | `typeobject` | plain classes and their instances (shared keys, values arrays)    |
 //! | [`fields`]  | functions, bound methods, modules, code objects, cells, bytes      |
+//! | `ctypes`    | `Modules/_ctypes`: a cast's argument objects and `py_object`          |
 //! | `memory`    | reads of memory, computed from the objects' state                 |
 //! | `sizeof`    | `sys.getsizeof`                                                    |
 //! | `repr`      | `PyObject_Repr` from memory, `Py_ReprEnter`/`Py_ReprLeave`         |
@@ -51,6 +52,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod ctypes;
 mod dict;
 mod error;
 pub mod fields;

@@ -94,7 +94,7 @@ impl Objects {
             0
         };
         let gc = pre
-            + if ty.is_gc() {
+            + if ty.is_gc_in(self.layout.minor) {
                 crate::layout::GC_HEAD_SIZE
             } else {
                 0
@@ -103,7 +103,12 @@ impl Objects {
             refcnt: 1,
             kind,
             state: State::Live,
-            small: small | if ty.is_gc() { GC } else { 0 },
+            small: small
+                | if ty.is_gc_in(self.layout.minor) {
+                    GC
+                } else {
+                    0
+                },
             word,
         };
         self.install(op - gc, nbytes + gc, slot);

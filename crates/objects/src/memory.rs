@@ -230,7 +230,9 @@ impl Objects {
             | TypeId::Module
             | TypeId::Code
             | TypeId::Cell
-            | TypeId::CFunction => match v.body {
+            | TypeId::CFunction
+            | TypeId::CArg
+            | TypeId::CData => match v.body {
                 Some(Body::Fields(words)) => words
                     .get(((offset - 16) / 8) as usize)
                     .copied()

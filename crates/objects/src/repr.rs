@@ -20,6 +20,9 @@ use crate::layout::LONG_DIGITS_OFFSET;
 use crate::space::Objects;
 use crate::types::TypeId;
 
+/// `offsetof(PyTypeObject, tp_repr)` on every version.
+const TP_REPR_OFFSET: u64 = 88;
+
 impl Objects {
     /// `repr(op)`: what `PyObject_Repr` returns for whatever lies at `op`. NULL is `<NULL>`.
     pub fn repr(&mut self, op: u64) -> Result<String, ObjError> {
@@ -31,8 +34,10 @@ impl Objects {
             return self.instance_repr(op, type_word);
         }
         let Some(ty) = Image::type_at(type_word) else {
-            // C would call through `Py_TYPE(op)->tp_repr`: the word is no type object.
-            self.read_word(type_word & !7)?;
+            // C calls through `Py_TYPE(op)->tp_repr`, read from where the word points: the
+            // model reads that word (a segmentation fault if nothing is mapped there) and stops,
+            // having no code to call at whatever it holds.
+            self.read_word(type_word.wrapping_add(TP_REPR_OFFSET) & !7)?;
             return Err(ObjError::NotAnObject { addr: op });
         };
         match ty {
@@ -72,6 +77,21 @@ impl Objects {
                 ))
             }
             TypeId::Object => Ok(format!("<object object at {op:#x}>")),
+            // PyCArg_repr: a pointer argument shows its value; the others, where they are.
+            TypeId::CArg => {
+                let tag = self.read_word(op + 24)? as u8 as char;
+                Ok(if tag == 'P' {
+                    format!("<cparam 'P' ({:#x})>", self.read_word(op + 32)?)
+                } else {
+                    format!("<cparam '{tag}' at {op:#x}>")
+                })
+            }
+            // py_object.__repr__ (ctypes/__init__.py): Simple_repr, "py_object(<NULL>)" when
+            // the getter raises for NULL.
+            TypeId::CData => match self.cdata_value(op)? {
+                0 => Ok("py_object(<NULL>)".into()),
+                v => Ok(format!("py_object({})", self.repr(v)?)),
+            },
             TypeId::Bytes => {
                 let n = self.read_word(op + 16)?;
                 Ok(bytes_repr(&self.read_bytes(op + 32, n)?))

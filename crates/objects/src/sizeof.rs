@@ -17,7 +17,11 @@ impl Objects {
     /// `sys.getsizeof(op)`.
     pub fn getsizeof(&self, op: u64) -> Result<u64, ObjError> {
         let v = self.live_view(op)?;
-        let gc = if v.ty.is_gc() { GC_HEAD_SIZE } else { 0 };
+        let gc = if v.ty.is_gc_in(self.layout.minor) {
+            GC_HEAD_SIZE
+        } else {
+            0
+        };
         let size = match v.ty {
             TypeId::Int | TypeId::Bool => {
                 let n = long_digits(&v.slot, v.body).digits.len() as u64;
@@ -58,7 +62,9 @@ impl Objects {
             | TypeId::Module
             | TypeId::Code
             | TypeId::Cell
-            | TypeId::CFunction => match v.body {
+            | TypeId::CFunction
+            | TypeId::CArg
+            | TypeId::CData => match v.body {
                 Some(Body::Fields(words)) => 16 + 8 * words.len() as u64,
                 _ => 16,
             },

@@ -79,6 +79,14 @@ pub(crate) const GC: u16 = 0x800;
 pub(crate) const PREHEADER: u16 = 0x1000;
 
 impl Slot {
+    /// Whether C code may use the object: it is live, or it sits on a free list and something
+    /// took a reference to it anyway (ctypes' `.value` on a dead object's address). Such a
+    /// revived object is on the free list and in use at once, as it is in CPython; at zero it
+    /// is deallocated again.
+    pub(crate) fn usable(&self) -> bool {
+        self.state == State::Live || (self.state == State::Listed && self.refcnt > 0)
+    }
+
     /// What a static object's view carries in place of a slot: live, state in its record.
     pub(crate) const STATIC: Slot = Slot {
         refcnt: 0,

@@ -637,7 +637,7 @@ impl Objects {
             }
             Place::Slot { key, .. } => {
                 let s = self.slots.get_mut(key).expect("placed");
-                if s.state != State::Live {
+                if !s.usable() {
                     return Err(ObjError::Dead { addr: op });
                 }
                 if s.small & IMMORTAL != 0 {
@@ -670,7 +670,7 @@ impl Objects {
             }
             Place::Slot { key, .. } => {
                 let s = self.slots.get_mut(key).expect("placed");
-                if s.state != State::Live {
+                if !s.usable() {
                     return Err(ObjError::Dead { addr: op });
                 }
                 if s.small & IMMORTAL != 0 {
@@ -794,7 +794,9 @@ impl Objects {
             | TypeId::Module
             | TypeId::Code
             | TypeId::Cell
-            | TypeId::CFunction => self.fields_dealloc(op),
+            | TypeId::CFunction
+            | TypeId::CArg
+            | TypeId::CData => self.fields_dealloc(op),
             TypeId::Int
             | TypeId::Bool
             | TypeId::Object
@@ -969,7 +971,7 @@ impl Objects {
     /// The view of a live object (static objects are always live).
     pub(crate) fn live_view(&self, op: u64) -> Result<View<'_>, ObjError> {
         let v = self.view(op)?;
-        if v.slot.state == State::Live {
+        if v.slot.usable() {
             Ok(v)
         } else {
             Err(ObjError::Dead { addr: op })

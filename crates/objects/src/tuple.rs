@@ -45,6 +45,23 @@ impl Objects {
         Ok(op)
     }
 
+    /// `PyTuple_SET_ITEM(op, index, item)` on a tuple being filled: the slot, NULL until now,
+    /// takes `item`'s reference (stolen).
+    pub fn tuple_set_item(&mut self, op: u64, index: usize, item: u64) -> Result<(), ObjError> {
+        let err = ObjError::IndexOutOfRange {
+            addr: op,
+            index: index as i64,
+        };
+        match self.heavy_mut(op).map(|h| &mut h.body) {
+            Some(Body::Tuple(v)) if v.get(index) == Some(&0) => {
+                v[index] = item;
+                Ok(())
+            }
+            Some(Body::Tuple(_)) => Err(err),
+            _ => Err(self.wrong_type(op, "tuple")),
+        }
+    }
+
     /// `tuple_alloc`: `maybe_freelist_pop`, else `PyObject_GC_NewVar`.
     pub(crate) fn tuple_alloc(&mut self, size: u64) -> Result<u64, ObjError> {
         let index = size as usize;

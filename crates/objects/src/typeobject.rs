@@ -399,7 +399,9 @@ impl Objects {
         for ix in 0..size {
             let v = self.read_word(i.values + 8 * ix)?;
             let ty = if v == 0 { None } else { self.type_of(v).ok() };
-            if ty.is_some_and(|t| t.is_gc() && (t != TypeId::Tuple || self.gc_is_tracked(v))) {
+            if ty.is_some_and(|t| {
+                t.is_gc_in(self.layout.minor) && (t != TypeId::Tuple || self.gc_is_tracked(v))
+            }) {
                 self.gc_track(dict);
                 break;
             }

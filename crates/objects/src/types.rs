@@ -41,11 +41,18 @@ pub enum TypeId {
     Instance,
     /// `builtin_function_or_method` (`PyCFunction_Type`): a function written in C.
     CFunction,
+    /// `CArgObject` (`PyCArg_Type` of `Modules/_ctypes`): one argument of a ctypes foreign
+    /// call, converted (`PyCArgObject`).
+    CArg,
+    /// `ctypes.py_object`: a ctypes simple instance holding one `PyObject *` (`CDataObject`).
+    /// In CPython it is a class that `ctypes/__init__.py` makes at import; the model keeps it
+    /// among the static types (its address is never what a program sees).
+    CData,
 }
 
 impl TypeId {
     /// Every built-in type, in the order they are laid out in the image.
-    pub const ALL: [TypeId; 18] = [
+    pub const ALL: [TypeId; 20] = [
         TypeId::Type,
         TypeId::Object,
         TypeId::Int,
@@ -64,6 +71,8 @@ impl TypeId {
         TypeId::Cell,
         TypeId::Instance,
         TypeId::CFunction,
+        TypeId::CArg,
+        TypeId::CData,
     ];
 
     /// `tp_name`.
@@ -87,10 +96,19 @@ impl TypeId {
             TypeId::Instance => "instance",
             TypeId::CFunction => "builtin_function_or_method",
             TypeId::NoneType => "NoneType",
+            TypeId::CArg => "CArgObject",
+            TypeId::CData => "py_object",
         }
     }
 
-    /// Whether instances carry a `PyGC_Head` (`Py_TPFLAGS_HAVE_GC`).
+    /// Whether instances carry a `PyGC_Head` (`Py_TPFLAGS_HAVE_GC`) on version `3.minor`:
+    /// `PyCArg_Type` became a heap type with GC in 3.12 (`malloc 80`, not 64, in
+    /// `crates/python/measurements/ctypes_cast.3.12.txt`).
+    pub fn is_gc_in(self, minor: u8) -> bool {
+        self.is_gc() || (self == TypeId::CArg && minor >= 12)
+    }
+
+    /// Whether instances carry a `PyGC_Head` on every version.
     pub fn is_gc(self) -> bool {
         matches!(
             self,
@@ -104,6 +122,7 @@ impl TypeId {
                 | TypeId::Cell
                 | TypeId::Instance
                 | TypeId::CFunction
+                | TypeId::CData
         )
     }
 
@@ -117,6 +136,8 @@ impl TypeId {
                 | TypeId::Code
                 | TypeId::Cell
                 | TypeId::CFunction
+                | TypeId::CArg
+                | TypeId::CData
         )
     }
 

@@ -105,6 +105,46 @@ pub(crate) const METHOD_DEFS: &[MethodDef] = &[
         name: "intern",
         call: sys_intern,
     },
+    MethodDef {
+        module: "type",
+        name: "__instancecheck__",
+        call: crate::modules::type_instancecheck,
+    },
+    MethodDef {
+        module: "ctypes",
+        name: "cast",
+        call: crate::modules::ctypes_cast,
+    },
+    MethodDef {
+        module: "gc",
+        name: "get_count",
+        call: crate::modules::gc_get_count,
+    },
+    MethodDef {
+        module: "gc",
+        name: "get_threshold",
+        call: crate::modules::gc_get_threshold,
+    },
+    MethodDef {
+        module: "gc",
+        name: "isenabled",
+        call: crate::modules::gc_isenabled,
+    },
+    MethodDef {
+        module: "gc",
+        name: "enable",
+        call: crate::modules::gc_enable,
+    },
+    MethodDef {
+        module: "gc",
+        name: "disable",
+        call: crate::modules::gc_disable,
+    },
+    MethodDef {
+        module: "gc",
+        name: "collect",
+        call: crate::modules::gc_collect,
+    },
 ];
 
 fn one_arg(name: &str, args: &[u64]) -> Result<u64, RunError> {
@@ -163,7 +203,7 @@ fn builtin_print(i: &mut Interp, args: &[u64]) -> Result<u64, RunError> {
     }
     for (k, &a) in args.iter().enumerate() {
         if k > 0 {
-            i.stdout.push_str(&sep);
+            i.write_stdout(&sep);
         }
         let text = if i.is_extra(a) {
             i.extra_repr(a)?
@@ -176,9 +216,9 @@ fn builtin_print(i: &mut Interp, args: &[u64]) -> Result<u64, RunError> {
             i.o.decref(s)?;
             text
         };
-        i.stdout.push_str(&text);
+        i.write_stdout(&text);
     }
-    i.stdout.push_str(&end);
+    i.write_stdout(&end);
     let none = i.o.none();
     i.o.incref(none)?;
     Ok(none)

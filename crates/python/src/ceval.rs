@@ -91,6 +91,9 @@ impl Interp {
             let (name, arg, target) = (instr.name, instr.arg, instr.target);
             let line = instr.line.unwrap_or(0);
             pc += 1;
+            if self.tracer.is_some() {
+                self.trace_instruction(f.code_obj, line, name, arg);
+            }
             match self.step(f, name, arg) {
                 Ok(Flow::Return(result)) => return Ok(result),
                 Ok(Flow::Next) => {}
@@ -791,6 +794,9 @@ impl Interp {
             return Ok(self.o.cfunction_new(def, name, owner, 0)?);
         }
         let ty = self.o.type_of(owner)?;
+        if ty == TypeId::CData && self.o.unicode_text(key)? == "value" {
+            return self.cdata_get_value(owner);
+        }
         if ty == TypeId::Function {
             let n = self.o.unicode_text(key)?;
             let field = match n.as_str() {
@@ -861,6 +867,9 @@ impl Interp {
             return Ok(m);
         }
         let n = self.o.unicode_text(key)?;
+        if let Some(m) = self.import_extension(&n)? {
+            return Ok(m);
+        }
         Err(RunError::NotModelled {
             construct: format!("import of the module '{n}'"),
             filename: String::new(),

@@ -68,6 +68,10 @@ pub struct Interp {
     pub(crate) kwnames: u64,
     /// The method descriptors in the built-in types' dicts: type, name, descriptor.
     pub(crate) method_descrs: Vec<(TypeId, &'static str, u64)>,
+    /// The trace being written, when the run is traced.
+    pub(crate) tracer: Option<crate::trace::Tracer>,
+    /// The `_Py_IDENTIFIER`s whose str has been made (3.8–3.10 make each on first use).
+    pub(crate) identifiers: std::collections::HashSet<&'static str>,
 }
 
 impl Interp {
@@ -88,6 +92,8 @@ impl Interp {
             kwargs: Vec::new(),
             kwnames: 0,
             depth: 0,
+            identifiers: std::collections::HashSet::new(),
+            tracer: None,
         };
         interp.add_method_descriptors()?;
         interp.modules = interp.o.dict_new()?;
@@ -142,7 +148,7 @@ impl Interp {
 
     /// The module's built-in functions (`PyModule_AddFunctions`): each a `PyCFunction` whose
     /// `m_self` is the module and `m_module` its name.
-    fn add_functions(&mut self, module: u64, name: &str) -> Result<(), RunError> {
+    pub(crate) fn add_functions(&mut self, module: u64, name: &str) -> Result<(), RunError> {
         let dict = self.o.field(module, Field::MdDict)?;
         let module_name = self.o.field(module, Field::MdName)?;
         for (k, def) in self.defs.iter().enumerate() {

@@ -10,7 +10,7 @@
 //! model's allocators. They live on the value stack and in fast locals; storing one anywhere
 //! the object layer would see it (a dict, a list, a tuple) is refused as not modelled.
 
-use objects::TypeId;
+use objects::{ObjError, TypeId};
 
 use crate::error::RunError;
 use crate::interp::Interp;
@@ -70,7 +70,8 @@ impl Interp {
         op
     }
 
-    /// `Py_INCREF` of any value.
+    /// `Py_INCREF` of any value. A value that is no live object (what `ctypes`' `.value`
+    /// found at a dead object's address) is incremented as C does, word and all.
     pub(crate) fn incref(&mut self, v: u64) -> Result<(), RunError> {
         if self.is_extra(v) {
             if let Some(e) = self.extras.get_mut(&v) {
@@ -78,7 +79,10 @@ impl Interp {
             }
             return Ok(());
         }
-        Ok(self.o.incref(v)?)
+        match self.o.incref(v) {
+            Err(ObjError::Dead { .. } | ObjError::NotAnObject { .. }) => Ok(self.o.c_incref(v)?),
+            r => Ok(r?),
+        }
     }
 
     /// `Py_XDECREF` of any value: an iterator at count zero releases its sequence.
@@ -87,7 +91,13 @@ impl Interp {
             return Ok(());
         }
         if !self.is_extra(v) {
-            return Ok(self.o.decref(v)?);
+            return match self.o.decref(v) {
+                // C's Py_DECREF on a revived dead object: at zero its deallocator runs again.
+                Err(ObjError::Dead { .. } | ObjError::NotAnObject { .. }) => {
+                    Ok(self.o.c_decref(v)?)
+                }
+                r => Ok(r?),
+            };
         }
         let Some(e) = self.extras.get_mut(&v) else {
             return Ok(());

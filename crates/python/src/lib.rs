@@ -15,7 +15,9 @@
 //!   builtins    print, id, len, repr, range, chr, ord; str.join/replace, list.append/pop;
 //!               sys.getrefcount, getsizeof, intern
 //!   interp      the interpreter state: builtins, sys, sys.modules, code objects
+//!   modules     the extension modules imported on demand: ctypes (cast, py_object), gc
 //!   pyarena     the parser's arena: one reference to every literal and identifier
+//!   trace       --trace: each source line run, then the events it caused beneath
 //!   opcode      each version's opcode numbers and inline caches; dis: the `dis` listing
 //!      |
 //!   objects (crates/objects) -> pymalloc (crates/pymalloc)
@@ -28,7 +30,9 @@
 //! `continue`; comparisons, `is`, `in`, `and`/`or`/`not`, conditional expressions; int,
 //! float and str arithmetic; list, tuple and dict displays, subscripts and slices; list
 //! comprehensions; f-strings and `%` formatting; calls of the built-ins above; attribute
-//! access on modules and functions; imports of `sys`. Anything else is refused with
+//! access on modules and functions; imports of `sys`, `gc` (its counts and switches; a
+//! collection is not modelled yet) and `ctypes` (`cast` to `py_object` and `.value`, taking
+//! a reference to whatever lies at an address, as C does). Anything else is refused with
 //! [`RunError::NotModelled`], naming the construct and its line: a built-in or a `sys`
 //! attribute CPython has and the model lacks is not modelled, never a `NameError`.
 #![forbid(unsafe_code)]
@@ -43,13 +47,15 @@ pub mod error;
 mod format;
 mod interp;
 mod iterobject;
+mod modules;
 pub mod opcode;
 mod opcode_tables;
 mod printf;
 pub mod pyarena;
 pub mod pythonrun;
 mod symtable;
+mod trace;
 
 pub use error::RunError;
 pub use interp::Interp;
-pub use pythonrun::{RunOutput, dis_source, run_source};
+pub use pythonrun::{RunOutput, Trace, dis_source, run_source, run_source_traced};

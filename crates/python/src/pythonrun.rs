@@ -19,6 +19,17 @@ pub struct RunOutput {
     pub stdout: String,
     /// The error the program ended with, if any (what CPython prints on standard error).
     pub error: Option<RunError>,
+    /// The trace of a traced run (`--trace`), else empty.
+    pub trace: String,
+}
+
+/// How much a traced run writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Trace {
+    /// Each source line, then the events it caused.
+    Lines,
+    /// Each instruction too.
+    Instructions,
 }
 
 /// Runs `source` as the main script `filename` on `profile`'s version.
@@ -26,14 +37,39 @@ pub struct RunOutput {
 /// The program runs on a thread of its own with a stack big enough for CPython's recursion
 /// limit (a Python call is a nested call of the evaluation loop here, as it is not in 3.11).
 pub fn run_source(profile: Profile, source: &str, filename: &str) -> Result<RunOutput, RunError> {
+    run_on_thread(profile, source, filename, None)
+}
+
+/// [`run_source`] with a trace of each source line run and the events it caused in the
+/// object layer and the allocators beneath it.
+pub fn run_source_traced(
+    profile: Profile,
+    source: &str,
+    filename: &str,
+    trace: Trace,
+) -> Result<RunOutput, RunError> {
+    run_on_thread(profile, source, filename, Some(trace))
+}
+
+fn run_on_thread(
+    profile: Profile,
+    source: &str,
+    filename: &str,
+    trace: Option<Trace>,
+) -> Result<RunOutput, RunError> {
     let source = source.to_string();
     let filename = filename.to_string();
     let run = move || -> Result<RunOutput, RunError> {
         let mut interp = Interp::new(profile)?;
+        if let Some(level) = trace {
+            interp.start_trace(level == Trace::Instructions);
+        }
         let error = interp.run_main(&source, &filename).err();
+        interp.trace_events();
         Ok(RunOutput {
             stdout: std::mem::take(&mut interp.stdout),
             error,
+            trace: interp.tracer.take().map(|t| t.out).unwrap_or_default(),
         })
     };
     let handle = std::thread::Builder::new()
@@ -66,6 +102,9 @@ impl Interp {
         let key = self.o.py_id("__builtins__")?;
         let builtins_module = self.module_named("builtins")?;
         self.o.dict_setitem(globals, key, builtins_module)?;
+        if let Some(t) = self.tracer.as_mut() {
+            t.add_source(filename, source);
+        }
         let mut arena = Arena::default();
         let compiled = compile(&mut self.o, &mut arena, source, filename);
         let result = compiled.and_then(|c| self.run_compiled(&c, globals));

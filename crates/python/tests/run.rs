@@ -526,3 +526,10 @@ fn the_recursion_limit_is_cpython_s() {
         "Traceback (most recent call last):\n  File \"r.py\", line 7, in <module>\n  File \"r.py\", line 4, in f\n  File \"r.py\", line 4, in f\n  File \"r.py\", line 4, in f\n  [Previous line repeated 996 more times]\nRecursionError: maximum recursion depth exceeded"
     );
 }
+
+/// `ctypes.cast` of a live object's id, `.value`'s reference, NULL's ValueError; gc's switches.
+#[test]
+fn ctypes_and_gc_modules() {
+    same_as_cpython("modules");
+    same_as_cpython_3_12("modules");
+}

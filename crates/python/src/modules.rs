@@ -1,0 +1,212 @@
+//! The extension modules the modelled programs import, made when first imported (as CPython's
+//! import system runs a module's init function then): `ctypes` (`Modules/_ctypes` and
+//! `Lib/ctypes/__init__.py`, only `cast` and `py_object`) and `gc` (`Modules/gcmodule.c`'s
+//! interface to the counts the object layer keeps; the collector itself is not built yet).
+
+use objects::{Field, TypeId};
+
+use crate::error::RunError;
+use crate::interp::Interp;
+
+/// The modules [`Interp::import_extension`] can make, by name.
+pub(crate) const EXTENSIONS: [&str; 2] = ["ctypes", "gc"];
+
+/// `generations[1].threshold` and `generations[2].threshold` (`_PyGC_InitState`).
+const THRESHOLDS_1_2: (i64, i64) = (10, 10);
+
+impl Interp {
+    /// Makes and registers `name` (one of [`EXTENSIONS`]): a new reference to the module, or
+    /// `None` for a module the model lacks.
+    pub(crate) fn import_extension(&mut self, name: &str) -> Result<Option<u64>, RunError> {
+        if !EXTENSIONS.contains(&name) {
+            return Ok(None);
+        }
+        let m = self.new_module(name)?;
+        self.add_functions(m, name)?;
+        if name == "ctypes" {
+            // class py_object(_SimpleCData): _type_ = "O"
+            let key = self.intern("py_object")?;
+            let dict = self.o.field(m, Field::MdDict)?;
+            let ty = self.o.type_object(TypeId::CData);
+            self.o.dict_setitem(dict, key, ty)?;
+            self.o.decref(key)?;
+        }
+        Ok(Some(m))
+    }
+
+    /// `PyObject_IsInstance(value, type)` where `type`'s metaclass is not `type` (a ctypes
+    /// type): `__instancecheck__` is looked up on the metaclass and bound to `type`, which
+    /// makes a built-in method object (3.9+; 3.8 takes it from the `PyCFunction` free list),
+    /// called, then released. On 3.8–3.10 the first call also makes the identifier's str
+    /// (`_Py_IDENTIFIER(__instancecheck__)`): `PyUnicode_InternInPlace` finds the one interned
+    /// by start-up (`type`'s dict holds it) and the new str is freed at once.
+    fn ctypes_instancecheck(&mut self, ty: u64) -> Result<(), RunError> {
+        if self.o.layout().minor <= 10 && !self.identifiers.contains("__instancecheck__") {
+            self.identifiers.insert("__instancecheck__");
+            let s = self.o.unicode_from_str("__instancecheck__")?;
+            self.o.decref(s)?;
+        }
+        let def = self
+            .defs
+            .iter()
+            .position(|d| d.module == "type" && d.name == "__instancecheck__")
+            .expect("type.__instancecheck__ is a MethodDef");
+        let bound = self.o.cfunction_new(def, "__instancecheck__", ty, 0)?;
+        self.incref(ty)?;
+        self.decref(bound)?;
+        self.decref(ty)
+    }
+
+    /// `py_object`'s `value` getter (`Simple_get_value` -> `O_get`): a new reference to
+    /// whatever the pointer names, taken as C's `Py_INCREF` takes it, alive or not; NULL
+    /// raises.
+    pub(crate) fn cdata_get_value(&mut self, op: u64) -> Result<u64, RunError> {
+        let v = self.o.cdata_value(op)?;
+        if v == 0 {
+            return Err(RunError::exception("ValueError", "PyObject is NULL"));
+        }
+        self.o.c_incref(v)?;
+        Ok(v)
+    }
+}
+
+/// `ctypes.cast(obj, typ)`: `_cast(obj, obj, typ)`, the foreign function `cast` of `_ctypes`
+/// with argtypes `(c_void_p, py_object, py_object)` and restype `py_object`
+/// (`Lib/ctypes/__init__.py`). `_ctypes_callproc` converts each argument into a
+/// `PyCArgObject` through its converter, calls `cast(ptr, src, ctype)` (which makes the
+/// `py_object` and stores `ptr` in it), then releases the converted arguments in order.
+/// `crates/python/measurements/ctypes_cast.3.X.txt` records these allocations on each version
+/// (3.13 also frees a block in `_PyType_LookupRef` on the first call, not modelled here).
+pub(crate) fn ctypes_cast(i: &mut Interp, args: &[u64]) -> Result<u64, RunError> {
+    let [obj, typ] = *args else {
+        return Err(RunError::exception(
+            "TypeError",
+            format!(
+                "cast() takes 2 positional arguments but {} were given",
+                args.len()
+            ),
+        ));
+    };
+    i.object_only(obj)?;
+    if typ != i.o.type_object(TypeId::CData) {
+        return Err(RunError::NotModelled {
+            construct: "ctypes.cast() to a type other than ctypes.py_object".into(),
+            filename: String::new(),
+            line: 0,
+        });
+    }
+    if i.o.type_of(obj)? != TypeId::Int {
+        return Err(RunError::NotModelled {
+            construct: format!("ctypes.cast() of a '{}' object", i.type_name(obj)?),
+            filename: String::new(),
+            line: 0,
+        });
+    }
+    let Some(ptr) = i.o.long_value(obj).ok().and_then(|v| u64::try_from(v).ok()) else {
+        return Err(RunError::exception(
+            "ctypes.ArgumentError",
+            "argument 1: OverflowError: int too long to convert",
+        ));
+    };
+    // c_void_p_from_param (an int): a 'P' argument; P_set keeps None.
+    let none = i.o.none();
+    i.incref(none)?;
+    let arg0 = i.o.carg_new(b'P', ptr, none)?;
+    // PyCSimpleType_from_param for py_object, twice: the isinstance check, then an 'O'
+    // argument whose obj is the value itself (O_set: a new reference).
+    let mut converted = vec![arg0];
+    for value in [obj, typ] {
+        i.ctypes_instancecheck(typ)?;
+        i.incref(value)?;
+        converted.push(i.o.carg_new(b'O', value, value)?);
+    }
+    // cast(): result = PyObject_CallNoArgs(ctype); *(void **)result->b_ptr = ptr.
+    let result = i.o.cdata_new(ptr)?;
+    for a in converted {
+        i.decref(a)?;
+    }
+    Ok(result)
+}
+
+/// `type.__instancecheck__(cls, instance)` (`type___instancecheck__`): whether `instance`'s
+/// type is `cls` (the model's types have no subclasses here).
+pub(crate) fn type_instancecheck(i: &mut Interp, args: &[u64]) -> Result<u64, RunError> {
+    let [cls, instance] = *args else {
+        return Err(RunError::exception(
+            "TypeError",
+            "__instancecheck__() takes exactly one argument",
+        ));
+    };
+    let t = i.o.type_object(i.o.type_of(instance)?);
+    let b = i.o.bool_object(t == cls);
+    i.incref(b)?;
+    Ok(b)
+}
+
+/// `gc.get_count()`: `(count0, count1, count2)`. Counts 1 and 2 change only when the collector
+/// runs, which the model does not do yet: once a collection is due, the counts CPython would
+/// print are not modelled.
+pub(crate) fn gc_get_count(i: &mut Interp, _args: &[u64]) -> Result<u64, RunError> {
+    let c = i.o.gc_counts();
+    if c.collection_due {
+        return Err(collection_not_modelled());
+    }
+    let items = [i128::from(c.count0), 0, 0];
+    i.new_tuple_of_ints(&items)
+}
+
+impl Interp {
+    /// `Py_BuildValue("(iii)", a, b, c)`: the tuple first (`do_mktuple`), then each int, set in
+    /// place.
+    fn new_tuple_of_ints(&mut self, items: &[i128]) -> Result<u64, RunError> {
+        let t = self.o.tuple_new(items.len() as u64)?;
+        for (k, &v) in items.iter().enumerate() {
+            let n = self.new_int(v)?;
+            self.o.tuple_set_item(t, k, n)?;
+        }
+        Ok(t)
+    }
+}
+
+/// `gc.get_threshold()`: `(700, 10, 10)`, `(2000, 10, 10)` on 3.13.
+pub(crate) fn gc_get_threshold(i: &mut Interp, _args: &[u64]) -> Result<u64, RunError> {
+    let c = i.o.gc_counts();
+    let (t1, t2) = THRESHOLDS_1_2;
+    i.new_tuple_of_ints(&[i128::from(c.threshold0), i128::from(t1), i128::from(t2)])
+}
+
+/// `gc.isenabled()`.
+pub(crate) fn gc_isenabled(i: &mut Interp, _args: &[u64]) -> Result<u64, RunError> {
+    let b = i.o.bool_object(i.o.gc_counts().enabled);
+    i.incref(b)?;
+    Ok(b)
+}
+
+/// `gc.enable()`.
+pub(crate) fn gc_enable(i: &mut Interp, _args: &[u64]) -> Result<u64, RunError> {
+    i.o.gc_set_enabled(true);
+    let none = i.o.none();
+    i.incref(none)?;
+    Ok(none)
+}
+
+/// `gc.disable()`.
+pub(crate) fn gc_disable(i: &mut Interp, _args: &[u64]) -> Result<u64, RunError> {
+    i.o.gc_set_enabled(false);
+    let none = i.o.none();
+    i.incref(none)?;
+    Ok(none)
+}
+
+/// `gc.collect()`: the collector is the next layer (crates/gc), not built yet.
+pub(crate) fn gc_collect(_i: &mut Interp, _args: &[u64]) -> Result<u64, RunError> {
+    Err(collection_not_modelled())
+}
+
+fn collection_not_modelled() -> RunError {
+    RunError::NotModelled {
+        construct: "a collection of the cyclic garbage collector".into(),
+        filename: String::new(),
+        line: 0,
+    }
+}
