@@ -870,6 +870,9 @@ impl Interp {
         if let Some(m) = self.import_extension(&n)? {
             return Ok(m);
         }
+        if let Some(m) = self.import_source_module(&n)? {
+            return Ok(m);
+        }
         Err(RunError::NotModelled {
             construct: format!("import of the module '{n}'"),
             filename: String::new(),

@@ -68,6 +68,8 @@ pub struct Interp {
     pub(crate) kwnames: u64,
     /// The method descriptors in the built-in types' dicts: type, name, descriptor.
     pub(crate) method_descrs: Vec<(TypeId, &'static str, u64)>,
+    /// The main script's directory (`sys.path[0]`), where imports find `.py` files.
+    pub(crate) script_dir: Option<std::path::PathBuf>,
     /// The trace being written, when the run is traced.
     pub(crate) tracer: Option<crate::trace::Tracer>,
     /// The `_Py_IDENTIFIER`s whose str has been made (3.8–3.10 make each on first use).
@@ -94,6 +96,7 @@ impl Interp {
             depth: 0,
             identifiers: std::collections::HashSet::new(),
             tracer: None,
+            script_dir: None,
         };
         interp.add_method_descriptors()?;
         interp.modules = interp.o.dict_new()?;

@@ -97,6 +97,13 @@ pub fn dis_source(profile: Profile, source: &str, filename: &str) -> Result<Stri
 impl Interp {
     /// `pyrun_file`: parse into an arena, compile, run in `__main__`, free the arena.
     pub fn run_main(&mut self, source: &str, filename: &str) -> Result<(), RunError> {
+        // sys.path[0]: the script's directory, where `import NAME` finds NAME.py.
+        self.script_dir = Some(
+            std::path::Path::new(filename)
+                .parent()
+                .map(std::path::Path::to_path_buf)
+                .unwrap_or_default(),
+        );
         let main = self.new_module("__main__")?;
         let globals = self.o.field(main, Field::MdDict)?;
         let key = self.o.py_id("__builtins__")?;
@@ -111,6 +118,48 @@ impl Interp {
         arena.free(&mut self.o)?;
         self.o.decref(main)?;
         result
+    }
+
+    /// `import NAME` of `NAME.py` in the script's directory (importlib's `SourceFileLoader`):
+    /// the module is made and entered in `sys.modules`, its source compiled by `compile()`,
+    /// whose arena is freed as soon as the code object exists, then its code runs in the
+    /// module's dict. `None` when there is no such file. A new reference to the module.
+    pub(crate) fn import_source_module(&mut self, name: &str) -> Result<Option<u64>, RunError> {
+        let Some(dir) = self.script_dir.clone() else {
+            return Ok(None);
+        };
+        let path = dir.join(format!("{name}.py"));
+        let Ok(source) = std::fs::read_to_string(&path) else {
+            return Ok(None);
+        };
+        let filename = path.to_string_lossy().into_owned();
+        if let Some(t) = self.tracer.as_mut() {
+            t.add_source(&filename, &source);
+        }
+        let module = self.new_module(name)?;
+        let globals = self.o.field(module, Field::MdDict)?;
+        let key = self.o.py_id("__builtins__")?;
+        let builtins_module = self.module_named("builtins")?;
+        self.o.dict_setitem(globals, key, builtins_module)?;
+        // builtin compile(): the code objects are made, then the arena freed.
+        let mut arena = Arena::default();
+        let code = compile(&mut self.o, &mut arena, &source, &filename)
+            .and_then(|c| Ok(self.make_code_objects(&c)?[0]));
+        arena.free(&mut self.o)?;
+        let result = code.and_then(|code| {
+            let result = self.eval_module(code, globals);
+            self.o.decref(code)?;
+            self.decref(result?)
+        });
+        if let Err(e) = result {
+            // A module that failed to run leaves sys.modules (`remove_module`).
+            let n = self.intern(name)?;
+            self.o.dict_delitem(self.modules, n)?;
+            self.o.decref(n)?;
+            self.o.decref(module)?;
+            return Err(e);
+        }
+        Ok(Some(module))
     }
 
     fn module_named(&mut self, name: &str) -> Result<u64, RunError> {

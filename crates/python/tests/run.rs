@@ -532,4 +532,23 @@ fn the_recursion_limit_is_cpython_s() {
 fn ctypes_and_gc_modules() {
     same_as_cpython("modules");
     same_as_cpython_3_12("modules");
+    same_as_cpython("stale_repr");
+    same_as_cpython_3_12("stale_repr");
+}
+
+/// `import helper` finds `helper.py` beside the script: its constants are held by its code
+/// objects only (compile() frees its arena at once), the script's by its arena too.
+/// Recorded with `python3 -E -s -B main.py` (`-I` would leave the script's directory off
+/// `sys.path`).
+#[test]
+fn a_module_beside_the_script_is_imported() {
+    let dir = format!("{}/tests/fixtures/import", env!("CARGO_MANIFEST_DIR"));
+    let path = format!("{dir}/main.py");
+    let source = std::fs::read_to_string(&path).unwrap();
+    for profile in [Profile::CPYTHON_3_11, Profile::CPYTHON_3_12] {
+        let out = run_source(profile, &source, &path).unwrap();
+        assert_eq!(out.error, None);
+        let recorded = std::fs::read_to_string(format!("{dir}/main.out.{profile}.txt")).unwrap();
+        assert_eq!(out.stdout, recorded, "{profile}");
+    }
 }

@@ -30,21 +30,12 @@ fn the_trace_shows_the_list_freed_then_read_through_its_old_id() {
     ));
 }
 
-/// The blog's program without the print inside `test`: no list has been shown before, so
-/// `Py_ReprEnter` makes the `Py_Repr` list with `PyList_New(0)`, which takes the stale list off
-/// the list free list. The stale list is then the list of objects being shown, holding itself:
-/// `[[...]]`. CPython 3.8 to 3.13 print the same (tests/captures/repr_enter).
-const NO_EARLIER_REPR: &str = "import ctypes
-
-
-def test() -> int:
-    li = list()
-    li.append(\"hsafdasdsadasdfsdfsdasdasi\")
-    return id(li)
-
-
-print(ctypes.cast(test(), ctypes.py_object).value)
-";
+/// The blog's program without the print inside `test` (fixtures/stale_repr.py): no list has
+/// been shown before, so `Py_ReprEnter` makes the `Py_Repr` list with `PyList_New(0)`, which
+/// takes the stale list off the list free list. The stale list is then the list of objects
+/// being shown, holding itself: `[[...]]`, as CPython 3.8 to 3.13 print
+/// (fixtures/stale_repr.out.3.X.txt).
+const NO_EARLIER_REPR: &str = include_str!("fixtures/stale_repr.py");
 
 #[test]
 fn a_history_with_no_earlier_repr_shows_the_list_holding_itself() {
@@ -79,5 +70,8 @@ fn a_null_pointer_raises_as_o_get_does() {
     let out = run_source(Profile::CPYTHON_3_11, source, "null.py").unwrap();
     let e = out.error.expect("it raises");
     assert_eq!(e.exit_status(), 1);
-    assert!(e.to_string().ends_with("ValueError: PyObject is NULL"), "{e}");
+    assert!(
+        e.to_string().ends_with("ValueError: PyObject is NULL"),
+        "{e}"
+    );
 }
