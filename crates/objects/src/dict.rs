@@ -126,7 +126,7 @@ impl Objects {
         match self.type_of(op)? {
             TypeId::Str => self.unicode_hash(op),
             TypeId::Int | TypeId::Bool => Ok(long_hash(self.long_value(op)?)),
-            TypeId::Tuple => {
+            TypeId::Tuple | TypeId::VersionInfo => {
                 let items = self.tuple_items(op)?;
                 let mut hashes = Vec::with_capacity(items.len());
                 for item in items {

@@ -207,7 +207,7 @@ impl Objects {
                 })) => [*size, *item, *allocated][((offset - 16) / 8) as usize % 3],
                 _ => 0,
             },
-            TypeId::Tuple => match v.body {
+            TypeId::Tuple | TypeId::VersionInfo => match v.body {
                 Some(Body::Tuple(items)) if offset == 16 => items.len() as u64,
                 Some(Body::Tuple(items)) => {
                     let i = ((offset - 24) / 8) as usize;

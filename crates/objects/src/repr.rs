@@ -55,6 +55,7 @@ impl Objects {
             TypeId::Str => Ok(unicode_repr(&self.unicode_from_memory(op)?)),
             TypeId::List => self.list_repr(op),
             TypeId::Tuple => self.tuple_repr(op),
+            TypeId::VersionInfo => self.structseq_repr(op),
             TypeId::Dict => self.dict_repr(op),
             TypeId::NoneType => Ok("None".into()),
             TypeId::Type if self.class_data(op).is_ok() => self.class_repr(op),
@@ -216,6 +217,17 @@ impl Objects {
         out.push(']');
         self.repr_leave(op)?;
         Ok(out)
+    }
+
+    /// `structseq_repr`: the type's name, then each field as `name=repr`.
+    fn structseq_repr(&mut self, op: u64) -> Result<String, ObjError> {
+        const FIELDS: [&str; 5] = ["major", "minor", "micro", "releaselevel", "serial"];
+        let items = self.tuple_items(op)?;
+        let mut parts = Vec::with_capacity(items.len());
+        for (name, item) in FIELDS.iter().zip(items) {
+            parts.push(format!("{name}={}", self.repr(item)?));
+        }
+        Ok(format!("sys.version_info({})", parts.join(", ")))
     }
 
     /// `tuplerepr`.

@@ -42,7 +42,7 @@ impl Objects {
                 Some(Body::List(d)) => LIST_SIZE + 8 * d.allocated,
                 _ => LIST_SIZE,
             },
-            TypeId::Tuple => match v.body {
+            TypeId::Tuple | TypeId::VersionInfo => match v.body {
                 Some(Body::Tuple(items)) => VAR_HEAD_SIZE + 8 * items.len() as u64,
                 _ => VAR_HEAD_SIZE,
             },

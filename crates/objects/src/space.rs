@@ -784,6 +784,7 @@ impl Objects {
         match ty {
             TypeId::List => self.list_dealloc(op),
             TypeId::Tuple => self.tupledealloc(op),
+            TypeId::VersionInfo => self.structseq_dealloc(op),
             TypeId::Float => self.float_dealloc(op),
             TypeId::Str => self.unicode_dealloc(op),
             TypeId::Dict => self.dict_dealloc(op),

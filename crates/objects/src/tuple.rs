@@ -102,6 +102,41 @@ impl Objects {
         }
     }
 
+    /// `PyStructSequence_New` of a struct sequence type filled with `items` (stolen), as
+    /// `make_version_info` fills `sys.version_info`: a GC object of a tuple's layout, never
+    /// from the tuple free lists.
+    pub fn structseq_new(&mut self, ty: TypeId, items: &[u64]) -> Result<u64, ObjError> {
+        if ty != TypeId::VersionInfo {
+            return Err(ObjError::WrongType {
+                addr: 0,
+                expected: "a struct sequence type",
+                found: ty.name().into(),
+            });
+        }
+        let nbytes = VAR_HEAD_SIZE + 8 * items.len() as u64;
+        let op = self.malloc_object(nbytes, true)?;
+        let word = self.heavy.insert(Heavy {
+            ty,
+            body: Body::Tuple(items.to_vec()),
+        });
+        self.install_new(op, nbytes, Kind::Heavy, 0, word, ty);
+        self.gc_track(op);
+        Ok(op)
+    }
+
+    /// `structseq_dealloc`: untrack, release every item, `PyObject_GC_Del`.
+    pub(crate) fn structseq_dealloc(&mut self, op: u64) -> Result<(), ObjError> {
+        let items = match self.heavy_of(op).map(|h| &h.body) {
+            Some(Body::Tuple(v)) => v.clone(),
+            _ => return Err(self.wrong_type(op, "struct sequence")),
+        };
+        self.gc_untrack(op);
+        for item in items {
+            self.c_xdecref(item)?;
+        }
+        self.free_object(op)
+    }
+
     /// `tupledealloc`: untrack, release the items from the last, then the free list of the
     /// tuple's size (`maybe_freelist_push`) or `PyObject_GC_Del`.
     pub(crate) fn tupledealloc(&mut self, op: u64) -> Result<(), ObjError> {

@@ -44,6 +44,9 @@ pub enum TypeId {
     /// `CArgObject` (`PyCArg_Type` of `Modules/_ctypes`): one argument of a ctypes foreign
     /// call, converted (`PyCArgObject`).
     CArg,
+    /// `sys.version_info` (`VersionInfoType` of `Python/sysmodule.c`), a struct sequence: a
+    /// tuple whose items also have names.
+    VersionInfo,
     /// `ctypes.py_object`: a ctypes simple instance holding one `PyObject *` (`CDataObject`).
     /// In CPython it is a class that `ctypes/__init__.py` makes at import; the model keeps it
     /// among the static types (its address is never what a program sees).
@@ -52,7 +55,7 @@ pub enum TypeId {
 
 impl TypeId {
     /// Every built-in type, in the order they are laid out in the image.
-    pub const ALL: [TypeId; 20] = [
+    pub const ALL: [TypeId; 21] = [
         TypeId::Type,
         TypeId::Object,
         TypeId::Int,
@@ -73,6 +76,7 @@ impl TypeId {
         TypeId::CFunction,
         TypeId::CArg,
         TypeId::CData,
+        TypeId::VersionInfo,
     ];
 
     /// `tp_name`.
@@ -98,6 +102,7 @@ impl TypeId {
             TypeId::NoneType => "NoneType",
             TypeId::CArg => "CArgObject",
             TypeId::CData => "py_object",
+            TypeId::VersionInfo => "sys.version_info",
         }
     }
 
@@ -123,6 +128,7 @@ impl TypeId {
                 | TypeId::Instance
                 | TypeId::CFunction
                 | TypeId::CData
+                | TypeId::VersionInfo
         )
     }
 

@@ -56,7 +56,7 @@ impl Interp {
             TypeId::Float => self.o.float_value(op)? != 0.0,
             TypeId::Str => !self.o.unicode_text(op)?.is_empty(),
             TypeId::List => self.o.list_len(op)? != 0,
-            TypeId::Tuple => !self.o.tuple_items(op)?.is_empty(),
+            TypeId::Tuple | TypeId::VersionInfo => !self.o.tuple_items(op)?.is_empty(),
             TypeId::Dict => self.o.dict_len(op)? != 0,
             _ => true,
         })
@@ -77,7 +77,7 @@ impl Interp {
     /// The items of a list or tuple (borrowed).
     pub(crate) fn seq_items(&self, op: u64) -> Result<Option<Vec<u64>>, RunError> {
         Ok(match self.o.type_of(op)? {
-            TypeId::Tuple => Some(self.o.tuple_items(op)?),
+            TypeId::Tuple | TypeId::VersionInfo => Some(self.o.tuple_items(op)?),
             TypeId::List => {
                 let n = self.o.list_len(op)?;
                 let mut v = Vec::with_capacity(n as usize);
@@ -588,7 +588,7 @@ impl Interp {
                 self.incref(v)?;
                 Ok(v)
             }
-            TypeId::Tuple => {
+            TypeId::Tuple | TypeId::VersionInfo => {
                 let items = self.o.tuple_items(container)?;
                 let i = self.seq_index(sub, items.len() as u64, "tuple")?;
                 self.incref(items[i as usize])?;
@@ -743,7 +743,7 @@ impl Interp {
         let ty = self.o.type_of(container)?;
         let len = match ty {
             TypeId::List => self.o.list_len(container)? as i128,
-            TypeId::Tuple => self.o.tuple_items(container)?.len() as i128,
+            TypeId::Tuple | TypeId::VersionInfo => self.o.tuple_items(container)?.len() as i128,
             TypeId::Str => self.o.unicode_text(container)?.chars().count() as i128,
             t => {
                 return Err(RunError::exception(
@@ -766,8 +766,10 @@ impl Interp {
                 }
                 Ok(l)
             }
-            TypeId::Tuple => {
-                if whole {
+            // A struct sequence inherits tuplesubscript, whose whole slice is the object itself
+            // only for an exact tuple (PyTuple_CheckExact).
+            TypeId::Tuple | TypeId::VersionInfo => {
+                if whole && ty == TypeId::Tuple {
                     self.incref(container)?;
                     return Ok(container);
                 }

@@ -244,7 +244,7 @@ fn builtin_len(i: &mut Interp, args: &[u64]) -> Result<u64, RunError> {
     i.object_only(x)?;
     let n = match i.o.type_of(x)? {
         TypeId::List => i.o.list_len(x)?,
-        TypeId::Tuple => i.o.tuple_items(x)?.len() as u64,
+        TypeId::Tuple | TypeId::VersionInfo => i.o.tuple_items(x)?.len() as u64,
         TypeId::Str => i.o.unicode_text(x)?.chars().count() as u64,
         TypeId::Dict => i.o.dict_len(x)?,
         ty => {

@@ -121,9 +121,35 @@ impl Interp {
         let dict = interp.o.field(sys, Field::MdDict)?;
         interp.o.dict_setitem(dict, key, interp.modules)?;
         interp.o.decref(key)?;
+        interp.add_version_info(dict)?;
         interp.o.decref(builtins)?;
         interp.o.decref(sys)?;
         Ok(interp)
+    }
+
+    /// `make_version_info`: `sys.version_info`, a struct sequence of the interpreter's version
+    /// (the patch level is that of the interpreter the book's captures come from).
+    fn add_version_info(&mut self, sys_dict: u64) -> Result<(), RunError> {
+        let (major, minor) = self.o.layout().profile.version();
+        let micro = match minor {
+            8 | 9 => 18,
+            10 => 13,
+            11 => 7,
+            12 => 1,
+            _ => 0,
+        };
+        let mut items = Vec::new();
+        for v in [major, minor, micro] {
+            items.push(self.o.long_from_i128(i128::from(v))?);
+        }
+        items.push(self.o.unicode_from_str("final")?);
+        items.push(self.o.long_from_i128(0)?);
+        let v = self.o.structseq_new(TypeId::VersionInfo, &items)?;
+        let key = self.intern("version_info")?;
+        self.o.dict_setitem(sys_dict, key, v)?;
+        self.o.decref(key)?;
+        self.o.decref(v)?;
+        Ok(())
     }
 
     /// An interned str (a new reference).

@@ -159,7 +159,7 @@ impl Interp {
             };
         }
         match self.o.type_of(v)? {
-            TypeId::List | TypeId::Tuple | TypeId::Str => {
+            TypeId::List | TypeId::Tuple | TypeId::VersionInfo | TypeId::Str => {
                 self.o.incref(v)?;
                 Ok(self.new_extra(Extra::SeqIter { seq: v, index: 0 }))
             }
@@ -205,13 +205,15 @@ impl Interp {
                             None
                         }
                     }
-                    TypeId::Tuple => match self.o.tuple_items(seq)?.get(index as usize) {
-                        Some(&x) => {
-                            self.o.incref(x)?;
-                            Some(x)
+                    TypeId::Tuple | TypeId::VersionInfo => {
+                        match self.o.tuple_items(seq)?.get(index as usize) {
+                            Some(&x) => {
+                                self.o.incref(x)?;
+                                Some(x)
+                            }
+                            None => None,
                         }
-                        None => None,
-                    },
+                    }
                     _ => {
                         // unicodeiter_next: unicode_char, the cached latin-1 strs.
                         match self.o.unicode_text(seq)?.chars().nth(index as usize) {

@@ -534,6 +534,8 @@ fn ctypes_and_gc_modules() {
     same_as_cpython_3_12("modules");
     same_as_cpython("stale_repr");
     same_as_cpython_3_12("stale_repr");
+    same_as_cpython("version_info");
+    same_as_cpython_3_12("version_info");
 }
 
 /// `import helper` finds `helper.py` beside the script: its constants are held by its code
