@@ -15,7 +15,7 @@
 use crate::error::ObjError;
 use crate::heavy::{Body, Heavy, ListData};
 use crate::layout::{LIST_MAXFREELIST, LIST_SIZE};
-use crate::slots::{Kind, State};
+use crate::slots::{Kind, Slot};
 use crate::space::{Objects, Place};
 use crate::trace::ObjEvent;
 use crate::types::TypeId;
@@ -74,11 +74,11 @@ impl Objects {
 
     /// The heavy record of the list at `op` (live, listed or freed), found once: list
     /// operations are the model's hottest path.
-    fn list_record(&self, op: u64) -> Result<(u64, State), ObjError> {
+    fn list_record(&self, op: u64) -> Result<(u64, Slot), ObjError> {
         if let Some(Place::Slot { key, .. }) = self.place(op) {
             let slot = self.slots.get(key).expect("placed");
             if slot.kind == Kind::Heavy && matches!(self.heavy.get(slot.word).body, Body::List(_)) {
-                return Ok((slot.word, slot.state));
+                return Ok((slot.word, *slot));
             }
         }
         Err(self.wrong_type(op, "list"))
@@ -87,7 +87,7 @@ impl Objects {
     /// The record of a live list.
     fn live_list_record(&self, op: u64) -> Result<u64, ObjError> {
         match self.list_record(op)? {
-            (index, State::Live) => Ok(index),
+            (index, slot) if slot.usable() => Ok(index),
             _ => Err(ObjError::Dead { addr: op }),
         }
     }

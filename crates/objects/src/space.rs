@@ -347,7 +347,7 @@ impl Objects {
         match self.place(op) {
             Some(Place::Slot { key, .. }) => {
                 let slot = *self.slots.get(key).expect("placed");
-                if slot.state == State::Live {
+                if slot.usable() {
                     Ok((key, slot))
                 } else {
                     Err(ObjError::Dead { addr: op })
@@ -376,13 +376,11 @@ impl Objects {
         }
     }
 
-    /// Whether `op` is a live object.
+    /// Whether `op` is a live object (or a revived one: see [`Objects::c_incref`]).
     pub fn is_live(&self, op: u64) -> bool {
         match self.place(op) {
             Some(Place::Static) => true,
-            Some(Place::Slot { key, .. }) => {
-                self.slots.get(key).is_some_and(|s| s.state == State::Live)
-            }
+            Some(Place::Slot { key, .. }) => self.slots.get(key).is_some_and(|s| s.usable()),
             None => false,
         }
     }
@@ -721,9 +719,7 @@ impl Objects {
         let place = self.place(op);
         let live = match place {
             Some(Place::Static) => true,
-            Some(Place::Slot { key, .. }) => {
-                self.slots.get(key).is_some_and(|s| s.state == State::Live)
-            }
+            Some(Place::Slot { key, .. }) => self.slots.get(key).is_some_and(|s| s.usable()),
             None => false,
         };
         if live {

@@ -57,6 +57,9 @@ impl Interp {
             kwnames: 0,
         };
         let result = self.run_frame(&mut frame);
+        if result.as_ref().is_err_and(RunError::is_fatal) {
+            return result;
+        }
         for v in std::mem::take(&mut frame.fast) {
             self.decref(v)?;
         }
@@ -123,7 +126,10 @@ impl Interp {
                             },
                         );
                     }
-                    self.clear_stack(f)?;
+                    // A process that faulted stops where it is: nothing is released after.
+                    if !e.is_fatal() {
+                        self.clear_stack(f)?;
+                    }
                     return Err(e);
                 }
             }
@@ -1035,6 +1041,9 @@ impl Interp {
                     }
                 }
                 let result = call(self, &args);
+                if result.as_ref().is_err_and(RunError::is_fatal) {
+                    return result;
+                }
                 self.decref(callable)?;
                 for a in args {
                     self.decref(a)?;
@@ -1366,6 +1375,9 @@ impl Interp {
             kwnames: 0,
         };
         let result = self.run_frame(&mut frame);
+        if result.as_ref().is_err_and(RunError::is_fatal) {
+            return result;
+        }
         let fast = frame.fast;
         for v in fast {
             self.decref(v)?;

@@ -60,6 +60,12 @@ impl From<ObjError> for RunError {
 }
 
 impl RunError {
+    /// Whether the process died here (the model's segmentation fault, or a corruption the
+    /// model caught): nothing runs after it, no cleanup, no finalization.
+    pub fn is_fatal(&self) -> bool {
+        matches!(self, RunError::Memory(_))
+    }
+
     /// The exit status CPython's process would end with: 1 for an exception or a syntax error,
     /// 139 for a segmentation fault (what a shell reports for SIGSEGV); 2 for what the model
     /// does not run and for misuse of the command.

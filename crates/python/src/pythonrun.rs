@@ -64,7 +64,14 @@ fn run_on_thread(
         if let Some(level) = trace {
             interp.start_trace(level == Trace::Instructions);
         }
-        let error = interp.run_main(&source, &filename).err();
+        let mut error = interp.run_main(&source, &filename).err();
+        // A process that died (the model's segmentation fault, or a corruption it detected)
+        // does not finalize; one that ended, even with an exception, does.
+        if !error.as_ref().is_some_and(RunError::is_fatal)
+            && let Err(e) = interp.finalize()
+        {
+            error = Some(e);
+        }
         interp.trace_events();
         Ok(RunOutput {
             stdout: std::mem::take(&mut interp.stdout),
@@ -115,6 +122,9 @@ impl Interp {
         let mut arena = Arena::default();
         let compiled = compile(&mut self.o, &mut arena, source, filename);
         let result = compiled.and_then(|c| self.run_compiled(&c, globals));
+        if result.as_ref().is_err_and(RunError::is_fatal) {
+            return result;
+        }
         arena.free(&mut self.o)?;
         self.o.decref(main)?;
         result
@@ -162,6 +172,22 @@ impl Interp {
         Ok(Some(module))
     }
 
+    /// `Py_FinalizeEx`, as far as the model goes: `finalize_modules` runs a full collection
+    /// (`_PyGC_CollectNoFail`), whose last step frees every object kept on a free list
+    /// (`_PyGC_ClearAllFreeLists`, or `clear_freelists` up to 3.10). The collection itself is
+    /// the collector's (not built yet): only that step is modelled. A list deallocated twice
+    /// sits on the list free list twice, so its block is freed twice here: the crash at exit
+    /// of the blog's first program.
+    pub(crate) fn finalize(&mut self) -> Result<(), RunError> {
+        if let Some(t) = self.tracer.as_mut() {
+            t.out
+                .push_str("(exit) Py_FinalizeEx: the free lists cleared\n");
+        }
+        self.trace_events();
+        self.o.clear_freelists()?;
+        Ok(())
+    }
+
     fn module_named(&mut self, name: &str) -> Result<u64, RunError> {
         let key = self.intern(name)?;
         let m = self.o.dict_getitem(self.modules, key)?;
@@ -174,6 +200,9 @@ impl Interp {
         let codes = self.make_code_objects(compiled)?;
         let module_code = codes[0];
         let result = self.eval_module(module_code, globals);
+        if result.as_ref().is_err_and(RunError::is_fatal) {
+            return result.map(drop);
+        }
         self.o.decref(module_code)?;
         let value = result?;
         self.o.decref(value)?;

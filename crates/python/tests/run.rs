@@ -490,8 +490,8 @@ fn exceptions_read_as_cpython_s() {
             "keyword arguments to sorted()",
         ),
         (
-            "import sys; print(sys.version_info)",
-            "the attribute 'version_info' of the module 'sys'",
+            "import sys; print(sys.stdout)",
+            "the attribute 'stdout' of the module 'sys'",
         ),
     ] {
         let err = run_source(Profile::CPYTHON_3_11, &format!("{src}\n"), "n.py")

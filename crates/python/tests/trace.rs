@@ -75,3 +75,35 @@ fn a_null_pointer_raises_as_o_get_does() {
         "{e}"
     );
 }
+
+/// A list deallocated twice (`.value`'s reference released) sits on the list free list twice;
+/// at exit the full collection's last step frees every free-listed object, this one twice.
+/// CPython's pymalloc takes the second free without a word (the process exits 0 there); the
+/// model names it.
+#[test]
+fn a_list_deallocated_twice_is_freed_twice_at_exit() {
+    let source = "import ctypes
+
+
+def test():
+    li = []
+    return id(li)
+
+
+x = ctypes.cast(test(), ctypes.py_object).value
+del x
+print(\"end of the script\")
+";
+    let out = run_source_traced(Profile::CPYTHON_3_11, source, "twice.py", Trace::Lines).unwrap();
+    assert_eq!(out.stdout, "end of the script\n");
+    let t = &out.trace;
+    let first = t.find("free list list at ").expect("listed once");
+    let second = t[first + 1..]
+        .find("free list list at ")
+        .expect("listed twice");
+    assert!(t[first + 1 + second..].contains("(2 on the list)"), "{t}");
+    let exit = t.find("(exit) Py_FinalizeEx").expect("finalization traced");
+    assert!(exit > first + second, "{t}");
+    let e = out.error.expect("the second free is caught");
+    assert!(e.to_string().contains("double free"), "{e}");
+}
