@@ -153,6 +153,9 @@ impl Field {
             CellRef => "ob_ref",
             CfSelf => "m_self",
             CfModule => "m_module",
+            CargObj => "obj",
+            CdataBase => "b_base",
+            CdataObjects => "b_objects",
         }
     }
 }

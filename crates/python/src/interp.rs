@@ -72,6 +72,12 @@ pub struct Interp {
     pub(crate) tracer: Option<crate::trace::Tracer>,
     /// The `_Py_IDENTIFIER`s whose str has been made (3.8–3.10 make each on first use).
     pub(crate) identifiers: std::collections::HashSet<&'static str>,
+    /// What `pyrun_file` holds while the main script runs.
+    pub(crate) script: crate::pythonrun::Script,
+    /// Who looks at the run, if anyone ([`crate::refs`]).
+    pub(crate) inspector: Option<Box<dyn crate::refs::Inspector>>,
+    /// The frames below the running one, kept only while an inspector is set.
+    pub(crate) frames: Vec<crate::refs::FrameRoots>,
 }
 
 impl Interp {
@@ -94,6 +100,9 @@ impl Interp {
             depth: 0,
             identifiers: std::collections::HashSet::new(),
             tracer: None,
+            script: crate::pythonrun::Script::default(),
+            inspector: None,
+            frames: Vec::new(),
         };
         interp.add_method_descriptors()?;
         interp.modules = interp.o.dict_new()?;
@@ -121,6 +130,29 @@ impl Interp {
         interp.o.decref(builtins)?;
         interp.o.decref(sys)?;
         Ok(interp)
+    }
+
+    /// Sets who is called at each [`Event`](crate::refs::Event) of the runs to come.
+    pub fn set_inspector(&mut self, inspector: Option<Box<dyn crate::refs::Inspector>>) {
+        self.inspector = inspector;
+    }
+
+    /// Calls the inspector, if one is set, with `frame` as the running frame.
+    pub(crate) fn inspect(
+        &mut self,
+        frame: Option<crate::refs::FrameRoots>,
+        event: &crate::refs::Event<'_>,
+    ) {
+        let Some(mut inspector) = self.inspector.take() else {
+            return;
+        };
+        let running = frame.is_some();
+        self.frames.extend(frame);
+        inspector.inspect(self, event);
+        if running {
+            self.frames.pop();
+        }
+        self.inspector = Some(inspector);
     }
 
     /// An interned str (a new reference).
@@ -199,6 +231,13 @@ impl Interp {
             self.filenames.insert(codes[u], compiled.filename.clone());
         }
         self.o.decref(filename)?;
+        // compiler_function's Py_DECREF(co) once compiler_make_closure has made it a constant
+        // of the enclosing code: its co_consts holds it from then on.
+        for (u, unit) in compiled.units.iter().enumerate().skip(1) {
+            if !unit.merged {
+                self.o.decref(codes[u])?;
+            }
+        }
         // compiler_free: c_const_cache's references go once the code objects hold theirs.
         for &op in &compiled.cache_only {
             self.o.decref(op)?;
