@@ -75,8 +75,12 @@ pub enum Cache {
     Latin1(u8),
     /// `unicode_empty` (up to 3.10).
     EmptyStr,
-    /// The `()` singleton's extra reference in `free_list[0]` (up to 3.10).
-    EmptyTuple,
+    /// The `()` singleton's extra reference in `free_list[0]`, "so that this is never freed"
+    /// (up to 3.10).
+    EmptyTupleFreeList,
+    /// The reference to `()` that the first `PyTuple_New(0)` of start-up returned (up to
+    /// 3.10), which the model's start-up keeps.
+    EmptyTupleStartUp,
     /// A `_Py_IDENTIFIER`'s cached string (up to 3.10).
     Identifier(&'static str),
     /// `tstate->dict` (made by `Py_ReprEnter`).
@@ -89,7 +93,8 @@ impl fmt::Display for Cache {
             Cache::SmallInt(i) => write!(f, "small_ints[{i}]"),
             Cache::Latin1(ch) => write!(f, "unicode_latin1[{ch}]"),
             Cache::EmptyStr => f.write_str("unicode_empty"),
-            Cache::EmptyTuple => f.write_str("the () singleton's own reference"),
+            Cache::EmptyTupleFreeList => f.write_str("free_list[0] (the () singleton)"),
+            Cache::EmptyTupleStartUp => f.write_str("start-up's first PyTuple_New(0)"),
             Cache::Identifier(name) => write!(f, "_Py_IDENTIFIER({name})"),
             Cache::ThreadStateDict => f.write_str("tstate->dict"),
         }
@@ -212,7 +217,8 @@ impl Objects {
         }
         if self.layout.minor <= 10 {
             out.push((Cache::EmptyStr, c.empty_str));
-            out.push((Cache::EmptyTuple, c.empty_tuple));
+            out.push((Cache::EmptyTupleFreeList, c.empty_tuple));
+            out.push((Cache::EmptyTupleStartUp, c.empty_tuple));
             for (&name, &op) in &c.identifiers {
                 out.push((Cache::Identifier(name), op));
             }
@@ -248,5 +254,88 @@ impl Objects {
             }
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+    use pymalloc::Profile;
+
+    /// Each live object's count, less the references `held` outside the object layer, is the
+    /// number of references the objects and caches own.
+    fn assert_recounted(o: &Objects, held: &[u64]) {
+        let mut counts: HashMap<u64, u64> = HashMap::new();
+        let mut shared = Vec::new();
+        for op in o.live_objects() {
+            for r in o.referents(op).unwrap() {
+                *counts.entry(r.target).or_default() += 1;
+            }
+            shared.extend(o.shared_keys(op).unwrap());
+        }
+        shared.sort_unstable();
+        shared.dedup();
+        for keys in shared {
+            for r in o.keys_referents(keys).unwrap() {
+                *counts.entry(r.target).or_default() += 1;
+            }
+        }
+        for (_, op) in o.cache_references() {
+            *counts.entry(op).or_default() += 1;
+        }
+        for &op in held {
+            *counts.entry(op).or_default() += 1;
+        }
+        for op in o.live_objects() {
+            if o.uncounted(op).unwrap().is_none() {
+                let want = counts.get(&op).copied().unwrap_or(0);
+                assert_eq!(
+                    o.refcnt(op).unwrap(),
+                    want,
+                    "{} {op:#x} {} {:?}",
+                    o.profile(),
+                    o.type_of(op).unwrap(),
+                    o.referents(op)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn instances_classes_and_their_shared_keys_are_recounted() {
+        for p in Profile::ALL {
+            let mut o = Objects::new(p).unwrap();
+            let class = o.type_new("C", "__main__").unwrap();
+            let a = o.instance_new(class).unwrap();
+            let b = o.instance_new(class).unwrap();
+            for (k, name) in ["x", "y", "a_longer_name"].into_iter().enumerate() {
+                let n = o.unicode_from_str(name).unwrap();
+                let key = o.unicode_intern(n).unwrap();
+                o.decref(n).unwrap();
+                let v = o.long_from_i64(1000 + k as i64).unwrap();
+                let li = o.list_new(0).unwrap();
+                o.list_append(li, v).unwrap();
+                o.instance_setattr(a, key, v).unwrap();
+                o.instance_setattr(b, key, li).unwrap();
+                for op in [v, li, key] {
+                    o.decref(op).unwrap();
+                }
+            }
+            // 3.13's __dict__ of inline values is not modelled: a list stands in.
+            let dict = if o.layout().minor < 13 {
+                o.instance_dict(b).unwrap()
+            } else {
+                o.list_new(0).unwrap()
+            };
+            let t = o.tuple_pack(&[a, dict]).unwrap();
+            assert_recounted(&o, &[class, a, b, dict, t]);
+            assert!(o.referents(t).unwrap().iter().any(|r| r.target == dict));
+            for op in [t, dict, b, a] {
+                o.decref(op).unwrap();
+            }
+            assert_recounted(&o, &[class]);
+        }
     }
 }
