@@ -318,12 +318,13 @@ impl Objects {
         let k = self.read_keys(d.keys)?;
         let mut out = Vec::new();
         for ix in 0..k.nentries {
-            let (key, value) = if d.values != 0 {
-                (0, self.read_word(d.values + 8 * ix)?)
+            let (key, value, value_edge) = if d.values != 0 {
+                (0, self.read_word(d.values + 8 * ix)?, Edge::Values(ix))
             } else {
-                self.entry_refs(&k, ix)?
+                let (key, value) = self.entry_refs(&k, ix)?;
+                (key, value, Edge::Value(ix))
             };
-            for (edge, target) in [(Edge::Key(ix), key), (Edge::Value(ix), value)] {
+            for (edge, target) in [(Edge::Key(ix), key), (value_edge, value)] {
                 if target != 0 {
                     out.push(Referent { edge, target });
                 }

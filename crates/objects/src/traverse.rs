@@ -27,9 +27,10 @@ pub enum Edge {
     Item(u64),
     /// The key of entry `i` of a dict's keys object (`me_key`).
     Key(u64),
-    /// The value of entry `i` (`me_value`, or `ma_values->values[i]` of a split table, or an
-    /// instance's values array).
+    /// The value of entry `i` of a combined table (`me_value`).
     Value(u64),
+    /// Entry `i` of a values array: a split table's `ma_values`, or an instance's values.
+    Values(u64),
     /// A field of a function, method, module, code object, cell or built-in function.
     Field(Field),
     /// An instance's `ob_type`: its class, a heap type.
@@ -47,7 +48,8 @@ impl fmt::Display for Edge {
         match self {
             Edge::Item(i) => write!(f, "ob_item[{i}]"),
             Edge::Key(i) => write!(f, "dk_entries[{i}].me_key"),
-            Edge::Value(i) => write!(f, "values[{i}]"),
+            Edge::Value(i) => write!(f, "dk_entries[{i}].me_value"),
+            Edge::Values(i) => write!(f, "values[{i}]"),
             Edge::Field(field) => write!(f, "{}", field.c_name()),
             Edge::ObType => f.write_str("ob_type"),
             Edge::Dict => f.write_str("__dict__"),
@@ -150,7 +152,7 @@ impl Objects {
                         let target = self.read_word(i.values + 8 * ix)?;
                         if target != 0 {
                             out.push(Referent {
-                                edge: Edge::Value(ix),
+                                edge: Edge::Values(ix),
                                 target,
                             });
                         }

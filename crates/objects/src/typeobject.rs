@@ -468,7 +468,7 @@ impl Objects {
         } else if i.values != 0 {
             // _PyObject_FreeInstanceAttributes
             for r in self.referents(op)? {
-                if let crate::traverse::Edge::Value(_) = r.edge {
+                if let crate::traverse::Edge::Values(_) = r.edge {
                     self.c_xdecref(r.target)?;
                 }
             }

@@ -23,7 +23,7 @@
 //! before each call of a built-in function, its arguments still on the stack, and once the
 //! script has finished.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::rc::Rc;
 
@@ -349,21 +349,21 @@ impl fmt::Display for Miscount {
 /// interpreter keeps, and anything referred to) whose count differs from the references held
 /// to it: empty when the model's counts are right.
 pub fn miscounts(interp: &Interp) -> Result<Vec<Miscount>, RunError> {
-    let refs = references(interp)?;
+    let mut owners_of: HashMap<u64, Vec<Holder>> = HashMap::new();
+    for r in references(interp)? {
+        owners_of.entry(r.target).or_default().push(r.holder);
+    }
     let mut objects: Vec<u64> = interp.o.live_objects();
     objects.extend(interp.extras.keys());
     let mut seen: HashSet<u64> = objects.iter().copied().collect();
-    objects.extend(refs.iter().map(|r| r.target).filter(|&t| seen.insert(t)));
+    objects.extend(owners_of.keys().copied().filter(|&t| seen.insert(t)));
+    objects.sort_unstable();
     let mut out = Vec::new();
     for addr in objects {
         if uncounted(interp, addr).ok().flatten().is_some() {
             continue;
         }
-        let owners: Vec<Holder> = refs
-            .iter()
-            .filter(|r| r.target == addr)
-            .map(|r| r.holder.clone())
-            .collect();
+        let owners = owners_of.remove(&addr).unwrap_or_default();
         let (ty, refcnt) = count_of(interp, addr)?;
         if refcnt != owners.len() as u64 {
             out.push(Miscount {
