@@ -108,7 +108,16 @@ impl Interp {
             if self.tracer.is_some() {
                 self.trace_instruction(f.code_obj, line, name, arg);
             }
-            match self.step(f, name, arg) {
+            let flow = match self.step(f, name, arg) {
+                // CHECK_EVAL_BREAKER once a backward jump is taken.
+                Ok(Flow::Jump)
+                    if name.contains("JUMP_BACKWARD") && name != "JUMP_BACKWARD_NO_INTERRUPT" =>
+                {
+                    self.eval_breaker().map(|()| Flow::Jump)
+                }
+                flow => flow,
+            };
+            match flow {
                 Ok(Flow::Return(result)) => return Ok(result),
                 Ok(Flow::Next) => {}
                 Ok(Flow::Jump) => {
@@ -140,6 +149,20 @@ impl Interp {
                     self.clear_stack(f)?;
                     return Err(e);
                 }
+            }
+        }
+    }
+
+    /// `_Py_HandlePending` at a check of the eval breaker (a function's `RESUME`, a backward
+    /// jump): once the SIGINT that [`Interp::interrupt_after`] arranged is due, every check
+    /// raises `KeyboardInterrupt`, as CPython's default SIGINT handler makes it do.
+    fn eval_breaker(&mut self) -> Result<(), RunError> {
+        match &mut self.sigint_after {
+            None => Ok(()),
+            Some(0) => Err(RunError::exception("KeyboardInterrupt", "")),
+            Some(n) => {
+                *n -= 1;
+                Ok(())
             }
         }
     }
@@ -184,6 +207,7 @@ impl Interp {
     /// One instruction.
     fn step(&mut self, f: &mut Frame, name: &str, arg: u32) -> Result<Flow, RunError> {
         match name {
+            "RESUME" if arg < 2 => self.eval_breaker()?,
             "RESUME" | "NOP" => {}
             "LOAD_CONST" => {
                 let v = self.const_at(f, arg)?;

@@ -78,6 +78,8 @@ pub struct Interp {
     pub(crate) inspector: Option<Box<dyn crate::refs::Inspector>>,
     /// The frames below the running one, kept only while an inspector is set.
     pub(crate) frames: Vec<crate::refs::FrameRoots>,
+    /// How many checks of the eval breaker pass before a SIGINT is due, if one is arranged.
+    pub(crate) sigint_after: Option<u64>,
 }
 
 impl Interp {
@@ -103,6 +105,7 @@ impl Interp {
             script: crate::pythonrun::Script::default(),
             inspector: None,
             frames: Vec::new(),
+            sigint_after: None,
         };
         interp.add_method_descriptors()?;
         interp.modules = interp.o.dict_new()?;
@@ -135,6 +138,13 @@ impl Interp {
     /// Sets who is called at each [`Event`](crate::refs::Event) of the runs to come.
     pub fn set_inspector(&mut self, inspector: Option<Box<dyn crate::refs::Inspector>>) {
         self.inspector = inspector;
+    }
+
+    /// Arranges for Ctrl-C to be pressed after `checks` checks of the eval breaker (each
+    /// function's start and each backward jump): the run then ends in `KeyboardInterrupt`.
+    /// For running programs that might never end (a fuzzer's).
+    pub fn interrupt_after(&mut self, checks: Option<u64>) {
+        self.sigint_after = checks;
     }
 
     /// Calls the inspector, if one is set, with `frame` as the running frame.
