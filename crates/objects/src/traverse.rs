@@ -111,6 +111,9 @@ pub enum Uncounted {
     Static,
     /// Immortal (3.12+): its count is `_Py_IMMORTAL_REFCNT` and no longer moves.
     Immortal,
+    /// Deallocated onto a free list, then given a reference by C code anyway (ctypes' `.value`
+    /// of a dead object's address): what its memory still names was released when it died.
+    Revived,
 }
 
 impl Objects {
@@ -184,8 +187,8 @@ impl Objects {
         })
     }
 
-    /// Every object alive in the allocators' memory (the image's static objects aside), in
-    /// address order of their blocks within each pool.
+    /// Every object alive in the allocators' memory (the image's static objects and revived
+    /// ones aside), in address order of their blocks within each pool.
     pub fn live_objects(&self) -> Vec<u64> {
         let header = u64::from(pymalloc::profile::POOL_OVERHEAD);
         let mut out = Vec::new();
@@ -237,6 +240,8 @@ impl Objects {
             Some(Uncounted::Static)
         } else if view.slot.small & IMMORTAL != 0 {
             Some(Uncounted::Immortal)
+        } else if view.slot.state == State::Listed && view.slot.usable() {
+            Some(Uncounted::Revived)
         } else {
             None
         })
@@ -339,5 +344,19 @@ mod tests {
             }
             assert_recounted(&o, &[class]);
         }
+    }
+
+    #[test]
+    fn a_revived_object_is_uncounted_and_not_traversed() {
+        let mut o = Objects::new(Profile::CPYTHON_3_11).unwrap();
+        let li = o.list_new_generic().unwrap();
+        let item = o.long_from_i64(1000).unwrap();
+        o.list_append(li, item).unwrap();
+        o.decref(li).unwrap(); // onto the list free list; the item released with it
+        assert_eq!(o.uncounted(li).unwrap(), None);
+        o.c_incref(li).unwrap(); // ctypes' O_get on its address
+        assert_eq!(o.uncounted(li).unwrap(), Some(Uncounted::Revived));
+        assert!(!o.live_objects().contains(&li));
+        assert_recounted(&o, &[item]);
     }
 }

@@ -194,3 +194,29 @@ fn a_reference_the_enumeration_misses_is_a_miscount() {
     assert_eq!((found[0].addr, found[0].refcnt), (li, 1));
     assert!(found[0].owners.is_empty());
 }
+
+/// Every fixture program, recounted at each built-in call and at its end.
+#[test]
+fn every_fixture_is_recounted() {
+    let dir = format!("{}/tests/fixtures", env!("CARGO_MANIFEST_DIR"));
+    let mut names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "py") && !p.ends_with("dis_fixture.py"))
+        .collect();
+    names.sort();
+    assert!(names.len() > 20);
+    for path in names {
+        let source = std::fs::read_to_string(&path).unwrap();
+        for p in [Profile::CPYTHON_3_11, Profile::CPYTHON_3_12] {
+            let (_, seen) =
+                pythonrun::run_source_with(p, &source, "prog.py", Getrefcounts::default()).unwrap();
+            assert_eq!(
+                seen.miscounts,
+                Vec::<String>::new(),
+                "{} on {p}",
+                path.display()
+            );
+        }
+    }
+}
