@@ -1,4 +1,4 @@
-//! The front end fuzzed: the fixture programs mutated (lines and tokens deleted, duplicated,
+//! The front end fuzzed: the fixture programs and random programs (`common/programs.rs`) mutated (lines and tokens deleted, duplicated,
 //! swapped, replaced; keywords and stray bytes put in; lines re-indented; the text cut short)
 //! and random token soup, compiled and listed (`dis_source`) and run (as `run_source` runs a
 //! script) on 3.11 and 3.12. Whatever the text, the model answers with a value: a listing or a
@@ -9,6 +9,9 @@
 //! `PROPTEST_CASES=100000 cargo test --release -p python --test front_end`.
 //! A mutated program may loop for ever, so each run is interrupted (`KeyboardInterrupt`, as a
 //! Ctrl-C would) after 20,000 checks of the eval breaker.
+
+#[path = "common/programs.rs"]
+mod programs;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -289,6 +292,21 @@ proptest! {
     ) {
         let fixtures = fixtures();
         let mut source = fixtures[seed % fixtures.len()].clone();
+        for m in &mutations {
+            source = mutate(&source, m);
+        }
+        if let Err(e) = check(&source) {
+            prop_assert!(false, "{e}\n{source}");
+        }
+    }
+
+    #[test]
+    fn mutated_random_programs_get_an_answer(
+        choices in proptest::collection::vec(any::<u32>(), 0..160),
+        fail_at in proptest::option::of(1..40usize),
+        mutations in proptest::collection::vec(mutation(), 1..4),
+    ) {
+        let mut source = programs::Gen::program(&choices, fail_at);
         for m in &mutations {
             source = mutate(&source, m);
         }

@@ -15,7 +15,7 @@ mod programs;
 use proptest::prelude::*;
 use pymalloc::Profile;
 use python::refs::{self, Event};
-use python::{Interp, pythonrun};
+use python::{Interp, RunError, pythonrun};
 
 /// The miscounts found at each event, described; and how many events there were.
 #[derive(Default)]
@@ -43,7 +43,7 @@ fn cases() -> u32 {
     std::env::var("PROPTEST_CASES")
         .ok()
         .and_then(|n| n.parse().ok())
-        .unwrap_or(300)
+        .unwrap_or(200)
 }
 
 proptest! {
@@ -59,11 +59,31 @@ proptest! {
         twelve in any::<bool>(),
     ) {
         let profile = if twelve { Profile::CPYTHON_3_12 } else { Profile::CPYTHON_3_11 };
-        let source = programs::Gen::program(&choices);
+        let source = programs::Gen::program(&choices, None);
         let (out, recount) =
             pythonrun::run_source_with(profile, &source, "prog.py", Recount::default()).unwrap();
         prop_assert!(out.error.is_none(), "{profile}: {:?}\n{source}", out.error);
         prop_assert!(recount.events > 1);
+        prop_assert!(recount.found.is_empty(), "{profile}:\n{source}\n{}", recount.found.join("\n"));
+    }
+
+    /// The same, where one statement raises: the frames the exception leaves release what
+    /// their stacks and locals held.
+    #[test]
+    fn counts_are_right_after_an_exception(
+        choices in proptest::collection::vec(any::<u32>(), 0..240),
+        fail_at in 1..40usize,
+        twelve in any::<bool>(),
+    ) {
+        let profile = if twelve { Profile::CPYTHON_3_12 } else { Profile::CPYTHON_3_11 };
+        let source = programs::Gen::program(&choices, Some(fail_at));
+        let (out, recount) =
+            pythonrun::run_source_with(profile, &source, "prog.py", Recount::default()).unwrap();
+        prop_assert!(
+            matches!(out.error, None | Some(RunError::Exception { .. })),
+            "{profile}: {:?}\n{source}",
+            out.error
+        );
         prop_assert!(recount.found.is_empty(), "{profile}:\n{source}\n{}", recount.found.join("\n"));
     }
 }

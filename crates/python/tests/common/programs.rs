@@ -90,20 +90,49 @@ pub struct Gen<'a> {
     out: String,
     indent: usize,
     fresh: u32,
+    /// Statements written so far.
+    statements: usize,
+    /// Which statement raises instead, if one does.
+    fail_at: Option<usize>,
 }
 
 impl<'a> Gen<'a> {
-    /// The program the choices describe.
-    pub fn program(choices: &'a [u32]) -> String {
+    /// The program the choices describe; with `fail_at`, statement `fail_at` (counted from 1
+    /// in the order they are written) is one that raises an exception if it runs: a subscript
+    /// out of range, a missing key, a bad operand, a call with too many arguments, an item of a
+    /// comprehension.
+    pub fn program(choices: &'a [u32], fail_at: Option<usize>) -> String {
         let mut g = Gen {
             choices,
             at: 0,
             out: String::new(),
             indent: 0,
             fresh: 0,
+            statements: 0,
+            fail_at,
         };
         g.module();
         g.out
+    }
+
+    /// A statement that raises, using what the scope has.
+    fn raising(&mut self, scope: &Scope) {
+        let l = self.expr(scope, Kind::List, 1);
+        let e = self.expr(scope, Kind::Any, 1);
+        let line = match self.pick(8) {
+            0 => format!("print(len({l}), ({l})[100])"),
+            1 => format!("print([{e}, ({l})[100]])"),
+            2 => format!("x = {{'k': {e}}}['missing']"),
+            3 => format!("print({e}, 'a' + 1)"),
+            4 => format!("print([[x, {e}] for x in ({l}) + [0]][100])"),
+            5 => format!("print([x[100] for x in [{l}]])"),
+            6 => format!("a, b = ({l}) + [1, 2, 3]"),
+            _ => match scope.defs.first() {
+                Some(f) => format!("print({e}, {}(1, 2, 3, 4, 5, 6))", f.name.clone()),
+                None => format!("print({e}, 1 // 0)"),
+            },
+        };
+        self.line(&line);
     }
 
     fn pick(&mut self, n: usize) -> usize {
@@ -523,6 +552,10 @@ impl<'a> Gen<'a> {
 
     /// A statement, with blocks at most `depth` deep.
     fn statement(&mut self, scope: &mut Scope, depth: u32) {
+        self.statements += 1;
+        if self.fail_at == Some(self.statements) {
+            return self.raising(scope);
+        }
         let choice = self.pick(15);
         match choice {
             0 => self.assignment(scope),
