@@ -28,7 +28,7 @@ use std::fmt;
 use std::rc::Rc;
 
 pub use objects::Uncounted;
-use objects::{Cache, Edge, TypeId};
+use objects::{Cache, Edge, Field, TypeId};
 
 use crate::compile::CodeUnit;
 use crate::error::RunError;
@@ -305,6 +305,40 @@ pub fn owners(interp: &Interp, addr: u64) -> Result<Vec<Holder>, RunError> {
         .filter(|r| r.target == addr)
         .map(|r| r.holder)
         .collect())
+}
+
+/// `holder` named as a reader would: an object by its name where it has one (`the code object
+/// f`), and a tuple, list or dict held only by one field or root named through it
+/// (`co_consts[1] of the code object f`, `ob_item[0] of the list in frame 1 (g): local 'outer'`).
+pub fn describe(interp: &Interp, holder: &Holder) -> Result<String, RunError> {
+    let Holder::Object { addr, ty, edge } = holder else {
+        return Ok(holder.to_string());
+    };
+    if let Some(name) = object_name(interp, *addr)? {
+        return Ok(format!("{edge} of {name}"));
+    }
+    Ok(match (edge, owners(interp, *addr)?.as_slice()) {
+        (Edge::Item(i), [Holder::Object { addr: up, edge, .. }]) => match object_name(interp, *up)?
+        {
+            Some(name) => format!("{edge}[{i}] of {name}"),
+            None => holder.to_string(),
+        },
+        (_, [Holder::Root(root)]) => format!("{edge} of the {ty} in {root}"),
+        _ => holder.to_string(),
+    })
+}
+
+/// `the code object NAME`, `the function NAME`, `the module NAME`; `None` for other objects.
+fn object_name(interp: &Interp, addr: u64) -> Result<Option<String>, RunError> {
+    let o = &interp.o;
+    let (what, field) = match o.type_of(addr)? {
+        TypeId::Code => ("code object", Field::CoName),
+        TypeId::Function => ("function", Field::FuncName),
+        TypeId::Module => ("module", Field::MdName),
+        _ => return Ok(None),
+    };
+    let name = o.field(addr, field)?;
+    Ok(Some(format!("the {what} {}", o.unicode_text(name)?)))
 }
 
 /// Why `addr`'s count cannot be recounted, or `None` if it can.

@@ -10,6 +10,8 @@ use python::{Interp, pythonrun};
 #[derive(Default)]
 struct Getrefcounts {
     seen: Vec<Vec<(Holder, Vec<Holder>)>>,
+    /// The owners, as `refs::describe` names them.
+    described: Vec<Vec<String>>,
     miscounts: Vec<String>,
 }
 
@@ -27,6 +29,8 @@ impl refs::Inspector for Getrefcounts {
             return;
         };
         let owners = refs::owners(interp, *x).unwrap();
+        let described = owners.iter().map(|h| refs::describe(interp, h).unwrap());
+        self.described.push(described.collect());
         let with_theirs = owners
             .into_iter()
             .map(|h| {
@@ -96,6 +100,17 @@ fn a_constant_is_held_by_co_consts_the_arena_and_the_argument() {
         assert!(direct.iter().any(arena), "{p}: {direct:?}");
         assert!(direct.iter().any(|h| is_stack(&h.0)), "{p}: {direct:?}");
         assert_eq!(local.len(), 4, "{p}: {local:?}");
+        let mut described = seen.described[0].clone();
+        described.sort();
+        let [consts, stack, in_arena] = &described[..] else {
+            panic!("{p}: {described:?}")
+        };
+        assert_eq!(consts, "co_consts[1] of the code object f", "{p}");
+        assert!(in_arena.starts_with("the parser's arena of __main__ (object "));
+        assert!(
+            stack.starts_with("frame 1 (f): value stack["),
+            "{p}: {stack}"
+        );
         let x = FrameSlot::Local("x".into());
         assert!(local.iter().any(|h| is_frame(&h.0, &x)), "{p}: {local:?}");
         assert!(local.iter().any(co_consts) && local.iter().any(arena));
