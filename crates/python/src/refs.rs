@@ -15,7 +15,9 @@
 //! constant is held by `co_consts` of the function's code object, by the parser's arena of
 //! `__main__` ([`crate::pyarena`]), and by the argument on the value stack.
 //! [`owners`] names them; [`miscounts`] checks that every count the model keeps is the number
-//! of references held. A count is recountable unless the object is static (libpython's image:
+//! of references held. Some holders hold no counted reference, as in CPython: the interned
+//! dict (`PyUnicode_InternInPlace` takes its two references back), a frame's `f_globals` and
+//! `f_builtins`, and the `kwnames` tuple of a call (a borrowed constant). A count is recountable unless the object is static (libpython's image:
 //! its count starts from CPython's own start-up) or immortal ([`Uncounted`]).
 //!
 //! To look while a program runs, pass an [`Inspector`] to
