@@ -22,6 +22,7 @@ use crate::layout::DICT_MAXFREELIST;
 use crate::slots::Kind;
 use crate::space::Objects;
 use crate::trace::ObjEvent;
+use crate::traverse::{Edge, Referent};
 use crate::types::TypeId;
 
 /// `sizeof(PyDictObject)`.
@@ -290,22 +291,62 @@ impl Objects {
 
     /// Entry `ix`: (hash, key, value). A str-keys entry has no hash field: the key's.
     fn entry(&mut self, k: &Keys, ix: u64) -> Result<(i64, u64, u64), ObjError> {
-        let at = self.entries_start(k) + ix * Self::entry_size(k);
-        if k.unicode {
-            let (key, value) = (self.keys_word(at)?, self.keys_word(at + 8)?);
-            let hash = if key == 0 {
-                -1
-            } else {
-                self.unicode_hash(key)?
-            };
-            Ok((hash, key, value))
-        } else {
-            Ok((
-                self.keys_word(at)? as i64,
-                self.keys_word(at + 8)?,
-                self.keys_word(at + 16)?,
-            ))
+        let (key, value) = self.entry_refs(k, ix)?;
+        if !k.unicode {
+            let at = self.entries_start(k) + ix * Self::entry_size(k);
+            return Ok((self.keys_word(at)? as i64, key, value));
         }
+        let hash = if key == 0 {
+            -1
+        } else {
+            self.unicode_hash(key)?
+        };
+        Ok((hash, key, value))
+    }
+
+    /// Entry `ix`'s references: `me_key`, `me_value` (NULL in a split table's keys).
+    fn entry_refs(&self, k: &Keys, ix: u64) -> Result<(u64, u64), ObjError> {
+        let at = self.entries_start(k) + ix * Self::entry_size(k);
+        let at = if k.unicode { at } else { at + 8 };
+        Ok((self.keys_word(at)?, self.keys_word(at + 8)?))
+    }
+
+    /// The references a dict owns, in `dict_dealloc`'s order: a combined table's entries
+    /// forwards, each key before its value; a split table's values only (its keys are the
+    /// shared keys object's, [`Objects::keys_referents`]).
+    pub(crate) fn dict_referents(&self, d: &DictData) -> Result<Vec<Referent>, ObjError> {
+        let k = self.read_keys(d.keys)?;
+        let mut out = Vec::new();
+        for ix in 0..k.nentries {
+            let (key, value, value_edge) = if d.values != 0 {
+                (0, self.read_word(d.values + 8 * ix)?, Edge::Values(ix))
+            } else {
+                let (key, value) = self.entry_refs(&k, ix)?;
+                (key, value, Edge::Value(ix))
+            };
+            for (edge, target) in [(Edge::Key(ix), key), (value_edge, value)] {
+                if target != 0 {
+                    out.push(Referent { edge, target });
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The keys a shared keys object owns (`dictkeys_decref` releases them with it).
+    pub fn keys_referents(&self, keys: u64) -> Result<Vec<Referent>, ObjError> {
+        let k = self.read_keys(keys)?;
+        let mut out = Vec::new();
+        for ix in 0..k.nentries {
+            let (target, _) = self.entry_refs(&k, ix)?;
+            if target != 0 {
+                out.push(Referent {
+                    edge: Edge::Key(ix),
+                    target,
+                });
+            }
+        }
+        Ok(out)
     }
 
     fn set_entry(
@@ -840,25 +881,22 @@ impl Objects {
             return Ok(());
         }
         let d = self.dict_data(op)?;
+        let referents = self.dict_referents(&d)?;
         if d.values != 0 {
             // A split table: its values, then its share of the keys.
-            let n = self.read_keys(d.keys)?.nentries;
-            for ix in 0..n {
-                let v = self.read_word(d.values + 8 * ix)?;
-                self.c_xdecref(v)?;
+            for r in referents {
+                self.c_xdecref(r.target)?;
             }
             self.free_values(d.values)?;
             self.dictkeys_decref(d.keys)?;
         } else if d.keys == self.empty_keys_addr() {
             self.empty_keys_refcnt_add(-1);
         } else {
-            // dictkeys_decref -> free_keys_object
+            // dictkeys_decref -> free_keys_object: each entry's key, then its value.
             let k = self.read_keys(d.keys)?;
             self.mem.write_word(k.addr, 0)?;
-            for ix in 0..k.nentries {
-                let (_, key, value) = self.entry(&k, ix)?;
-                self.c_xdecref(key)?;
-                self.c_xdecref(value)?;
+            for r in referents {
+                self.c_xdecref(r.target)?;
             }
             self.release_keys_object(&k)?;
         }

@@ -116,6 +116,50 @@ fields! {
     CdataObjects,
 }
 
+impl Field {
+    /// The C struct member's name (`func_code`, `ob_ref`, ...).
+    pub fn c_name(self) -> &'static str {
+        use Field::*;
+        match self {
+            FuncCode => "func_code",
+            FuncGlobals => "func_globals",
+            FuncBuiltins => "func_builtins",
+            FuncName => "func_name",
+            FuncQualname => "func_qualname",
+            FuncDefaults => "func_defaults",
+            FuncKwdefaults => "func_kwdefaults",
+            FuncClosure => "func_closure",
+            FuncDoc => "func_doc",
+            FuncDict => "func_dict",
+            FuncModule => "func_module",
+            FuncAnnotations => "func_annotations",
+            ImFunc => "im_func",
+            ImSelf => "im_self",
+            MdDict => "md_dict",
+            MdName => "md_name",
+            CoConsts => "co_consts",
+            CoNames => "co_names",
+            CoCode => "co_code",
+            CoVarnames => "co_varnames",
+            CoFreevars => "co_freevars",
+            CoCellvars => "co_cellvars",
+            CoLocalsplusnames => "co_localsplusnames",
+            CoLocalspluskinds => "co_localspluskinds",
+            CoExceptiontable => "co_exceptiontable",
+            CoFilename => "co_filename",
+            CoName => "co_name",
+            CoQualname => "co_qualname",
+            CoLinetable => "co_linetable",
+            CellRef => "ob_ref",
+            CfSelf => "m_self",
+            CfModule => "m_module",
+            CargObj => "obj",
+            CdataBase => "b_base",
+            CdataObjects => "b_objects",
+        }
+    }
+}
+
 /// The offset of `field` in its struct on version `3.minor`, if the version has it.
 pub fn offset(field: Field, minor: u8) -> Option<u64> {
     use Field::*;
@@ -386,6 +430,14 @@ impl Objects {
         Ok(self.fields_of(op)?[i])
     }
 
+    /// The word of `field`, live object or not; 0 where the version has no such field.
+    pub(crate) fn field_ref(&self, op: u64, field: Field) -> Result<u64, ObjError> {
+        match self.field_index(op, field) {
+            Ok(i) => Ok(self.fields_of(op)?[i]),
+            Err(_) => Ok(0),
+        }
+    }
+
     /// Stores `value` in `field`, stealing the reference, and releases the old one.
     pub fn set_field(&mut self, op: u64, field: Field, value: u64) -> Result<(), ObjError> {
         self.live_view(op)?;
@@ -443,10 +495,12 @@ impl Objects {
     pub(crate) fn fields_dealloc(&mut self, op: u64) -> Result<(), ObjError> {
         let ty = self.type_of(op)?;
         self.gc_untrack(op);
-        for field in dealloc_order(ty, self.layout.minor) {
-            if let Ok(i) = self.field_index(op, *field) {
-                let v = std::mem::take(&mut self.fields_mut(op)?[i]);
-                self.c_xdecref(v)?;
+        for r in self.referents(op)? {
+            if let crate::traverse::Edge::Field(field) = r.edge {
+                // Py_CLEAR: the field is NULL before its object is released.
+                let i = self.field_index(op, field)?;
+                self.fields_mut(op)?[i] = 0;
+                self.c_xdecref(r.target)?;
             }
         }
         let free_list = match ty {
@@ -555,7 +609,7 @@ fn field_belongs(field: Field, ty: TypeId) -> bool {
 }
 
 /// The order each type's `tp_dealloc` releases its references in.
-fn dealloc_order(ty: TypeId, minor: u8) -> &'static [Field] {
+pub(crate) fn dealloc_order(ty: TypeId, minor: u8) -> &'static [Field] {
     use Field::*;
     match (ty, minor) {
         // 3.8/3.9 func_dealloc: code, globals, module, name, defaults, kwdefaults, doc, dict,

@@ -49,6 +49,7 @@
 //! | `repr`      | `PyObject_Repr` from memory, `Py_ReprEnter`/`Py_ReprLeave`         |
 //! | `hash`      | SipHash as `Python/pyhash.c` uses it                               |
 //! | [`trace`]   | the optional event log, joined with pymalloc's                     |
+//! | `traverse`  | the references each object owns (`tp_traverse`), the caches' references |
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -69,6 +70,7 @@ mod sizeof;
 mod slots;
 mod space;
 pub mod trace;
+mod traverse;
 mod tuple;
 mod typeobject;
 mod types;
@@ -83,5 +85,6 @@ pub use layout::Layout;
 pub use repr::{float_repr, unicode_repr};
 pub use space::{GcCounts, Objects};
 pub use trace::ObjEvent;
+pub use traverse::{Cache, Edge, Referent, Uncounted};
 pub use typeobject::{ClassData, InstanceData};
 pub use types::TypeId;

@@ -271,9 +271,8 @@ impl Objects {
         let d = self.list_data(op)?;
         if d.item != 0 {
             // "Do it backwards, for Christian Tismer."
-            for i in (0..d.size).rev() {
-                let v = self.mem.read_word(d.item + 8 * i)?;
-                self.c_xdecref(v)?;
+            for r in self.referents(op)?.into_iter().rev() {
+                self.c_xdecref(r.target)?;
             }
             self.mem_free(d.item)?;
         }

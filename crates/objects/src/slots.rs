@@ -159,6 +159,15 @@ impl PoolTable {
         self.table[i].get_or_insert_with(make)
     }
 
+    /// Every pool with slots, and its address.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (u64, &PoolSlots)> {
+        let (top, shift) = (self.top, self.shift);
+        self.table
+            .iter()
+            .enumerate()
+            .filter_map(move |(i, ps)| Some((top - ((i as u64) << shift), ps.as_ref()?)))
+    }
+
     pub(crate) fn remove(&mut self, pool: u64) -> Option<PoolSlots> {
         let i = self.index(pool)?;
         self.table.get_mut(i)?.take()

@@ -153,8 +153,8 @@ impl Objects {
         if !self.trashcan_begin(op) {
             return Ok(());
         }
-        for &item in items.iter().rev() {
-            self.c_xdecref(item)?;
+        for r in self.referents(op)?.into_iter().rev() {
+            self.c_xdecref(r.target)?;
         }
         let size = items.len();
         let listed = self

@@ -132,6 +132,12 @@ impl Objects {
         }
     }
 
+    /// How many values an instance's values array has: its class's shared keys' `dk_nentries`.
+    pub(crate) fn instance_nvalues(&self, class: u64) -> Result<u64, ObjError> {
+        let c = self.class_data(class)?;
+        self.read_word(c.cached_keys + 24)
+    }
+
     /// The class of an instance.
     pub fn class_of(&self, op: u64) -> Result<u64, ObjError> {
         Ok(self.instance_data(op)?.class)
@@ -461,11 +467,10 @@ impl Objects {
             self.decref(i.dict)?;
         } else if i.values != 0 {
             // _PyObject_FreeInstanceAttributes
-            let c = self.class_data(i.class)?;
-            let n = self.read_word(c.cached_keys + 24)?;
-            for ix in 0..n {
-                let v = self.read_word(i.values + 8 * ix)?;
-                self.c_xdecref(v)?;
+            for r in self.referents(op)? {
+                if let crate::traverse::Edge::Values(_) = r.edge {
+                    self.c_xdecref(r.target)?;
+                }
             }
             if self.layout.minor <= 12 {
                 self.free_values(i.values)?;

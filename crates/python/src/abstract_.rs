@@ -96,7 +96,32 @@ impl Interp {
         if a == b {
             return Ok(true);
         }
+        if let Some(equal) = self.dict_equal(a, b)? {
+            return Ok(equal);
+        }
         Ok(self.order(a, b)? == Some(Ordering::Equal))
+    }
+
+    /// `dict_richcompare`'s `dict_equal`, if both are dicts: the same length, and each key of
+    /// `a`, in order, found in `b` with an equal value. Dicts have no order (`<` raises).
+    fn dict_equal(&mut self, a: u64, b: u64) -> Result<Option<bool>, RunError> {
+        if self.is_extra(a)
+            || self.is_extra(b)
+            || self.o.type_of(a)? != TypeId::Dict
+            || self.o.type_of(b)? != TypeId::Dict
+        {
+            return Ok(None);
+        }
+        if self.o.dict_len(a)? != self.o.dict_len(b)? {
+            return Ok(Some(false));
+        }
+        for (key, aval) in self.o.dict_items(a)? {
+            match self.o.dict_getitem(b, key)? {
+                Some(bval) if self.eq(aval, bval)? => {}
+                _ => return Ok(Some(false)),
+            }
+        }
+        Ok(Some(true))
     }
 
     /// The order of two objects of comparable types, `None` when the types do not compare
@@ -134,6 +159,11 @@ impl Interp {
 
     /// `PyObject_RichCompare(a, b, op)`: a new reference to `True` or `False`.
     pub(crate) fn rich_compare(&mut self, a: u64, b: u64, op: u32) -> Result<u64, RunError> {
+        if matches!(op, 2 | 3)
+            && let Some(equal) = self.dict_equal(a, b)?
+        {
+            return self.new_bool(equal == (op == 2));
+        }
         let ord = self.order(a, b)?;
         let r = match (op, ord) {
             // object_richcompare: types that do not compare are equal only to themselves.

@@ -699,22 +699,55 @@ fn list_append(i: &mut Interp, args: &[u64]) -> Result<u64, RunError> {
 /// `list.pop()` (`list_pop_impl` with index -1): the last item, whose reference passes to the
 /// caller; the list shrinks by `list_resize`.
 fn list_pop(i: &mut Interp, args: &[u64]) -> Result<u64, RunError> {
+    // Argument Clinic's `pop($self, index=-1, /)`: at most one argument, a Py_ssize_t.
     let l = args[0];
-    let n = i.o.list_len(l)?;
-    if let Some(&index) = args.get(1) {
-        let k = i.o.long_value(index)?;
-        if k != -1 && k != n as i128 - 1 {
-            return Err(RunError::NotModelled {
-                construct: "list.pop() of an item but the last".into(),
-                filename: String::new(),
-                line: 0,
-            });
+    let index = match &args[1..] {
+        [] => -1,
+        [x] => ssize_arg(i, *x)?,
+        more => {
+            return Err(RunError::exception(
+                "TypeError",
+                format!("pop expected at most 1 argument, got {}", more.len()),
+            ));
         }
-    }
+    };
+    // list_pop_impl
+    let n = i128::from(i.o.list_len(l)?);
     if n == 0 {
         return Err(RunError::exception("IndexError", "pop from empty list"));
     }
+    let index = if index < 0 { index + n } else { index };
+    if !(0..n).contains(&index) {
+        return Err(RunError::exception("IndexError", "pop index out of range"));
+    }
+    if index != n - 1 {
+        return Err(RunError::NotModelled {
+            construct: "list.pop() of an item but the last".into(),
+            filename: String::new(),
+            line: 0,
+        });
+    }
     Ok(i.o.list_pop(l)?)
+}
+
+/// A `Py_ssize_t` argument as Argument Clinic converts it (`_PyNumber_Index`, then
+/// `PyLong_AsSsize_t`).
+fn ssize_arg(i: &Interp, x: u64) -> Result<i128, RunError> {
+    let t = i.type_name(x)?;
+    if i.is_extra(x) || !matches!(i.o.type_of(x)?, TypeId::Int | TypeId::Bool) {
+        return Err(RunError::exception(
+            "TypeError",
+            format!("'{t}' object cannot be interpreted as an integer"),
+        ));
+    }
+    let v = i.o.long_value(x)?;
+    if i64::try_from(v).is_err() {
+        return Err(RunError::exception(
+            "OverflowError",
+            "Python int too large to convert to C ssize_t",
+        ));
+    }
+    Ok(v)
 }
 
 /// `sys_getrefcount`: `Py_REFCNT(object)`, which counts the reference the call itself holds

@@ -13,6 +13,7 @@ use objects::{Field, TypeId};
 use crate::compile::CodeUnit;
 use crate::error::{RunError, TraceLine};
 use crate::interp::Interp;
+use crate::refs::{Event, FrameRoots};
 
 /// `Py_DEFAULT_RECURSION_LIMIT`.
 const RECURSION_LIMIT: u32 = 1000;
@@ -37,6 +38,19 @@ struct Frame {
     func: u64,
     /// `call_shape.kwnames`: the keyword names `KW_NAMES` set for the next call (borrowed).
     kwnames: u64,
+}
+
+impl Frame {
+    /// What the frame holds, for an inspector.
+    fn roots(&self) -> FrameRoots {
+        FrameRoots {
+            code: self.code.clone(),
+            code_obj: self.code_obj,
+            func: self.func,
+            fast: self.fast.clone(),
+            stack: self.stack.clone(),
+        }
+    }
 }
 
 impl Interp {
@@ -97,7 +111,16 @@ impl Interp {
             if self.tracer.is_some() {
                 self.trace_instruction(f.code_obj, line, name, arg);
             }
-            match self.step(f, name, arg) {
+            let flow = match self.step(f, name, arg) {
+                // CHECK_EVAL_BREAKER once a backward jump is taken.
+                Ok(Flow::Jump)
+                    if name.contains("JUMP_BACKWARD") && name != "JUMP_BACKWARD_NO_INTERRUPT" =>
+                {
+                    self.eval_breaker().map(|()| Flow::Jump)
+                }
+                flow => flow,
+            };
+            match flow {
                 Ok(Flow::Return(result)) => return Ok(result),
                 Ok(Flow::Next) => {}
                 Ok(Flow::Jump) => {
@@ -132,6 +155,20 @@ impl Interp {
                     }
                     return Err(e);
                 }
+            }
+        }
+    }
+
+    /// `_Py_HandlePending` at a check of the eval breaker (a function's `RESUME`, a backward
+    /// jump): once the SIGINT that [`Interp::interrupt_after`] arranged is due, every check
+    /// raises `KeyboardInterrupt`, as CPython's default SIGINT handler makes it do.
+    fn eval_breaker(&mut self) -> Result<(), RunError> {
+        match &mut self.sigint_after {
+            None => Ok(()),
+            Some(0) => Err(RunError::exception("KeyboardInterrupt", "")),
+            Some(n) => {
+                *n -= 1;
+                Ok(())
             }
         }
     }
@@ -176,6 +213,7 @@ impl Interp {
     /// One instruction.
     fn step(&mut self, f: &mut Frame, name: &str, arg: u32) -> Result<Flow, RunError> {
         match name {
+            "RESUME" if arg < 2 => self.eval_breaker()?,
             "RESUME" | "NOP" => {}
             "LOAD_CONST" => {
                 let v = self.const_at(f, arg)?;
@@ -931,6 +969,9 @@ impl Interp {
     /// arguments and the function from the stack; anything else is called and then the stack
     /// released.
     fn call(&mut self, f: &mut Frame, n: usize, kwnames: u64) -> Result<u64, RunError> {
+        if self.inspector.is_some() {
+            self.inspect_call(f, n)?;
+        }
         let mut names = Vec::new();
         if kwnames != 0 {
             for k in self.o.tuple_items(kwnames)? {
@@ -1007,7 +1048,18 @@ impl Interp {
             .zip(args[args.len() - nkw..].iter().copied())
             .collect();
         match self.o.type_of(callable)? {
-            TypeId::Function => self.call_function(callable, args, nkw),
+            TypeId::Function => {
+                // The caller waits below the new frame, where an inspector can see it.
+                let inspected = self.inspector.is_some();
+                if inspected {
+                    self.frames.push(f.roots());
+                }
+                let result = self.call_function(callable, args, nkw);
+                if inspected {
+                    self.frames.pop();
+                }
+                result
+            }
             TypeId::CFunction => {
                 let def = self.o.cfunction_def(callable)?;
                 let call = self.defs[def].call;
@@ -1071,6 +1123,28 @@ impl Interp {
                 Err(e)
             }
         }
+    }
+
+    /// The inspector's [`Event::BuiltinCall`], if `CALL n` is about to call a built-in
+    /// function: the callable and its arguments are still on the stack.
+    fn inspect_call(&mut self, f: &Frame, n: usize) -> Result<(), RunError> {
+        let base = f.stack.len() - n - 2;
+        let (callable, args) = if f.stack[base] != 0 {
+            (f.stack[base], &f.stack[base + 1..])
+        } else {
+            (f.stack[base + 1], &f.stack[base + 2..])
+        };
+        if self.is_extra(callable) || self.o.type_of(callable)? != TypeId::CFunction {
+            return Ok(());
+        }
+        let name = self.defs[self.o.cfunction_def(callable)?].name;
+        let event = Event::BuiltinCall {
+            name,
+            callable,
+            args,
+        };
+        self.inspect(Some(f.roots()), &event);
+        Ok(())
     }
 
     /// A built-in type called (`type_call` -> `tp_new`/`tp_init`, or the type's vectorcall):

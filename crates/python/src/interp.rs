@@ -74,6 +74,14 @@ pub struct Interp {
     pub(crate) tracer: Option<crate::trace::Tracer>,
     /// The `_Py_IDENTIFIER`s whose str has been made (3.8–3.10 make each on first use).
     pub(crate) identifiers: std::collections::HashSet<&'static str>,
+    /// What `pyrun_file` holds while the main script runs.
+    pub(crate) script: crate::pythonrun::Script,
+    /// Who looks at the run, if anyone ([`crate::refs`]).
+    pub(crate) inspector: Option<Box<dyn crate::refs::Inspector>>,
+    /// The frames below the running one, kept only while an inspector is set.
+    pub(crate) frames: Vec<crate::refs::FrameRoots>,
+    /// How many checks of the eval breaker pass before a SIGINT is due, if one is arranged.
+    pub(crate) sigint_after: Option<u64>,
 }
 
 impl Interp {
@@ -97,6 +105,10 @@ impl Interp {
             identifiers: std::collections::HashSet::new(),
             tracer: None,
             script_dir: None,
+            script: crate::pythonrun::Script::default(),
+            inspector: None,
+            frames: Vec::new(),
+            sigint_after: None,
         };
         interp.add_method_descriptors()?;
         interp.modules = interp.o.dict_new()?;
@@ -150,6 +162,36 @@ impl Interp {
         self.o.decref(key)?;
         self.o.decref(v)?;
         Ok(())
+    }
+
+    /// Sets who is called at each [`Event`](crate::refs::Event) of the runs to come.
+    pub fn set_inspector(&mut self, inspector: Option<Box<dyn crate::refs::Inspector>>) {
+        self.inspector = inspector;
+    }
+
+    /// Arranges for Ctrl-C to be pressed after `checks` checks of the eval breaker (each
+    /// function's start and each backward jump): the run then ends in `KeyboardInterrupt`.
+    /// For running programs that might never end (a fuzzer's).
+    pub fn interrupt_after(&mut self, checks: Option<u64>) {
+        self.sigint_after = checks;
+    }
+
+    /// Calls the inspector, if one is set, with `frame` as the running frame.
+    pub(crate) fn inspect(
+        &mut self,
+        frame: Option<crate::refs::FrameRoots>,
+        event: &crate::refs::Event<'_>,
+    ) {
+        let Some(mut inspector) = self.inspector.take() else {
+            return;
+        };
+        let running = frame.is_some();
+        self.frames.extend(frame);
+        inspector.inspect(self, event);
+        if running {
+            self.frames.pop();
+        }
+        self.inspector = Some(inspector);
     }
 
     /// An interned str (a new reference).
@@ -228,6 +270,13 @@ impl Interp {
             self.filenames.insert(codes[u], compiled.filename.clone());
         }
         self.o.decref(filename)?;
+        // compiler_function's Py_DECREF(co) once compiler_make_closure has made it a constant
+        // of the enclosing code: its co_consts holds it from then on.
+        for (u, unit) in compiled.units.iter().enumerate().skip(1) {
+            if !unit.merged {
+                self.o.decref(codes[u])?;
+            }
+        }
         // compiler_free: c_const_cache's references go once the code objects hold theirs.
         for &op in &compiled.cache_only {
             self.o.decref(op)?;

@@ -163,6 +163,12 @@ impl Interp {
                 self.o.incref(v)?;
                 Ok(self.new_extra(Extra::SeqIter { seq: v, index: 0 }))
             }
+            // Iterable in CPython (dict_iter, bytes_iter), not yet here.
+            t @ (TypeId::Dict | TypeId::Bytes) => Err(RunError::NotModelled {
+                construct: format!("iterating over a '{t}' object"),
+                filename: String::new(),
+                line: 0,
+            }),
             t => Err(RunError::exception(
                 "TypeError",
                 format!("'{t}' object is not iterable"),

@@ -17,6 +17,7 @@
 //!   interp      the interpreter state: builtins, sys, sys.modules, code objects
 //!   modules     the extension modules imported on demand: ctypes (cast, py_object), gc
 //!   pyarena     the parser's arena: one reference to every literal and identifier
+//!   refs        who holds each reference: roots, frames, objects; an inspector hook
 //!   trace       --trace: each source line run, then the events it caused beneath
 //!   opcode      each version's opcode numbers and inline caches; dis: the `dis` listing
 //!      |
@@ -53,6 +54,7 @@ mod opcode_tables;
 mod printf;
 pub mod pyarena;
 pub mod pythonrun;
+pub mod refs;
 mod symtable;
 mod trace;
 

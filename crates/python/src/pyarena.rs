@@ -22,6 +22,11 @@ impl Arena {
         self.objects.push(op);
     }
 
+    /// The objects it holds a reference to, in the order they were added.
+    pub fn objects(&self) -> &[u64] {
+        &self.objects
+    }
+
     /// How many references the arena holds.
     pub fn len(&self) -> usize {
         self.objects.len()

@@ -4,6 +4,9 @@
 //! `__main__`'s dict, and frees the arena only when the script has finished: until then every
 //! constant of the script has one more reference than a module compiled by `compile()` would.
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use objects::Field;
 use pymalloc::Profile;
 
@@ -11,6 +14,7 @@ use crate::compile::{Compiled, compile};
 use crate::error::RunError;
 use crate::interp::Interp;
 use crate::pyarena::Arena;
+use crate::refs::{Event, Inspector};
 
 /// What a finished run produced.
 #[derive(Debug)]
@@ -32,12 +36,21 @@ pub enum Trace {
     Instructions,
 }
 
+/// What `pyrun_file` holds while the main script runs: the `__main__` module, the parser's
+/// arena, and the module's code object (`run_eval_code_obj`); empty before and after.
+#[derive(Debug, Default)]
+pub(crate) struct Script {
+    pub(crate) main: u64,
+    pub(crate) arena: Arena,
+    pub(crate) code: u64,
+}
+
 /// Runs `source` as the main script `filename` on `profile`'s version.
 ///
 /// The program runs on a thread of its own with a stack big enough for CPython's recursion
 /// limit (a Python call is a nested call of the evaluation loop here, as it is not in 3.11).
 pub fn run_source(profile: Profile, source: &str, filename: &str) -> Result<RunOutput, RunError> {
-    run_on_thread(profile, source, filename, None)
+    run_on_thread(profile, source, filename, None, NO_INSPECTOR).map(|(out, _)| out)
 }
 
 /// [`run_source`] with a trace of each source line run and the events it caused in the
@@ -48,21 +61,59 @@ pub fn run_source_traced(
     filename: &str,
     trace: Trace,
 ) -> Result<RunOutput, RunError> {
-    run_on_thread(profile, source, filename, Some(trace))
+    run_on_thread(profile, source, filename, Some(trace), NO_INSPECTOR).map(|(out, _)| out)
 }
 
-fn run_on_thread(
+/// No inspector, as [`run_on_thread`] takes one.
+const NO_INSPECTOR: Option<fn(&Interp, &Event<'_>)> = None;
+
+/// As [`run_source`], with `inspector` called before each call of a built-in function and once
+/// the script has finished ([`crate::refs::Event`]); returned with the output.
+pub fn run_source_with<I>(
+    profile: Profile,
+    source: &str,
+    filename: &str,
+    inspector: I,
+) -> Result<(RunOutput, I), RunError>
+where
+    I: Inspector + Send + 'static,
+{
+    let (out, inspector) = run_on_thread(profile, source, filename, None, Some(inspector))?;
+    let inspector =
+        inspector.ok_or_else(|| RunError::Usage("the inspector outlived the run".into()))?;
+    Ok((out, inspector))
+}
+
+/// The inspector shared between the interpreter, which calls it, and the run, which gives it
+/// back.
+struct Shared<I>(Rc<RefCell<I>>);
+
+impl<I: Inspector> Inspector for Shared<I> {
+    fn inspect(&mut self, interp: &Interp, event: &Event<'_>) {
+        self.0.borrow_mut().inspect(interp, event);
+    }
+}
+
+fn run_on_thread<I>(
     profile: Profile,
     source: &str,
     filename: &str,
     trace: Option<Trace>,
-) -> Result<RunOutput, RunError> {
+    inspector: Option<I>,
+) -> Result<(RunOutput, Option<I>), RunError>
+where
+    I: Inspector + Send + 'static,
+{
     let source = source.to_string();
     let filename = filename.to_string();
-    let run = move || -> Result<RunOutput, RunError> {
+    let run = move || -> Result<(RunOutput, Option<I>), RunError> {
         let mut interp = Interp::new(profile)?;
         if let Some(level) = trace {
             interp.start_trace(level == Trace::Instructions);
+        }
+        let shared = inspector.map(|i| Rc::new(RefCell::new(i)));
+        if let Some(s) = &shared {
+            interp.set_inspector(Some(Box::new(Shared(s.clone()))));
         }
         let mut error = interp.run_main(&source, &filename).err();
         // A process that died (the model's segmentation fault, or a corruption it detected)
@@ -73,11 +124,17 @@ fn run_on_thread(
             error = Some(e);
         }
         interp.trace_events();
-        Ok(RunOutput {
+        interp.inspect(None, &Event::Finished);
+        let out = RunOutput {
             stdout: std::mem::take(&mut interp.stdout),
             error,
             trace: interp.tracer.take().map(|t| t.out).unwrap_or_default(),
-        })
+        };
+        drop(interp);
+        let inspector = shared
+            .and_then(|s| Rc::try_unwrap(s).ok())
+            .map(RefCell::into_inner);
+        Ok((out, inspector))
     };
     let handle = std::thread::Builder::new()
         .name("python".into())
@@ -119,13 +176,16 @@ impl Interp {
         if let Some(t) = self.tracer.as_mut() {
             t.add_source(filename, source);
         }
+        self.script.main = main;
         let mut arena = Arena::default();
         let compiled = compile(&mut self.o, &mut arena, source, filename);
+        self.script.arena = arena;
         let result = compiled.and_then(|c| self.run_compiled(&c, globals));
         if result.as_ref().is_err_and(RunError::is_fatal) {
             return result;
         }
-        arena.free(&mut self.o)?;
+        std::mem::take(&mut self.script.arena).free(&mut self.o)?;
+        self.script.main = 0;
         self.o.decref(main)?;
         result
     }
@@ -199,10 +259,12 @@ impl Interp {
     fn run_compiled(&mut self, compiled: &Compiled, globals: u64) -> Result<(), RunError> {
         let codes = self.make_code_objects(compiled)?;
         let module_code = codes[0];
+        self.script.code = module_code;
         let result = self.eval_module(module_code, globals);
         if result.as_ref().is_err_and(RunError::is_fatal) {
             return result.map(drop);
         }
+        self.script.code = 0;
         self.o.decref(module_code)?;
         let value = result?;
         self.o.decref(value)?;
