@@ -168,14 +168,15 @@ impl Interp {
                 .map(std::path::Path::to_path_buf)
                 .unwrap_or_default(),
         );
+        if let Some(t) = self.tracer.as_mut() {
+            t.add_source(filename, source);
+        }
+        self.trace_phase("(start) __main__ made; the script parsed into its arena and compiled");
         let main = self.new_module("__main__")?;
         let globals = self.o.field(main, Field::MdDict)?;
         let key = self.o.py_id("__builtins__")?;
         let builtins_module = self.module_named("builtins")?;
         self.o.dict_setitem(globals, key, builtins_module)?;
-        if let Some(t) = self.tracer.as_mut() {
-            t.add_source(filename, source);
-        }
         self.script.main = main;
         let mut arena = Arena::default();
         let compiled = compile(&mut self.o, &mut arena, source, filename);
@@ -239,11 +240,7 @@ impl Interp {
     /// sits on the list free list twice, so its block is freed twice here: the crash at exit
     /// of the blog's first program.
     pub(crate) fn finalize(&mut self) -> Result<(), RunError> {
-        if let Some(t) = self.tracer.as_mut() {
-            t.out
-                .push_str("(exit) Py_FinalizeEx: the free lists cleared\n");
-        }
-        self.trace_events();
+        self.trace_phase("(exit) Py_FinalizeEx: the free lists cleared");
         self.o.clear_freelists()?;
         Ok(())
     }
@@ -265,6 +262,7 @@ impl Interp {
             return result.map(drop);
         }
         self.script.code = 0;
+        self.trace_phase("(end) the script's code object released, then its arena");
         self.o.decref(module_code)?;
         let value = result?;
         self.o.decref(value)?;

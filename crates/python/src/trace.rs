@@ -64,7 +64,8 @@ impl Interp {
             t.out.push('\n');
             t.mid_line = false;
         }
-        if t.last != Some((code_obj, line)) {
+        // Line 0: the module's RESUME, before its first line.
+        if line != 0 && t.last != Some((code_obj, line)) {
             t.last = Some((code_obj, line));
             let text = (line as usize)
                 .checked_sub(1)
@@ -75,6 +76,20 @@ impl Interp {
         }
         if t.verbose {
             let _ = writeln!(t.out, "      {name} {arg}");
+        }
+    }
+
+    /// Writes what happened so far, then the heading of a phase of the run that is no source
+    /// line (start-up, compiling, the end of the script, finalization).
+    pub(crate) fn trace_phase(&mut self, heading: &str) {
+        self.trace_events();
+        if let Some(t) = self.tracer.as_mut() {
+            if t.mid_line {
+                t.out.push('\n');
+                t.mid_line = false;
+            }
+            t.last = None;
+            let _ = writeln!(t.out, "{heading}");
         }
     }
 
@@ -97,6 +112,7 @@ impl Interp {
     /// What the program prints: to standard output, and into the trace where it happened.
     pub(crate) fn write_stdout(&mut self, text: &str) {
         self.stdout.push_str(text);
+        self.trace_events();
         if let Some(t) = self.tracer.as_mut() {
             for piece in text.split_inclusive('\n') {
                 if !t.mid_line {
