@@ -187,6 +187,60 @@ impl Objects {
         Ok(())
     }
 
+    /// `ins1(self, where, v)`: `where` already clamped to `0..=len`; `list_resize` to one
+    /// more, the items from `where` moved up one, `v` (a new reference) put there.
+    pub fn list_insert(&mut self, op: u64, at: u64, item: u64) -> Result<(), ObjError> {
+        let index = self.live_list_record(op)?;
+        let n = self.list_at(index).size;
+        if at > n {
+            return Err(ObjError::IndexOutOfRange {
+                addr: op,
+                index: at as i64,
+            });
+        }
+        self.incref(item)?;
+        self.list_resize_at(index, n + 1)?;
+        let d = self.list_at(index);
+        for k in (at..n).rev() {
+            let w = self.mem.read_word(d.item + 8 * k)?;
+            self.mem.write_word(d.item + 8 * (k + 1), w)?;
+        }
+        self.mem.write_word(d.item + 8 * at, item)?;
+        Ok(())
+    }
+
+    /// `list_reverse_impl` (`reverse_slice`): the item pointers swapped end for end.
+    pub fn list_reverse(&mut self, op: u64) -> Result<(), ObjError> {
+        let d = self.live_list(op)?;
+        if d.size < 2 {
+            return Ok(());
+        }
+        let (mut lo, mut hi) = (0, d.size - 1);
+        while lo < hi {
+            let a = self.mem.read_word(d.item + 8 * lo)?;
+            let b = self.mem.read_word(d.item + 8 * hi)?;
+            self.mem.write_word(d.item + 8 * lo, b)?;
+            self.mem.write_word(d.item + 8 * hi, a)?;
+            lo += 1;
+            hi -= 1;
+        }
+        Ok(())
+    }
+
+    /// `Py_SET_SIZE(op, n)` on a list filled in place (`split` sets its size to the pieces it
+    /// made): the buffer stays as it is.
+    pub fn list_set_size(&mut self, op: u64, n: u64) -> Result<(), ObjError> {
+        let d = self.live_list(op)?;
+        if n > d.allocated {
+            return Err(ObjError::IndexOutOfRange {
+                addr: op,
+                index: n as i64,
+            });
+        }
+        self.list_data_mut(op)?.size = n;
+        Ok(())
+    }
+
     /// `list.extend(seq)` for a list or a tuple (`list_extend`'s fast path): an empty list with
     /// no buffer gets exactly the room needed, rounded up to even, from 3.10
     /// (`list_preallocate_exact`); otherwise `list_resize` grows it as appends would. The list

@@ -317,7 +317,7 @@ impl Objects {
     /// `list_ass_slice(a, i, i + 1, NULL)`: the last item removed empties the list through
     /// `_list_clear`; otherwise the tail moves down, the list shrinks (`list_resize`), and the
     /// removed item is released last.
-    pub(crate) fn list_del_item(&mut self, list: u64, i: u64) -> Result<(), ObjError> {
+    pub fn list_del_item(&mut self, list: u64, i: u64) -> Result<(), ObjError> {
         let d = self.list_data(list)?;
         if d.size == 1 {
             return self.list_clear(list);

@@ -45,19 +45,19 @@ impl Objects {
         Ok(op)
     }
 
-    /// `PyTuple_SET_ITEM(op, index, item)` on a tuple being filled: the slot, NULL until now,
-    /// takes `item`'s reference (stolen).
-    pub fn tuple_set_item(&mut self, op: u64, index: usize, item: u64) -> Result<(), ObjError> {
+    /// `PyTuple_SET_ITEM(op, index, item)`: the slot takes `item`'s reference (stolen) and
+    /// the word it held is returned, not released (a new tuple's slot is NULL; an iterator
+    /// reusing its result tuple releases the old item itself).
+    pub fn tuple_set_item(&mut self, op: u64, index: usize, item: u64) -> Result<u64, ObjError> {
         let err = ObjError::IndexOutOfRange {
             addr: op,
             index: index as i64,
         };
         match self.heavy_mut(op).map(|h| &mut h.body) {
-            Some(Body::Tuple(v)) if v.get(index) == Some(&0) => {
-                v[index] = item;
-                Ok(())
-            }
-            Some(Body::Tuple(_)) => Err(err),
+            Some(Body::Tuple(v)) => match v.get_mut(index) {
+                Some(slot) => Ok(std::mem::replace(slot, item)),
+                None => Err(err),
+            },
             _ => Err(self.wrong_type(op, "tuple")),
         }
     }

@@ -91,6 +91,106 @@ pub(crate) const METHOD_DEFS: &[MethodDef] = &[
         call: list_pop,
     },
     MethodDef {
+        module: "builtins",
+        name: "enumerate",
+        call: crate::methods::builtin_enumerate,
+    },
+    MethodDef {
+        module: "list",
+        name: "extend",
+        call: crate::methods::list_extend,
+    },
+    MethodDef {
+        module: "list",
+        name: "insert",
+        call: crate::methods::list_insert,
+    },
+    MethodDef {
+        module: "list",
+        name: "index",
+        call: crate::methods::list_index,
+    },
+    MethodDef {
+        module: "list",
+        name: "count",
+        call: crate::methods::list_count,
+    },
+    MethodDef {
+        module: "list",
+        name: "remove",
+        call: crate::methods::list_remove,
+    },
+    MethodDef {
+        module: "list",
+        name: "reverse",
+        call: crate::methods::list_reverse,
+    },
+    MethodDef {
+        module: "list",
+        name: "clear",
+        call: crate::methods::list_clear,
+    },
+    MethodDef {
+        module: "dict",
+        name: "get",
+        call: crate::methods::dict_get,
+    },
+    MethodDef {
+        module: "dict",
+        name: "setdefault",
+        call: crate::methods::dict_setdefault,
+    },
+    MethodDef {
+        module: "dict",
+        name: "pop",
+        call: crate::methods::dict_pop,
+    },
+    MethodDef {
+        module: "dict",
+        name: "keys",
+        call: crate::methods::dict_keys,
+    },
+    MethodDef {
+        module: "dict",
+        name: "values",
+        call: crate::methods::dict_values,
+    },
+    MethodDef {
+        module: "dict",
+        name: "items",
+        call: crate::methods::dict_items,
+    },
+    MethodDef {
+        module: "str",
+        name: "startswith",
+        call: crate::methods::str_startswith,
+    },
+    MethodDef {
+        module: "str",
+        name: "endswith",
+        call: crate::methods::str_endswith,
+    },
+    MethodDef {
+        module: "str",
+        name: "upper",
+        call: crate::methods::str_upper,
+    },
+    MethodDef {
+        module: "str",
+        name: "lower",
+        call: crate::methods::str_lower,
+    },
+    MethodDef {
+        module: "str",
+        name: "strip",
+        call: crate::methods::str_strip,
+    },
+    MethodDef {
+        module: "str",
+        name: "split",
+        call: crate::methods::str_split,
+    },
+    MethodDef {
         module: "sys",
         name: "getrefcount",
         call: sys_getrefcount,

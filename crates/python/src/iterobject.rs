@@ -29,6 +29,20 @@ pub(crate) enum Extra {
     /// `listiterobject`, `tupleiterobject`, `unicodeiterobject`: the sequence (a reference,
     /// 0 once exhausted) and the next index.
     SeqIter { seq: u64, index: u64 },
+    /// `enumobject`: the iterator it wraps (a reference), the next index, and `en_result`, the
+    /// 2-tuple it hands out again while nobody else holds it (a reference).
+    Enumerate { it: u64, index: i128, result: u64 },
+    /// A dict view (`dict_keys`, `dict_values`, `dict_items`): the dict (a reference).
+    DictView { dict: u64, kind: DictViewKind },
+    /// `dictiterobject`: the dict (a reference, 0 once exhausted), the next entry's position
+    /// in insertion order, the size it started with, and for items `di_result`.
+    DictIter {
+        dict: u64,
+        pos: u64,
+        used: u64,
+        kind: DictViewKind,
+        result: u64,
+    },
     /// `PySliceObject` of ints and `None`s (`bad`: some part is neither).
     Slice {
         start: Option<i128>,
@@ -36,6 +50,32 @@ pub(crate) enum Extra {
         step: Option<i128>,
         bad: bool,
     },
+}
+
+/// What a dict view or a dict iterator yields.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum DictViewKind {
+    Keys,
+    Values,
+    Items,
+}
+
+impl DictViewKind {
+    fn view_name(self) -> &'static str {
+        match self {
+            DictViewKind::Keys => "dict_keys",
+            DictViewKind::Values => "dict_values",
+            DictViewKind::Items => "dict_items",
+        }
+    }
+
+    fn iter_name(self) -> &'static str {
+        match self {
+            DictViewKind::Keys => "dict_keyiterator",
+            DictViewKind::Values => "dict_valueiterator",
+            DictViewKind::Items => "dict_itemiterator",
+        }
+    }
 }
 
 /// An interpreter-kept object and its count.
@@ -105,8 +145,20 @@ impl Interp {
         e.refcnt -= 1;
         if e.refcnt == 0 {
             let e = self.extras.remove(&v).expect("present");
-            if let Extra::SeqIter { seq, .. } = e.kind {
-                self.decref(seq)?;
+            match e.kind {
+                Extra::SeqIter { seq, .. } => self.decref(seq)?,
+                // enum_dealloc: the iterator, then en_result.
+                Extra::Enumerate { it, result, .. } => {
+                    self.decref(it)?;
+                    self.decref(result)?;
+                }
+                Extra::DictView { dict, .. } => self.decref(dict)?,
+                // dictiter_dealloc: the dict, then di_result.
+                Extra::DictIter { dict, result, .. } => {
+                    self.decref(dict)?;
+                    self.decref(result)?;
+                }
+                _ => {}
             }
         }
         Ok(())
@@ -131,6 +183,9 @@ impl Interp {
                 Some(Extra::Range { .. }) => "range",
                 Some(Extra::RangeIter { .. }) => "range_iterator",
                 Some(Extra::Slice { .. }) => "slice",
+                Some(Extra::Enumerate { .. }) => "enumerate",
+                Some(Extra::DictView { kind, .. }) => kind.view_name(),
+                Some(Extra::DictIter { kind, .. }) => kind.iter_name(),
                 _ => "iterator",
             }
             .into());
@@ -142,6 +197,7 @@ impl Interp {
     pub(crate) fn get_iter(&mut self, v: u64) -> Result<u64, RunError> {
         if self.is_extra(v) {
             return match self.extras.get(&v).map(|e| e.kind) {
+                Some(Extra::DictView { dict, kind }) => self.dict_iter(dict, kind),
                 Some(Extra::Range { start, stop, step }) => {
                     // range_iter: a fast range iterator.
                     let left = range_len(start, stop, step);
@@ -163,8 +219,10 @@ impl Interp {
                 self.o.incref(v)?;
                 Ok(self.new_extra(Extra::SeqIter { seq: v, index: 0 }))
             }
-            // Iterable in CPython (dict_iter, bytes_iter), not yet here.
-            t @ (TypeId::Dict | TypeId::Bytes) => Err(RunError::NotModelled {
+            // dict_iter: over the keys.
+            TypeId::Dict => self.dict_iter(v, DictViewKind::Keys),
+            // Iterable in CPython (bytes_iter), not yet here.
+            t @ TypeId::Bytes => Err(RunError::NotModelled {
                 construct: format!("iterating over a '{t}' object"),
                 filename: String::new(),
                 line: 0,
@@ -248,10 +306,24 @@ impl Interp {
                     }
                 }
             }
-            Extra::Range { .. } | Extra::Slice { .. } => Err(RunError::exception(
-                "TypeError",
-                format!("'{}' object is not an iterator", self.type_name(it)?),
-            )),
+            Extra::Enumerate {
+                it: inner,
+                index,
+                result,
+            } => self.enum_next(it, inner, index, result),
+            Extra::DictIter {
+                dict,
+                pos,
+                used,
+                kind,
+                result,
+            } => self.dictiter_next(it, dict, pos, used, kind, result),
+            Extra::Range { .. } | Extra::Slice { .. } | Extra::DictView { .. } => {
+                Err(RunError::exception(
+                    "TypeError",
+                    format!("'{}' object is not an iterator", self.type_name(it)?),
+                ))
+            }
         }
     }
 
@@ -344,4 +416,155 @@ pub(crate) fn slice_indices(
         0
     };
     Ok((start, step, n))
+}
+
+impl Interp {
+    /// `enumerate(iterable)` (`enum_new`): the iterable's iterator, index 0, and `en_result`
+    /// made at once (`PyTuple_Pack(2, Py_None, Py_None)`).
+    pub(crate) fn enumerate(&mut self, iterable: u64) -> Result<u64, RunError> {
+        let it = self.get_iter(iterable)?;
+        let none = self.o.none();
+        let result = self.o.tuple_pack(&[none, none])?;
+        Ok(self.new_extra(Extra::Enumerate {
+            it,
+            index: 0,
+            result,
+        }))
+    }
+
+    /// `enum_next`: the inner iterator's next item and the index, in `en_result` again when
+    /// only the enumerate object holds it (its old items released), else in a new 2-tuple.
+    fn enum_next(
+        &mut self,
+        en: u64,
+        inner: u64,
+        index: i128,
+        result: u64,
+    ) -> Result<Option<u64>, RunError> {
+        let Some(item) = self.iter_next(inner)? else {
+            return Ok(None);
+        };
+        let next_index = self.new_int(index)?;
+        if let Some(e) = self.extras.get_mut(&en) {
+            e.kind = Extra::Enumerate {
+                it: inner,
+                index: index + 1,
+                result,
+            };
+        }
+        self.reuse_or_new_pair(result, next_index, item).map(Some)
+    }
+
+    /// The result-tuple reuse of `enum_next` and `dictiter_iternextitem`: if `result` has one
+    /// reference (the iterator's), it is handed out again holding `a` and `b` (stolen), its old
+    /// items released after; otherwise a new 2-tuple.
+    fn reuse_or_new_pair(&mut self, result: u64, a: u64, b: u64) -> Result<u64, RunError> {
+        if self.o.refcnt(result)? == 1 {
+            self.incref(result)?;
+            let old_a = self.o.tuple_set_item(result, 0, a)?;
+            let old_b = self.o.tuple_set_item(result, 1, b)?;
+            self.decref(old_a)?;
+            self.decref(old_b)?;
+            return Ok(result);
+        }
+        let t = self.o.tuple_new(2)?;
+        self.o.tuple_set_item(t, 0, a)?;
+        self.o.tuple_set_item(t, 1, b)?;
+        Ok(t)
+    }
+
+    /// A dict view (`dict.keys()`, `.values()`, `.items()`): a new reference.
+    pub(crate) fn dict_view(&mut self, dict: u64, kind: DictViewKind) -> Result<u64, RunError> {
+        self.incref(dict)?;
+        Ok(self.new_extra(Extra::DictView { dict, kind }))
+    }
+
+    /// `dictiter_new`: the dict, its size now, and for items `di_result`.
+    fn dict_iter(&mut self, dict: u64, kind: DictViewKind) -> Result<u64, RunError> {
+        self.incref(dict)?;
+        let used = self.o.dict_len(dict)?;
+        let result = if kind == DictViewKind::Items {
+            let none = self.o.none();
+            self.o.tuple_pack(&[none, none])?
+        } else {
+            0
+        };
+        Ok(self.new_extra(Extra::DictIter {
+            dict,
+            pos: 0,
+            used,
+            kind,
+            result,
+        }))
+    }
+
+    /// `dictiter_iternextkey` and friends: the entry at `pos` in insertion order; a dict
+    /// whose size changed raises; exhausted, the dict is released (`di_dict = NULL`).
+    fn dictiter_next(
+        &mut self,
+        it: u64,
+        dict: u64,
+        pos: u64,
+        used: u64,
+        kind: DictViewKind,
+        result: u64,
+    ) -> Result<Option<u64>, RunError> {
+        if dict == 0 {
+            return Ok(None);
+        }
+        if self.o.dict_len(dict)? != used {
+            // "di_used = -1: Make this state sticky"
+            if let Some(e) = self.extras.get_mut(&it) {
+                e.kind = Extra::DictIter {
+                    dict,
+                    pos,
+                    used: u64::MAX,
+                    kind,
+                    result,
+                };
+            }
+            return Err(RunError::exception(
+                "RuntimeError",
+                "dictionary changed size during iteration",
+            ));
+        }
+        let entries = self.o.dict_items(dict)?;
+        let Some(&(k, v)) = entries.get(pos as usize) else {
+            if let Some(e) = self.extras.get_mut(&it) {
+                e.kind = Extra::DictIter {
+                    dict: 0,
+                    pos,
+                    used,
+                    kind,
+                    result,
+                };
+            }
+            self.decref(dict)?;
+            return Ok(None);
+        };
+        if let Some(e) = self.extras.get_mut(&it) {
+            e.kind = Extra::DictIter {
+                dict,
+                pos: pos + 1,
+                used,
+                kind,
+                result,
+            };
+        }
+        match kind {
+            DictViewKind::Keys => {
+                self.incref(k)?;
+                Ok(Some(k))
+            }
+            DictViewKind::Values => {
+                self.incref(v)?;
+                Ok(Some(v))
+            }
+            DictViewKind::Items => {
+                self.incref(k)?;
+                self.incref(v)?;
+                self.reuse_or_new_pair(result, k, v).map(Some)
+            }
+        }
+    }
 }

@@ -14,6 +14,9 @@
 //!   iterobject  range, slice and iterator objects (kept by the interpreter)
 //!   builtins    print, id, len, repr, range, chr, ord; str.join/replace, list.append/pop;
 //!               sys.getrefcount, getsizeof, intern
+//!   methods     enumerate; list.extend/insert/index/count/remove/reverse/clear;
+//!               dict.get/setdefault/pop/keys/values/items; str.startswith/endswith/upper/
+//!               lower/strip/split
 //!   interp      the interpreter state: builtins, sys, sys.modules, code objects
 //!   modules     the extension modules imported on demand: ctypes (cast, py_object), gc
 //!   pyarena     the parser's arena: one reference to every literal and identifier
@@ -48,6 +51,7 @@ pub mod error;
 mod format;
 mod interp;
 mod iterobject;
+mod methods;
 mod modules;
 pub mod opcode;
 mod opcode_tables;

@@ -25,15 +25,17 @@ print({'a': 1} == {'a': 2}, {'a': 1} == {'b': 1})
     }
 }
 
-/// Iterating over a dict is not modelled yet: refused, not a `TypeError` CPython never
-/// raises.
+/// Iterating over a dict (`dict_iter`, over its keys) that grows inside the loop: the first
+/// key, then `dictiter_iternextkey`'s RuntimeError.
 #[test]
-fn iterating_over_a_dict_is_not_modelled() {
+fn a_dict_that_changes_size_while_iterated_raises() {
     for p in VERSIONS {
-        let out = run_source(p, "for k in {'a': 1}:\n    print(k)\n", "prog.py").unwrap();
+        let source = "d = {'a': 1}\nfor k in d:\n    print(k)\n    d['b'] = 2\n";
+        let out = run_source(p, source, "prog.py").unwrap();
+        assert_eq!(out.stdout, "a\n");
         assert!(
-            matches!(&out.error, Some(RunError::NotModelled { construct, line: 1, .. })
-                if construct == "iterating over a 'dict' object"),
+            matches!(&out.error, Some(RunError::Exception { kind, message, .. })
+                if kind == "RuntimeError" && message == "dictionary changed size during iteration"),
             "{:?}",
             out.error
         );

@@ -484,7 +484,7 @@ fn exceptions_read_as_cpython_s() {
             "list.pop() of an item but the last",
         ),
         ("print(f'{3.5:g}')", "the float format spec 'g'"),
-        ("print(enumerate([2, 1]))", "the built-in 'enumerate'"),
+        ("print(zip([2, 1]))", "the built-in 'zip'"),
         (
             "print(sorted([3, 1], key=None))",
             "keyword arguments to sorted()",
@@ -536,6 +536,14 @@ fn ctypes_and_gc_modules() {
     same_as_cpython_3_12("stale_repr");
     same_as_cpython("version_info");
     same_as_cpython_3_12("version_info");
+}
+
+/// enumerate and the methods of list, dict and str, with the result tuples enumerate and
+/// dict items iterators hand out again while nobody holds them.
+#[test]
+fn the_common_methods_of_list_dict_and_str() {
+    same_as_cpython("methods");
+    same_as_cpython_3_12("methods");
 }
 
 /// `import helper` finds `helper.py` beside the script: its constants are held by its code
