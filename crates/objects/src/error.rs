@@ -57,20 +57,6 @@ pub enum ObjError {
     },
 }
 
-impl ObjError {
-    /// Whether C would have crashed here (a fault, a corrupted heap, a use of freed memory):
-    /// the process ends, and nothing runs after it, no cleanup either.
-    pub fn is_fault(&self) -> bool {
-        matches!(
-            self,
-            Self::Mem(_)
-                | Self::DecrefBelowZero { .. }
-                | Self::Dead { .. }
-                | Self::NotAnObject { .. }
-        )
-    }
-}
-
 impl From<MemError> for ObjError {
     fn from(e: MemError) -> Self {
         ObjError::Mem(e)

@@ -208,11 +208,8 @@ impl Objects {
             }
             let item = self.read_word(self.read_word(op + 24)? + 8 * i)?;
             let s = self.repr(item);
-            // Py_ReprLeave on the way out of an exception; a fault ends the process there.
-            let s = s.inspect_err(|e| {
-                if !e.is_fault() {
-                    let _ = self.repr_leave(op);
-                }
+            let s = s.inspect_err(|_| {
+                let _ = self.repr_leave(op);
             })?;
             out.push_str(&s);
             i += 1;
@@ -249,11 +246,8 @@ impl Objects {
             }
             let item = self.read_word(op + 24 + 8 * i)?;
             let s = self.repr(item);
-            // Py_ReprLeave on the way out of an exception; a fault ends the process there.
-            let s = s.inspect_err(|e| {
-                if !e.is_fault() {
-                    let _ = self.repr_leave(op);
-                }
+            let s = s.inspect_err(|_| {
+                let _ = self.repr_leave(op);
             })?;
             out.push_str(&s);
         }

@@ -52,6 +52,21 @@ pub(crate) enum Extra {
     },
 }
 
+impl Extra {
+    /// The references the object holds, in the order its deallocator releases them
+    /// (`enum_dealloc`: the iterator, then `en_result`; `dictiter_dealloc`: the dict, then
+    /// `di_result`); 0 for none.
+    pub(crate) fn held(&self) -> [u64; 2] {
+        match *self {
+            Extra::SeqIter { seq, .. } => [seq, 0],
+            Extra::Enumerate { it, result, .. } => [it, result],
+            Extra::DictView { dict, .. } => [dict, 0],
+            Extra::DictIter { dict, result, .. } => [dict, result],
+            Extra::Range { .. } | Extra::RangeIter { .. } | Extra::Slice { .. } => [0, 0],
+        }
+    }
+}
+
 /// What a dict view or a dict iterator yields.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum DictViewKind {
@@ -145,20 +160,8 @@ impl Interp {
         e.refcnt -= 1;
         if e.refcnt == 0 {
             let e = self.extras.remove(&v).expect("present");
-            match e.kind {
-                Extra::SeqIter { seq, .. } => self.decref(seq)?,
-                // enum_dealloc: the iterator, then en_result.
-                Extra::Enumerate { it, result, .. } => {
-                    self.decref(it)?;
-                    self.decref(result)?;
-                }
-                Extra::DictView { dict, .. } => self.decref(dict)?,
-                // dictiter_dealloc: the dict, then di_result.
-                Extra::DictIter { dict, result, .. } => {
-                    self.decref(dict)?;
-                    self.decref(result)?;
-                }
-                _ => {}
+            for held in e.kind.held() {
+                self.decref(held)?;
             }
         }
         Ok(())

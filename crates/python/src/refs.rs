@@ -35,7 +35,6 @@ use objects::{Cache, Edge, Field, TypeId};
 use crate::compile::CodeUnit;
 use crate::error::RunError;
 use crate::interp::Interp;
-use crate::iterobject::Extra;
 
 /// A moment of the run at which an [`Inspector`] is called.
 #[derive(Debug)]
@@ -224,12 +223,10 @@ pub fn references(interp: &Interp) -> Result<Vec<Reference>, RunError> {
     }
     object_references(interp, &mut out)?;
     for (&addr, e) in &interp.extras {
-        if let Extra::SeqIter { seq, .. } = e.kind
-            && seq != 0
-        {
+        for target in e.kind.held().into_iter().filter(|&t| t != 0) {
             out.push(Reference {
                 holder: Holder::Iterator { addr },
-                target: seq,
+                target,
             });
         }
     }
