@@ -43,14 +43,20 @@ const EXPLAINED: &[(&str, &[u8], usize, &str, &str)] = &[
         "blog/refcount_constants",
         &[11],
         7,
-        "on 3.11.7 an `'ab'` is interned before the script runs \
-         (`sys.intern(''.join(['a', 'b']))` returns another object, with a count of 5 in a \
-         local and an argument): start-up holds three references to it; the model starts \
-         nothing. Which objects of start-up hold it is not traced yet",
-        "3.11.7에서는 스크립트가 돌기 전에 이미 `'ab'`가 인터닝되어 있다\
-         (`sys.intern(''.join(['a', 'b']))`가 다른 객체를 돌려주고, 지역 변수와 인자로 잡은 \
-         참조 횟수가 5다). 시작 과정이 세 개의 참조를 쥐고 있는 셈이다. 모델은 아무것도 미리 \
-         시작하지 않는다. 시작 과정의 어느 객체가 쥐고 있는지는 아직 추적하지 않았다",
+        "the interned `'ab'` is also held by code loaded at start-up: on the machine that recorded \
+         the captures, a `.pth` file in 3.11.7's site-packages makes `site` import certifi, whose \
+         imports reach shutil, which imports bz2 and lzma. `BZ2File.__init__` holds `'ab'` twice \
+         among its constants (`mode = \"ab\"` and the tuple `(\"a\", \"ab\")`), \
+         `LZMAFile.__init__` once (experiment puzzle2_ab finds the three; in a child started \
+         with `-S` it reads 3, then 5 after `import bz2`, 6 after `import lzma`). The model runs \
+         no `site` and imports neither",
+        "인터닝된 `'ab'`를 시작 과정에서 읽어 들인 코드도 쥐고 있다. 캡처를 기록한 머신에서는 \
+         3.11.7의 site-packages에 있는 `.pth` 파일 때문에 `site`가 certifi를 임포트하고, 그 \
+         임포트가 shutil까지 이어져 shutil이 bz2와 lzma를 임포트한다. `BZ2File.__init__`의 \
+         상수가 `'ab'`를 두 번(`mode = \"ab\"`와 튜플 `(\"a\", \"ab\")`), \
+         `LZMAFile.__init__`의 상수가 한 번 참조한다(실험 puzzle2_ab가 이 셋을 찾아내고, \
+         `-S`로 띄운 자식 프로세스에서는 3, `import bz2` 뒤 5, `import lzma` 뒤 6이 나온다). \
+         모델은 `site`를 돌리지 않고 둘 다 임포트하지 않는다",
     ),
 ];
 
@@ -248,6 +254,49 @@ fn the_model_matches_cpython_3_11_where_it_runs_the_blog() {
             run_on_model(Profile::CPYTHON_3_11, &experiment).unwrap(),
             recorded.body,
             "{name}"
+        );
+    }
+}
+
+#[test]
+fn the_model_disassembles_the_blog_function_as_cpython_does() {
+    // examples/python/puzzle2_dis.py prints `dis.dis` of the function in refcount_thousand.py on
+    // each real interpreter; the model's listing of the module ends with the same function's,
+    // under its "Disassembly of <code object test ...>:" header.
+    let path = "examples/python/blog/refcount_thousand.py";
+    let source = std::fs::read_to_string(root().join(path)).unwrap();
+    for profile in [Profile::CPYTHON_3_11, Profile::CPYTHON_3_12] {
+        let (_, minor) = profile.version();
+        let recorded =
+            Capture::load(&root().join(format!("tests/captures/puzzle2_dis/3.{minor}.txt")))
+                .unwrap();
+        let listing = python::dis_source(profile, &source, path).unwrap();
+        let (_, function) = listing
+            .split_once("Disassembly of <code object test at ")
+            .expect("a listing of test");
+        let (_, body) = function.split_once('\n').unwrap();
+        assert_eq!(body, recorded.body, "3.{minor}");
+    }
+}
+
+#[test]
+fn a_script_and_its_module_count_as_cpython_counts() {
+    // examples/python/puzzle2_import.py runs modules/refcount_main.py in a child interpreter and
+    // prints its output first; the model runs the same script, importing the module beside it.
+    let path = "examples/python/modules/refcount_main.py";
+    let source = std::fs::read_to_string(root().join(path)).unwrap();
+    for profile in [Profile::CPYTHON_3_11, Profile::CPYTHON_3_12] {
+        let (_, minor) = profile.version();
+        let recorded =
+            Capture::load(&root().join(format!("tests/captures/puzzle2_import/3.{minor}.txt")))
+                .unwrap();
+        let out = python::run_source(profile, &source, path).unwrap();
+        assert_eq!(out.error, None, "3.{minor}");
+        assert!(!out.stdout.is_empty());
+        assert!(
+            recorded.body.starts_with(&out.stdout),
+            "3.{minor}: the model printed\n{}",
+            out.stdout
         );
     }
 }
