@@ -216,6 +216,11 @@ pub(crate) const METHOD_DEFS: &[MethodDef] = &[
         call: crate::modules::ctypes_cast,
     },
     MethodDef {
+        module: "os",
+        name: "getpid",
+        call: crate::modules::os_getpid,
+    },
+    MethodDef {
         module: "gc",
         name: "get_count",
         call: crate::modules::gc_get_count,

@@ -9,7 +9,11 @@ use crate::error::RunError;
 use crate::interp::Interp;
 
 /// The modules [`Interp::import_extension`] can make, by name.
-pub(crate) const EXTENSIONS: [&str; 2] = ["ctypes", "gc"];
+pub(crate) const EXTENSIONS: [&str; 3] = ["ctypes", "gc", "os"];
+
+/// The model's process id, which `os.getpid()` returns: like its addresses, the same on every
+/// run.
+pub(crate) const MODEL_PID: i128 = 4242;
 
 /// `generations[1].threshold` and `generations[2].threshold` (`_PyGC_InitState`).
 const THRESHOLDS_1_2: (i64, i64) = (10, 10);
@@ -126,6 +130,11 @@ pub(crate) fn ctypes_cast(i: &mut Interp, args: &[u64]) -> Result<u64, RunError>
         i.decref(a)?;
     }
     Ok(result)
+}
+
+/// `os.getpid()`.
+pub(crate) fn os_getpid(i: &mut Interp, _args: &[u64]) -> Result<u64, RunError> {
+    i.new_int(MODEL_PID)
 }
 
 /// `type.__instancecheck__(cls, instance)` (`type___instancecheck__`): whether `instance`'s

@@ -172,6 +172,7 @@ impl Interp {
             t.add_source(filename, source);
         }
         self.trace_phase("(start) __main__ made; the script parsed into its arena and compiled");
+        self.set_argv(filename)?;
         let main = self.new_module("__main__")?;
         let globals = self.o.field(main, Field::MdDict)?;
         let key = self.o.py_id("__builtins__")?;
@@ -242,6 +243,20 @@ impl Interp {
     pub(crate) fn finalize(&mut self) -> Result<(), RunError> {
         self.trace_phase("(exit) Py_FinalizeEx: the free lists cleared");
         self.o.clear_freelists()?;
+        Ok(())
+    }
+
+    /// `sys.argv`: the script's path as given, alone (`config_init_argv` for `python3 FILE`).
+    fn set_argv(&mut self, filename: &str) -> Result<(), RunError> {
+        let sys = self.module_named("sys")?;
+        let dict = self.o.field(sys, Field::MdDict)?;
+        let path = self.o.unicode_from_str(filename)?;
+        let argv = self.o.list_new(1)?;
+        self.o.list_set(argv, 0, path)?;
+        let key = self.intern("argv")?;
+        self.o.dict_setitem(dict, key, argv)?;
+        self.o.decref(key)?;
+        self.o.decref(argv)?;
         Ok(())
     }
 

@@ -536,6 +536,8 @@ fn ctypes_and_gc_modules() {
     same_as_cpython_3_12("stale_repr");
     same_as_cpython("version_info");
     same_as_cpython_3_12("version_info");
+    same_as_cpython("sysos");
+    same_as_cpython_3_12("sysos");
 }
 
 /// enumerate and the methods of list, dict and str, with the result tuples enumerate and
