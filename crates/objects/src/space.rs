@@ -121,6 +121,8 @@ pub struct Objects {
     pub(crate) empty_keys_refcnt: u64,
     /// `ml_name` of each `PyMethodDef` the caller registered (`cfunction_new`).
     pub(crate) method_defs: Vec<&'static str>,
+    /// Instances whose count reached zero with a `__del__` still to run, oldest first.
+    pub(crate) pending_finalizers: Vec<u64>,
 }
 
 /// Where an object's state is.
@@ -174,6 +176,7 @@ impl Objects {
             dict_version: 0,
             empty_keys_refcnt: 1,
             method_defs: Vec::new(),
+            pending_finalizers: Default::default(),
         };
         let head = objects.gen0_head();
         objects.gc_links.insert(head, (head, head));
@@ -793,7 +796,8 @@ impl Objects {
             | TypeId::Cell
             | TypeId::CFunction
             | TypeId::CArg
-            | TypeId::CData => self.fields_dealloc(op),
+            | TypeId::CData
+            | TypeId::GetSetDescr => self.fields_dealloc(op),
             TypeId::Int
             | TypeId::Bool
             | TypeId::Object

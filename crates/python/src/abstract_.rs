@@ -676,10 +676,12 @@ impl Interp {
     }
 
     /// `PyObject_Hash` succeeds: the key types the model hashes.
-    pub(crate) fn hashable(&self, k: u64) -> Result<(), RunError> {
+    pub(crate) fn hashable(&mut self, k: u64) -> Result<(), RunError> {
         self.object_only(k)?;
         match self.o.type_of(k)? {
             TypeId::Str | TypeId::Int | TypeId::Bool | TypeId::NoneType | TypeId::Float => Ok(()),
+            TypeId::Instance => self.instance_hashable(k),
+            TypeId::Type if self.o.is_class(k) => Ok(()),
             TypeId::Tuple => {
                 for x in self.o.tuple_items(k)? {
                     self.hashable(x)?;

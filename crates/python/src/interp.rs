@@ -121,6 +121,7 @@ impl Interp {
             ("object", TypeId::Object),
             ("int", TypeId::Int),
             ("str", TypeId::Str),
+            ("type", TypeId::Type),
         ] {
             let key = interp.intern(name)?;
             let t = interp.o.type_object(ty);

@@ -45,6 +45,7 @@
 mod abstract_;
 mod builtins;
 mod ceval;
+mod classes;
 pub mod compile;
 pub mod dis;
 pub mod error;
