@@ -925,6 +925,17 @@ impl Interp {
         if ty == TypeId::CData && self.o.unicode_text(key)? == "value" {
             return self.cdata_get_value(owner);
         }
+        if ty == TypeId::Method {
+            // method_getattro: __self__ and __func__, then the function's attributes.
+            let field = match self.o.unicode_text(key)?.as_str() {
+                "__self__" => Field::ImSelf,
+                "__func__" => Field::ImFunc,
+                _ => return self.getattr(self.o.field(owner, Field::ImFunc)?, key),
+            };
+            let v = self.o.field(owner, field)?;
+            self.incref(v)?;
+            return Ok(v);
+        }
         if ty == TypeId::Function {
             let n = self.o.unicode_text(key)?;
             let field = match n.as_str() {
