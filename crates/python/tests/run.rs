@@ -662,4 +662,13 @@ fn classes_outside_the_model_are_named() {
         .error
         .unwrap();
     assert!(matches!(err, RunError::NotModelled { .. }), "{err}");
+    // Other versions' class bytecode differs (3.13's __firstlineno__ and
+    // __static_attributes__, 3.8-3.10's calls): never compiled as 3.11's.
+    for profile in [Profile::CPYTHON_3_10, Profile::CPYTHON_3_13] {
+        let err = run_source(profile, "class C:\n    pass\n", "v.py")
+            .unwrap()
+            .error
+            .unwrap();
+        assert!(matches!(err, RunError::NotModelled { .. }), "{err}");
+    }
 }
