@@ -699,7 +699,26 @@ impl Interp {
     /// `list_resize` shrinks, then the item is released) or `dict_ass_sub`.
     pub(crate) fn delitem(&mut self, container: u64, sub: u64) -> Result<(), RunError> {
         self.object_only(container)?;
-        self.no_slice(sub, "slice deletion")?;
+        if let Some(crate::iterobject::ExtraObj {
+            kind:
+                crate::iterobject::Extra::Slice {
+                    start,
+                    stop,
+                    step,
+                    bad: false,
+                },
+            ..
+        }) = self.extras.get(&sub).copied()
+            && matches!(step, None | Some(1))
+            && self.o.type_of(container)? == TypeId::List
+        {
+            // list_ass_subscript: a slice of step 1 is list_ass_slice with NULL.
+            let len = self.o.list_len(container)? as i128;
+            let (first, _, n) = crate::iterobject::slice_indices(start, stop, step, len)?;
+            let ilow = first as u64;
+            return Ok(self.o.list_delete_slice(container, ilow, ilow + n as u64)?);
+        }
+        self.no_slice(sub, "this slice deletion")?;
         match self.o.type_of(container)? {
             TypeId::List => {
                 let n = self.o.list_len(container)?;
