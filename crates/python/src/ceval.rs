@@ -149,8 +149,17 @@ impl Interp {
                 }
                 flow => flow,
             };
-            // The __del__s of what the instruction released run before the next one.
-            let flow = match self.call_finalizers() {
+            // The __del__s of what the instruction released run before the next one, this
+            // frame waiting below theirs.
+            let inspected = self.inspector.is_some();
+            if inspected {
+                self.frames.push(f.roots());
+            }
+            let finalized = self.call_finalizers();
+            if inspected {
+                self.frames.pop();
+            }
+            let flow = match finalized {
                 Ok(()) => flow,
                 Err(e) => {
                     if let Ok(Flow::Return(v)) = flow {

@@ -388,7 +388,9 @@ impl Interp {
     /// As in C, each finishes, and what its release finalizes in turn, before the next: the
     /// frames a `__del__` runs see only the finalizers their own instructions made due.
     pub(crate) fn call_finalizers(&mut self) -> Result<(), RunError> {
-        for obj in self.o.take_pending_finalizers() {
+        let due = self.o.take_pending_finalizers();
+        self.finalizing.extend(&due);
+        for obj in due {
             let cls = self.o.class_of(obj)?;
             let key = self.o.py_id("__del__")?;
             if let Some(del) = self.type_lookup(cls, key)? {
@@ -404,6 +406,7 @@ impl Interp {
                 }
             }
             self.o.set_finalized(obj)?;
+            self.finalizing.retain(|&f| f != obj);
             self.decref(obj)?;
             self.call_finalizers()?;
         }

@@ -80,6 +80,9 @@ pub struct Interp {
     pub(crate) inspector: Option<Box<dyn crate::refs::Inspector>>,
     /// The frames below the running one, kept only while an inspector is set.
     pub(crate) frames: Vec<crate::refs::FrameRoots>,
+    /// Instances whose `__del__` is due or running: each holds the one reference
+    /// `PyObject_CallFinalizerFromDealloc` gave it back until it is released again.
+    pub(crate) finalizing: Vec<u64>,
     /// How many checks of the eval breaker pass before a SIGINT is due, if one is arranged.
     pub(crate) sigint_after: Option<u64>,
 }
@@ -108,6 +111,7 @@ impl Interp {
             script: crate::pythonrun::Script::default(),
             inspector: None,
             frames: Vec::new(),
+            finalizing: Vec::new(),
             sigint_after: None,
         };
         interp.add_method_descriptors()?;

@@ -121,6 +121,9 @@ pub enum Root {
     },
     /// A cache of the object layer.
     Cache(Cache),
+    /// `subtype_dealloc`'s reference to an instance whose `__del__` is due or running
+    /// (`PyObject_CallFinalizerFromDealloc` sets its count back to 1).
+    Finalizer,
 }
 
 /// Who holds a reference.
@@ -178,6 +181,7 @@ impl fmt::Display for Root {
                 }
             }
             Root::Cache(c) => write!(f, "{c}"),
+            Root::Finalizer => f.write_str("subtype_dealloc, while __del__ is due"),
         }
     }
 }
@@ -217,6 +221,9 @@ pub fn references(interp: &Interp) -> Result<Vec<Reference>, RunError> {
     root(Root::ModuleCode, interp.script.code);
     for (cache, op) in interp.o.cache_references() {
         root(Root::Cache(cache), op);
+    }
+    for &op in &interp.finalizing {
+        root(Root::Finalizer, op);
     }
     for (depth, frame) in interp.frames.iter().enumerate() {
         frame_references(interp, depth, frame, &mut out)?;
