@@ -575,6 +575,17 @@ impl Objects {
         Ok(q)
     }
 
+    /// `PyMem_Malloc(nbytes)` of a buffer the caller fills and frees (a call's argument
+    /// array): its address.
+    pub fn pymem_malloc(&mut self, nbytes: u64) -> Result<u64, ObjError> {
+        self.mem_malloc(nbytes)
+    }
+
+    /// `PyMem_Free(p)` of a buffer from [`Objects::pymem_malloc`].
+    pub fn pymem_free(&mut self, p: u64) -> Result<(), ObjError> {
+        self.mem_free(p)
+    }
+
     /// `PyMem_Free(p)` for a buffer.
     pub(crate) fn mem_free(&mut self, p: u64) -> Result<(), ObjError> {
         if p != 0 {

@@ -685,6 +685,11 @@ impl Objects {
         std::mem::take(&mut self.pending_finalizers)
     }
 
+    /// Whether some instance's `__del__` is due.
+    pub fn finalizers_due(&self) -> bool {
+        !self.pending_finalizers.is_empty()
+    }
+
     /// `_PyGC_SET_FINALIZED`: the instance's `__del__` has run.
     pub fn set_finalized(&mut self, op: u64) -> Result<(), ObjError> {
         self.instance_mut(op)?.finalized = true;

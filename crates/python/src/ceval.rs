@@ -151,7 +151,7 @@ impl Interp {
             };
             // The __del__s of what the instruction released run before the next one, this
             // frame waiting below theirs.
-            let inspected = self.inspector.is_some();
+            let inspected = self.inspector.is_some() && self.o.finalizers_due();
             if inspected {
                 self.frames.push(f.roots());
             }
@@ -1108,6 +1108,7 @@ impl Interp {
         }
         if !names.is_empty()
             && !matches!(self.o.type_of(callable)?, TypeId::Function | TypeId::Method)
+            && !self.o.is_class(callable)
         {
             // Only print among the built-ins takes keywords here.
             let def = match self.o.type_of(callable)? {
@@ -1172,9 +1173,13 @@ impl Interp {
                 result
             }
             TypeId::Type if self.o.is_class(callable) => {
+                // type_call is C: the class and the arguments stay on the caller's stack.
                 let inspected = self.inspector.is_some();
                 if inspected {
-                    self.frames.push(f.roots());
+                    let mut roots = f.roots();
+                    roots.stack.push(callable);
+                    roots.stack.extend(&args);
+                    self.frames.push(roots);
                 }
                 let result = self.type_call(callable, &args);
                 if inspected {
@@ -1218,7 +1223,19 @@ impl Interp {
                         }
                     }
                 }
+                // A built-in that runs Python code (__build_class__) leaves its caller waiting
+                // below, the callable and the arguments still on the caller's stack.
+                let inspected = self.inspector.is_some();
+                if inspected {
+                    let mut roots = f.roots();
+                    roots.stack.push(callable);
+                    roots.stack.extend(&args);
+                    self.frames.push(roots);
+                }
                 let result = call(self, &args);
+                if inspected {
+                    self.frames.pop();
+                }
                 if result.as_ref().is_err_and(RunError::is_fatal) {
                     return result;
                 }

@@ -52,16 +52,17 @@ pub(crate) fn builtin_build_class(i: &mut Interp, args: &[u64]) -> Result<u64, R
         ));
     }
     let ns = i.o.dict_new()?;
+    i.c_held.push(ns);
     let cell = match i.eval_class_body(func, ns) {
         Ok(cell) => cell,
         Err(e) => {
-            i.decref(ns)?;
+            i.let_go(&[ns])?;
             return Err(e);
         }
     };
     let cls = i.o.type_new_impl(name, ns);
     i.decref(cell)?;
-    i.decref(ns)?;
+    i.let_go(&[ns])?;
     Ok(cls?)
 }
 
@@ -137,25 +138,47 @@ impl Interp {
         Ok(t)
     }
 
-    /// `type_call` of a class (through `_PyObject_MakeTpCall`, which packs the positional
-    /// arguments into a tuple): `object_new` (an instance), then `slot_tp_init` when the class
-    /// has `__init__`. The arguments are borrowed.
+    /// `type_call` of a class through `_PyObject_MakeTpCall`, which packs the positional
+    /// arguments into a tuple and the keyword arguments into a dict (`_PyStack_AsDict`):
+    /// `object_new` (an instance), then `slot_tp_init` when the class has `__init__`. The
+    /// arguments are borrowed; the keyword ones are the last, named in `self.kwargs`.
     pub(crate) fn type_call(&mut self, cls: u64, args: &[u64]) -> Result<u64, RunError> {
-        if !self.kwargs.is_empty() {
-            return Err(not_modelled("keyword arguments to a class".into()));
-        }
-        let tuple = self.o.tuple_pack(args)?;
-        let result = self.type_call_tuple(cls, tuple);
-        self.decref(tuple)?;
+        let kwargs = std::mem::take(&mut self.kwargs);
+        let nargs = args.len() - kwargs.len();
+        let tuple = self.o.tuple_pack(&args[..nargs])?;
+        let kwdict = if kwargs.is_empty() {
+            0
+        } else {
+            let d = self.o.dict_new()?;
+            let names = self.o.tuple_items(self.kwnames)?;
+            for (&key, &value) in names.iter().zip(&args[nargs..]) {
+                self.o.dict_setitem(d, key, value)?;
+            }
+            d
+        };
+        self.c_held.extend([tuple, kwdict]);
+        let result = self.type_call_tuple(cls, tuple, kwdict);
+        self.let_go(&[tuple, kwdict])?;
         result
     }
 
-    fn type_call_tuple(&mut self, cls: u64, args: u64) -> Result<u64, RunError> {
+    /// Releases references C code held (in [`Interp::c_held`] meanwhile).
+    pub(crate) fn let_go(&mut self, refs: &[u64]) -> Result<(), RunError> {
+        for &r in refs {
+            if let Some(k) = self.c_held.iter().rposition(|&h| h == r) {
+                self.c_held.remove(k);
+            }
+            self.decref(r)?;
+        }
+        Ok(())
+    }
+
+    fn type_call_tuple(&mut self, cls: u64, args: u64, kwds: u64) -> Result<u64, RunError> {
         let init_key = self.o.py_id("__init__")?;
-        let dict = self.o.class_dict(cls)?;
-        let init = self.o.dict_getitem(dict, init_key)?;
+        let init = self.type_lookup(cls, init_key)?;
         let items = self.o.tuple_items(args)?;
-        if init.is_none() && !items.is_empty() {
+        let nkw = if kwds == 0 { 0 } else { self.o.dict_len(kwds)? };
+        if init.is_none() && (!items.is_empty() || nkw != 0) {
             // object_new: excess arguments and neither __new__ nor __init__ overridden.
             let name = self.o.unicode_text(self.o.class_name(cls, false)?)?;
             return Err(RunError::exception(
@@ -167,7 +190,12 @@ impl Interp {
         let Some(init) = init else {
             return Ok(obj);
         };
-        match self.slot_tp_init(obj, init, &items) {
+        self.c_held.push(obj);
+        let res = self.slot_tp_init(obj, init, &items, kwds);
+        if let Some(k) = self.c_held.iter().rposition(|&h| h == obj) {
+            self.c_held.remove(k);
+        }
+        match res {
             Ok(()) => Ok(obj),
             Err(e) => {
                 self.decref(obj)?;
@@ -176,11 +204,21 @@ impl Interp {
         }
     }
 
-    /// `slot_tp_init`: `__init__` (found by `lookup_method`, a new reference) called with the
-    /// instance prepended (`_PyObject_Call_Prepend`); anything but None is a `TypeError`.
-    fn slot_tp_init(&mut self, obj: u64, init: u64, args: &[u64]) -> Result<(), RunError> {
+    /// `slot_tp_init`: `__init__` (found by `lookup_method`, a new reference held meanwhile)
+    /// called with the instance prepended (`_PyObject_Call_Prepend`); anything but None is a
+    /// `TypeError`.
+    fn slot_tp_init(
+        &mut self,
+        obj: u64,
+        init: u64,
+        args: &[u64],
+        kwds: u64,
+    ) -> Result<(), RunError> {
         self.incref(init)?;
-        let res = self.call_unbound(init, obj, args)?;
+        self.c_held.push(init);
+        let res = self.call_prepend(init, obj, args, kwds);
+        self.let_go(&[init])?;
+        let res = res?;
         if res != self.o.none() {
             let t = self.type_name(res)?;
             self.decref(res)?;
@@ -192,21 +230,90 @@ impl Interp {
         self.decref(res)
     }
 
-    /// Calls `func` (a reference the call consumes) with `obj` and `args` (borrowed) as its
-    /// positional arguments: a new reference to the result.
-    fn call_unbound(&mut self, func: u64, obj: u64, args: &[u64]) -> Result<u64, RunError> {
+    /// `_PyObject_Call_Prepend(func, obj, args, kwds)`: the arguments with `obj` first,
+    /// borrowed, on the C stack up to 5 (`_PY_FASTCALL_SMALL_STACK`), else in a
+    /// `PyMem_Malloc`ed array; then `_PyObject_FastCallDictTstate`.
+    fn call_prepend(
+        &mut self,
+        func: u64,
+        obj: u64,
+        args: &[u64],
+        kwds: u64,
+    ) -> Result<u64, RunError> {
+        let argcount = args.len() as u64;
+        let stack = if argcount + 1 > 5 {
+            self.o.pymem_malloc((argcount + 1) * 8)?
+        } else {
+            0
+        };
+        let mut stack_args = vec![obj];
+        stack_args.extend_from_slice(args);
+        let result = self.fast_call_dict(func, &stack_args, kwds);
+        if stack != 0 {
+            self.o.pymem_free(stack)?;
+        }
+        result
+    }
+
+    /// `_PyObject_FastCallDictTstate`: without keywords, the function called with `args`;
+    /// with a non-empty `kwds`, `_PyStack_UnpackDict` first: a `PyMem_Malloc`ed array of new
+    /// references to the arguments and the keyword values, and a tuple of the names, released
+    /// after the call (`_PyStack_UnpackDict_Free`).
+    fn fast_call_dict(&mut self, func: u64, args: &[u64], kwds: u64) -> Result<u64, RunError> {
+        let items = if kwds == 0 {
+            Vec::new()
+        } else {
+            self.o.dict_items(kwds)?
+        };
+        if items.is_empty() {
+            return self.vectorcall(func, args, &[]);
+        }
+        let n = (args.len() + items.len()) as u64;
+        let array = self.o.pymem_malloc((1 + n) * 8)?;
+        let keys: Vec<u64> = items.iter().map(|&(k, _)| k).collect();
+        let kwnames = self.o.tuple_pack(&keys)?;
+        let values: Vec<u64> = items.iter().map(|&(_, v)| v).collect();
+        let unpacked: Vec<u64> = args.iter().chain(&values).copied().collect();
+        for &v in &unpacked {
+            self.incref(v)?;
+        }
+        self.c_held.push(kwnames);
+        self.c_held.extend(&unpacked);
+        let mut names = Vec::new();
+        for &k in &keys {
+            names.push(self.o.unicode_text(k)?);
+        }
+        self.kwargs = names.into_iter().zip(values.iter().copied()).collect();
+        self.kwnames = kwnames;
+        let result = self.vectorcall(func, args, &values);
+        self.let_go(&unpacked)?;
+        self.o.pymem_free(array)?;
+        self.let_go(&[kwnames])?;
+        result
+    }
+
+    /// Calls `func` with `obj` as its only argument (`call_unbound_noarg`): a new reference
+    /// to the result.
+    fn call_unbound_noarg(&mut self, func: u64, obj: u64) -> Result<u64, RunError> {
+        self.vectorcall(func, &[obj], &[])
+    }
+
+    /// `_PyFunction_Vectorcall` -> `_PyEval_Vector`: the frame takes new references to the
+    /// function, the arguments and the keyword values (named in `self.kwargs`), all borrowed
+    /// here.
+    fn vectorcall(&mut self, func: u64, args: &[u64], kwvalues: &[u64]) -> Result<u64, RunError> {
         if self.is_extra(func) || self.o.type_of(func)? != TypeId::Function {
-            self.decref(func)?;
+            self.kwargs.clear();
             return Err(not_modelled(
                 "a special method that is not a Python function".into(),
             ));
         }
-        let mut stack = vec![obj];
-        stack.extend_from_slice(args);
+        let stack: Vec<u64> = args.iter().chain(kwvalues).copied().collect();
+        self.incref(func)?;
         for &a in &stack {
             self.incref(a)?;
         }
-        self.call_function(func, stack, 0)
+        self.call_function(func, stack, kwvalues.len())
     }
 
     /// The attribute `key` of `owner`'s class (`_PyType_Lookup`: the class's dict; `object`'s
@@ -394,8 +501,12 @@ impl Interp {
             let cls = self.o.class_of(obj)?;
             let key = self.o.py_id("__del__")?;
             if let Some(del) = self.type_lookup(cls, key)? {
+                // lookup_maybe_method: a new reference, held while __del__ runs.
                 self.incref(del)?;
-                match self.call_unbound(del, obj, &[]) {
+                self.c_held.push(del);
+                let res = self.call_unbound_noarg(del, obj);
+                self.let_go(&[del])?;
+                match res {
                     Ok(res) => self.decref(res)?,
                     Err(RunError::Exception { .. }) => {
                         return Err(not_modelled(

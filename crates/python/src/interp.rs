@@ -83,6 +83,10 @@ pub struct Interp {
     /// Instances whose `__del__` is due or running: each holds the one reference
     /// `PyObject_CallFinalizerFromDealloc` gave it back until it is released again.
     pub(crate) finalizing: Vec<u64>,
+    /// References C code holds while it calls back into Python code (`type_call`'s argument
+    /// tuple, keyword dict and new instance, `lookup_method`'s `__init__` or `__del__`,
+    /// `_PyStack_UnpackDict`'s array and names).
+    pub(crate) c_held: Vec<u64>,
     /// How many checks of the eval breaker pass before a SIGINT is due, if one is arranged.
     pub(crate) sigint_after: Option<u64>,
 }
@@ -112,6 +116,7 @@ impl Interp {
             inspector: None,
             frames: Vec::new(),
             finalizing: Vec::new(),
+            c_held: Vec::new(),
             sigint_after: None,
         };
         interp.add_method_descriptors()?;
