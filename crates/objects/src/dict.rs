@@ -66,9 +66,15 @@ impl Objects {
     pub fn dict_new(&mut self) -> Result<u64, ObjError> {
         let keys = self.empty_keys_addr();
         self.empty_keys_refcnt_add(1);
+        self.new_dict(keys, 0)
+    }
+
+    /// `new_dict(keys, NULL, used)`: a dict object (from the free list if it has one) owning
+    /// `keys`. Not tracked.
+    fn new_dict(&mut self, keys: u64, used: u64) -> Result<u64, ObjError> {
         let version = self.next_dict_version();
         let data = DictData {
-            used: 0,
+            used,
             version,
             keys,
             values: 0,
@@ -90,6 +96,42 @@ impl Objects {
         });
         self.install_new(op, DICT_SIZE, Kind::Heavy, 0, word, TypeId::Dict);
         Ok(op)
+    }
+
+    /// `PyDict_Copy` of a combined dict at most a third of whose entries were deleted: its
+    /// keys object cloned (`clone_combined_dict_keys`: `PyObject_Malloc` of the same size, a
+    /// `memcpy`, a new reference to every live key and value), then `new_dict` with them,
+    /// tracked if the original is. A new reference.
+    pub fn dict_copy(&mut self, op: u64) -> Result<u64, ObjError> {
+        let d = self.live_dict(op)?;
+        if d.used == 0 {
+            return self.dict_new();
+        }
+        let k = self.read_keys(d.keys)?;
+        if d.values != 0 || d.used < (k.nentries * 2) / 3 {
+            return Err(ObjError::NotModelled {
+                what: "a copy of a split dict or of one with many deleted entries (dict_merge)",
+            });
+        }
+        let size = self.keys_size(d.keys)?;
+        let keys = self.mem_malloc(size)?;
+        for w in 0..size / 8 {
+            let word = self.keys_word(d.keys + 8 * w)?;
+            self.mem.write_word(keys + 8 * w, word)?;
+        }
+        self.mem.write_word(keys, 1)?; // dk_refcnt
+        for ix in 0..k.nentries {
+            let (_, key, value) = self.entry(&k, ix)?;
+            if value != 0 {
+                self.incref(value)?;
+                self.incref(key)?;
+            }
+        }
+        let new = self.new_dict(keys, d.used)?;
+        if self.gc_is_tracked(op) {
+            self.gc_track(new);
+        }
+        Ok(new)
     }
 
     fn next_dict_version(&mut self) -> u64 {

@@ -51,11 +51,14 @@ pub enum TypeId {
     /// In CPython it is a class that `ctypes/__init__.py` makes at import; the model keeps it
     /// among the static types (its address is never what a program sees).
     CData,
+    /// `getset_descriptor` (`PyGetSetDescr_Type`): a class's `__dict__` and `__weakref__`
+    /// attributes, which `type_ready` puts in the class's dict (`add_getset`).
+    GetSetDescr,
 }
 
 impl TypeId {
     /// Every built-in type, in the order they are laid out in the image.
-    pub const ALL: [TypeId; 21] = [
+    pub const ALL: [TypeId; 22] = [
         TypeId::Type,
         TypeId::Object,
         TypeId::Int,
@@ -77,6 +80,7 @@ impl TypeId {
         TypeId::CArg,
         TypeId::CData,
         TypeId::VersionInfo,
+        TypeId::GetSetDescr,
     ];
 
     /// `tp_name`.
@@ -103,6 +107,7 @@ impl TypeId {
             TypeId::CArg => "CArgObject",
             TypeId::CData => "py_object",
             TypeId::VersionInfo => "sys.version_info",
+            TypeId::GetSetDescr => "getset_descriptor",
         }
     }
 
@@ -129,6 +134,7 @@ impl TypeId {
                 | TypeId::CFunction
                 | TypeId::CData
                 | TypeId::VersionInfo
+                | TypeId::GetSetDescr
         )
     }
 
@@ -144,6 +150,7 @@ impl TypeId {
                 | TypeId::CFunction
                 | TypeId::CArg
                 | TypeId::CData
+                | TypeId::GetSetDescr
         )
     }
 

@@ -676,10 +676,12 @@ impl Interp {
     }
 
     /// `PyObject_Hash` succeeds: the key types the model hashes.
-    pub(crate) fn hashable(&self, k: u64) -> Result<(), RunError> {
+    pub(crate) fn hashable(&mut self, k: u64) -> Result<(), RunError> {
         self.object_only(k)?;
         match self.o.type_of(k)? {
             TypeId::Str | TypeId::Int | TypeId::Bool | TypeId::NoneType | TypeId::Float => Ok(()),
+            TypeId::Instance => self.instance_hashable(k),
+            TypeId::Type if self.o.is_class(k) => Ok(()),
             TypeId::Tuple => {
                 for x in self.o.tuple_items(k)? {
                     self.hashable(x)?;
@@ -697,7 +699,26 @@ impl Interp {
     /// `list_resize` shrinks, then the item is released) or `dict_ass_sub`.
     pub(crate) fn delitem(&mut self, container: u64, sub: u64) -> Result<(), RunError> {
         self.object_only(container)?;
-        self.no_slice(sub, "slice deletion")?;
+        if let Some(crate::iterobject::ExtraObj {
+            kind:
+                crate::iterobject::Extra::Slice {
+                    start,
+                    stop,
+                    step,
+                    bad: false,
+                },
+            ..
+        }) = self.extras.get(&sub).copied()
+            && matches!(step, None | Some(1))
+            && self.o.type_of(container)? == TypeId::List
+        {
+            // list_ass_subscript: a slice of step 1 is list_ass_slice with NULL.
+            let len = self.o.list_len(container)? as i128;
+            let (first, _, n) = crate::iterobject::slice_indices(start, stop, step, len)?;
+            let ilow = first as u64;
+            return Ok(self.o.list_delete_slice(container, ilow, ilow + n as u64)?);
+        }
+        self.no_slice(sub, "this slice deletion")?;
         match self.o.type_of(container)? {
             TypeId::List => {
                 let n = self.o.list_len(container)?;

@@ -17,8 +17,18 @@ pub(crate) const METHOD_DEFS: &[MethodDef] = &[
     },
     MethodDef {
         module: "builtins",
+        name: "__build_class__",
+        call: crate::classes::builtin_build_class,
+    },
+    MethodDef {
+        module: "builtins",
         name: "id",
         call: builtin_id,
+    },
+    MethodDef {
+        module: "builtins",
+        name: "isinstance",
+        call: crate::classes::builtin_isinstance,
     },
     MethodDef {
         module: "builtins",

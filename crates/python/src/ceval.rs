@@ -77,6 +77,35 @@ impl Interp {
         for v in std::mem::take(&mut frame.fast) {
             self.decref(v)?;
         }
+        self.call_finalizers()?;
+        result
+    }
+
+    /// `_PyEval_Vector(func, locals=ns)` for a class body (`__build_class__`): a frame whose
+    /// `LOAD_NAME`/`STORE_NAME` use the namespace, holding a reference to the function and its
+    /// code; its result (None, or the `__classcell__`) as a new reference.
+    pub(crate) fn eval_class_body(&mut self, func: u64, ns: u64) -> Result<u64, RunError> {
+        let code_obj = self.o.field(func, Field::FuncCode)?;
+        let globals = self.o.field(func, Field::FuncGlobals)?;
+        let code = self.units[&code_obj].clone();
+        self.incref(func)?;
+        self.incref(code_obj)?;
+        let mut frame = Frame {
+            fast: vec![0; code.varnames.len()],
+            code,
+            code_obj,
+            globals,
+            locals: ns,
+            stack: Vec::new(),
+            func,
+            kwnames: 0,
+        };
+        let result = self.run_frame(&mut frame);
+        for v in std::mem::take(&mut frame.fast) {
+            self.decref(v)?;
+        }
+        self.decref(func)?;
+        self.decref(code_obj)?;
         result
     }
 
@@ -119,6 +148,25 @@ impl Interp {
                     self.eval_breaker().map(|()| Flow::Jump)
                 }
                 flow => flow,
+            };
+            // The __del__s of what the instruction released run before the next one, this
+            // frame waiting below theirs.
+            let inspected = self.inspector.is_some() && self.o.finalizers_due();
+            if inspected {
+                self.frames.push(f.roots());
+            }
+            let finalized = self.call_finalizers();
+            if inspected {
+                self.frames.pop();
+            }
+            let flow = match finalized {
+                Ok(()) => flow,
+                Err(e) => {
+                    if let Ok(Flow::Return(v)) = flow {
+                        self.decref(v)?;
+                    }
+                    Err(e)
+                }
             };
             match flow {
                 Ok(Flow::Return(result)) => return Ok(result),
@@ -274,6 +322,26 @@ impl Interp {
                 f.stack.push(v);
             }
             "PUSH_NULL" => f.stack.push(0),
+            "LOAD_BUILD_CLASS" => {
+                let key = self.o.py_id("__build_class__")?;
+                let Some(v) = self.o.dict_getitem(self.builtins, key)? else {
+                    return Err(RunError::exception(
+                        "NameError",
+                        "__build_class__ not found",
+                    ));
+                };
+                self.incref(v)?;
+                f.stack.push(v);
+            }
+            "STORE_ATTR" => {
+                let key = f.code.names[arg as usize];
+                let owner = Self::pop(f);
+                let v = Self::pop(f);
+                let res = self.setattr(owner, key, v);
+                self.decref(v)?;
+                self.decref(owner)?;
+                res?;
+            }
             "DELETE_FAST" => {
                 let v = std::mem::take(&mut f.fast[arg as usize]);
                 if v == 0 {
@@ -354,6 +422,25 @@ impl Interp {
                 // from its dict: NULL, then the attribute.
                 let owner = Self::pop(f);
                 let key = f.code.names[arg as usize];
+                if !self.is_extra(owner) && self.o.type_of(owner)? == TypeId::Instance {
+                    let found = self.instance_get_method(owner, key);
+                    match found {
+                        Ok(crate::classes::Method::Unbound(func)) => {
+                            f.stack.push(func);
+                            f.stack.push(owner);
+                        }
+                        Ok(crate::classes::Method::Attribute(v)) => {
+                            self.decref(owner)?;
+                            f.stack.push(0);
+                            f.stack.push(v);
+                        }
+                        Err(e) => {
+                            self.decref(owner)?;
+                            return Err(e);
+                        }
+                    }
+                    return Ok(Flow::Next);
+                }
                 if let Some(descr) = self.method_descr(owner, key)? {
                     self.incref(descr)?;
                     f.stack.push(descr);
@@ -831,6 +918,12 @@ impl Interp {
     /// `PyObject_GetAttr` for the objects the model gives attributes: a module's dict entries.
     fn getattr(&mut self, owner: u64, key: u64) -> Result<u64, RunError> {
         self.object_only(owner)?;
+        if self.o.type_of(owner)? == TypeId::Instance {
+            return self.instance_getattr(owner, key);
+        }
+        if self.o.is_class(owner) {
+            return self.type_getattr(owner, key);
+        }
         if let Some(descr) = self.method_descr(owner, key)? {
             // method_get: a built-in method bound to the object (PyCFunction_NewEx(ml, obj)).
             let def = self.o.cfunction_def(descr)?;
@@ -840,6 +933,17 @@ impl Interp {
         let ty = self.o.type_of(owner)?;
         if ty == TypeId::CData && self.o.unicode_text(key)? == "value" {
             return self.cdata_get_value(owner);
+        }
+        if ty == TypeId::Method {
+            // method_getattro: __self__ and __func__, then the function's attributes.
+            let field = match self.o.unicode_text(key)?.as_str() {
+                "__self__" => Field::ImSelf,
+                "__func__" => Field::ImFunc,
+                _ => return self.getattr(self.o.field(owner, Field::ImFunc)?, key),
+            };
+            let v = self.o.field(owner, field)?;
+            self.incref(v)?;
+            return Ok(v);
         }
         if ty == TypeId::Function {
             let n = self.o.unicode_text(key)?;
@@ -1002,7 +1106,10 @@ impl Interp {
             }
             return Err(e);
         }
-        if !names.is_empty() && self.o.type_of(callable)? != TypeId::Function {
+        if !names.is_empty()
+            && !matches!(self.o.type_of(callable)?, TypeId::Function | TypeId::Method)
+            && !self.o.is_class(callable)
+        {
             // Only print among the built-ins takes keywords here.
             let def = match self.o.type_of(callable)? {
                 TypeId::CFunction => Some(self.o.cfunction_def(callable)?),
@@ -1047,16 +1154,40 @@ impl Interp {
             .into_iter()
             .zip(args[args.len() - nkw..].iter().copied())
             .collect();
-        match self.o.type_of(callable)? {
-            TypeId::Function => {
+        let ty = self.o.type_of(callable)?;
+        match ty {
+            TypeId::Function | TypeId::Method => {
                 // The caller waits below the new frame, where an inspector can see it.
                 let inspected = self.inspector.is_some();
                 if inspected {
                     self.frames.push(f.roots());
                 }
-                let result = self.call_function(callable, args, nkw);
+                let result = if ty == TypeId::Function {
+                    self.call_function(callable, args, nkw)
+                } else {
+                    self.call_method(callable, args, nkw)
+                };
                 if inspected {
                     self.frames.pop();
+                }
+                result
+            }
+            TypeId::Type if self.o.is_class(callable) => {
+                // type_call is C: the class and the arguments stay on the caller's stack.
+                let inspected = self.inspector.is_some();
+                if inspected {
+                    let mut roots = f.roots();
+                    roots.stack.push(callable);
+                    roots.stack.extend(&args);
+                    self.frames.push(roots);
+                }
+                let result = self.type_call(callable, &args);
+                if inspected {
+                    self.frames.pop();
+                }
+                self.decref(callable)?;
+                for a in args {
+                    self.decref(a)?;
                 }
                 result
             }
@@ -1092,7 +1223,19 @@ impl Interp {
                         }
                     }
                 }
+                // A built-in that runs Python code (__build_class__) leaves its caller waiting
+                // below, the callable and the arguments still on the caller's stack.
+                let inspected = self.inspector.is_some();
+                if inspected {
+                    let mut roots = f.roots();
+                    roots.stack.push(callable);
+                    roots.stack.extend(&args);
+                    self.frames.push(roots);
+                }
                 let result = call(self, &args);
+                if inspected {
+                    self.frames.pop();
+                }
                 if result.as_ref().is_err_and(RunError::is_fatal) {
                     return result;
                 }
@@ -1151,6 +1294,7 @@ impl Interp {
     /// `list()`, `list(iterable)`, `str(x)`, `int(x)`. The arguments are borrowed.
     fn call_type(&mut self, ty: TypeId, args: &[u64]) -> Result<u64, RunError> {
         match (ty, args) {
+            (TypeId::Type, [x]) => self.type_of_object(*x),
             // list(): list_vectorcall, PyType_GenericAlloc (never the free list).
             (TypeId::List, []) => Ok(self.o.list_new_generic()?),
             (TypeId::List, [x]) => {
@@ -1418,7 +1562,12 @@ impl Interp {
 
     /// `_PyEvalFramePushAndInit`, the frame's run, and `_PyFrame_Clear`.
     /// The last `nkw` of `args` are keyword arguments, named in `self.kwargs`.
-    fn call_function(&mut self, func: u64, args: Vec<u64>, nkw: usize) -> Result<u64, RunError> {
+    pub(crate) fn call_function(
+        &mut self,
+        func: u64,
+        args: Vec<u64>,
+        nkw: usize,
+    ) -> Result<u64, RunError> {
         let code_obj = self.o.field(func, Field::FuncCode)?;
         let globals = self.o.field(func, Field::FuncGlobals)?;
         let code = self.units[&code_obj].clone();

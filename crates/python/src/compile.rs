@@ -332,6 +332,9 @@ struct Unit {
     fast_hidden: Vec<String>,
     /// 3.12: each handler block's stack depth at its `SETUP_FINALLY` (`stackdepth`).
     handler_depth: HashMap<usize, u32>,
+    /// `COMPILER_SCOPE_CLASS`: a class body, whose names are `LOAD_NAME`'s and whose
+    /// definitions are qualified `Class.name`.
+    class: bool,
 }
 
 /// `STACK_USE_GUIDELINE`: displays longer than this are built item by item.
@@ -379,6 +382,7 @@ impl Unit {
             const_values: HashMap::new(),
             none_index: None,
             layout: Layout::default(),
+            class: false,
         }
     }
 
@@ -523,6 +527,11 @@ impl Compiler<'_> {
                     self.parser_expr(r)?;
                 }
                 self.parser_stmts(&f.body)?;
+            }
+            Stmt::ClassDef(cd) => {
+                self.identifier(cd.name.as_str())?;
+                self.parser_exprs(&cd.bases)?;
+                self.parser_stmts(&cd.body)?;
             }
             Stmt::Return(r) => {
                 if let Some(v) = &r.value {
@@ -1061,23 +1070,26 @@ impl Compiler<'_> {
         );
         self.units.push(unit.code.clone()); // index 0, filled in at the end
         unit.emit("RESUME", 0, 0);
-        // compiler_body: the docstring stored in __doc__.
+        self.compiler_body(&mut unit, body)?;
+        self.assemble(&mut unit, true)?;
+        self.units[0] = unit.code;
+        Ok(())
+    }
+
+    /// `compiler_body` of a module or a class: the docstring stored in `__doc__`, then the
+    /// statements.
+    fn compiler_body(&mut self, unit: &mut Unit, body: &[Stmt]) -> Result<(), RunError> {
         let mut rest = body;
         if let Some((Stmt::Expr(e), tail)) = body.split_first()
             && matches!(&*e.value, Expr::Constant(c) if matches!(c.value, Constant::Str(_)))
         {
-            self.expr(&mut unit, &e.value)?;
+            self.expr(unit, &e.value)?;
             self.o.py_id("__doc__")?;
             let line = self.loc(e);
-            self.store_name(&mut unit, "__doc__", line)?;
+            self.store_name(unit, "__doc__", line)?;
             rest = tail;
         }
-        for s in rest {
-            self.stmt(&mut unit, s)?;
-        }
-        self.assemble(&mut unit, true)?;
-        self.units[0] = unit.code;
-        Ok(())
+        self.stmts(unit, rest)
     }
 
     /// `compiler_function`'s body: the function's code unit; its index and free variables.
@@ -1225,6 +1237,7 @@ impl Compiler<'_> {
                 self.make_closure(unit, index, &free, flags, line)?;
                 self.store_name(unit, f.name.as_str(), line)?;
             }
+            Stmt::ClassDef(cd) => self.compiler_class(unit, cd, line)?,
             Stmt::Pass(_) => unit.emit("NOP", 0, line),
             // Declarations only: the symbol table used them.
             Stmt::Global(_) => {}
@@ -1241,6 +1254,104 @@ impl Compiler<'_> {
             other => return Err(self.not_modelled(stmt_name(other), s)),
         }
         Ok(())
+    }
+
+    /// `compiler_class`: the class body compiled as a code object of its own, then
+    /// `__build_class__(<function of the body>, 'NAME')` called and its result stored.
+    fn compiler_class(
+        &mut self,
+        unit: &mut Unit,
+        cd: &ast::StmtClassDef,
+        line: i32,
+    ) -> Result<(), RunError> {
+        if unit.minor != 11 && unit.minor != 12 {
+            return Err(self.not_modelled(&format!("a class statement on 3.{}", unit.minor), cd));
+        }
+        if !cd.decorator_list.is_empty() {
+            return Err(self.not_modelled("a class decorator", cd));
+        }
+        if !cd.keywords.is_empty() || !cd.type_params.is_empty() {
+            return Err(self.not_modelled("a class's keywords or type parameters", cd));
+        }
+        if !cd.bases.is_empty() {
+            return Err(self.not_modelled("a base class", cd));
+        }
+        if symtable::class_needs_class_cell(cd) {
+            return Err(self.not_modelled("super() or __class__ (the __classcell__)", cd));
+        }
+        let qualname = qualname_in(unit, cd.name.as_str());
+        // A class body never sees the function around it through a closure here: that would be
+        // LOAD_CLASSDEREF and the class body's own COPY_FREE_VARS.
+        let available = Self::closure_names(unit);
+        if symtable::class_free(cd, unit.minor >= 12)
+            .iter()
+            .any(|n| available.contains(n))
+        {
+            return Err(self.not_modelled("a class using a variable of the enclosing function", cd));
+        }
+        let index = self.class_body(cd, qualname)?;
+        // 2. load the 'build_class' function; 3. the function made from the body's code; 4. the
+        // class name; 5. the call.
+        unit.emit("PUSH_NULL", 0, line);
+        unit.emit("LOAD_BUILD_CLASS", 0, line);
+        self.make_closure(unit, index, &[], 0, line)?;
+        let name = self.interned(cd.name.as_str())?;
+        let k = self.add_const(unit, ConstKey::Str(cd.name.to_string()), name);
+        unit.emit("LOAD_CONST", k, line);
+        if unit.minor == 11 {
+            unit.emit("PRECALL", 2, line);
+        }
+        unit.emit("CALL", 2, line);
+        // 7. store into <name>
+        self.store_name(unit, cd.name.as_str(), line)
+    }
+
+    /// The class body's code unit (`COMPILER_SCOPE_CLASS`): `__module__` from the globals'
+    /// `__name__`, `__qualname__`, the docstring as `__doc__`, the body, and `return None`.
+    fn class_body(&mut self, cd: &ast::StmtClassDef, qualname: String) -> Result<usize, RunError> {
+        let firstlineno = self.line(cd);
+        let mut unit = Unit::new(
+            CodeUnit {
+                name: cd.name.to_string(),
+                qualname: qualname.clone(),
+                firstlineno,
+                argcount: 0,
+                function: false,
+                varargs: false,
+                varkeywords: false,
+                consts: Vec::new(),
+                names: Vec::new(),
+                varnames: Vec::new(),
+                nfreevars: 0,
+                instrs: Vec::new(),
+                range: (cd.range().start().to_u32(), cd.range().end().to_u32()),
+                merged: false,
+            },
+            Vec::new(),
+            self.minor(),
+        );
+        unit.class = true;
+        let line = firstlineno as i32;
+        unit.emit("RESUME", 0, line);
+        self.o.py_id("__module__")?;
+        self.o.py_id("__qualname__")?;
+        self.load_name(&mut unit, "__name__", line, false)?;
+        self.store_name(&mut unit, "__module__", line)?;
+        // The qualname: the class's identifier at module level, else a str of its own, merged
+        // as constants are.
+        let q = if qualname == cd.name.as_str() {
+            self.interned(&qualname)?
+        } else {
+            self.const_object(&CVal::Str(qualname.clone()), None)?
+        };
+        let k = self.add_const(&mut unit, ConstKey::Str(qualname), q);
+        unit.emit("LOAD_CONST", k, line);
+        self.store_name(&mut unit, "__qualname__", line)?;
+        self.compiler_body(&mut unit, &cd.body)?;
+        // The implicit `return None` (no __classcell__): artificial, as assemble adds it.
+        self.assemble(&mut unit, true)?;
+        self.units.push(unit.code);
+        Ok(self.units.len() - 1)
     }
 
     /// `compiler_return`: a constant is loaded after the loops are unwound (a `NOP` keeps the
@@ -1459,8 +1570,20 @@ impl Compiler<'_> {
             unit.emit("STORE_SUBSCR", 0, tline);
             return Ok(());
         }
+        if let Expr::Attribute(at) = &*a.target {
+            // The object kept (COPY 1) for the STORE_ATTR after.
+            self.expr(unit, &at.value)?;
+            unit.emit("COPY", 1, tline);
+            let i = self.name_index(unit, at.attr.as_str())?;
+            unit.emit("LOAD_ATTR", i, tline);
+            self.expr(unit, &a.value)?;
+            unit.emit("BINARY_OP", nb_op(a.op) + 13, line);
+            unit.emit("SWAP", 2, tline);
+            unit.emit("STORE_ATTR", i, tline);
+            return Ok(());
+        }
         let Expr::Name(n) = &*a.target else {
-            return Err(self.not_modelled("an augmented assignment to an attribute", a));
+            return Err(self.not_modelled("this augmented assignment target", a));
         };
         self.load_name(unit, n.id.as_str(), tline, false)?;
         self.expr(unit, &a.value)?;
@@ -1496,6 +1619,12 @@ impl Compiler<'_> {
         let line = self.loc(t);
         match t {
             Expr::Name(n) => self.store_name(unit, n.id.as_str(), line),
+            Expr::Attribute(a) => {
+                self.expr(unit, &a.value)?;
+                let i = self.name_index(unit, a.attr.as_str())?;
+                unit.emit("STORE_ATTR", i, line);
+                Ok(())
+            }
             Expr::Subscript(sub) => {
                 self.expr(unit, &sub.value)?;
                 if self.two_element_slice(unit, &sub.slice)? {
@@ -1517,7 +1646,10 @@ impl Compiler<'_> {
                 }
                 Ok(())
             }
-            _ => Err(self.not_modelled("an assignment to anything but a name or an item", t)),
+            _ => Err(self.not_modelled(
+                "an assignment to anything but a name, an attribute or an item",
+                t,
+            )),
         }
     }
 
@@ -3431,6 +3563,7 @@ fn stack_effect(name: &str, arg: u32, jump: bool) -> i32 {
         | "PUSH_NULL"
         | "COPY"
         | "LOAD_METHOD"
+        | "LOAD_BUILD_CLASS"
         | "FOR_ITER" => 1,
         "LOAD_GLOBAL" => 1 + (n & 1),
         "STORE_FAST"
@@ -3905,6 +4038,7 @@ pub(crate) fn collect_locals(
                 }
             }
             Stmt::FunctionDef(f) => bind(f.name.as_str(), locals),
+            Stmt::ClassDef(cd) => bind(cd.name.as_str(), locals),
             Stmt::Global(g) => globals.extend(g.names.iter().map(|n| n.to_string())),
             _ => {}
         }
@@ -4098,6 +4232,7 @@ fn declared_global(body: &[Stmt]) -> Vec<String> {
             match s {
                 Stmt::Global(g) => out.extend(g.names.iter().map(|n| n.to_string())),
                 Stmt::FunctionDef(f) => walk(&f.body, out),
+                Stmt::ClassDef(cd) => walk(&cd.body, out),
                 Stmt::If(i) => {
                     walk(&i.body, out);
                     walk(&i.orelse, out);
@@ -4176,10 +4311,12 @@ fn expr_name(e: &Expr) -> &'static str {
     }
 }
 
-/// `compiler_set_qualname`: a name defined in a function is `OUTER.<locals>.NAME`; at module
-/// level, the name itself.
+/// `compiler_set_qualname`: a name defined in a function is `OUTER.<locals>.NAME`, in a class
+/// `CLASS.NAME`; at module level, the name itself.
 fn qualname_in(unit: &Unit, name: &str) -> String {
-    if unit.code.function {
+    if unit.class {
+        format!("{}.{}", unit.code.qualname, name)
+    } else if unit.code.function {
         format!("{}.<locals>.{}", unit.code.qualname, name)
     } else {
         name.to_string()

@@ -80,6 +80,13 @@ pub struct Interp {
     pub(crate) inspector: Option<Box<dyn crate::refs::Inspector>>,
     /// The frames below the running one, kept only while an inspector is set.
     pub(crate) frames: Vec<crate::refs::FrameRoots>,
+    /// Instances whose `__del__` is due or running: each holds the one reference
+    /// `PyObject_CallFinalizerFromDealloc` gave it back until it is released again.
+    pub(crate) finalizing: Vec<u64>,
+    /// References C code holds while it calls back into Python code (`type_call`'s argument
+    /// tuple, keyword dict and new instance, `lookup_method`'s `__init__` or `__del__`,
+    /// `_PyStack_UnpackDict`'s array and names).
+    pub(crate) c_held: Vec<u64>,
     /// How many checks of the eval breaker pass before a SIGINT is due, if one is arranged.
     pub(crate) sigint_after: Option<u64>,
 }
@@ -108,6 +115,8 @@ impl Interp {
             script: crate::pythonrun::Script::default(),
             inspector: None,
             frames: Vec::new(),
+            finalizing: Vec::new(),
+            c_held: Vec::new(),
             sigint_after: None,
         };
         interp.add_method_descriptors()?;
@@ -121,6 +130,7 @@ impl Interp {
             ("object", TypeId::Object),
             ("int", TypeId::Int),
             ("str", TypeId::Str),
+            ("type", TypeId::Type),
         ] {
             let key = interp.intern(name)?;
             let t = interp.o.type_object(ty);

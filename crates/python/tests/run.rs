@@ -564,3 +564,113 @@ fn a_module_beside_the_script_is_imported() {
         assert_eq!(out.stdout, recorded, "{profile}");
     }
 }
+
+/// The class statement (`LOAD_BUILD_CLASS`, the body's own code object, methods qualified
+/// `Class.name`), instances made by calling the class (`__init__`), attributes of instances
+/// and classes, methods called without a bound method (`LOAD_METHOD`; 3.12's `LOAD_ATTR`
+/// with the method bit) and bound methods as values, `type`, `isinstance`, the reprs, and the
+/// counts: a class is held by the module, its `__mro__` and its `__dict__` and `__weakref__`
+/// descriptors, and by each of its instances; a bound method holds its function and `self`.
+#[test]
+fn classes_instances_and_methods() {
+    same_as_cpython("classes");
+    same_as_cpython_3_12("classes");
+}
+
+/// `__del__` (`slot_tp_finalize` through `subtype_dealloc`): in the order each container
+/// releases its items (lists and tuples backwards, dicts and instance attributes forwards, in
+/// the order of the class's shared keys), once per object even when `__del__` resurrects it.
+#[test]
+fn finalizers_run_once_in_deallocation_order() {
+    same_as_cpython("finalizers");
+    same_as_cpython_3_12("finalizers");
+}
+
+/// Calling a class and reading attributes fail with CPython's messages (the last line of each
+/// traceback, the same on 3.11.7 and 3.12.1).
+#[test]
+fn class_errors_read_as_cpython_s() {
+    let cases = [
+        (
+            "class C:\n    pass\nC(1)",
+            "TypeError: C() takes no arguments",
+        ),
+        (
+            "class C:\n    def __init__(self, a):\n        self.a = a\nC()",
+            "TypeError: C.__init__() missing 1 required positional argument: 'a'",
+        ),
+        (
+            "class C:\n    def __init__(self):\n        return 1\nC()",
+            "TypeError: __init__() should return None, not 'int'",
+        ),
+        (
+            "class C:\n    pass\nC().x",
+            "AttributeError: 'C' object has no attribute 'x'",
+        ),
+        (
+            "class C:\n    pass\nC.x",
+            "AttributeError: type object 'C' has no attribute 'x'",
+        ),
+        (
+            "class C:\n    def m(self):\n        pass\nC().m(1)",
+            "TypeError: C.m() takes 1 positional argument but 2 were given",
+        ),
+        (
+            "class C:\n    pass\nc = C()\nc.missing()",
+            "AttributeError: 'C' object has no attribute 'missing'",
+        ),
+    ];
+    for profile in [Profile::CPYTHON_3_11, Profile::CPYTHON_3_12] {
+        for (src, last) in cases {
+            let err = run_source(profile, &format!("{src}\n"), "c.py")
+                .unwrap()
+                .error
+                .unwrap();
+            let text = err.to_string();
+            assert_eq!(text.lines().last(), Some(last), "{src} on {profile}");
+        }
+    }
+}
+
+/// What classes the model does not make is named: base classes, `super()` (the
+/// `__classcell__`), decorators, a class body reading the enclosing function's variables,
+/// and `__repr__` (Python code in a slot).
+#[test]
+fn classes_outside_the_model_are_named() {
+    for (src, what) in [
+        ("class C(int):\n    pass", "a base class"),
+        (
+            "class C:\n    def m(self):\n        return super()",
+            "super() or __class__ (the __classcell__)",
+        ),
+        (
+            "def f(x):\n    class C:\n        y = x\n    return C",
+            "a class using a variable of the enclosing function",
+        ),
+    ] {
+        let err = run_source(Profile::CPYTHON_3_11, &format!("{src}\n"), "n.py")
+            .unwrap()
+            .error
+            .unwrap();
+        let line = if src.starts_with("def") { 2 } else { 1 };
+        assert_eq!(
+            err.to_string(),
+            format!("not modelled: {what}, n.py, line {line}")
+        );
+    }
+    let src = "class C:\n    def __repr__(self):\n        return 'c'\nprint(C())\n";
+    let err = run_source(Profile::CPYTHON_3_12, src, "r.py")
+        .unwrap()
+        .error
+        .unwrap();
+    assert!(matches!(err, RunError::NotModelled { .. }), "{err}");
+    // Other versions' class bytecode differs (3.13's __firstlineno__ and
+    // __static_attributes__, 3.8-3.10's calls): never compiled as 3.11's.
+    for profile in [Profile::CPYTHON_3_10, Profile::CPYTHON_3_13] {
+        let err = run_source(profile, "class C:\n    pass\n", "v.py")
+            .unwrap()
+            .error
+            .unwrap();
+        assert!(matches!(err, RunError::NotModelled { .. }), "{err}");
+    }
+}
