@@ -125,9 +125,14 @@ impl Interp {
                 Ok(Flow::Next) => {}
                 Ok(Flow::Jump) => {
                     pc = target.expect("a jump has a target");
-                    // 3.12: an exhausted FOR_ITER skips the END_FOR it targets.
-                    if name == "FOR_ITER" && self.o.layout().minor >= 12 {
-                        pc += 1;
+                    // 3.12: an exhausted FOR_ITER skips the END_FOR it targets; 3.13 the
+                    // POP_TOP after it too.
+                    if name == "FOR_ITER" {
+                        pc += match self.o.layout().minor {
+                            12 => 1,
+                            13.. => 2,
+                            _ => 0,
+                        };
                     }
                 }
                 Err(mut e) => {
@@ -240,6 +245,19 @@ impl Interp {
                 let old = std::mem::replace(&mut f.fast[arg as usize], v);
                 self.decref(old)?;
             }
+            // 3.13's superinstructions: two locals in the argument, the first above 4 bits.
+            "LOAD_FAST_LOAD_FAST" => {
+                self.step(f, "LOAD_FAST", arg >> 4)?;
+                self.step(f, "LOAD_FAST", arg & 15)?;
+            }
+            "STORE_FAST_LOAD_FAST" => {
+                self.step(f, "STORE_FAST", arg >> 4)?;
+                self.step(f, "LOAD_FAST", arg & 15)?;
+            }
+            "STORE_FAST_STORE_FAST" => {
+                self.step(f, "STORE_FAST", arg >> 4)?;
+                self.step(f, "STORE_FAST", arg & 15)?;
+            }
             "LOAD_NAME" => {
                 let key = f.code.names[arg as usize];
                 let v = self.lookup_name(&[f.locals, f.globals, self.builtins], key)?;
@@ -268,10 +286,15 @@ impl Interp {
                 let key = f.code.names[(arg >> 1) as usize];
                 let v = self.lookup_name(&[f.globals, self.builtins], key)?;
                 self.incref(v)?;
-                if arg & 1 == 1 {
+                // The NULL beneath the callable up to 3.12, above it from 3.13.
+                let minor = self.o.layout().minor;
+                if arg & 1 == 1 && minor < 13 {
                     f.stack.push(0);
                 }
                 f.stack.push(v);
+                if arg & 1 == 1 && minor >= 13 {
+                    f.stack.push(0);
+                }
             }
             "PUSH_NULL" => f.stack.push(0),
             "DELETE_FAST" => {
@@ -324,6 +347,11 @@ impl Interp {
                 self.incref(v)?;
                 return Ok(Flow::Return(v));
             }
+            // 3.13: END_FOR pops the last value; a POP_TOP after it pops the iterator.
+            "END_FOR" if self.o.layout().minor >= 13 => {
+                let v = Self::pop(f);
+                self.decref(v)?;
+            }
             "END_FOR" => {
                 for _ in 0..2 {
                     let v = Self::pop(f);
@@ -363,8 +391,14 @@ impl Interp {
                 let v = self.getattr(owner, key);
                 self.decref(owner)?;
                 let v = v?;
-                f.stack.push(0);
-                f.stack.push(v);
+                // 3.13: the attribute, then NULL.
+                if self.o.layout().minor >= 13 {
+                    f.stack.push(v);
+                    f.stack.push(0);
+                } else {
+                    f.stack.push(0);
+                    f.stack.push(v);
+                }
             }
             "BUILD_LIST" => {
                 // PyList_New(n), the items moved in from the stack.
@@ -492,6 +526,31 @@ impl Interp {
                 }
                 f.stack.push(t);
             }
+            // 3.13: the function from its code alone; SET_FUNCTION_ATTRIBUTE then moves each
+            // attribute beneath it into it.
+            "MAKE_FUNCTION" if self.o.layout().minor >= 13 => {
+                let code = Self::pop(f);
+                let func = self.make_function(code, f.globals, 0)?;
+                f.stack.push(func);
+            }
+            "SET_FUNCTION_ATTRIBUTE" => {
+                let func = Self::pop(f);
+                let attr = Self::pop(f);
+                let field = match arg {
+                    1 => Field::FuncDefaults,
+                    4 => Field::FuncAnnotations,
+                    8 => Field::FuncClosure,
+                    _ => {
+                        return Err(RunError::NotModelled {
+                            construct: "keyword-only defaults (SET_FUNCTION_ATTRIBUTE 2)".into(),
+                            filename: String::new(),
+                            line: 0,
+                        });
+                    }
+                };
+                self.o.set_field(func, field, attr)?;
+                f.stack.push(func);
+            }
             "MAKE_FUNCTION" => {
                 // PyFunction_New, then the closure (8), the annotations (4) and the defaults
                 // (1) popped, each reference moving to the function.
@@ -557,6 +616,13 @@ impl Interp {
                 self.o.set_field(cell, Field::CellRef, v)?;
             }
             "KW_NAMES" => f.kwnames = self.const_at(f, arg)?,
+            // 3.13: the keyword names are the last argument, released after the call.
+            "CALL_KW" => {
+                let kwnames = Self::pop(f);
+                let result = self.call(f, arg as usize, kwnames);
+                self.decref(kwnames)?;
+                f.stack.push(result?);
+            }
             "PRECALL" => {}
             "CALL" => {
                 let kwnames = std::mem::take(&mut f.kwnames);
@@ -615,16 +681,20 @@ impl Interp {
             "COMPARE_OP" => {
                 let right = Self::pop(f);
                 let left = Self::pop(f);
-                // 3.12: the comparison shifted left 4 above a mask of outcomes.
-                let op = if self.o.layout().minor >= 12 {
-                    arg >> 4
-                } else {
-                    arg
+                // 3.12: the comparison shifted left 4 above a mask of outcomes; 3.13 left 5,
+                // with bit 16 asking for the result as a bool.
+                let op = match self.o.layout().minor {
+                    12 => arg >> 4,
+                    13.. => arg >> 5,
+                    _ => arg,
                 };
                 let res = self.rich_compare(left, right, op);
                 self.decref(left)?;
                 self.decref(right)?;
                 f.stack.push(res?);
+                if self.o.layout().minor >= 13 && arg & 16 != 0 {
+                    return self.step(f, "TO_BOOL", 0);
+                }
             }
             "IS_OP" => {
                 let right = Self::pop(f);
@@ -641,6 +711,18 @@ impl Interp {
                 self.decref(left)?;
                 self.decref(right)?;
                 let b = self.new_bool(res? ^ (arg == 1))?;
+                f.stack.push(b);
+            }
+            // 3.13: PyObject_IsTrue of anything but a bool, the value released; a bool stays.
+            "TO_BOOL" => {
+                let v = *f.stack.last().expect("a value");
+                if !self.is_extra(v) && self.o.type_of(v)? == TypeId::Bool {
+                    return Ok(Flow::Next);
+                }
+                Self::pop(f);
+                let t = self.is_true(v);
+                self.decref(v)?;
+                let b = self.new_bool(t?)?;
                 f.stack.push(b);
             }
             "UNARY_NOT" => {
@@ -730,6 +812,32 @@ impl Interp {
                 self.decref(container)?;
                 self.decref(sub)?;
                 res?;
+            }
+            // 3.13's f-string pieces: CONVERT_VALUE (str, repr, ascii), then FORMAT_SIMPLE (an
+            // exact str is itself) or FORMAT_WITH_SPEC.
+            "CONVERT_VALUE" => {
+                let value = Self::pop(f);
+                let conv = self.convert(value, arg);
+                self.decref(value)?;
+                f.stack.push(conv?);
+            }
+            "FORMAT_SIMPLE" => {
+                let value = *f.stack.last().expect("a value");
+                if !self.is_extra(value) && self.o.type_of(value)? == TypeId::Str {
+                    return Ok(Flow::Next);
+                }
+                Self::pop(f);
+                let r = self.format(value, 0);
+                self.decref(value)?;
+                f.stack.push(r?);
+            }
+            "FORMAT_WITH_SPEC" => {
+                let spec = Self::pop(f);
+                let value = Self::pop(f);
+                let r = self.format(value, spec);
+                self.decref(value)?;
+                self.decref(spec)?;
+                f.stack.push(r?);
             }
             "FORMAT_VALUE" => {
                 let spec = if arg & 4 != 0 { Self::pop(f) } else { 0 };
@@ -965,7 +1073,8 @@ impl Interp {
     }
 
     /// `CALL n` (with `PRECALL`'s unpacking of bound methods): the callable and the `self` or
-    /// NULL beneath the arguments; a Python function runs in a new frame that takes the
+    /// NULL beneath the arguments (3.11 and 3.12: NULL and the callable, or the method and
+    /// `self`; 3.13: the callable, then `self` or NULL); a Python function runs in a new frame that takes the
     /// arguments and the function from the stack; anything else is called and then the stack
     /// released.
     fn call(&mut self, f: &mut Frame, n: usize, kwnames: u64) -> Result<u64, RunError> {
@@ -979,11 +1088,13 @@ impl Interp {
             }
         }
         let base = f.stack.len() - n - 2;
-        let is_meth = f.stack[base] != 0;
-        let callable = if is_meth {
-            f.stack[base]
+        let (callable, is_meth) = if self.o.layout().minor >= 13 {
+            // 3.13: the callable, then `self` or NULL.
+            (f.stack[base], f.stack[base + 1] != 0)
+        } else if f.stack[base] != 0 {
+            (f.stack[base], true)
         } else {
-            f.stack[base + 1]
+            (f.stack[base + 1], false)
         };
         let args: Vec<u64> = if is_meth {
             f.stack[base + 1..].to_vec()
