@@ -1073,8 +1073,14 @@ impl Compiler<'_> {
                 }
                 unit.emit("LOAD_DEREF", i, line);
             }
+            Scope::Global if unit.minor >= 13 => {
+                // The PUSH_NULL after it is folded into its low bit by optimize_basic_block
+                // (after the small blocks are copied, counting it).
+                let i = self.name_index(unit, name)?;
+                unit.emit("LOAD_GLOBAL", i << 1, line);
+            }
             Scope::Global => {
-                // A PUSH_NULL beside LOAD_GLOBAL is folded into its low bit
+                // A PUSH_NULL before LOAD_GLOBAL is folded into its low bit
                 // (optimize_basic_block).
                 let i = self.name_index(unit, name)?;
                 unit.emit("LOAD_GLOBAL", (i << 1) | u32::from(null), line);
@@ -2720,14 +2726,18 @@ impl Compiler<'_> {
             }
             if unit.minor >= 13 {
                 insert_superinstructions(&mut unit.blocks);
+                push_cold_blocks_to_end(&mut unit.blocks);
+                resolve_line_numbers(&mut unit.blocks);
+            } else {
+                push_cold_blocks_to_end(&mut unit.blocks);
+                duplicate_exits_without_lineno(&mut unit.blocks);
+                propagate_line_numbers(&mut unit.blocks);
             }
-            push_cold_blocks_to_end(&mut unit.blocks);
-            duplicate_exits_without_lineno(&mut unit.blocks);
         } else {
             duplicate_exits_without_lineno(&mut unit.blocks);
             trim_unused_consts(unit);
+            propagate_line_numbers(&mut unit.blocks);
         }
-        propagate_line_numbers(&mut unit.blocks);
         // 3.13 leaves an exit no line reaches without one (dis shows `--`).
         if unit.minor < 13 {
             guarantee_lineno_for_exits(&mut unit.blocks, unit.code.firstlineno as i32);
@@ -2794,6 +2804,14 @@ fn blocks_from_sequence(blocks: &mut [Block]) {
             }
         }
     }
+    // Labels at the same instruction are one block: the empty blocks go.
+    for b in layout(blocks) {
+        while let Some(n) = blocks[b].next
+            && blocks[n].instrs.is_empty()
+        {
+            blocks[b].next = blocks[n].next;
+        }
+    }
     let mut merged = vec![false; blocks.len()];
     for b in layout(blocks) {
         if merged[b] {
@@ -2804,7 +2822,7 @@ fn blocks_from_sequence(blocks: &mut [Block]) {
                 .instrs
                 .last()
                 .is_some_and(|l| is_jump(l.name) || is_exit(l.name));
-            if ends || (targeted[n] && !blocks[n].instrs.is_empty()) {
+            if ends || targeted[n] {
                 break;
             }
             let moved = std::mem::take(&mut blocks[n].instrs);
@@ -3036,6 +3054,11 @@ fn optimize_basic_block(unit: &mut Unit, b: usize) {
                 };
             }
             "TO_BOOL" if nextop == Some("TO_BOOL") => unit.blocks[b].instrs[i].name = "NOP",
+            "LOAD_GLOBAL" if minor >= 13 && nextop == Some("PUSH_NULL") && inst.arg & 1 == 0 => {
+                let blk = &mut unit.blocks[b];
+                blk.instrs[i].arg |= 1;
+                blk.instrs[i + 1].name = "NOP";
+            }
             "UNARY_NOT" if minor >= 13 && matches!(nextop, Some("TO_BOOL" | "UNARY_NOT")) => {
                 let blk = &mut unit.blocks[b];
                 blk.instrs[i].name = "NOP";
@@ -3331,16 +3354,92 @@ fn optimize_cfg(unit: &mut Unit) {
 fn optimize_cfg_3_13(unit: &mut Unit) {
     while inline_small_or_no_lineno_blocks(&mut unit.blocks) {}
     remove_unreachable(&mut unit.blocks);
-    duplicate_exits_without_lineno(&mut unit.blocks);
-    propagate_line_numbers(&mut unit.blocks);
+    resolve_line_numbers(&mut unit.blocks);
     for b in layout(&unit.blocks) {
         optimize_basic_block(unit, b);
     }
     remove_redundant_nops_and_pairs(&mut unit.blocks);
     remove_unreachable(&mut unit.blocks);
     remove_redundant_nops_and_jumps(&mut unit.blocks);
-    // next_nonempty_block, wherever CPython follows a jump or a fall-through from here on.
-    eliminate_empty_basic_blocks(&mut unit.blocks);
+}
+
+/// Whether control falls off the end of the block into the next (`BB_HAS_FALLTHROUGH`): an
+/// empty block does.
+fn has_fallthrough(b: &Block) -> bool {
+    !b.instrs.last().is_some_and(|l| {
+        is_exit(l.name)
+            || matches!(
+                l.name,
+                "JUMP" | "JUMP_NO_INTERRUPT" | "JUMP_FORWARD" | "JUMP_BACKWARD"
+            )
+    })
+}
+
+/// 3.13's `resolve_line_numbers`: `duplicate_exits_without_lineno`, then
+/// `propagate_line_numbers`. The emptied blocks stay in the chain: a block falling into an
+/// empty one gives its line to nothing, as in CPython, whose passes read `b_next` as it is.
+fn resolve_line_numbers(blocks: &mut Vec<Block>) {
+    // An exit block without a line that several jumps reach is copied for each jump
+    // (next_nonempty_block of the target), the copy after it taking the jump's line.
+    for b in layout(blocks) {
+        let Some(last) = blocks[b].instrs.last().copied() else {
+            continue;
+        };
+        let Some(t) = last.target else {
+            continue;
+        };
+        let t = skip_empty(blocks, t);
+        if is_exit_without_lineno(&blocks[t]) && blocks[t].predecessors > 1 {
+            let mut copy = blocks[t].clone();
+            copy.instrs[0].line = last.line;
+            copy.predecessors = 1;
+            copy.next = blocks[t].next;
+            blocks.push(copy);
+            let new = blocks.len() - 1;
+            blocks[t].predecessors -= 1;
+            blocks[t].next = Some(new);
+            blocks[b].instrs.last_mut().expect("non-empty").target = Some(new);
+        }
+    }
+    for b in layout(blocks) {
+        if let Some(last) = blocks[b].instrs.last().copied()
+            && has_fallthrough(&blocks[b])
+            && let Some(n) = blocks[b].next
+            && is_exit_without_lineno(&blocks[n])
+        {
+            blocks[n].instrs[0].line = last.line;
+        }
+    }
+    // propagate_line_numbers: within a block from the instruction before; into the next
+    // block and a jump's target when this block is their only predecessor.
+    for b in layout(blocks) {
+        let Some(last) = blocks[b].instrs.last().copied() else {
+            continue;
+        };
+        let mut prev = -1;
+        for i in blocks[b].instrs.iter_mut() {
+            if i.line < 0 {
+                i.line = prev;
+            } else {
+                prev = i.line;
+            }
+        }
+        let mut heirs = Vec::new();
+        if has_fallthrough(&blocks[b])
+            && let Some(n) = blocks[b].next
+        {
+            heirs.push(n);
+        }
+        heirs.extend(last.target);
+        for h in heirs {
+            if blocks[h].predecessors == 1
+                && let Some(first) = blocks[h].instrs.first_mut()
+                && first.line < 0
+            {
+                first.line = prev;
+            }
+        }
+    }
 }
 
 /// 3.13's `inline_small_or_no_lineno_blocks`, one pass: a block ending in an unconditional
@@ -4053,6 +4152,16 @@ fn assemble_jump_offsets(
             i.target = Some(first[t]);
         }
     }
+    if minor >= 12 {
+        // resolve_jump_offsets: a jump's argument starts as its target's index in the
+        // instruction sequence, and the passes go on while a size changes, so a jump that
+        // fits in a byte only without another's EXTENDED_ARG keeps its own.
+        for i in out.iter_mut() {
+            if let Some(t) = i.target {
+                i.arg = t as u32;
+            }
+        }
+    }
     loop {
         let (offsets, _) = crate::dis::offsets(table, &out);
         let mut changed = false;
@@ -4060,17 +4169,19 @@ fn assemble_jump_offsets(
             let Some(t) = out[k].target else {
                 continue;
             };
-            let after = (offsets[k] + table.size(out[k].name, out[k].arg)) / 2;
+            let size = table.size(out[k].name, out[k].arg);
+            let after = (offsets[k] + size) / 2;
             let to = offsets[t] / 2;
             let arg = if is_backward(out[k].name) {
                 after - to
             } else {
                 to - after
             };
-            if arg != out[k].arg {
-                out[k].arg = arg;
+            let resized = table.size(out[k].name, arg) != size;
+            if arg != out[k].arg && (minor < 12 || resized) {
                 changed = true;
             }
+            out[k].arg = arg;
         }
         if !changed {
             return out;
