@@ -1484,10 +1484,13 @@ impl Interp {
                     moved.push(*v);
                     continue;
                 }
-                return Err(RunError::exception(
-                    "TypeError",
-                    format!("{qualname}() got an unexpected keyword argument '{name}'"),
-                ));
+                // 3.13 suggests the nearest of the parameters that can be keywords.
+                let message = if self.o.layout().minor >= 13 {
+                    crate::suggestions::unexpected_keyword(qualname, name, &params)
+                } else {
+                    format!("{qualname}() got an unexpected keyword argument '{name}'")
+                };
+                return Err(RunError::exception("TypeError", message));
             };
             if fast[i] != 0 {
                 return Err(RunError::exception(

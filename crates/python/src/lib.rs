@@ -61,6 +61,7 @@ mod printf;
 pub mod pyarena;
 pub mod pythonrun;
 pub mod refs;
+mod suggestions;
 mod symtable;
 mod trace;
 

@@ -560,6 +560,40 @@ fn exceptions_read_as_cpython_s() {
     }
 }
 
+/// 3.13's messages where they changed: a keyword argument the callable does not take names
+/// the nearest one it does (`_Py_CalculateSuggestions`), for a Python function and for
+/// `print`, whose Argument Clinic parser now words it as functions do (the last line of
+/// each traceback, recorded by running each snippet on CPython 3.13.0).
+#[test]
+fn exceptions_read_as_cpython_3_13_s() {
+    let cases = [
+        (
+            "print(1, fil=2)",
+            "TypeError: print() got an unexpected keyword argument 'fil'. Did you mean 'file'?",
+        ),
+        (
+            "print(1, sep=3, xyz=2)",
+            "TypeError: print() got an unexpected keyword argument 'xyz'",
+        ),
+        (
+            "def f(alpha, beta):\n    pass\nf(1, bet=1)",
+            "TypeError: f() got an unexpected keyword argument 'bet'. Did you mean 'beta'?",
+        ),
+        (
+            "def f(a):\n    pass\nf(1, d=1)",
+            "TypeError: f() got an unexpected keyword argument 'd'",
+        ),
+        ("print([][0])", "IndexError: list index out of range"),
+    ];
+    for (src, last) in cases {
+        let err = run_source(Profile::CPYTHON_3_13, &format!("{src}\n"), "e.py")
+            .unwrap()
+            .error
+            .unwrap_or_else(|| panic!("{src}: no error"));
+        assert_eq!(err.to_string().lines().last(), Some(last), "{src}");
+    }
+}
+
 /// CPython's recursion limit: 1000 Python frames, the module's included (measured on 3.11.7:
 /// `f(998)` returns, `f(999)` raises), and the traceback's repeated lines summarised as
 /// `tb_print_internal` does.
