@@ -616,11 +616,14 @@ impl Interp {
                 self.o.set_field(cell, Field::CellRef, v)?;
             }
             "KW_NAMES" => f.kwnames = self.const_at(f, arg)?,
+            // 3.13: the names are the last item on the stack, held there during the call.
             // 3.13: the keyword names are the last argument, released after the call.
             "CALL_KW" => {
-                let kwnames = Self::pop(f);
+                let kwnames = *f.stack.last().expect("the names");
+                self.kwnames_held = kwnames;
                 let result = self.call(f, arg as usize, kwnames);
-                self.decref(kwnames)?;
+                let held = std::mem::take(&mut self.kwnames_held);
+                self.decref(held)?;
                 f.stack.push(result?);
             }
             "PRECALL" => {}
@@ -1078,8 +1081,10 @@ impl Interp {
     /// arguments and the function from the stack; anything else is called and then the stack
     /// released.
     fn call(&mut self, f: &mut Frame, n: usize, kwnames: u64) -> Result<u64, RunError> {
+        // 3.13's CALL_KW: the names lie above the arguments.
+        let above = usize::from(self.kwnames_held != 0);
         if self.inspector.is_some() {
-            self.inspect_call(f, n)?;
+            self.inspect_call(f, n, above)?;
         }
         let mut names = Vec::new();
         if kwnames != 0 {
@@ -1087,7 +1092,7 @@ impl Interp {
                 names.push(self.o.unicode_text(k)?);
             }
         }
-        let base = f.stack.len() - n - 2;
+        let base = f.stack.len() - above - n - 2;
         let (callable, is_meth) = if self.o.layout().minor >= 13 {
             // 3.13: the callable, then `self` or NULL.
             (f.stack[base], f.stack[base + 1] != 0)
@@ -1096,10 +1101,11 @@ impl Interp {
         } else {
             (f.stack[base + 1], false)
         };
+        let top = f.stack.len() - above;
         let args: Vec<u64> = if is_meth {
-            f.stack[base + 1..].to_vec()
+            f.stack[base + 1..top].to_vec()
         } else {
-            f.stack[base + 2..].to_vec()
+            f.stack[base + 2..top].to_vec()
         };
         f.stack.truncate(base);
         if self.is_extra(callable) {
@@ -1238,12 +1244,17 @@ impl Interp {
 
     /// The inspector's [`Event::BuiltinCall`], if `CALL n` is about to call a built-in
     /// function: the callable and its arguments are still on the stack.
-    fn inspect_call(&mut self, f: &Frame, n: usize) -> Result<(), RunError> {
-        let base = f.stack.len() - n - 2;
-        let (callable, args) = if f.stack[base] != 0 {
-            (f.stack[base], &f.stack[base + 1..])
+    fn inspect_call(&mut self, f: &Frame, n: usize, above: usize) -> Result<(), RunError> {
+        let top = f.stack.len() - above;
+        let base = top - n - 2;
+        let (callable, args) = if self.o.layout().minor >= 13 {
+            // The callable, then `self` or NULL.
+            let first = if f.stack[base + 1] != 0 { 1 } else { 2 };
+            (f.stack[base], &f.stack[base + first..top])
+        } else if f.stack[base] != 0 {
+            (f.stack[base], &f.stack[base + 1..top])
         } else {
-            (f.stack[base + 1], &f.stack[base + 2..])
+            (f.stack[base + 1], &f.stack[base + 2..top])
         };
         if self.is_extra(callable) || self.o.type_of(callable)? != TypeId::CFunction {
             return Ok(());
@@ -1541,7 +1552,11 @@ impl Interp {
             0 => Vec::new(),
             d => self.o.tuple_items(d)?,
         };
-        let fast = match self.initialize_locals(&code, &args, nkw, &kwargs, &defaults) {
+        let fast = self.initialize_locals(&code, &args, nkw, &kwargs, &defaults);
+        // 3.13's CALL_KW releases the names once the frame is initialised.
+        let held = std::mem::take(&mut self.kwnames_held);
+        self.decref(held)?;
+        let fast = match fast {
             Ok(fast) => fast,
             Err(e) => {
                 self.decref(func)?;

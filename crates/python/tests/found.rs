@@ -1,10 +1,15 @@
 //! Programs the property tests and fuzzers found the model wrong on, each now right: the
-//! outputs were recorded from CPython 3.11.7 and 3.12.1 (`python3 -I prog.py`), which agree.
+//! outputs were recorded from CPython 3.11.7, 3.12.1 and 3.13.0 (`python3 -I prog.py`), which
+//! agree.
 
 use pymalloc::Profile;
 use python::{RunError, run_source};
 
-const VERSIONS: [Profile; 2] = [Profile::CPYTHON_3_11, Profile::CPYTHON_3_12];
+const VERSIONS: [Profile; 3] = [
+    Profile::CPYTHON_3_11,
+    Profile::CPYTHON_3_12,
+    Profile::CPYTHON_3_13,
+];
 
 /// `dict_richcompare`: dicts compare by their items, not by identity (the model printed
 /// `False` for `{'k': 1000} == {'k': 1000}`).
