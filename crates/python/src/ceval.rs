@@ -1,4 +1,6 @@
-//! `Python/ceval.c`: the evaluation loop, for 3.11's instructions.
+//! `Python/ceval.c`: the evaluation loop, for 3.11's instructions and those 3.12 and 3.13
+//! changed (`Python/bytecodes.c` of each: 3.13's `TO_BOOL`, superinstructions, `CALL` with the
+//! callable beneath `self` or NULL, `CALL_KW`, `SET_FUNCTION_ATTRIBUTE`, `FORMAT_SIMPLE`).
 //!
 //! Every value on the stack is an owned reference, as in C: `LOAD_CONST`, `LOAD_FAST` and the
 //! other loads take one (`Py_INCREF`), and whatever pops a value releases it or passes it on.

@@ -324,7 +324,7 @@ struct Unit {
     none_index: Option<u32>,
     /// `localsplus`: locals, cells and free variables.
     layout: Layout,
-    /// The minor version whose bytecode this unit becomes (3.11 or 3.12).
+    /// The minor version whose bytecode this unit becomes (3.11, 3.12 or 3.13).
     minor: u8,
     /// 3.12: the exception handlers around the code being emitted (`SETUP_FINALLY`'s).
     handlers: Vec<usize>,
