@@ -279,7 +279,11 @@ fn the_model_disassembles_the_blog_function_as_cpython_does() {
     // under its "Disassembly of <code object test ...>:" header.
     let path = "examples/python/blog/refcount_thousand.py";
     let source = std::fs::read_to_string(root().join(path)).unwrap();
-    for profile in [Profile::CPYTHON_3_11, Profile::CPYTHON_3_12] {
+    for profile in [
+        Profile::CPYTHON_3_11,
+        Profile::CPYTHON_3_12,
+        Profile::CPYTHON_3_13,
+    ] {
         let (_, minor) = profile.version();
         let recorded =
             Capture::load(&root().join(format!("tests/captures/puzzle2_dis/3.{minor}.txt")))
@@ -299,7 +303,11 @@ fn a_script_and_its_module_count_as_cpython_counts() {
     // prints its output first; the model runs the same script, importing the module beside it.
     let path = "examples/python/modules/refcount_main.py";
     let source = std::fs::read_to_string(root().join(path)).unwrap();
-    for profile in [Profile::CPYTHON_3_11, Profile::CPYTHON_3_12] {
+    for profile in [
+        Profile::CPYTHON_3_11,
+        Profile::CPYTHON_3_12,
+        Profile::CPYTHON_3_13,
+    ] {
         let (_, minor) = profile.version();
         let recorded =
             Capture::load(&root().join(format!("tests/captures/puzzle2_import/3.{minor}.txt")))

@@ -619,12 +619,11 @@ fn the_recursion_limit_is_cpython_s() {
 /// `ctypes.cast` of a live object's id, `.value`'s reference, NULL's ValueError; gc's switches.
 #[test]
 fn ctypes_and_gc_modules() {
-    same_as_cpython("modules");
-    same_as_cpython_3_12("modules");
-    same_as_cpython("stale_repr");
-    same_as_cpython_3_12("stale_repr");
-    same_as_cpython("version_info");
-    same_as_cpython_3_12("version_info");
+    for name in ["modules", "stale_repr", "version_info"] {
+        same_as_cpython(name);
+        same_as_cpython_3_12(name);
+        same_as_recorded(Profile::CPYTHON_3_13, name);
+    }
 }
 
 /// enumerate and the methods of list, dict and str, with the result tuples enumerate and
@@ -633,6 +632,7 @@ fn ctypes_and_gc_modules() {
 fn the_common_methods_of_list_dict_and_str() {
     same_as_cpython("methods");
     same_as_cpython_3_12("methods");
+    same_as_recorded(Profile::CPYTHON_3_13, "methods");
 }
 
 /// `import helper` finds `helper.py` beside the script: its constants are held by its code
