@@ -17,8 +17,8 @@
 //! The instructions are the ones CPython 3.11, 3.12 and 3.13 emit for the subset the model
 //! runs (the blog's and the book's programs), one compiler branching where the versions differ
 //! (3.13: `Python/compile.c`'s codegen, `Python/flowgraph.c`'s passes in 3.13.0's order);
-//! other versions are named as not modelled yet by [`compile`]. Anything outside the subset is a [`RunError::NotModelled`] naming the construct
-//! and its line.
+//! other versions are named as not modelled yet by [`compile`]. Anything outside the subset is
+//! a [`RunError::NotModelled`] naming the construct and its line.
 
 use std::collections::HashMap;
 

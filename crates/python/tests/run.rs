@@ -146,8 +146,9 @@ fn equal_code_constants_are_merged() {
     same_as_cpython_3_12("merge");
 }
 
-/// Every fixture on 3.13, output and listing as CPython 3.13.0's: the callable beneath its
-/// `NULL` (`LOAD_GLOBAL`'s `+ NULL`, `PUSH_NULL` after the callable), `CALL_KW` with the names
+/// The fixtures on 3.13 (the newer ones with their other versions below), output and listing
+/// as CPython 3.13.0's: the callable beneath its `NULL` (`LOAD_GLOBAL`'s `+ NULL`, `PUSH_NULL`
+/// after the callable), `CALL_KW` with the names
 /// as the last argument, `MAKE_FUNCTION` and `SET_FUNCTION_ATTRIBUTE`, `TO_BOOL` before every
 /// conditional jump (gone after `COMPARE_OP`, whose bit 16 asks for a bool, `IS_OP` and
 /// `CONTAINS_OP`), `CONVERT_VALUE`/`FORMAT_SIMPLE`/`FORMAT_WITH_SPEC`, `END_FOR` and `POP_TOP`,
