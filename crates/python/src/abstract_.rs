@@ -534,14 +534,18 @@ impl Interp {
 
     /// `UNARY_NEGATIVE`, `UNARY_POSITIVE`, `UNARY_INVERT`.
     pub(crate) fn unary_op(&mut self, v: u64, name: &str) -> Result<u64, RunError> {
-        let t = self.o.type_of(v)?;
-        match (self.num(v)?, name) {
+        // The interpreter's own objects (ranges, iterators) have no number slots either.
+        let t = self.type_name(v)?;
+        let extra = self.is_extra(v);
+        let is_bool = !extra && self.o.type_of(v)? == TypeId::Bool;
+        let num = if extra { None } else { self.num(v)? };
+        match (num, name) {
             (Some(Num::Int(i)), "UNARY_NEGATIVE") => match i.checked_neg() {
                 Some(n) => self.new_int(n),
                 None => Err(beyond_128_bits()),
             },
             (Some(Num::Int(i)), "UNARY_INVERT") => self.new_int(!i),
-            (Some(Num::Int(i)), _) if t == TypeId::Bool => self.new_int(i),
+            (Some(Num::Int(i)), _) if is_bool => self.new_int(i),
             (Some(Num::Int(_)), _) => {
                 // long_pos: an exact int is returned as it is.
                 self.o.incref(v)?;

@@ -1,4 +1,6 @@
-//! `Python/ceval.c`: the evaluation loop, for 3.11's instructions.
+//! `Python/ceval.c`: the evaluation loop, for 3.11's instructions and those 3.12 and 3.13
+//! changed (`Python/bytecodes.c` of each: 3.13's `TO_BOOL`, superinstructions, `CALL` with the
+//! callable beneath `self` or NULL, `CALL_KW`, `SET_FUNCTION_ATTRIBUTE`, `FORMAT_SIMPLE`).
 //!
 //! Every value on the stack is an owned reference, as in C: `LOAD_CONST`, `LOAD_FAST` and the
 //! other loads take one (`Py_INCREF`), and whatever pops a value releases it or passes it on.
@@ -173,9 +175,14 @@ impl Interp {
                 Ok(Flow::Next) => {}
                 Ok(Flow::Jump) => {
                     pc = target.expect("a jump has a target");
-                    // 3.12: an exhausted FOR_ITER skips the END_FOR it targets.
-                    if name == "FOR_ITER" && self.o.layout().minor >= 12 {
-                        pc += 1;
+                    // 3.12: an exhausted FOR_ITER skips the END_FOR it targets; 3.13 the
+                    // POP_TOP after it too.
+                    if name == "FOR_ITER" {
+                        pc += match self.o.layout().minor {
+                            12 => 1,
+                            13.. => 2,
+                            _ => 0,
+                        };
                     }
                 }
                 Err(mut e) => {
@@ -288,6 +295,19 @@ impl Interp {
                 let old = std::mem::replace(&mut f.fast[arg as usize], v);
                 self.decref(old)?;
             }
+            // 3.13's superinstructions: two locals in the argument, the first above 4 bits.
+            "LOAD_FAST_LOAD_FAST" => {
+                self.step(f, "LOAD_FAST", arg >> 4)?;
+                self.step(f, "LOAD_FAST", arg & 15)?;
+            }
+            "STORE_FAST_LOAD_FAST" => {
+                self.step(f, "STORE_FAST", arg >> 4)?;
+                self.step(f, "LOAD_FAST", arg & 15)?;
+            }
+            "STORE_FAST_STORE_FAST" => {
+                self.step(f, "STORE_FAST", arg >> 4)?;
+                self.step(f, "STORE_FAST", arg & 15)?;
+            }
             "LOAD_NAME" => {
                 let key = f.code.names[arg as usize];
                 let v = self.lookup_name(&[f.locals, f.globals, self.builtins], key)?;
@@ -316,10 +336,15 @@ impl Interp {
                 let key = f.code.names[(arg >> 1) as usize];
                 let v = self.lookup_name(&[f.globals, self.builtins], key)?;
                 self.incref(v)?;
-                if arg & 1 == 1 {
+                // The NULL beneath the callable up to 3.12, above it from 3.13.
+                let minor = self.o.layout().minor;
+                if arg & 1 == 1 && minor < 13 {
                     f.stack.push(0);
                 }
                 f.stack.push(v);
+                if arg & 1 == 1 && minor >= 13 {
+                    f.stack.push(0);
+                }
             }
             "PUSH_NULL" => f.stack.push(0),
             "LOAD_BUILD_CLASS" => {
@@ -392,6 +417,11 @@ impl Interp {
                 self.incref(v)?;
                 return Ok(Flow::Return(v));
             }
+            // 3.13: END_FOR pops the last value; a POP_TOP after it pops the iterator.
+            "END_FOR" if self.o.layout().minor >= 13 => {
+                let v = Self::pop(f);
+                self.decref(v)?;
+            }
             "END_FOR" => {
                 for _ in 0..2 {
                     let v = Self::pop(f);
@@ -450,8 +480,14 @@ impl Interp {
                 let v = self.getattr(owner, key);
                 self.decref(owner)?;
                 let v = v?;
-                f.stack.push(0);
-                f.stack.push(v);
+                // 3.13: the attribute, then NULL.
+                if self.o.layout().minor >= 13 {
+                    f.stack.push(v);
+                    f.stack.push(0);
+                } else {
+                    f.stack.push(0);
+                    f.stack.push(v);
+                }
             }
             "BUILD_LIST" => {
                 // PyList_New(n), the items moved in from the stack.
@@ -579,6 +615,31 @@ impl Interp {
                 }
                 f.stack.push(t);
             }
+            // 3.13: the function from its code alone; SET_FUNCTION_ATTRIBUTE then moves each
+            // attribute beneath it into it.
+            "MAKE_FUNCTION" if self.o.layout().minor >= 13 => {
+                let code = Self::pop(f);
+                let func = self.make_function(code, f.globals, 0)?;
+                f.stack.push(func);
+            }
+            "SET_FUNCTION_ATTRIBUTE" => {
+                let func = Self::pop(f);
+                let attr = Self::pop(f);
+                let field = match arg {
+                    1 => Field::FuncDefaults,
+                    4 => Field::FuncAnnotations,
+                    8 => Field::FuncClosure,
+                    _ => {
+                        return Err(RunError::NotModelled {
+                            construct: "keyword-only defaults (SET_FUNCTION_ATTRIBUTE 2)".into(),
+                            filename: String::new(),
+                            line: 0,
+                        });
+                    }
+                };
+                self.o.set_field(func, field, attr)?;
+                f.stack.push(func);
+            }
             "MAKE_FUNCTION" => {
                 // PyFunction_New, then the closure (8), the annotations (4) and the defaults
                 // (1) popped, each reference moving to the function.
@@ -644,6 +705,16 @@ impl Interp {
                 self.o.set_field(cell, Field::CellRef, v)?;
             }
             "KW_NAMES" => f.kwnames = self.const_at(f, arg)?,
+            // 3.13: the names are the last item on the stack, held there during the call.
+            // 3.13: the keyword names are the last argument, released after the call.
+            "CALL_KW" => {
+                let kwnames = *f.stack.last().expect("the names");
+                self.kwnames_held = kwnames;
+                let result = self.call(f, arg as usize, kwnames);
+                let held = std::mem::take(&mut self.kwnames_held);
+                self.decref(held)?;
+                f.stack.push(result?);
+            }
             "PRECALL" => {}
             "CALL" => {
                 let kwnames = std::mem::take(&mut f.kwnames);
@@ -702,16 +773,20 @@ impl Interp {
             "COMPARE_OP" => {
                 let right = Self::pop(f);
                 let left = Self::pop(f);
-                // 3.12: the comparison shifted left 4 above a mask of outcomes.
-                let op = if self.o.layout().minor >= 12 {
-                    arg >> 4
-                } else {
-                    arg
+                // 3.12: the comparison shifted left 4 above a mask of outcomes; 3.13 left 5,
+                // with bit 16 asking for the result as a bool.
+                let op = match self.o.layout().minor {
+                    12 => arg >> 4,
+                    13.. => arg >> 5,
+                    _ => arg,
                 };
                 let res = self.rich_compare(left, right, op);
                 self.decref(left)?;
                 self.decref(right)?;
                 f.stack.push(res?);
+                if self.o.layout().minor >= 13 && arg & 16 != 0 {
+                    return self.step(f, "TO_BOOL", 0);
+                }
             }
             "IS_OP" => {
                 let right = Self::pop(f);
@@ -728,6 +803,18 @@ impl Interp {
                 self.decref(left)?;
                 self.decref(right)?;
                 let b = self.new_bool(res? ^ (arg == 1))?;
+                f.stack.push(b);
+            }
+            // 3.13: PyObject_IsTrue of anything but a bool, the value released; a bool stays.
+            "TO_BOOL" => {
+                let v = *f.stack.last().expect("a value");
+                if !self.is_extra(v) && self.o.type_of(v)? == TypeId::Bool {
+                    return Ok(Flow::Next);
+                }
+                Self::pop(f);
+                let t = self.is_true(v);
+                self.decref(v)?;
+                let b = self.new_bool(t?)?;
                 f.stack.push(b);
             }
             "UNARY_NOT" => {
@@ -817,6 +904,32 @@ impl Interp {
                 self.decref(container)?;
                 self.decref(sub)?;
                 res?;
+            }
+            // 3.13's f-string pieces: CONVERT_VALUE (str, repr, ascii), then FORMAT_SIMPLE (an
+            // exact str is itself) or FORMAT_WITH_SPEC.
+            "CONVERT_VALUE" => {
+                let value = Self::pop(f);
+                let conv = self.convert(value, arg);
+                self.decref(value)?;
+                f.stack.push(conv?);
+            }
+            "FORMAT_SIMPLE" => {
+                let value = *f.stack.last().expect("a value");
+                if !self.is_extra(value) && self.o.type_of(value)? == TypeId::Str {
+                    return Ok(Flow::Next);
+                }
+                Self::pop(f);
+                let r = self.format(value, 0);
+                self.decref(value)?;
+                f.stack.push(r?);
+            }
+            "FORMAT_WITH_SPEC" => {
+                let spec = Self::pop(f);
+                let value = Self::pop(f);
+                let r = self.format(value, spec);
+                self.decref(value)?;
+                self.decref(spec)?;
+                f.stack.push(r?);
             }
             "FORMAT_VALUE" => {
                 let spec = if arg & 4 != 0 { Self::pop(f) } else { 0 };
@@ -1069,12 +1182,15 @@ impl Interp {
     }
 
     /// `CALL n` (with `PRECALL`'s unpacking of bound methods): the callable and the `self` or
-    /// NULL beneath the arguments; a Python function runs in a new frame that takes the
+    /// NULL beneath the arguments (3.11 and 3.12: NULL and the callable, or the method and
+    /// `self`; 3.13: the callable, then `self` or NULL); a Python function runs in a new frame that takes the
     /// arguments and the function from the stack; anything else is called and then the stack
     /// released.
     fn call(&mut self, f: &mut Frame, n: usize, kwnames: u64) -> Result<u64, RunError> {
+        // 3.13's CALL_KW: the names lie above the arguments.
+        let above = usize::from(self.kwnames_held != 0);
         if self.inspector.is_some() {
-            self.inspect_call(f, n)?;
+            self.inspect_call(f, n, above)?;
         }
         let mut names = Vec::new();
         if kwnames != 0 {
@@ -1082,17 +1198,20 @@ impl Interp {
                 names.push(self.o.unicode_text(k)?);
             }
         }
-        let base = f.stack.len() - n - 2;
-        let is_meth = f.stack[base] != 0;
-        let callable = if is_meth {
-            f.stack[base]
+        let base = f.stack.len() - above - n - 2;
+        let (callable, is_meth) = if self.o.layout().minor >= 13 {
+            // 3.13: the callable, then `self` or NULL.
+            (f.stack[base], f.stack[base + 1] != 0)
+        } else if f.stack[base] != 0 {
+            (f.stack[base], true)
         } else {
-            f.stack[base + 1]
+            (f.stack[base + 1], false)
         };
+        let top = f.stack.len() - above;
         let args: Vec<u64> = if is_meth {
-            f.stack[base + 1..].to_vec()
+            f.stack[base + 1..top].to_vec()
         } else {
-            f.stack[base + 2..].to_vec()
+            f.stack[base + 2..top].to_vec()
         };
         f.stack.truncate(base);
         if self.is_extra(callable) {
@@ -1270,12 +1389,17 @@ impl Interp {
 
     /// The inspector's [`Event::BuiltinCall`], if `CALL n` is about to call a built-in
     /// function: the callable and its arguments are still on the stack.
-    fn inspect_call(&mut self, f: &Frame, n: usize) -> Result<(), RunError> {
-        let base = f.stack.len() - n - 2;
-        let (callable, args) = if f.stack[base] != 0 {
-            (f.stack[base], &f.stack[base + 1..])
+    fn inspect_call(&mut self, f: &Frame, n: usize, above: usize) -> Result<(), RunError> {
+        let top = f.stack.len() - above;
+        let base = top - n - 2;
+        let (callable, args) = if self.o.layout().minor >= 13 {
+            // The callable, then `self` or NULL.
+            let first = if f.stack[base + 1] != 0 { 1 } else { 2 };
+            (f.stack[base], &f.stack[base + first..top])
+        } else if f.stack[base] != 0 {
+            (f.stack[base], &f.stack[base + 1..top])
         } else {
-            (f.stack[base + 1], &f.stack[base + 2..])
+            (f.stack[base + 1], &f.stack[base + 2..top])
         };
         if self.is_extra(callable) || self.o.type_of(callable)? != TypeId::CFunction {
             return Ok(());
@@ -1517,10 +1641,13 @@ impl Interp {
                     moved.push(*v);
                     continue;
                 }
-                return Err(RunError::exception(
-                    "TypeError",
-                    format!("{qualname}() got an unexpected keyword argument '{name}'"),
-                ));
+                // 3.13 suggests the nearest of the parameters that can be keywords.
+                let message = if self.o.layout().minor >= 13 {
+                    crate::suggestions::unexpected_keyword(qualname, name, &params)
+                } else {
+                    format!("{qualname}() got an unexpected keyword argument '{name}'")
+                };
+                return Err(RunError::exception("TypeError", message));
             };
             if fast[i] != 0 {
                 return Err(RunError::exception(
@@ -1576,7 +1703,11 @@ impl Interp {
             0 => Vec::new(),
             d => self.o.tuple_items(d)?,
         };
-        let fast = match self.initialize_locals(&code, &args, nkw, &kwargs, &defaults) {
+        let fast = self.initialize_locals(&code, &args, nkw, &kwargs, &defaults);
+        // 3.13's CALL_KW releases the names once the frame is initialised.
+        let held = std::mem::take(&mut self.kwnames_held);
+        self.decref(held)?;
+        let fast = match fast {
             Ok(fast) => fast,
             Err(e) => {
                 self.decref(func)?;

@@ -66,6 +66,9 @@ pub struct Interp {
     pub(crate) kwargs: Vec<(String, u64)>,
     /// The call's `kwnames` tuple (borrowed), whose strs key a `**kwargs` dict.
     pub(crate) kwnames: u64,
+    /// 3.13's `CALL_KW`: the reference to `kwnames` its stack held, released once the
+    /// callee's frame is initialised (a Python function) or the call has returned.
+    pub(crate) kwnames_held: u64,
     /// The method descriptors in the built-in types' dicts: type, name, descriptor.
     pub(crate) method_descrs: Vec<(TypeId, &'static str, u64)>,
     /// The main script's directory (`sys.path[0]`), where imports find `.py` files.
@@ -108,6 +111,7 @@ impl Interp {
             method_descrs: Vec::new(),
             kwargs: Vec::new(),
             kwnames: 0,
+            kwnames_held: 0,
             depth: 0,
             identifiers: std::collections::HashSet::new(),
             tracer: None,

@@ -5,7 +5,7 @@
 //!   pythonrun   run a script as `python3 script.py`: parse into an arena, compile, run, free
 //!      |
 //!   compile     AST (rustpython-parser) -> ast_opt's folding -> a CFG of basic blocks ->
-//!               3.11's assembler passes -> the version's instructions, co_consts, co_names
+//!               each version's flowgraph passes -> its instructions, co_consts, co_names
 //!   symtable    free variables, cells, the localsplus layout
 //!   ceval       the evaluation loop: frames, the value stack, jumps, calls, closures
 //!   classes     __build_class__, calling a class, attributes and methods of instances and
@@ -29,8 +29,10 @@
 //!   objects (crates/objects) -> pymalloc (crates/pymalloc)
 //! ```
 //!
-//! The runtime runs 3.11's and 3.12's bytecode (3.12's list comprehensions inlined, with
-//! an exception table) for module code; functions with positional parameters,
+//! The runtime runs 3.11's, 3.12's and 3.13's bytecode (3.12's list comprehensions inlined,
+//! with an exception table; 3.13's `TO_BOOL`, superinstructions, `CALL` with the callable
+//! beneath `self` or NULL, `SET_FUNCTION_ATTRIBUTE` and `FORMAT_SIMPLE`, and its `dis` with
+//! labels) for module code; functions with positional parameters,
 //! keyword arguments, docstrings, closures and `global`; assignments (with unpacking and to
 //! items), augmented assignments and `del`; `if`/`elif`/`else`, `while`, `for`, `break`,
 //! `continue`; comparisons, `is`, `in`, `and`/`or`/`not`, conditional expressions; int,
@@ -65,6 +67,7 @@ mod printf;
 pub mod pyarena;
 pub mod pythonrun;
 pub mod refs;
+mod suggestions;
 mod symtable;
 mod trace;
 

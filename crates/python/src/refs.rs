@@ -11,7 +11,7 @@
 //!   f_func and f_code, the object layer's caches
 //! ```
 //!
-//! `sys.getrefcount(1000)` in a function of the main script reads 3 on 3.11 and 3.12: the
+//! `sys.getrefcount(1000)` in a function of the main script reads 3 on 3.11, 3.12 and 3.13: the
 //! constant is held by `co_consts` of the function's code object, by the parser's arena of
 //! `__main__` ([`crate::pyarena`]), and by the argument on the value stack.
 //! [`owners`] names them; [`miscounts`] checks that every count the model keeps is the number

@@ -5,7 +5,8 @@
 //! `PYENV_VERSION=3.11.7 python3 -I NAME.py` printed, and `NAME.dis.3.11.txt`, what
 //! `dis.dis(compile(source, 'NAME.py', 'exec'))` printed with addresses written as `0x<addr>`
 //! (`fixtures/dis_fixture.py`); `fixtures/make.sh [NAME.py...]` records both again, and
-//! CPython 3.12.1's as `NAME.out.3.12.txt` and `NAME.dis.3.12.txt`.
+//! CPython 3.12.1's as `NAME.out.3.12.txt` and `NAME.dis.3.12.txt`, and CPython 3.13.0's as
+//! `NAME.out.3.13.txt` and `NAME.dis.3.13.txt`.
 
 use pymalloc::Profile;
 use python::{RunError, dis_source, run_source};
@@ -115,6 +116,26 @@ fn control_flow_graphs_of_generated_functions_on_3_12() {
     same_as_cpython_3_12("cfg312");
 }
 
+/// Generated functions whose 3.13 listings once differed, on every version: a conditional
+/// jump over a small `return` block that CPython counts with its `PUSH_NULL` (folded into
+/// `LOAD_GLOBAL` only by the peephole pass, so the block is not copied); a `while` in a `for`
+/// whose exit takes the loop test's line (labels at one instruction make one block); a
+/// conditional expression whose `JUMP_NO_INTERRUPT` follows an emptied block and keeps no
+/// line (`--`); jumps near 255 code units that need each other's `EXTENDED_ARG`
+/// (`resolve_jump_offsets` starts from the targets' indexes). (200 generated programs'
+/// listings were then identical to CPython 3.13.0's, and so were their outputs, but for three
+/// the model did not finish within a minute, one of which loops on CPython too.)
+#[test]
+fn control_flow_graphs_of_generated_functions_on_3_13() {
+    for profile in [
+        Profile::CPYTHON_3_11,
+        Profile::CPYTHON_3_12,
+        Profile::CPYTHON_3_13,
+    ] {
+        same_as_recorded(profile, "cfg313");
+    }
+}
+
 /// Equal code objects merged into one constant, as `merge_consts_recursive` does: a `while`
 /// test holding a list comprehension is compiled twice (the loop's top and bottom test), and
 /// 3.11's `co_consts` keeps one `<listcomp>`, nested ones included; equal comprehensions at
@@ -124,6 +145,47 @@ fn control_flow_graphs_of_generated_functions_on_3_12() {
 fn equal_code_constants_are_merged() {
     same_as_cpython("merge");
     same_as_cpython_3_12("merge");
+}
+
+/// The fixtures on 3.13 (the newer ones with their other versions below), output and listing
+/// as CPython 3.13.0's: the callable beneath its `NULL` (`LOAD_GLOBAL`'s `+ NULL`, `PUSH_NULL`
+/// after the callable), `CALL_KW` with the names
+/// as the last argument, `MAKE_FUNCTION` and `SET_FUNCTION_ATTRIBUTE`, `TO_BOOL` before every
+/// conditional jump (gone after `COMPARE_OP`, whose bit 16 asks for a bool, `IS_OP` and
+/// `CONTAINS_OP`), `CONVERT_VALUE`/`FORMAT_SIMPLE`/`FORMAT_WITH_SPEC`, `END_FOR` and `POP_TOP`,
+/// the superinstructions (`LOAD_FAST_LOAD_FAST`, `STORE_FAST_LOAD_FAST`,
+/// `STORE_FAST_STORE_FAST`), blocks only at jump targets, `JUMP_NO_INTERRUPT` over an `else`,
+/// line numbers resolved before the peephole pass, and `dis`'s labels (`L1:`, `to L2`,
+/// `--` for a run without a line). Interned strs are mortal again: a name's count is small.
+#[test]
+fn cpython_3_13_every_fixture() {
+    for name in [
+        "arith",
+        "augmented",
+        "branches",
+        "builtins_more",
+        "cfg",
+        "cfg312",
+        "closures",
+        "comps",
+        "control",
+        "counts",
+        "defaults",
+        "displays",
+        "docdel",
+        "generated",
+        "identities",
+        "inlined",
+        "keywords",
+        "lambdas",
+        "loops",
+        "merge",
+        "refcounts",
+        "slices",
+        "varargs",
+    ] {
+        same_as_recorded(Profile::CPYTHON_3_13, name);
+    }
 }
 
 /// 3.12's branches, `and`/`or` (`COPY 1`, `POP_JUMP_IF_*`, `POP_TOP`), chained comparisons,
@@ -363,11 +425,6 @@ fn what_is_not_modelled_is_named_with_its_line() {
         "not modelled: a try statement, try.py, line 3"
     );
     assert_eq!(err.exit_status(), 2);
-    let err = run_source(Profile::CPYTHON_3_13, "x = 1\n", "v.py")
-        .unwrap()
-        .error
-        .unwrap();
-    assert!(matches!(err, RunError::NotModelled { .. }), "{err}");
 }
 
 #[test]
@@ -505,6 +562,40 @@ fn exceptions_read_as_cpython_s() {
     }
 }
 
+/// 3.13's messages where they changed: a keyword argument the callable does not take names
+/// the nearest one it does (`_Py_CalculateSuggestions`), for a Python function and for
+/// `print`, whose Argument Clinic parser now words it as functions do (the last line of
+/// each traceback, recorded by running each snippet on CPython 3.13.0).
+#[test]
+fn exceptions_read_as_cpython_3_13_s() {
+    let cases = [
+        (
+            "print(1, fil=2)",
+            "TypeError: print() got an unexpected keyword argument 'fil'. Did you mean 'file'?",
+        ),
+        (
+            "print(1, sep=3, xyz=2)",
+            "TypeError: print() got an unexpected keyword argument 'xyz'",
+        ),
+        (
+            "def f(alpha, beta):\n    pass\nf(1, bet=1)",
+            "TypeError: f() got an unexpected keyword argument 'bet'. Did you mean 'beta'?",
+        ),
+        (
+            "def f(a):\n    pass\nf(1, d=1)",
+            "TypeError: f() got an unexpected keyword argument 'd'",
+        ),
+        ("print([][0])", "IndexError: list index out of range"),
+    ];
+    for (src, last) in cases {
+        let err = run_source(Profile::CPYTHON_3_13, &format!("{src}\n"), "e.py")
+            .unwrap()
+            .error
+            .unwrap_or_else(|| panic!("{src}: no error"));
+        assert_eq!(err.to_string().lines().last(), Some(last), "{src}");
+    }
+}
+
 /// CPython's recursion limit: 1000 Python frames, the module's included (measured on 3.11.7:
 /// `f(998)` returns, `f(999)` raises), and the traceback's repeated lines summarised as
 /// `tb_print_internal` does.
@@ -530,14 +621,11 @@ fn the_recursion_limit_is_cpython_s() {
 /// `ctypes.cast` of a live object's id, `.value`'s reference, NULL's ValueError; gc's switches.
 #[test]
 fn ctypes_and_gc_modules() {
-    same_as_cpython("modules");
-    same_as_cpython_3_12("modules");
-    same_as_cpython("stale_repr");
-    same_as_cpython_3_12("stale_repr");
-    same_as_cpython("version_info");
-    same_as_cpython_3_12("version_info");
-    same_as_cpython("sysos");
-    same_as_cpython_3_12("sysos");
+    for name in ["modules", "stale_repr", "version_info", "sysos"] {
+        same_as_cpython(name);
+        same_as_cpython_3_12(name);
+        same_as_recorded(Profile::CPYTHON_3_13, name);
+    }
 }
 
 /// enumerate and the methods of list, dict and str, with the result tuples enumerate and
@@ -546,6 +634,7 @@ fn ctypes_and_gc_modules() {
 fn the_common_methods_of_list_dict_and_str() {
     same_as_cpython("methods");
     same_as_cpython_3_12("methods");
+    same_as_recorded(Profile::CPYTHON_3_13, "methods");
 }
 
 /// `import helper` finds `helper.py` beside the script: its constants are held by its code
