@@ -4355,6 +4355,10 @@ fn fold_not_compare(e: &Expr) -> Option<Expr> {
 /// `ast_opt.c`'s folding of a binary operator on constants, within its limits
 /// (`safe_multiply`, `safe_power`, `safe_lshift`: results of at most 128 bits here, and
 /// strings of at most 4096 characters).
+/// `MAX_INT_SIZE` of `Python/ast_opt.c`: the bits an int folded from a multiplication, a
+/// power or a left shift may reach.
+const MAX_INT_SIZE: i128 = 128;
+
 fn fold_binop(op: ast::Operator, l: &CVal, r: &CVal) -> Option<CVal> {
     use ast::Operator::*;
     let int = |v: &CVal| match v {
@@ -4428,6 +4432,20 @@ fn fold_binop(op: ast::Operator, l: &CVal, r: &CVal) -> Option<CVal> {
         }));
     }
     let (a, b) = (int(l)?, int(r)?);
+    // safe_multiply, safe_power, safe_lshift: results that may pass MAX_INT_SIZE (128) bits
+    // are left to run time, by the operands' sizes (`_PyLong_NumBits`), not by the result.
+    let bits = |x: i128| 128 - x.unsigned_abs().leading_zeros() as i128;
+    let too_big = match op {
+        Mult => a != 0 && b != 0 && bits(a) + bits(b) > MAX_INT_SIZE,
+        Pow => a != 0 && b > 0 && bits(a) > MAX_INT_SIZE / b,
+        LShift => {
+            a != 0 && (bits(a) > MAX_INT_SIZE || b > MAX_INT_SIZE || bits(a) > MAX_INT_SIZE - b)
+        }
+        _ => false,
+    };
+    if too_big {
+        return None;
+    }
     let v = match op {
         Add => a.checked_add(b)?,
         Sub => a.checked_sub(b)?,

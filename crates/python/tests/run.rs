@@ -763,3 +763,12 @@ fn classes_outside_the_model_are_named() {
         assert!(matches!(err, RunError::NotModelled { .. }), "{err}");
     }
 }
+
+/// `safe_multiply`, `safe_power`, `safe_lshift`: `2 ** 70` is computed at run time, since the
+/// operands' bits could pass MAX_INT_SIZE, while `2 ** 60` and `10 ** 19 * 10 ** 19` fold.
+#[test]
+fn folding_stops_at_max_int_size() {
+    same_as_cpython("folding");
+    same_as_cpython_3_12("folding");
+    same_as_recorded(Profile::CPYTHON_3_13, "folding");
+}
