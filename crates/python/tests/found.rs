@@ -113,3 +113,19 @@ fn a_unary_operator_on_a_range_raises() {
         }
     }
 }
+
+/// Floats as dict keys (`float_hash`, `_Py_HashDouble`): the model refused them ("is a float,
+/// not a hashable object").
+#[test]
+fn floats_are_dict_keys() {
+    let source =
+        "d = {1.5: 1000, 2.0: 'two', -0.25: 3}\nprint(d, d[1.5], d.get(-0.25), 2.0 in d)\n";
+    for p in VERSIONS {
+        let out = run_source(p, source, "prog.py").unwrap();
+        assert_eq!(out.error, None);
+        assert_eq!(
+            out.stdout,
+            "{1.5: 1000, 2.0: 'two', -0.25: 3} 1000 3 True\n"
+        );
+    }
+}
