@@ -226,6 +226,11 @@ pub(crate) const METHOD_DEFS: &[MethodDef] = &[
         call: crate::modules::ctypes_cast,
     },
     MethodDef {
+        module: "_model",
+        name: "memory_info",
+        call: crate::modules::model_memory_info,
+    },
+    MethodDef {
         module: "os",
         name: "getpid",
         call: crate::modules::os_getpid,

@@ -594,6 +594,26 @@ impl Interp {
                 }
                 self.decref(seq)?;
             }
+            // import_from: the attribute of the module under it (which stays for the next).
+            "IMPORT_FROM" => {
+                let module = *f.stack.last().expect("the module");
+                let key = f.code.names[arg as usize];
+                let v = self.getattr(module, key).map_err(|e| match e {
+                    RunError::Exception { kind, .. } if kind == "AttributeError" => {
+                        let (n, m) = (self.o.unicode_text(key), self.module_name(module));
+                        RunError::exception(
+                            "ImportError",
+                            format!(
+                                "cannot import name '{}' from '{}' (unknown location)",
+                                n.unwrap_or_default(),
+                                m.unwrap_or_default()
+                            ),
+                        )
+                    }
+                    e => e,
+                })?;
+                f.stack.push(v);
+            }
             "IMPORT_NAME" => {
                 let fromlist = Self::pop(f);
                 let level = Self::pop(f);
@@ -1119,6 +1139,14 @@ impl Interp {
             .iter()
             .find(|(t, n, _)| *t == ty && *n == name)
             .map(|&(_, _, d)| d))
+    }
+
+    /// A module's `__name__`, as its struct keeps it.
+    fn module_name(&self, m: u64) -> Result<String, RunError> {
+        if self.is_extra(m) || self.o.type_of(m)? != TypeId::Module {
+            return self.type_name(m);
+        }
+        Ok(self.o.unicode_text(self.o.field(m, Field::MdName)?)?)
     }
 
     /// `import_name`: the module from `sys.modules` (a new reference).

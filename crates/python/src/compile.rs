@@ -195,6 +195,11 @@ fn imported_names(body: &[Stmt]) -> std::collections::HashSet<String> {
                 names.insert(bound.split('.').next().unwrap_or(bound).to_string());
             }
         }
+        if let Stmt::ImportFrom(i) = s {
+            for a in &i.names {
+                names.insert(a.asname.as_ref().unwrap_or(&a.name).to_string());
+            }
+        }
     }
     names
 }
@@ -552,6 +557,17 @@ impl Compiler<'_> {
     fn parser_stmt(&mut self, s: &Stmt) -> Result<(), RunError> {
         match s {
             Stmt::Import(i) => {
+                for a in &i.names {
+                    self.identifier(a.name.as_str())?;
+                    if let Some(asname) = &a.asname {
+                        self.identifier(asname.as_str())?;
+                    }
+                }
+            }
+            Stmt::ImportFrom(i) => {
+                if let Some(m) = &i.module {
+                    self.identifier(m.as_str())?;
+                }
                 for a in &i.names {
                     self.identifier(a.name.as_str())?;
                     if let Some(asname) = &a.asname {
@@ -1299,6 +1315,7 @@ impl Compiler<'_> {
                     self.store_name(unit, &bound, line)?;
                 }
             }
+            Stmt::ImportFrom(i) => self.compiler_from_import(unit, i, s, line)?,
             Stmt::FunctionDef(f) => {
                 let mut flags = self.compiler_default_arguments(unit, &f.args, line)?;
                 let annotations = self.annotations(unit, f, line)?;
@@ -2667,6 +2684,41 @@ impl Compiler<'_> {
             unit.emit("PRECALL", n, line);
         }
         unit.emit("CALL", n, line);
+        Ok(())
+    }
+
+    /// `compiler_from_import`: the level, the tuple of the names imported, `IMPORT_NAME`, then
+    /// for each name `IMPORT_FROM` and a store, and the module popped.
+    fn compiler_from_import(
+        &mut self,
+        unit: &mut Unit,
+        i: &ast::StmtImportFrom,
+        s: &Stmt,
+        line: i32,
+    ) -> Result<(), RunError> {
+        let level = i.level.map_or(0, |l| l.to_u32());
+        let Some(module) = i.module.as_ref().filter(|m| level == 0 && !m.contains('.')) else {
+            return Err(self.not_modelled("a relative or dotted from-import", s));
+        };
+        if i.names.iter().any(|a| a.name.as_str() == "*") {
+            return Err(self.not_modelled("from ... import *", s));
+        }
+        let zero = self.o.long_from_i64(0)?;
+        let k = self.add_const(unit, ConstKey::Int(0), zero);
+        self.o.decref(zero)?;
+        unit.emit("LOAD_CONST", k, line);
+        let names: Vec<String> = i.names.iter().map(|a| a.name.to_string()).collect();
+        let t = self.names_tuple(unit, &names)?;
+        unit.emit("LOAD_CONST", t, line);
+        let n = self.name_index(unit, module.as_str())?;
+        unit.emit("IMPORT_NAME", n, line);
+        for a in &i.names {
+            let n = self.name_index(unit, a.name.as_str())?;
+            unit.emit("IMPORT_FROM", n, line);
+            let bound = a.asname.as_ref().unwrap_or(&a.name).to_string();
+            self.store_name(unit, &bound, line)?;
+        }
+        unit.emit("POP_TOP", 0, line);
         Ok(())
     }
 
@@ -4578,6 +4630,11 @@ pub(crate) fn collect_locals(
                     bind(a.asname.as_ref().unwrap_or(&a.name).as_str(), locals);
                 }
             }
+            Stmt::ImportFrom(i) => {
+                for a in &i.names {
+                    bind(a.asname.as_ref().unwrap_or(&a.name).as_str(), locals);
+                }
+            }
             Stmt::FunctionDef(f) => bind(f.name.as_str(), locals),
             Stmt::ClassDef(cd) => bind(cd.name.as_str(), locals),
             Stmt::Global(g) => globals.extend(g.names.iter().map(|n| n.to_string())),
@@ -4816,7 +4873,6 @@ fn stmt_name(s: &Stmt) -> &'static str {
         Stmt::Raise(_) => "raise",
         Stmt::Try(_) | Stmt::TryStar(_) => "a try statement",
         Stmt::Assert(_) => "assert",
-        Stmt::ImportFrom(_) => "from ... import",
         Stmt::Global(_) => "a global statement",
         Stmt::Nonlocal(_) => "nonlocal",
         Stmt::Break(_) => "break",

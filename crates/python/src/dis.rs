@@ -361,10 +361,9 @@ fn argrepr(
             .unwrap_or("")
             .into(),
         "COMPARE_OP" if table.minor() >= 12 => CMP_OP[(i.arg >> 4) as usize].into(),
-        "LOAD_NAME" | "STORE_NAME" | "IMPORT_NAME" | "LOAD_ATTR" | "LOAD_METHOD"
-        | "STORE_GLOBAL" | "DELETE_NAME" | "DELETE_GLOBAL" | "STORE_ATTR" | "DELETE_ATTR" => {
-            name(&unit.names, i.arg)?
-        }
+        "LOAD_NAME" | "STORE_NAME" | "IMPORT_NAME" | "IMPORT_FROM" | "LOAD_ATTR"
+        | "LOAD_METHOD" | "STORE_GLOBAL" | "DELETE_NAME" | "DELETE_GLOBAL" | "STORE_ATTR"
+        | "DELETE_ATTR" => name(&unit.names, i.arg)?,
         "LOAD_GLOBAL" => {
             let n = name(&unit.names, i.arg >> 1)?;
             if i.arg & 1 == 1 {

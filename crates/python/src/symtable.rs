@@ -109,6 +109,12 @@ impl Uses {
                     self.names.insert(bound.to_string());
                 }
             }
+            Stmt::ImportFrom(i) => {
+                for a in &i.names {
+                    let bound = a.asname.as_ref().unwrap_or(&a.name);
+                    self.names.insert(bound.to_string());
+                }
+            }
             _ => {}
         }
     }
