@@ -373,6 +373,10 @@ struct Unit {
     /// `COMPILER_SCOPE_CLASS`: a class body, whose names are `LOAD_NAME`'s and whose
     /// definitions are qualified `Class.name`.
     class: bool,
+    /// 3.11's `u_lineno` after the statement last compiled: each statement sets it
+    /// (`SET_LOC`), a few leave it unset (`UNSET_LOC`), and what 3.11 emits next without a
+    /// location of its own takes it (the `RERAISE` after an exceptional `finally` body).
+    last_loc: i32,
 }
 
 /// `STACK_USE_GUIDELINE`: displays longer than this are built item by item.
@@ -418,6 +422,7 @@ impl Unit {
             fast_hidden: Vec::new(),
             handler_depth: HashMap::new(),
             finally_bodies: Vec::new(),
+            last_loc: -1,
             code,
             globals,
             blocks: vec![Block::default()],
@@ -1369,6 +1374,7 @@ impl Compiler<'_> {
 
     fn stmt(&mut self, unit: &mut Unit, s: &Stmt) -> Result<(), RunError> {
         let line = self.loc(s);
+        unit.last_loc = line;
         match s {
             Stmt::Expr(e) => {
                 // compiler_visit_stmt_expr: a constant statement is a NOP; the POP_TOP is
@@ -1378,6 +1384,7 @@ impl Compiler<'_> {
                 } else {
                     self.expr(unit, &e.value)?;
                     unit.emit("POP_TOP", 0, -1);
+                    unit.last_loc = -1;
                 }
             }
             Stmt::Assign(a) => {
@@ -1608,6 +1615,7 @@ impl Compiler<'_> {
         }
         unit.emit("RETURN_VALUE", 0, loc);
         unit.handlers = handlers;
+        unit.last_loc = loc;
         Ok(())
     }
 
@@ -1786,8 +1794,9 @@ impl Compiler<'_> {
         unit.emit("RERAISE", 0, -1);
         unit.use_next_block(cleanup);
         unit.handlers = outer;
-        pop_except_and_reraise(unit);
+        pop_except_and_reraise(unit, -1);
         unit.use_next_block(end);
+        unit.last_loc = -1;
         Ok(())
     }
 
@@ -1859,10 +1868,12 @@ impl Compiler<'_> {
         unit.fblocks.push(FBlock::FinallyEnd);
         self.stmts(unit, &s.finalbody)?;
         unit.fblocks.pop();
-        unit.emit("RERAISE", 0, -1);
+        // 3.11 leaves the last statement's location set; 3.12 gives none.
+        let loc = if unit.minor < 12 { unit.last_loc } else { -1 };
+        unit.emit("RERAISE", 0, loc);
         unit.use_next_block(cleanup);
         unit.handlers = outer;
-        pop_except_and_reraise(unit);
+        pop_except_and_reraise(unit, loc);
         unit.use_next_block(exit);
         Ok(())
     }
@@ -1903,6 +1914,7 @@ impl Compiler<'_> {
         self.jump_if(unit, &s.test, anchor, false, line)?;
         unit.use_next_block(body);
         self.stmts(unit, &s.body)?;
+        unit.last_loc = line;
         self.jump_if(unit, &s.test, body, true, line)?;
         unit.fblocks.pop();
         unit.use_next_block(anchor);
@@ -1935,6 +1947,7 @@ impl Compiler<'_> {
         self.store_target(unit, &s.target)?;
         self.stmts(unit, &s.body)?;
         unit.emit_jump("JUMP", start, -1);
+        unit.last_loc = -1;
         unit.use_next_block(cleanup);
         unit.end_for();
         unit.fblocks.pop();
@@ -1971,6 +1984,7 @@ impl Compiler<'_> {
         };
         unit.emit_jump("JUMP", exit, loc);
         unit.handlers = handlers;
+        unit.last_loc = loc;
         Ok(())
     }
 
@@ -1991,6 +2005,7 @@ impl Compiler<'_> {
         };
         unit.emit_jump("JUMP", top, loc);
         unit.handlers = handlers;
+        unit.last_loc = loc;
         Ok(())
     }
 
@@ -3315,10 +3330,10 @@ impl Compiler<'_> {
 /// `POP_EXCEPT_AND_RERAISE`: the exception that was being handled before is restored
 /// (`COPY 3` brings it up from under `lasti` and the new one), then the new one re-raised
 /// with its `lasti`.
-fn pop_except_and_reraise(unit: &mut Unit) {
-    unit.emit("COPY", 3, -1);
-    unit.emit("POP_EXCEPT", 0, -1);
-    unit.emit("RERAISE", 1, -1);
+fn pop_except_and_reraise(unit: &mut Unit, line: i32) {
+    unit.emit("COPY", 3, line);
+    unit.emit("POP_EXCEPT", 0, line);
+    unit.emit("RERAISE", 1, line);
 }
 
 /// The blocks in layout order (`b_next` from the entry).
