@@ -3287,11 +3287,11 @@ impl Compiler<'_> {
             trim_unused_consts(unit);
             propagate_line_numbers(&mut unit.blocks);
         }
-        // 3.13 leaves an exit no line reaches without one (dis shows `--`).
+        // 3.13 leaves an exit no line reaches without one (dis shows `--`). 3.11's assemble
+        // then runs stackdepth, label_exception_targets and convert_exception_handlers_to_nops
+        // (the SETUP_* and POP_BLOCK have carried their lines through the passes so far).
         if unit.minor < 13 {
             guarantee_lineno_for_exits(&mut unit.blocks, unit.code.firstlineno as i32);
-        }
-        if unit.minor < 13 {
             stackdepth(unit);
             convert_exception_handlers_to_nops(&mut unit.blocks);
         }
