@@ -4844,7 +4844,11 @@ fn fold_binop(op: ast::Operator, l: &CVal, r: &CVal) -> Option<CVal> {
         _ => None,
     };
     if let Some((t, n)) = tuple_repeat {
-        // safe_multiply: at most MAX_COLLECTION_SIZE (256) items.
+        // safe_multiply: at most MAX_COLLECTION_SIZE (256) items, and no negative count
+        // unless the tuple is empty.
+        if !t.is_empty() && n < 0 {
+            return None;
+        }
         let n = n.max(0);
         return match op {
             Mult if (t.len() as i128).saturating_mul(n) <= 256 => Some(CVal::Tuple(
@@ -4858,6 +4862,11 @@ fn fold_binop(op: ast::Operator, l: &CVal, r: &CVal) -> Option<CVal> {
         _ => None,
     };
     if let Some((s, n)) = repeat {
+        // safe_multiply: at most MAX_STR_SIZE (4096) characters, and no negative count unless
+        // the str is empty.
+        if !s.is_empty() && n < 0 {
+            return None;
+        }
         let n = n.max(0);
         return match op {
             Mult if (s.chars().count() as i128).saturating_mul(n) <= 4096 => {
@@ -4877,6 +4886,7 @@ fn fold_binop(op: ast::Operator, l: &CVal, r: &CVal) -> Option<CVal> {
             Sub => Some(CVal::Float(a - b)),
             Mult => Some(CVal::Float(a * b)),
             Div if b != 0.0 => Some(CVal::Float(a / b)),
+            Pow => float_pow(a, b).map(CVal::Float),
             _ => None,
         };
     }
@@ -4923,6 +4933,12 @@ fn fold_binop(op: ast::Operator, l: &CVal, r: &CVal) -> Option<CVal> {
         }
         Pow => {
             if b < 0 {
+                // long_pow: a negative exponent makes it float_pow of the two as doubles.
+                return float_pow(a as f64, b as f64).map(CVal::Float);
+            }
+            // safe_power: the base's bits times the exponent at most MAX_INT_SIZE (128).
+            let vbits = 128 - a.unsigned_abs().leading_zeros();
+            if a != 0 && b > 0 && i128::from(vbits) > 128 / b {
                 return None;
             }
             a.checked_pow(u32::try_from(b).ok()?)?
@@ -4949,6 +4965,33 @@ fn fold_binop(op: ast::Operator, l: &CVal, r: &CVal) -> Option<CVal> {
         Div | MatMult => return None,
     };
     Some(CVal::Int(v))
+}
+
+/// `float_pow` for finite operands with a real, finite result; `None` where it raises
+/// (`0.0` to a negative power, an overflow) or makes a complex number, which are not folded
+/// here (CPython folds the complex result; the model has no complex constants).
+fn float_pow(iv: f64, iw: f64) -> Option<f64> {
+    if !iv.is_finite() || !iw.is_finite() {
+        return None;
+    }
+    if iw == 0.0 || iv == 1.0 {
+        return Some(1.0);
+    }
+    if iv == 0.0 {
+        return (iw > 0.0).then_some(if iw.rem_euclid(2.0) == 1.0 { iv } else { 0.0 });
+    }
+    // A negative base: an integral exponent only, on the absolute value, the result negated
+    // for an odd exponent (C's pow() is not trusted with the sign).
+    let (base, negate) = if iv < 0.0 {
+        if iw != iw.floor() {
+            return None;
+        }
+        (-iv, iw.rem_euclid(2.0) == 1.0)
+    } else {
+        (iv, false)
+    };
+    let ix = base.powf(iw);
+    ix.is_finite().then_some(if negate { -ix } else { ix })
 }
 
 /// Python's `%` on ints: the result has the divisor's sign.

@@ -129,3 +129,34 @@ fn floats_are_dict_keys() {
         );
     }
 }
+
+/// `ast_opt.c`'s limits on folding (`safe_power`: the base's bits times the exponent at most
+/// `MAX_INT_SIZE`, 128; `safe_multiply`: no negative repeat count of a non-empty str or
+/// tuple) and `long_pow`'s float for a negative exponent: the first constant each module
+/// loads, as `dis` shows it on CPython 3.11.7 and 3.12.1 (the model folded `2 ** 70` and
+/// `'ab' * -1`, and left `2 ** -1` and `2.0 ** -1` to run).
+#[test]
+fn constant_folding_keeps_to_ast_opt_s_limits() {
+    let cases = [
+        ("x = 2 ** -1", "0.5"),
+        ("x = 2 ** 70", "2"),
+        ("x = 7 ** 45", "7"),
+        ("x = 11 ** 32", "2111377674535255285545615254209921"),
+        ("x = 'ab' * -1", "'ab'"),
+        ("x = (1,) * -1", "(1,)"),
+        ("x = -1 * 'ab'", "-1"),
+        ("x = (-3) ** -3", "-0.037037037037037035"),
+        ("x = 2.0 ** -1", "0.5"),
+        ("x = 0 ** -1", "0"),
+    ];
+    for p in VERSIONS {
+        for (source, first) in cases {
+            let listing = python::dis_source(p, &format!("{source}\n"), "prog.py").unwrap();
+            let load = listing.lines().find(|l| l.contains("LOAD_CONST")).unwrap();
+            assert!(
+                load.ends_with(&format!("LOAD_CONST               0 ({first})")),
+                "{p} {source}: {load}"
+            );
+        }
+    }
+}
