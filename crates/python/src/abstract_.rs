@@ -358,10 +358,16 @@ impl Interp {
                 }
                 Ok(l)
             }
-            // tupleconcat.
+            // tupleconcat: an empty operand gives the other tuple back.
             (0, TypeId::Tuple, TypeId::Tuple) => {
                 let mut items = self.o.tuple_items(a)?;
-                items.extend(self.o.tuple_items(b)?);
+                let other = self.o.tuple_items(b)?;
+                if items.is_empty() || other.is_empty() {
+                    let same = if items.is_empty() { b } else { a };
+                    self.o.incref(same)?;
+                    return Ok(same);
+                }
+                items.extend(other);
                 Ok(self.o.tuple_pack(&items)?)
             }
             (6, TypeId::Str, _) => {

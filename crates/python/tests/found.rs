@@ -160,3 +160,20 @@ fn constant_folding_keeps_to_ast_opt_s_limits() {
         }
     }
 }
+
+/// `tupleconcat`: an empty operand gives the other tuple itself back (the model made a new
+/// tuple: `getrefcount` read 1 less, `is` said False).
+#[test]
+fn an_empty_tuple_concatenated_gives_the_other_back() {
+    let source = "import sys
+l1 = []
+t0 = tuple(l1)
+x = (1000,)
+print(sys.getrefcount(t0 + x), sys.getrefcount(x + t0), sys.getrefcount(x), (t0 + x) is x, (x + t0) is x, x + x)
+";
+    for p in VERSIONS {
+        let out = run_source(p, source, "prog.py").unwrap();
+        assert_eq!(out.error, None);
+        assert_eq!(out.stdout, "4 4 4 True True (1000, 1000)\n");
+    }
+}
