@@ -320,6 +320,24 @@ proptest! {
     }
 
     #[test]
+    fn snippets_together_get_an_answer(
+        picks in proptest::collection::vec(0..SNIPPETS.len(), 1..10),
+        mutations in proptest::collection::vec(mutation(), 0..2),
+    ) {
+        let mut source = String::from("import sys\nx = 1\ny = [1, 2]\n");
+        for &k in &picks {
+            source.push_str(SNIPPETS[k]);
+            source.push('\n');
+        }
+        for m in &mutations {
+            source = mutate(&source, m);
+        }
+        if let Err(e) = check(&source) {
+            prop_assert!(false, "{e}\n{source}");
+        }
+    }
+
+    #[test]
     fn token_soup_gets_an_answer(
         words in proptest::collection::vec((0..WORDS.len(), 0..4usize), 0..40),
     ) {
@@ -328,6 +346,115 @@ proptest! {
         if let Err(e) = check(&source) {
             prop_assert!(false, "{e}\n{source}");
         }
+    }
+}
+
+/// Statements in and out of the modelled subset, each complete: the things a program may ask
+/// of the model that it has to run or refuse.
+const SNIPPETS: &[&str] = &[
+    "x = 1",
+    "y = [1, 2]",
+    "class C: pass",
+    "class D(C):\n    a = 1\n    def m(self): return self.a",
+    "try:\n    x = 1\nexcept Exception as e:\n    pass\nfinally:\n    pass",
+    "with open('f') as g: pass",
+    "async def af(): await x",
+    "def gen():\n    yield 1\n    yield from [1]",
+    "@staticmethod",
+    "def deco(): pass",
+    "print(*y)",
+    "print(**{})",
+    "if (n := 10) > 5: pass",
+    "match x:\n    case 1: pass\n    case _: pass",
+    "s = {1, 2}",
+    "d = {k: v for k, v in [(1, 2)]}",
+    "g = (i for i in y)",
+    "nonlocal_ = 1",
+    "assert x, 'msg'",
+    "raise ValueError('x')",
+    "from sys import getrefcount",
+    "import os.path",
+    "a = b = 1",
+    "y[0] += 1",
+    "y[1:2] = [3]",
+    "del y[0:1]",
+    "def kw(a, *, b): return b",
+    "def po(a, /, b): return a",
+    "v: int = 1",
+    "print(y[::2], y[1:2:3])",
+    "print(x is not None, 1 not in y)",
+    "print(1 & 2 | 3 ^ 4, ~5, 1 << 3, -8 >> 1)",
+    "print(2 ** -1, 1.5 * 2, 7 / 2, 1j)",
+    "print(b'abc', r'\\n', u'x', rb'y')",
+    "print(10 ** 40 * 10 ** 40)",
+    "print(int('9' * 50))",
+    "print('%s %r %5d %-3s %x %o %e %%' % ('a', 'b', 1, 'c', 255, 8, 1.5))",
+    "print(f'{x:{y[0]}}', f'{x!a}', f'{x=}')",
+    "print(f'{\"nested\"}')",
+    "lambda *a, **k: (a, k)",
+    "print(sorted(y, key=lambda q: -q, reverse=True))",
+    "print(min(y, default=0))",
+    "print(max([]))",
+    "print(sum([], start=[]))",
+    "print(range(10)[::2])",
+    "print(list(range(3, 0, -1)))",
+    "print('abc'.upper(), 'a,b'.split(','), ' x '.strip())",
+    "print(y.index(2), y.count(1), y.copy(), y.reverse())",
+    "print(dict(a=1), set(), frozenset(), bytes(3), bytearray(2))",
+    "print(len(range(5)), reversed(y), enumerate(y), zip(y, y))",
+    "print(isinstance(x, int), type(x), hash(x), callable(x))",
+    "print(chr(0x110000), ord(''), ord('ab'))",
+    "print(round(2.5), divmod(7, 2), pow(2, 3, 5))",
+    "print(x.__class__, x.real, y.__len__())",
+    "global x",
+    "del x",
+    "del x, y",
+    "for i, j in [(1, 2)]: print(i, j)",
+    "while False: pass\nelse: print('else')",
+    "for q in []: pass\nelse: print('for else')",
+    "print(not x, x and y or None, x if y else -x)",
+    "print((lambda: 1)())",
+    "print([*y, *y], {**{}, 'a': 1}, (*y,))",
+    "def rec(n): return rec(n - 1)",
+    "rec(5)",
+    "print(sys.getrefcount())",
+    "print(sys.getsizeof(1, 2, 3))",
+    "print(id())",
+    "print(repr(), len(), abs('x'))",
+    "print(str(1, 2), int(1.5), int('1', 2), int(x=1))",
+    "print(chr(65.0))",
+    "print([].pop(1.0))",
+    "print('x'.join([1]))",
+    "print('abc'.replace('a'))",
+    "print(print(print))",
+    "print(sep=1)",
+    "print(end=None)",
+    "print(1, sep='', end='', file=None, flush=True)",
+    "print(-0.0, 1e309, float('nan'), 0.1 + 0.2)",
+    "print(1 // 0.0)",
+    "print(10 % -3, -10 // 3, 2 ** 100 // 3)",
+    "print(True + True, False * 3, True / 2)",
+    "print([] * -1, 'ab' * -1, (1,) * 0)",
+    "print(y[10:20], y[-100:], 'abc'[5:1:-1])",
+    "print(y[True], y[-1], y[False:])",
+    "print({}[[]])",
+    "print({[]: 1})",
+    "print(hash([]))",
+    "e = None",
+    "print(e.x)",
+    "e.x = 1",
+    "print(type(1)(2))",
+    "print(int.__name__)",
+    "print(__name__, __doc__, __builtins__)",
+    "print(sys.argv, sys.version_info)",
+];
+
+/// Every statement of [`SNIPPETS`] alone, after a few names are bound.
+#[test]
+fn every_snippet_gets_an_answer() {
+    for s in SNIPPETS {
+        let source = format!("import sys\nx = 1\ny = [1, 2]\n{s}\n");
+        assert_eq!(check(&source), Ok(()), "{source}");
     }
 }
 
