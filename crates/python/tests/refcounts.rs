@@ -6,7 +6,7 @@
 //! `PROPTEST_CASES=100000 cargo test --release -p python --test refcounts`.
 //!
 //! The generator (`common/programs.rs`) leaves out what the model does not run (classes,
-//! dict comprehensions, slice assignment, `list.extend`, `enumerate`) and keeps every
+//! dict comprehensions, slice assignment) and keeps every
 //! program free of exceptions, so that each runs to its end (its `try` statements, written for
 //! 3.11 and 3.12, have their handlers compiled, never run: nothing raises inside them).
 

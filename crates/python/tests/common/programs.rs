@@ -412,7 +412,7 @@ impl<'a> Gen<'a> {
     }
 
     fn str_expr(&mut self, scope: &Scope, d: u32) -> String {
-        match self.pick(12) {
+        match self.pick(14) {
             0 => format!(
                 "{} + {}",
                 self.expr(scope, Kind::Str, d),
@@ -436,6 +436,9 @@ impl<'a> Gen<'a> {
             7 => format!("{}[::-1]", self.expr(scope, Kind::Str, d)),
             8 => format!("sys.intern({})", self.expr(scope, Kind::Str, d)),
             9 => format!("chr(97 + {} % 26)", self.expr(scope, Kind::Int, d)),
+            // Not .upper(): of a non-ASCII str it is not modelled.
+            12 => format!("' '.join({}.split())", self.expr(scope, Kind::Str, d)),
+            13 => format!("{}.strip()", self.expr(scope, Kind::Str, d)),
             10 => format!(
                 "({} if {} else {})",
                 self.expr(scope, Kind::Str, d),
@@ -451,7 +454,7 @@ impl<'a> Gen<'a> {
     }
 
     fn list_expr(&mut self, scope: &Scope, d: u32) -> String {
-        match self.pick(13) {
+        match self.pick(19) {
             0 => format!(
                 "[{}, {}]",
                 self.expr(scope, Kind::Any, d),
@@ -480,6 +483,12 @@ impl<'a> Gen<'a> {
             ),
             10 => format!("[c for c in {}]", self.expr(scope, Kind::Str, d)),
             11 => format!("[i for i in range({} % 4)]", self.expr(scope, Kind::Int, d)),
+            12 => format!("list({})", self.expr(scope, Kind::Dict, d)),
+            13 => format!("list({}.values())", self.expr(scope, Kind::Dict, d)),
+            14 => format!("list({}.items())", self.expr(scope, Kind::Dict, d)),
+            15 => format!("list(enumerate({}))", self.expr(scope, Kind::List, d)),
+            16 => format!("{}.split()", self.expr(scope, Kind::Str, d)),
+            17 => format!("[k for k in {}]", self.expr(scope, Kind::Dict, d)),
             _ => self.call(scope, Kind::List, d),
         }
     }
@@ -692,11 +701,16 @@ impl<'a> Gen<'a> {
             return;
         };
         let e = self.expr(scope, Kind::Any, 1);
-        match self.pick(5) {
+        match self.pick(10) {
             0 => self.line(&format!("{l}.append({e})")),
             1 => self.line(&format!("if {l}: {l}.pop()")),
             2 => self.line(&format!("if {l}: {l}[0] = {e}")),
             3 => self.line(&format!("if {l}: del {l}[-1]")),
+            4 => self.line(&format!("{l}.extend(({e},))")),
+            5 => self.line(&format!("{l}.insert(0, {e})")),
+            6 => self.line(&format!("{l}.reverse()")),
+            7 => self.line(&format!("if {e} in {l}: {l}.remove({e})")),
+            8 => self.line(&format!("print({l}.count({e}))")),
             _ => self.line(&format!("if len({l}) > 1: print({l}[1])")),
         }
     }
@@ -707,9 +721,12 @@ impl<'a> Gen<'a> {
         };
         let k = self.expr(scope, Kind::Str, 1);
         let e = self.expr(scope, Kind::Any, 1);
-        match self.pick(3) {
+        match self.pick(6) {
             0 => self.line(&format!("{d}[{k}] = {e}")),
             1 => self.line(&format!("if {k} in {d}: del {d}[{k}]")),
+            2 => self.line(&format!("print({d}.get({k}), {d}.get('k', {e}))")),
+            3 => self.line(&format!("print({d}.setdefault({k}, {e}))")),
+            4 => self.line(&format!("print({d}.pop({k}, None))")),
             _ => self.line(&format!("if 'k' in {d}: print({d}['k'])")),
         }
     }
@@ -729,24 +746,54 @@ impl<'a> Gen<'a> {
 
     fn for_loop(&mut self, scope: &mut Scope, depth: u32) {
         let x = self.fresh("x");
-        let (seq, kind) = match self.pick(3) {
+        // (the iterable, the kind of its items, whether they are pairs to unpack)
+        let (seq, kind, pairs) = match self.pick(6) {
             0 => (
                 format!("({})[:3]", self.expr(scope, Kind::List, 1)),
                 Kind::Any,
+                false,
             ),
             1 => (
                 format!("({})[:3]", self.expr(scope, Kind::Str, 1)),
                 Kind::Str,
+                false,
             ),
-            _ => (
+            2 => (
                 format!("range({} % 4)", self.expr(scope, Kind::Int, 1)),
                 Kind::Int,
+                false,
+            ),
+            // A copy of a dict's keys: the body may change the dict's size.
+            3 => (
+                format!("list({})", self.expr(scope, Kind::Dict, 1)),
+                Kind::Str,
+                false,
+            ),
+            // A display's items directly: nothing else holds that dict to change it.
+            4 => (
+                format!("{}.items()", self.literal(Kind::Dict)),
+                Kind::Str,
+                true,
+            ),
+            _ => (
+                format!("enumerate(({})[:3])", self.expr(scope, Kind::List, 1)),
+                Kind::Int,
+                true,
             ),
         };
-        self.line(&format!("for {x} in {seq}:"));
+        let value = format!("{x}v");
+        if pairs {
+            self.line(&format!("for {x}, {value} in {seq}:"));
+            scope.fixed.push((value, Kind::Any));
+        } else {
+            self.line(&format!("for {x} in {seq}:"));
+        }
         scope.fixed.push((x, kind));
         self.block(scope, depth);
         scope.fixed.pop();
+        if pairs {
+            scope.fixed.pop();
+        }
     }
 
     fn while_loop(&mut self, scope: &mut Scope, depth: u32) {
