@@ -4936,11 +4936,6 @@ fn fold_binop(op: ast::Operator, l: &CVal, r: &CVal) -> Option<CVal> {
                 // long_pow: a negative exponent makes it float_pow of the two as doubles.
                 return float_pow(a as f64, b as f64).map(CVal::Float);
             }
-            // safe_power: the base's bits times the exponent at most MAX_INT_SIZE (128).
-            let vbits = 128 - a.unsigned_abs().leading_zeros();
-            if a != 0 && b > 0 && i128::from(vbits) > 128 / b {
-                return None;
-            }
             a.checked_pow(u32::try_from(b).ok()?)?
         }
         LShift => {
