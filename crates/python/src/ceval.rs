@@ -184,9 +184,33 @@ impl Interp {
     /// `format_exc_unbound` (and `format_exc_check_arg` with `UNBOUNDLOCAL_ERROR_MSG`): the
     /// error for reading or deleting local `arg` while it has no value; a free variable's
     /// names its enclosing scope.
-    fn format_exc_unbound(&mut self, f: &Frame, arg: u32) -> Result<RunError, RunError> {
-        let n = self.o.unicode_text(f.code.varnames[arg as usize])?;
-        let free = (arg as usize) >= f.fast.len() - f.code.nfreevars as usize;
+    fn format_exc_unbound(
+        &mut self,
+        f: &Frame,
+        name: &str,
+        arg: u32,
+    ) -> Result<RunError, RunError> {
+        let slot = if matches!(name, "LOAD_DEREF" | "DELETE_DEREF") {
+            self.deref_slot(f, arg)
+        } else {
+            arg as usize
+        };
+        let n = self.o.unicode_text(f.code.varnames[slot])?;
+        let free = slot >= f.fast.len() - f.code.nfreevars as usize;
+        if self.legacy() {
+            // 3.10's UNBOUNDFREE_ERROR_MSG and UNBOUNDLOCAL_ERROR_MSG.
+            return Ok(if free {
+                RunError::exception(
+                    "NameError",
+                    format!("free variable '{n}' referenced before assignment in enclosing scope"),
+                )
+            } else {
+                RunError::exception(
+                    "UnboundLocalError",
+                    format!("local variable '{n}' referenced before assignment"),
+                )
+            });
+        }
         Ok(if free {
             RunError::exception(
                 "NameError",
@@ -202,6 +226,21 @@ impl Interp {
                 ),
             )
         })
+    }
+
+    /// Whether the bytecode is 3.10's or older.
+    fn legacy(&self) -> bool {
+        self.o.layout().minor <= 10
+    }
+
+    /// The `localsplus` slot of a cell or free variable: 3.10 numbers them from 0 after the
+    /// locals (`freevars = f_localsplus + co_nlocals`), 3.11 by their slot.
+    fn deref_slot(&self, f: &Frame, arg: u32) -> usize {
+        if self.legacy() {
+            (f.code.nlocals + arg) as usize
+        } else {
+            arg as usize
+        }
     }
 
     fn pop(f: &mut Frame) -> u64 {
@@ -225,7 +264,7 @@ impl Interp {
             "LOAD_FAST" | "LOAD_FAST_CHECK" => {
                 let v = f.fast[arg as usize];
                 if v == 0 {
-                    return Err(self.format_exc_unbound(f, arg)?);
+                    return Err(self.format_exc_unbound(f, name, arg)?);
                 }
                 self.incref(v)?;
                 f.stack.push(v);
@@ -265,10 +304,16 @@ impl Interp {
                 self.decref(v)?;
             }
             "LOAD_GLOBAL" => {
-                let key = f.code.names[(arg >> 1) as usize];
+                // 3.11+: the name's index shifted left one, the low bit a NULL pushed first.
+                let (index, null) = if self.legacy() {
+                    (arg, false)
+                } else {
+                    (arg >> 1, arg & 1 == 1)
+                };
+                let key = f.code.names[index as usize];
                 let v = self.lookup_name(&[f.globals, self.builtins], key)?;
                 self.incref(v)?;
-                if arg & 1 == 1 {
+                if null {
                     f.stack.push(0);
                 }
                 f.stack.push(v);
@@ -277,7 +322,7 @@ impl Interp {
             "DELETE_FAST" => {
                 let v = std::mem::take(&mut f.fast[arg as usize]);
                 if v == 0 {
-                    return Err(self.format_exc_unbound(f, arg)?);
+                    return Err(self.format_exc_unbound(f, name, arg)?);
                 }
                 self.decref(v)?;
             }
@@ -297,9 +342,9 @@ impl Interp {
                 }
             }
             "DELETE_DEREF" => {
-                let cell = f.fast[arg as usize];
+                let cell = f.fast[self.deref_slot(f, arg)];
                 if self.o.field(cell, Field::CellRef)? == 0 {
-                    return Err(self.format_exc_unbound(f, arg)?);
+                    return Err(self.format_exc_unbound(f, name, arg)?);
                 }
                 self.o.set_field(cell, Field::CellRef, 0)?;
             }
@@ -495,6 +540,8 @@ impl Interp {
             "MAKE_FUNCTION" => {
                 // PyFunction_New, then the closure (8), the annotations (4) and the defaults
                 // (1) popped, each reference moving to the function.
+                // 3.10: the qualified name above the code.
+                let qualname = if self.legacy() { Self::pop(f) } else { 0 };
                 let code = Self::pop(f);
                 let closure = if arg & 8 != 0 { Self::pop(f) } else { 0 };
                 let annotations = if arg & 4 != 0 { Self::pop(f) } else { 0 };
@@ -505,7 +552,10 @@ impl Interp {
                     ));
                 }
                 let defaults = if arg & 1 != 0 { Self::pop(f) } else { 0 };
-                let func = self.make_function(code, f.globals, annotations)?;
+                let func = self.make_function(code, qualname, f.globals, annotations)?;
+                if qualname != 0 {
+                    self.decref(qualname)?;
+                }
                 if closure != 0 {
                     self.o.set_field(func, Field::FuncClosure, closure)?;
                 }
@@ -534,15 +584,15 @@ impl Interp {
                 }
             }
             "LOAD_CLOSURE" => {
-                let cell = f.fast[arg as usize];
+                let cell = f.fast[self.deref_slot(f, arg)];
                 self.incref(cell)?;
                 f.stack.push(cell);
             }
             "LOAD_DEREF" => {
-                let cell = f.fast[arg as usize];
+                let cell = f.fast[self.deref_slot(f, arg)];
                 let v = self.o.field(cell, Field::CellRef)?;
                 if v == 0 {
-                    return Err(self.format_exc_unbound(f, arg)?);
+                    return Err(self.format_exc_unbound(f, name, arg)?);
                 }
                 self.incref(v)?;
                 f.stack.push(v);
@@ -552,7 +602,7 @@ impl Interp {
                 f.stack.push(v);
                 self.object_only(v)?;
                 f.stack.pop();
-                let cell = f.fast[arg as usize];
+                let cell = f.fast[self.deref_slot(f, arg)];
                 // PyCell_SET, then the old value released.
                 self.o.set_field(cell, Field::CellRef, v)?;
             }
@@ -562,6 +612,55 @@ impl Interp {
                 let kwnames = std::mem::take(&mut f.kwnames);
                 let result = self.call(f, arg as usize, kwnames)?;
                 f.stack.push(result);
+            }
+            // 3.10's calls: the callable alone below the arguments (no NULL), or LOAD_METHOD's
+            // pair, as CALL_METHOD finds them.
+            "CALL_FUNCTION" | "CALL_FUNCTION_KW" => {
+                let kwnames = if name == "CALL_FUNCTION_KW" {
+                    Self::pop(f)
+                } else {
+                    0
+                };
+                let at = f.stack.len() - arg as usize - 1;
+                f.stack.insert(at, 0);
+                let result = self.call(f, arg as usize, kwnames);
+                if kwnames != 0 {
+                    self.decref(kwnames)?;
+                }
+                f.stack.push(result?);
+            }
+            "CALL_METHOD" => {
+                let result = self.call(f, arg as usize, 0)?;
+                f.stack.push(result);
+            }
+            "DUP_TOP" => {
+                let v = *f.stack.last().expect("a value");
+                self.incref(v)?;
+                f.stack.push(v);
+            }
+            "DUP_TOP_TWO" => {
+                let n = f.stack.len();
+                let (second, top) = (f.stack[n - 2], f.stack[n - 1]);
+                self.incref(second)?;
+                self.incref(top)?;
+                f.stack.extend([second, top]);
+            }
+            "ROT_TWO" | "ROT_THREE" | "ROT_FOUR" => {
+                // The top moves down one, two or three places.
+                let k = match name {
+                    "ROT_TWO" => 2,
+                    "ROT_THREE" => 3,
+                    _ => 4,
+                };
+                let n = f.stack.len();
+                f.stack[n - k..].rotate_right(1);
+            }
+            "JUMP_ABSOLUTE" => return Ok(Flow::Jump),
+            // 3.10's operators by name: the number protocol's slot as BINARY_OP's argument.
+            _ if (name.starts_with("BINARY_") || name.starts_with("INPLACE_"))
+                && let Some(oparg) = crate::compile::legacy_nb_op(name) =>
+            {
+                return self.step(f, "BINARY_OP", oparg);
             }
             "COPY" => {
                 let v = f.stack[f.stack.len() - arg as usize];
@@ -925,16 +1024,21 @@ impl Interp {
     }
 
     /// `PyFunction_New(code, globals)` with `func_annotations` (stolen): the function owns
-    /// `code` (the reference the stack held).
+    /// `code` (the reference the stack held). `qualname` (borrowed) is 3.10's, or 0.
     fn make_function(
         &mut self,
         code: u64,
+        qualname: u64,
         globals: u64,
         annotations: u64,
     ) -> Result<u64, RunError> {
         let func = self.o.fields_new(TypeId::Function, 0)?;
         let name = self.o.field(code, Field::CoName)?;
-        let qualname = self.o.field(code, Field::CoQualname)?;
+        // PyFunction_NewWithQualName: the one given (3.10's MAKE_FUNCTION), else co_qualname.
+        let qualname = match qualname {
+            0 => self.o.field(code, Field::CoQualname)?,
+            q => q,
+        };
         let consts = self.o.field(code, Field::CoConsts)?;
         // __doc__: co_consts[0] if it is a str.
         let doc = match self.o.tuple_items(consts)?.first() {
@@ -996,10 +1100,7 @@ impl Interp {
                 "TypeError",
                 format!("'{}' object is not callable", self.type_name(callable)?),
             );
-            self.decref(callable)?;
-            for a in args {
-                self.decref(a)?;
-            }
+            self.release_call(callable, args)?;
             return Err(e);
         }
         if !names.is_empty() && self.o.type_of(callable)? != TypeId::Function {
@@ -1034,10 +1135,7 @@ impl Interp {
                 }),
             };
             if let Some(e) = e {
-                self.decref(callable)?;
-                for a in args {
-                    self.decref(a)?;
-                }
+                self.release_call(callable, args)?;
                 return Err(e);
             }
         }
@@ -1084,10 +1182,7 @@ impl Interp {
                                     self.defs[def].name
                                 ),
                             );
-                            self.decref(callable)?;
-                            for a in args {
-                                self.decref(a)?;
-                            }
+                            self.release_call(callable, args)?;
                             return Err(e);
                         }
                     }
@@ -1096,19 +1191,13 @@ impl Interp {
                 if result.as_ref().is_err_and(RunError::is_fatal) {
                     return result;
                 }
-                self.decref(callable)?;
-                for a in args {
-                    self.decref(a)?;
-                }
+                self.release_call(callable, args)?;
                 result
             }
             TypeId::Type if self.o.static_type_at(callable).is_some() => {
                 let ty = self.o.static_type_at(callable).expect("a static type");
                 let result = self.call_type(ty, &args);
-                self.decref(callable)?;
-                for a in args {
-                    self.decref(a)?;
-                }
+                self.release_call(callable, args)?;
                 result
             }
             ty => {
@@ -1116,10 +1205,7 @@ impl Interp {
                     "TypeError",
                     format!("calling a '{ty}' object is not modelled"),
                 );
-                self.decref(callable)?;
-                for a in args {
-                    self.decref(a)?;
-                }
+                self.release_call(callable, args)?;
                 Err(e)
             }
         }
@@ -1275,6 +1361,23 @@ impl Interp {
         }
     }
 
+    /// The stack's references a finished call releases: 3.11+ the callable, then the
+    /// arguments in order; 3.10's `call_function` pops the arguments from the last, then the
+    /// callable.
+    fn release_call(&mut self, callable: u64, args: Vec<u64>) -> Result<(), RunError> {
+        if self.o.layout().minor <= 10 {
+            for a in args.into_iter().rev() {
+                self.decref(a)?;
+            }
+            return self.decref(callable);
+        }
+        self.decref(callable)?;
+        for a in args {
+            self.decref(a)?;
+        }
+        Ok(())
+    }
+
     /// `initialize_locals`: the positional arguments, then each keyword argument in the slot of
     /// its parameter; the references move from the caller's stack into the new locals.
     /// The parameters still empty after them take `defaults` (`func_defaults`'s items, the
@@ -1419,6 +1522,9 @@ impl Interp {
     /// `_PyEvalFramePushAndInit`, the frame's run, and `_PyFrame_Clear`.
     /// The last `nkw` of `args` are keyword arguments, named in `self.kwargs`.
     fn call_function(&mut self, func: u64, args: Vec<u64>, nkw: usize) -> Result<u64, RunError> {
+        if self.legacy() {
+            return self.call_function_3_10(func, args, nkw);
+        }
         let code_obj = self.o.field(func, Field::FuncCode)?;
         let globals = self.o.field(func, Field::FuncGlobals)?;
         let code = self.units[&code_obj].clone();
@@ -1459,6 +1565,100 @@ impl Interp {
         self.decref(func)?;
         self.decref(code_obj)?;
         result
+    }
+}
+
+impl Interp {
+    /// 3.10's `_PyFunction_Vectorcall` -> `_PyEval_Vector`: `_PyEval_MakeFrameVector` gives
+    /// the new frame a reference of its own to each argument (the caller's stack keeps its
+    /// own until the call returns), makes a cell for each of `co_cellvars` (a parameter's
+    /// value moved into its cell) and copies the closure's cells; the frame holds its code,
+    /// globals and builtins. When it returns the frame releases its locals in order
+    /// (`frame_dealloc`), then `call_function` the arguments and the function.
+    fn call_function_3_10(
+        &mut self,
+        func: u64,
+        args: Vec<u64>,
+        nkw: usize,
+    ) -> Result<u64, RunError> {
+        let code_obj = self.o.field(func, Field::FuncCode)?;
+        let globals = self.o.field(func, Field::FuncGlobals)?;
+        let code = self.units[&code_obj].clone();
+        let kwargs = std::mem::take(&mut self.kwargs);
+        let defaults = match self.o.field(func, Field::FuncDefaults)? {
+            0 => Vec::new(),
+            d => self.o.tuple_items(d)?,
+        };
+        for &a in &args {
+            self.incref(a)?;
+        }
+        let mut fast = match self.initialize_locals(&code, &args, nkw, &kwargs, &defaults) {
+            Ok(fast) => fast,
+            Err(e) => {
+                for &a in &args {
+                    self.decref(a)?;
+                }
+                self.release_call(func, args)?;
+                return Err(e);
+            }
+        };
+        self.cells_and_free_vars(&code, func, &mut fast)?;
+        for v in [code_obj, globals, self.builtins] {
+            self.incref(v)?;
+        }
+        let mut frame = Frame {
+            code,
+            code_obj,
+            globals,
+            locals: 0,
+            fast,
+            stack: Vec::new(),
+            func,
+            kwnames: 0,
+        };
+        let result = self.run_frame(&mut frame);
+        for v in std::mem::take(&mut frame.fast) {
+            self.decref(v)?;
+        }
+        for v in [self.builtins, globals, code_obj] {
+            self.decref(v)?;
+        }
+        self.release_call(func, args)?;
+        result
+    }
+
+    /// `_PyEval_MakeFrameVector`'s cells: one per `co_cellvars` name after the locals, taking
+    /// the value of the parameter of that name (`co_cell2arg`; the local is cleared), then
+    /// the closure's cells, a new reference each, after them.
+    fn cells_and_free_vars(
+        &mut self,
+        code: &CodeUnit,
+        func: u64,
+        fast: &mut [u64],
+    ) -> Result<(), RunError> {
+        let nlocals = code.nlocals as usize;
+        let nfree = code.nfreevars as usize;
+        let ncells = code.varnames.len() - nlocals - nfree;
+        let nargs =
+            code.argcount as usize + usize::from(code.varargs) + usize::from(code.varkeywords);
+        for i in 0..ncells {
+            let name = code.varnames[nlocals + i];
+            let arg = code.varnames[..nargs].iter().position(|&n| n == name);
+            let initial = arg.map_or(0, |a| std::mem::take(&mut fast[a]));
+            let cell = self.o.fields_new(TypeId::Cell, 0)?;
+            if initial != 0 {
+                self.o.set_field(cell, Field::CellRef, initial)?;
+            }
+            fast[nlocals + i] = cell;
+        }
+        if nfree > 0 {
+            let closure = self.o.field(func, Field::FuncClosure)?;
+            for (i, c) in self.o.tuple_items(closure)?.into_iter().enumerate() {
+                self.incref(c)?;
+                fast[nlocals + ncells + i] = c;
+            }
+        }
+        Ok(())
     }
 }
 

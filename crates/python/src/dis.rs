@@ -1,4 +1,5 @@
-//! `Lib/dis.py`: the listing `dis.dis(code)` prints, column for column (3.11's format).
+//! `Lib/dis.py`: the listing `dis.dis(code)` prints, column for column (3.10's, 3.11's and
+//! 3.12's, which differ only in the arguments they describe).
 
 use std::fmt::Write;
 
@@ -224,6 +225,7 @@ fn argrepr(
         | "STORE_GLOBAL" | "DELETE_NAME" | "DELETE_GLOBAL" | "STORE_ATTR" | "DELETE_ATTR" => {
             name(&unit.names, i.arg)?
         }
+        "LOAD_GLOBAL" if table.minor() <= 10 => name(&unit.names, i.arg)?,
         "LOAD_GLOBAL" => {
             let n = name(&unit.names, i.arg >> 1)?;
             if i.arg & 1 == 1 {
@@ -231,6 +233,10 @@ fn argrepr(
             } else {
                 n
             }
+        }
+        // 3.10's hasfree: `cell_names = co_cellvars + co_freevars`, after the locals here.
+        "LOAD_DEREF" | "STORE_DEREF" | "DELETE_DEREF" | "LOAD_CLOSURE" if table.minor() <= 10 => {
+            name(&unit.varnames, unit.nlocals + i.arg)?
         }
         "LOAD_FAST"
         | "LOAD_FAST_CHECK"

@@ -293,7 +293,10 @@ impl Interp {
     ) -> Result<u64, RunError> {
         let table = OpcodeTable::of(self.o.layout().minor);
         let (_, size) = crate::dis::offsets(table, &unit.instrs);
-        let code = self.o.fields_new(TypeId::Code, u64::from(size))?;
+        // 3.11+ keep the instructions in the code object (co_code_adaptive); before, co_code
+        // is a bytes object of its own.
+        let inline = if table.minor() <= 10 { 0 } else { size };
+        let code = self.o.fields_new(TypeId::Code, u64::from(inline))?;
         let mut consts: Vec<u64> = unit
             .consts
             .iter()
@@ -318,17 +321,67 @@ impl Interp {
         self.o.set_field(code, Field::CoConsts, consts)?;
         let names = self.o.tuple_pack(&unit.names)?;
         self.o.set_field(code, Field::CoNames, names)?;
-        let locals = self.o.tuple_pack(&unit.varnames)?;
-        self.o.set_field(code, Field::CoLocalsplusnames, locals)?;
+        if self.o.layout().minor <= 10 {
+            self.legacy_code_fields(code, unit, table)?;
+        } else {
+            let locals = self.o.tuple_pack(&unit.varnames)?;
+            self.o.set_field(code, Field::CoLocalsplusnames, locals)?;
+        }
         self.o.incref(filename)?;
         self.o.set_field(code, Field::CoFilename, filename)?;
         let name = self.intern(&unit.name)?;
         self.o.set_field(code, Field::CoName, name)?;
-        let qualname = self.intern(&unit.qualname)?;
-        self.o.set_field(code, Field::CoQualname, qualname)?;
+        if table.minor() >= 11 {
+            let qualname = self.intern(&unit.qualname)?;
+            self.o.set_field(code, Field::CoQualname, qualname)?;
+        }
         let at = self.o.co_firstlineno_offset();
         self.o.set_fields_u32(code, at, unit.firstlineno)?;
         Ok(code)
+    }
+}
+
+impl Interp {
+    /// The fields of a 3.8–3.10 code object that 3.11 folded into others: `co_code`, a bytes
+    /// object of the instructions (`EXTENDED_ARG`s included), and `co_varnames`,
+    /// `co_cellvars`, `co_freevars`, three tuples where 3.11 has `co_localsplusnames`.
+    fn legacy_code_fields(
+        &mut self,
+        code: u64,
+        unit: &CodeUnit,
+        table: OpcodeTable,
+    ) -> Result<(), RunError> {
+        let mut bytes = Vec::new();
+        for i in &unit.instrs {
+            let op = table.number(i.name).ok_or_else(|| RunError::NotModelled {
+                construct: format!("the instruction {} on 3.{}", i.name, table.minor()),
+                filename: String::new(),
+                line: i.line.unwrap_or(0),
+            })?;
+            let (_, size) = crate::dis::offsets(table, std::slice::from_ref(i));
+            let words = size / 2;
+            for k in (1..words).rev() {
+                bytes.push(table.number("EXTENDED_ARG").expect("every version has it") as u8);
+                bytes.push((i.arg >> (8 * k)) as u8);
+            }
+            bytes.push(op as u8);
+            bytes.push(i.arg as u8);
+        }
+        let co_code = self.o.bytes_new(&bytes)?;
+        self.o.set_field(code, Field::CoCode, co_code)?;
+        let n = unit.nlocals as usize;
+        let ncells = unit.varnames.len() - n - unit.nfreevars as usize;
+        let (locals, rest) = unit.varnames.split_at(n);
+        let (cells, frees) = rest.split_at(ncells);
+        for (field, names) in [
+            (Field::CoVarnames, locals),
+            (Field::CoFreevars, frees),
+            (Field::CoCellvars, cells),
+        ] {
+            let t = self.o.tuple_pack(names)?;
+            self.o.set_field(code, field, t)?;
+        }
+        Ok(())
     }
 }
 
