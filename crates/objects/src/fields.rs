@@ -503,6 +503,9 @@ impl Objects {
                 self.c_xdecref(r.target)?;
             }
         }
+        if ty == TypeId::Code && self.layout.minor <= 10 {
+            self.free_zombie_frame(op)?;
+        }
         let free_list = match ty {
             TypeId::Method => Some((Field::ImSelf, &mut self.free.method)),
             TypeId::CFunction => Some((Field::CfSelf, &mut self.free.cfunction)),

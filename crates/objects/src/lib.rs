@@ -58,6 +58,7 @@ mod dict;
 mod error;
 pub mod fields;
 mod float;
+mod frame;
 pub mod hash;
 mod heavy;
 mod image;

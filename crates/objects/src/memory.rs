@@ -232,7 +232,8 @@ impl Objects {
             | TypeId::Cell
             | TypeId::CFunction
             | TypeId::CArg
-            | TypeId::CData => match v.body {
+            | TypeId::CData
+            | TypeId::Frame => match v.body {
                 Some(Body::Fields(words)) => words
                     .get(((offset - 16) / 8) as usize)
                     .copied()

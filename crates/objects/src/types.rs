@@ -51,11 +51,13 @@ pub enum TypeId {
     /// In CPython it is a class that `ctypes/__init__.py` makes at import; the model keeps it
     /// among the static types (its address is never what a program sees).
     CData,
+    /// `frame` (`PyFrame_Type`): a running call's frame, an object up to 3.10.
+    Frame,
 }
 
 impl TypeId {
     /// Every built-in type, in the order they are laid out in the image.
-    pub const ALL: [TypeId; 21] = [
+    pub const ALL: [TypeId; 22] = [
         TypeId::Type,
         TypeId::Object,
         TypeId::Int,
@@ -77,6 +79,7 @@ impl TypeId {
         TypeId::CArg,
         TypeId::CData,
         TypeId::VersionInfo,
+        TypeId::Frame,
     ];
 
     /// `tp_name`.
@@ -103,6 +106,7 @@ impl TypeId {
             TypeId::CArg => "CArgObject",
             TypeId::CData => "py_object",
             TypeId::VersionInfo => "sys.version_info",
+            TypeId::Frame => "frame",
         }
     }
 
@@ -129,6 +133,7 @@ impl TypeId {
                 | TypeId::CFunction
                 | TypeId::CData
                 | TypeId::VersionInfo
+                | TypeId::Frame
         )
     }
 
@@ -144,6 +149,7 @@ impl TypeId {
                 | TypeId::CFunction
                 | TypeId::CArg
                 | TypeId::CData
+                | TypeId::Frame
         )
     }
 

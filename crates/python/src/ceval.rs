@@ -38,6 +38,8 @@ struct Frame {
     func: u64,
     /// `call_shape.kwnames`: the keyword names `KW_NAMES` set for the next call (borrowed).
     kwnames: u64,
+    /// 3.8–3.10: the `PyFrameObject` the call runs in (0 on 3.11+).
+    object: u64,
 }
 
 impl Frame {
@@ -60,7 +62,13 @@ impl Interp {
         let code = self.units[&code_obj].clone();
         // 3.12: the names a comprehension at module level binds are fast locals there.
         let nfast = code.varnames.len();
+        let object = if self.legacy() {
+            self.push_frame_object(code_obj, &code, globals, globals)?
+        } else {
+            0
+        };
         let mut frame = Frame {
+            object,
             code,
             code_obj,
             globals,
@@ -77,7 +85,49 @@ impl Interp {
         for v in std::mem::take(&mut frame.fast) {
             self.decref(v)?;
         }
+        if self.legacy() {
+            self.pop_frame_object(&frame)?;
+        }
         result
+    }
+
+    /// 3.8–3.10's `_PyFrame_New_NoTrack`: a frame object for a run of `code` (the code's
+    /// zombie frame, one from the free list or a new one, with room for the locals, cells,
+    /// free variables and `co_stacksize` values), holding the calling frame (`f_back`), the
+    /// code, the builtins, the globals and the locals (module code: the globals again). It
+    /// becomes `tstate->frame`.
+    fn push_frame_object(
+        &mut self,
+        code_obj: u64,
+        code: &CodeUnit,
+        globals: u64,
+        locals: u64,
+    ) -> Result<u64, RunError> {
+        let extras = (code.varnames.len() as u32 + code.stacksize) as u64;
+        let f = self.o.frame_alloc(code_obj, extras)?;
+        for v in [self.frame, code_obj, self.builtins, globals, locals] {
+            if v != 0 {
+                self.incref(v)?;
+            }
+        }
+        self.o.set_frame_back(f, self.frame)?;
+        self.frame = f;
+        Ok(f)
+    }
+
+    /// The rest of `frame_dealloc` once the frame's locals are released: `f_back`, the
+    /// builtins, the globals and the locals, then the frame itself (kept as its code's zombie
+    /// frame or on the free list), then the code; the calling frame runs again.
+    fn pop_frame_object(&mut self, f: &Frame) -> Result<(), RunError> {
+        let back = self.o.frame_back(f.object)?;
+        self.frame = back;
+        for v in [back, self.builtins, f.globals, f.locals] {
+            if v != 0 {
+                self.decref(v)?;
+            }
+        }
+        self.decref(f.object)?;
+        self.decref(f.code_obj)
     }
 
     /// Runs a frame until it returns (the result) or raises (the traceback gains a line).
@@ -1553,6 +1603,7 @@ impl Interp {
             stack: Vec::new(),
             func,
             kwnames: 0,
+            object: 0,
         };
         let result = self.run_frame(&mut frame);
         if result.as_ref().is_err_and(RunError::is_fatal) {
@@ -1589,40 +1640,38 @@ impl Interp {
             0 => Vec::new(),
             d => self.o.tuple_items(d)?,
         };
+        let object = self.push_frame_object(code_obj, &code, globals, 0)?;
         for &a in &args {
             self.incref(a)?;
         }
-        let mut fast = match self.initialize_locals(&code, &args, nkw, &kwargs, &defaults) {
-            Ok(fast) => fast,
+        let mut frame = Frame {
+            code: code.clone(),
+            code_obj,
+            globals,
+            locals: 0,
+            fast: Vec::new(),
+            stack: Vec::new(),
+            func,
+            kwnames: 0,
+            object,
+        };
+        match self.initialize_locals(&code, &args, nkw, &kwargs, &defaults) {
+            Ok(fast) => frame.fast = fast,
             Err(e) => {
                 for &a in &args {
                     self.decref(a)?;
                 }
+                self.pop_frame_object(&frame)?;
                 self.release_call(func, args)?;
                 return Err(e);
             }
-        };
-        self.cells_and_free_vars(&code, func, &mut fast)?;
-        for v in [code_obj, globals, self.builtins] {
-            self.incref(v)?;
         }
-        let mut frame = Frame {
-            code,
-            code_obj,
-            globals,
-            locals: 0,
-            fast,
-            stack: Vec::new(),
-            func,
-            kwnames: 0,
-        };
+        self.cells_and_free_vars(&code, func, &mut frame.fast)?;
         let result = self.run_frame(&mut frame);
         for v in std::mem::take(&mut frame.fast) {
             self.decref(v)?;
         }
-        for v in [self.builtins, globals, code_obj] {
-            self.decref(v)?;
-        }
+        self.pop_frame_object(&frame)?;
         self.release_call(func, args)?;
         result
     }

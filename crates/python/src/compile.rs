@@ -83,6 +83,8 @@ pub struct CodeUnit {
     /// `co_nlocals`: on 3.10 the `varnames` before the cells and free variables (3.11+: all
     /// of them).
     pub nlocals: u32,
+    /// `co_stacksize` (computed for 3.10, whose frames are objects sized by it; 0 otherwise).
+    pub stacksize: u32,
     /// The instructions.
     pub instrs: Vec<Instr>,
     /// The source range of the node compiled (module, `def`, comprehension): it stands for
@@ -1226,6 +1228,7 @@ impl Compiler<'_> {
                 varnames: Vec::new(),
                 nfreevars: 0,
                 nlocals: 0,
+                stacksize: 0,
                 instrs: Vec::new(),
                 range: (0, 0),
                 merged: false,
@@ -1308,6 +1311,7 @@ impl Compiler<'_> {
                 varnames: Vec::new(),
                 nfreevars: 0,
                 nlocals: 0,
+                stacksize: 0,
                 instrs: Vec::new(),
                 range: (f.range().start().to_u32(), f.range().end().to_u32()),
                 merged: false,
@@ -2049,6 +2053,7 @@ impl Compiler<'_> {
                 varnames: Vec::new(),
                 nfreevars: 0,
                 nlocals: 0,
+                stacksize: 0,
                 instrs: Vec::new(),
                 range: Self::range_of(e),
                 merged: false,
@@ -2860,6 +2865,9 @@ impl Compiler<'_> {
                     }
                 }
             }
+        }
+        if unit.legacy() {
+            unit.code.stacksize = stackdepth_3_10(&unit.blocks);
         }
         unit.code.instrs = assemble_jump_offsets(&unit.blocks, unit.minor, &unit.handler_depth);
         Ok(())
@@ -3853,6 +3861,96 @@ fn stack_effect(name: &str, arg: u32, jump: bool) -> i32 {
             let _ = jump;
             0
         }
+    }
+}
+
+/// 3.10's `stackdepth`: the deepest the value stack gets, following every path from the
+/// entry (a jump's target starts with the depth the jump leaves).
+fn stackdepth_3_10(blocks: &[Block]) -> u32 {
+    let mut start: Vec<Option<i32>> = vec![None; blocks.len()];
+    start[0] = Some(0);
+    let mut todo = vec![0usize];
+    let mut maxdepth = 0;
+    while let Some(b) = todo.pop() {
+        let mut depth = start[b].expect("queued with a depth");
+        let mut next = blocks[b].next;
+        for i in &blocks[b].instrs {
+            let new_depth = depth + stack_effect_3_10(i.name, i.arg, false);
+            maxdepth = maxdepth.max(new_depth);
+            if let Some(t) = i.target {
+                let target_depth = depth + stack_effect_3_10(i.name, i.arg, true);
+                maxdepth = maxdepth.max(target_depth);
+                if start[t].is_none() {
+                    start[t] = Some(target_depth);
+                    todo.push(t);
+                }
+            }
+            depth = new_depth;
+            if is_unconditional_jump(i.name) || is_exit(i.name) {
+                next = None;
+                break;
+            }
+        }
+        if let Some(n) = next
+            && start[n].is_none()
+        {
+            start[n] = Some(depth);
+            todo.push(n);
+        }
+    }
+    maxdepth as u32
+}
+
+/// 3.10's `stack_effect` for the instructions its compiler emits here (`jump`: the effect
+/// when the jump is taken).
+fn stack_effect_3_10(name: &str, arg: u32, jump: bool) -> i32 {
+    let n = arg as i32;
+    if legacy_nb_op(name).is_some() {
+        return -1;
+    }
+    match name {
+        "DUP_TOP" | "LOAD_CONST" | "LOAD_NAME" | "LOAD_GLOBAL" | "LOAD_FAST" | "LOAD_CLOSURE"
+        | "LOAD_DEREF" | "LOAD_METHOD" => 1,
+        "DUP_TOP_TWO" => 2,
+        "POP_TOP" | "RETURN_VALUE" | "STORE_NAME" | "STORE_GLOBAL" | "STORE_FAST"
+        | "STORE_DEREF" | "DELETE_ATTR" | "BINARY_SUBSCR" | "COMPARE_OP" | "IS_OP"
+        | "CONTAINS_OP" | "IMPORT_NAME" | "LIST_APPEND" | "LIST_EXTEND" | "POP_JUMP_IF_FALSE"
+        | "POP_JUMP_IF_TRUE" => -1,
+        "STORE_ATTR" | "DELETE_SUBSCR" => -2,
+        "STORE_SUBSCR" => -3,
+        "UNPACK_SEQUENCE" => n - 1,
+        "BUILD_TUPLE" | "BUILD_LIST" | "BUILD_SET" | "BUILD_STRING" => 1 - n,
+        "BUILD_MAP" => 1 - 2 * n,
+        "BUILD_CONST_KEY_MAP" => -n,
+        "BUILD_SLICE" => {
+            if n == 3 {
+                -2
+            } else {
+                -1
+            }
+        }
+        "CALL_FUNCTION" => -n,
+        "CALL_METHOD" | "CALL_FUNCTION_KW" => -n - 1,
+        // The code and the qualified name go, the function comes, and each flag's value goes.
+        "MAKE_FUNCTION" => -1 - (arg & 0x0f).count_ones() as i32,
+        "FORMAT_VALUE" => -i32::from(arg & 4 != 0),
+        "JUMP_IF_TRUE_OR_POP" | "JUMP_IF_FALSE_OR_POP" => {
+            if jump {
+                0
+            } else {
+                -1
+            }
+        }
+        "FOR_ITER" => {
+            if jump {
+                -1
+            } else {
+                1
+            }
+        }
+        // NOP, the rotations, unary operators, GET_ITER, LOAD_ATTR, the deletes of names,
+        // LIST_TO_TUPLE and the unconditional jumps leave the depth as it is.
+        _ => 0,
     }
 }
 

@@ -66,6 +66,8 @@ pub struct Interp {
     pub(crate) kwargs: Vec<(String, u64)>,
     /// The call's `kwnames` tuple (borrowed), whose strs key a `**kwargs` dict.
     pub(crate) kwnames: u64,
+    /// 3.8–3.10's `tstate->frame`: the frame object running now (0 outside any).
+    pub(crate) frame: u64,
     /// The method descriptors in the built-in types' dicts: type, name, descriptor.
     pub(crate) method_descrs: Vec<(TypeId, &'static str, u64)>,
     /// The main script's directory (`sys.path[0]`), where imports find `.py` files.
@@ -101,6 +103,7 @@ impl Interp {
             method_descrs: Vec::new(),
             kwargs: Vec::new(),
             kwnames: 0,
+            frame: 0,
             depth: 0,
             identifiers: std::collections::HashSet::new(),
             tracer: None,
