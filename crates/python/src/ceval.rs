@@ -1,10 +1,12 @@
-//! `Python/ceval.c`: the evaluation loop, for 3.11's instructions.
+//! `Python/ceval.c`: the evaluation loop, for 3.10's, 3.11's and 3.12's instructions.
 //!
 //! Every value on the stack is an owned reference, as in C: `LOAD_CONST`, `LOAD_FAST` and the
 //! other loads take one (`Py_INCREF`), and whatever pops a value releases it or passes it on.
-//! A call to a Python function moves the arguments off the caller's stack into the new frame's
-//! locals (3.11 keeps frames on a data stack, not as objects); the frame also owns the
-//! function and a reference to its code, released when it returns (`_PyFrame_Clear`).
+//! On 3.11+ a call to a Python function moves the arguments off the caller's stack into the
+//! new frame's locals (frames live on a data stack, not as objects); the frame also owns the
+//! function and a reference to its code, released when it returns (`_PyFrame_Clear`). On
+//! 3.10 each call runs in a frame object (`_PyEval_MakeFrameVector`) that takes references of
+//! its own to the arguments, which stay on the caller's stack until the call returns.
 
 use std::rc::Rc;
 

@@ -14,9 +14,11 @@
 //!                      the module, as `merge_consts_recursive` does), co_names, co_varnames
 //! ```
 //!
-//! The instructions are the ones CPython 3.11 emits for the subset the model runs (the blog's
-//! and the book's programs); other versions are named as not modelled yet by
-//! [`compile`]. Anything outside the subset is a [`RunError::NotModelled`] naming the construct
+//! The instructions are the ones CPython 3.10, 3.11 and 3.12 emit for the subset the model runs
+//! (the blog's and the book's programs): one code generator, with the places where 3.10's
+//! compile.c differs branching on the version (its calls, operators, stack rotations, absolute
+//! jumps, `optimize_basic_block` and `normalize_jumps`); other versions are named as not
+//! modelled yet by [`compile`]. Anything outside the subset is a [`RunError::NotModelled`] naming the construct
 //! and its line.
 
 use std::collections::HashMap;
@@ -585,6 +587,11 @@ impl Compiler<'_> {
 
     fn line(&self, node: &impl Ranged) -> u32 {
         self.lines.line(node.start().to_usize())
+    }
+
+    /// The line a node ends on (`end_lineno`).
+    fn end_line(&self, node: &impl Ranged) -> i32 {
+        self.lines.line(node.range().end().to_usize() - 1) as i32
     }
 
     fn loc(&self, node: &impl Ranged) -> i32 {
@@ -1796,7 +1803,9 @@ impl Compiler<'_> {
             Expr::Attribute(a) => {
                 self.expr(unit, &a.value)?;
                 let i = self.name_index(unit, a.attr.as_str())?;
-                unit.emit("LOAD_ATTR", i, line);
+                // The attribute's last line (its end_lineno: 3.10 sets it, 3.11+
+                // update_start_location_to_match_attr).
+                unit.emit("LOAD_ATTR", i, self.end_line(e));
             }
             Expr::Call(c) => self.call(unit, c, line)?,
             Expr::Compare(c) => self.compiler_compare(unit, c, line)?,
@@ -2654,7 +2663,7 @@ impl Compiler<'_> {
         {
             self.expr(unit, &a.value)?;
             let i = self.name_index(unit, a.attr.as_str())?;
-            let end_line = self.lines.line(a.range().end().to_usize() - 1) as i32;
+            let end_line = self.end_line(&*c.func);
             unit.emit("LOAD_METHOD", i, end_line);
             for arg in &c.args {
                 self.expr(unit, arg)?;

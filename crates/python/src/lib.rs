@@ -5,9 +5,10 @@
 //!   pythonrun   run a script as `python3 script.py`: parse into an arena, compile, run, free
 //!      |
 //!   compile     AST (rustpython-parser) -> ast_opt's folding -> a CFG of basic blocks ->
-//!               3.11's assembler passes -> the version's instructions, co_consts, co_names
+//!               the version's assembler passes -> its instructions, co_consts, co_names
 //!   symtable    free variables, cells, the localsplus layout
-//!   ceval       the evaluation loop: frames, the value stack, jumps, calls, closures
+//!   ceval       the evaluation loop: frames (objects on 3.10), the value stack, jumps, calls,
+//!               closures
 //!   abstract_   truth, comparisons, `in`, the number and sequence operators, items, slices
 //!   format      f-strings' FORMAT_VALUE (the format-spec mini-language)
 //!   printf      `str % args`, and 3.11's `'%s' % (x,)` made an f-string
@@ -27,8 +28,9 @@
 //!   objects (crates/objects) -> pymalloc (crates/pymalloc)
 //! ```
 //!
-//! The runtime runs 3.11's and 3.12's bytecode (3.12's list comprehensions inlined, with
-//! an exception table) for module code; functions with positional parameters,
+//! The runtime runs 3.10's, 3.11's and 3.12's bytecode (3.10's `CALL_FUNCTION`s, operators
+//! by name and absolute jumps, each call in a frame object; 3.12's list comprehensions
+//! inlined, with an exception table) for module code; functions with positional parameters,
 //! keyword arguments, docstrings, closures and `global`; assignments (with unpacking and to
 //! items), augmented assignments and `del`; `if`/`elif`/`else`, `while`, `for`, `break`,
 //! `continue`; comparisons, `is`, `in`, `and`/`or`/`not`, conditional expressions; int,

@@ -136,6 +136,21 @@ fn cpython_3_10_every_fixture() {
     }
 }
 
+/// Calls of every shape (keywords, `*args`, `**kwargs`, methods over several lines, a lambda
+/// called at once, recursion), closures over parameters (3.10: a parameter's value moved into
+/// its cell), `while ... else`, augmented items, chained comparisons in a condition, and an
+/// attribute spread over lines (`LOAD_ATTR` on its last line, on every version).
+#[test]
+fn calls_and_lines_on_3_10_3_11_and_3_12() {
+    for profile in [
+        Profile::CPYTHON_3_10,
+        Profile::CPYTHON_3_11,
+        Profile::CPYTHON_3_12,
+    ] {
+        same_as_recorded(profile, "calls_lines");
+    }
+}
+
 /// On 3.8–3.10 `None`, `True`, `False`, `()` and the small ints are ordinary objects that
 /// start-up references thousands of times (`sys.getrefcount(())` is above 1000 on 3.10.13,
 /// as `varargs.out.3.10.txt` shows): their counts are refused, not made up.
