@@ -495,6 +495,9 @@ impl Objects {
     pub(crate) fn fields_dealloc(&mut self, op: u64) -> Result<(), ObjError> {
         let ty = self.type_of(op)?;
         self.gc_untrack(op);
+        if ty == TypeId::Code && self.layout.minor <= 10 {
+            self.free_opcache(op)?;
+        }
         for r in self.referents(op)? {
             if let crate::traverse::Edge::Field(field) = r.edge {
                 // Py_CLEAR: the field is NULL before its object is released.

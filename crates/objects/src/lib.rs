@@ -66,6 +66,7 @@ pub mod layout;
 mod list;
 mod long;
 mod memory;
+mod opcache;
 mod repr;
 mod sizeof;
 mod slots;

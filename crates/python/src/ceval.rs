@@ -143,6 +143,12 @@ impl Interp {
             ));
         }
         self.depth += 1;
+        if self.legacy() && self.o.code_run_started(f.code_obj)? {
+            let table = crate::opcode::OpcodeTable::of(self.o.layout().minor);
+            let code = crate::interp::co_code(table, &f.code.instrs)?;
+            let opcodes: Vec<u8> = code.iter().step_by(2).copied().collect();
+            self.o.code_init_opcache(f.code_obj, &opcodes)?;
+        }
         let result = self.run_frame_body(f);
         self.depth -= 1;
         result

@@ -12,7 +12,7 @@ use std::rc::Rc;
 use objects::{Field, Objects, TypeId};
 use pymalloc::Profile;
 
-use crate::compile::{CodeUnit, Compiled, Const};
+use crate::compile::{CodeUnit, Compiled, Const, Instr};
 use crate::error::RunError;
 use crate::opcode::OpcodeTable;
 
@@ -354,22 +354,7 @@ impl Interp {
         unit: &CodeUnit,
         table: OpcodeTable,
     ) -> Result<(), RunError> {
-        let mut bytes = Vec::new();
-        for i in &unit.instrs {
-            let op = table.number(i.name).ok_or_else(|| RunError::NotModelled {
-                construct: format!("the instruction {} on 3.{}", i.name, table.minor()),
-                filename: String::new(),
-                line: i.line.unwrap_or(0),
-            })?;
-            let (_, size) = crate::dis::offsets(table, std::slice::from_ref(i));
-            let words = size / 2;
-            for k in (1..words).rev() {
-                bytes.push(table.number("EXTENDED_ARG").expect("every version has it") as u8);
-                bytes.push((i.arg >> (8 * k)) as u8);
-            }
-            bytes.push(op as u8);
-            bytes.push(i.arg as u8);
-        }
+        let bytes = co_code(table, &unit.instrs)?;
         let co_code = self.o.bytes_new(&bytes)?;
         self.o.set_field(code, Field::CoCode, co_code)?;
         let n = unit.nlocals as usize;
@@ -386,6 +371,27 @@ impl Interp {
         }
         Ok(())
     }
+}
+
+/// `co_code` up to 3.10: each instruction's opcode and argument byte, after an `EXTENDED_ARG`
+/// for each further byte of its argument.
+pub(crate) fn co_code(table: OpcodeTable, instrs: &[Instr]) -> Result<Vec<u8>, RunError> {
+    let mut bytes = Vec::new();
+    for i in instrs {
+        let op = table.number(i.name).ok_or_else(|| RunError::NotModelled {
+            construct: format!("the instruction {} on 3.{}", i.name, table.minor()),
+            filename: String::new(),
+            line: i.line.unwrap_or(0),
+        })?;
+        let (_, size) = crate::dis::offsets(table, std::slice::from_ref(i));
+        for k in (1..size / 2).rev() {
+            bytes.push(table.number("EXTENDED_ARG").expect("every version has it") as u8);
+            bytes.push((i.arg >> (8 * k)) as u8);
+        }
+        bytes.push(op as u8);
+        bytes.push(i.arg as u8);
+    }
+    Ok(bytes)
 }
 
 /// `all_name_chars`: ASCII letters, digits and underscores only.
