@@ -469,6 +469,16 @@ impl Unit {
         self.emit_jump(name, target, line);
     }
 
+    /// 3.10's `NEXT_BLOCK` after a jump: a new block at once, so that blocks the code after
+    /// it creates come later in `u_blocks` (whose order `extend_block` follows, newest
+    /// first). 3.11+ start the block when the next instruction comes ([`Unit::push`]).
+    fn next_block_3_10(&mut self) {
+        if self.legacy() {
+            let b = self.new_block();
+            self.use_next_block(b);
+        }
+    }
+
     /// `COPY n` (3.11+); `DUP_TOP` before, for `n == 1`.
     fn copy(&mut self, n: u32, line: i32) {
         if self.legacy() {
@@ -2484,6 +2494,7 @@ impl Compiler<'_> {
             unit.emit("POP_TOP", 0, line);
         } else {
             unit.emit_jump(jump, target, line);
+            unit.next_block_3_10();
         }
     }
 
@@ -2563,6 +2574,7 @@ impl Compiler<'_> {
                     unit.keep_middle_operand(eline);
                     Self::compare_op(unit, c.ops[i], eline);
                     unit.emit_jump("POP_JUMP_IF_FALSE", cleanup, eline);
+                    unit.next_block_3_10();
                 }
                 self.comparator(unit, c.ops[n], &c.comparators[n])?;
                 Self::compare_op(unit, c.ops[n], eline);
@@ -2572,6 +2584,7 @@ impl Compiler<'_> {
                     "POP_JUMP_IF_FALSE"
                 };
                 unit.emit_jump(j, next, eline);
+                unit.next_block_3_10();
                 let end = unit.new_block();
                 unit.jump(end, true, -1);
                 unit.use_next_block(cleanup);
@@ -2591,6 +2604,7 @@ impl Compiler<'_> {
             "POP_JUMP_IF_FALSE"
         };
         unit.emit_jump(j, next, line);
+        unit.next_block_3_10();
         Ok(())
     }
 
