@@ -167,6 +167,39 @@ fn control_flow_graphs_of_generated_functions_on_3_10() {
     }
 }
 
+/// Messages that 3.10.13 words otherwise than 3.11.7 (the last line of each traceback,
+/// recorded by running each snippet on both), and one they share.
+#[test]
+fn exceptions_read_as_cpython_3_10_s() {
+    let cases = [
+        (
+            "print(1 % 0)",
+            "ZeroDivisionError: integer division or modulo by zero",
+            "ZeroDivisionError: integer modulo by zero",
+        ),
+        (
+            "def f():\n    print(x)\n    x = 1\nf()",
+            "UnboundLocalError: local variable 'x' referenced before assignment",
+            "UnboundLocalError: cannot access local variable 'x' where it is not associated with a value",
+        ),
+        (
+            "x = [1]\nx += 5",
+            "TypeError: 'int' object is not iterable",
+            "TypeError: 'int' object is not iterable",
+        ),
+    ];
+    for (src, on_3_10, on_3_11) in cases {
+        for (profile, expected) in [
+            (Profile::CPYTHON_3_10, on_3_10),
+            (Profile::CPYTHON_3_11, on_3_11),
+        ] {
+            let err = run_source(profile, src, "e.py").unwrap().error.unwrap();
+            let text = err.to_string();
+            assert_eq!(text.lines().last(), Some(expected), "{src}");
+        }
+    }
+}
+
 /// On 3.8–3.10 `None`, `True`, `False`, `()` and the small ints are ordinary objects that
 /// start-up references thousands of times (`sys.getrefcount(())` is above 1000 on 3.10.13,
 /// as `varargs.out.3.10.txt` shows): their counts are refused, not made up.
