@@ -679,6 +679,9 @@ fn ctypes_and_gc_modules() {
     same_as_cpython_3_12("version_info");
     same_as_cpython("sysos");
     same_as_cpython_3_12("sysos");
+    for name in ["modules", "stale_repr", "version_info"] {
+        same_as_recorded(Profile::CPYTHON_3_10, name);
+    }
 }
 
 /// enumerate and the methods of list, dict and str, with the result tuples enumerate and
@@ -698,7 +701,11 @@ fn a_module_beside_the_script_is_imported() {
     let dir = format!("{}/tests/fixtures/import", env!("CARGO_MANIFEST_DIR"));
     let path = format!("{dir}/main.py");
     let source = std::fs::read_to_string(&path).unwrap();
-    for profile in [Profile::CPYTHON_3_11, Profile::CPYTHON_3_12] {
+    for profile in [
+        Profile::CPYTHON_3_10,
+        Profile::CPYTHON_3_11,
+        Profile::CPYTHON_3_12,
+    ] {
         let out = run_source(profile, &source, &path).unwrap();
         assert_eq!(out.error, None);
         let recorded = std::fs::read_to_string(format!("{dir}/main.out.{profile}.txt")).unwrap();
