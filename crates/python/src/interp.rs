@@ -295,11 +295,32 @@ impl Interp {
         filename: u64,
     ) -> Result<u64, RunError> {
         let table = OpcodeTable::of(self.o.layout().minor);
+        if table.minor() <= 10 {
+            return self.code_object_3_10(unit, codes, filename, table);
+        }
         let (_, size) = crate::dis::offsets(table, &unit.instrs);
-        // 3.11+ keep the instructions in the code object (co_code_adaptive); before, co_code
-        // is a bytes object of its own.
-        let inline = if table.minor() <= 10 { 0 } else { size };
-        let code = self.o.fields_new(TypeId::Code, u64::from(inline))?;
+        // The instructions live in the code object (co_code_adaptive).
+        let code = self.o.fields_new(TypeId::Code, u64::from(size))?;
+        let consts = self.consts_tuple(unit, codes)?;
+        self.o.set_field(code, Field::CoConsts, consts)?;
+        let names = self.o.tuple_pack(&unit.names)?;
+        self.o.set_field(code, Field::CoNames, names)?;
+        let locals = self.o.tuple_pack(&unit.varnames)?;
+        self.o.set_field(code, Field::CoLocalsplusnames, locals)?;
+        self.o.incref(filename)?;
+        self.o.set_field(code, Field::CoFilename, filename)?;
+        let name = self.intern(&unit.name)?;
+        self.o.set_field(code, Field::CoName, name)?;
+        let qualname = self.intern(&unit.qualname)?;
+        self.o.set_field(code, Field::CoQualname, qualname)?;
+        let at = self.o.co_firstlineno_offset();
+        self.o.set_fields_u32(code, at, unit.firstlineno)?;
+        Ok(code)
+    }
+
+    /// `co_consts`: the constants, a str of name characters made the interned one
+    /// (`intern_string_constants`).
+    fn consts_tuple(&mut self, unit: &CodeUnit, codes: &[u64]) -> Result<u64, RunError> {
         let mut consts: Vec<u64> = unit
             .consts
             .iter()
@@ -308,7 +329,6 @@ impl Interp {
                 Const::Code(i) => codes[i],
             })
             .collect();
-        // intern_string_constants: a str of name characters becomes the interned one.
         let mut interned = Vec::new();
         for c in consts.iter_mut().rev() {
             if self.o.type_of(*c)? == TypeId::Str && all_name_chars(&self.o.unicode_text(*c)?) {
@@ -321,55 +341,54 @@ impl Interp {
         for i in interned {
             self.o.decref(i)?;
         }
-        self.o.set_field(code, Field::CoConsts, consts)?;
-        let names = self.o.tuple_pack(&unit.names)?;
-        self.o.set_field(code, Field::CoNames, names)?;
-        if self.o.layout().minor <= 10 {
-            self.legacy_code_fields(code, unit, table)?;
-        } else {
-            let locals = self.o.tuple_pack(&unit.varnames)?;
-            self.o.set_field(code, Field::CoLocalsplusnames, locals)?;
-        }
-        self.o.incref(filename)?;
-        self.o.set_field(code, Field::CoFilename, filename)?;
-        let name = self.intern(&unit.name)?;
-        self.o.set_field(code, Field::CoName, name)?;
-        if table.minor() >= 11 {
-            let qualname = self.intern(&unit.qualname)?;
-            self.o.set_field(code, Field::CoQualname, qualname)?;
-        }
-        let at = self.o.co_firstlineno_offset();
-        self.o.set_fields_u32(code, at, unit.firstlineno)?;
-        Ok(code)
+        Ok(consts)
     }
-}
 
-impl Interp {
-    /// The fields of a 3.8–3.10 code object that 3.11 folded into others: `co_code`, a bytes
-    /// object of the instructions (`EXTENDED_ARG`s included), and `co_varnames`,
-    /// `co_cellvars`, `co_freevars`, three tuples where 3.11 has `co_localsplusnames`.
-    fn legacy_code_fields(
+    /// A 3.8–3.10 code object, in the order 3.10's compiler makes its parts: `co_code` (a
+    /// bytes object of the instructions, `EXTENDED_ARG`s included, as `assemble` writes it),
+    /// then `makecode`'s tuples (`co_consts`, `co_names`, `co_varnames`, `co_cellvars`,
+    /// `co_freevars`: what 3.11 folds into `co_localsplusnames`), then
+    /// `PyCode_NewWithPosOnlyArgs`' `co_cell2arg` and the object itself.
+    fn code_object_3_10(
         &mut self,
-        code: u64,
         unit: &CodeUnit,
+        codes: &[u64],
+        filename: u64,
         table: OpcodeTable,
-    ) -> Result<(), RunError> {
-        let bytes = co_code(table, &unit.instrs)?;
-        let co_code = self.o.bytes_new(&bytes)?;
-        self.o.set_field(code, Field::CoCode, co_code)?;
+    ) -> Result<u64, RunError> {
+        let co_code = self.o.bytes_new(&co_code(table, &unit.instrs)?)?;
+        let consts = self.consts_tuple(unit, codes)?;
+        let names = self.o.tuple_pack(&unit.names)?;
         let n = unit.nlocals as usize;
         let ncells = unit.varnames.len() - n - unit.nfreevars as usize;
         let (locals, rest) = unit.varnames.split_at(n);
         let (cells, frees) = rest.split_at(ncells);
-        for (field, names) in [
-            (Field::CoVarnames, locals),
-            (Field::CoFreevars, frees),
-            (Field::CoCellvars, cells),
+        let varnames = self.o.tuple_pack(locals)?;
+        let cellvars = self.o.tuple_pack(cells)?;
+        let freevars = self.o.tuple_pack(frees)?;
+        let nargs =
+            unit.argcount as usize + usize::from(unit.varargs) + usize::from(unit.varkeywords);
+        let cell_parameter = cells.iter().any(|c| locals[..nargs].contains(c));
+        let cell2arg = self.o.code_cell2arg_new(ncells as u64, cell_parameter)?;
+        let code = self.o.fields_new(TypeId::Code, 0)?;
+        for (field, value) in [
+            (Field::CoCode, co_code),
+            (Field::CoConsts, consts),
+            (Field::CoNames, names),
+            (Field::CoVarnames, varnames),
+            (Field::CoFreevars, freevars),
+            (Field::CoCellvars, cellvars),
         ] {
-            let t = self.o.tuple_pack(names)?;
-            self.o.set_field(code, field, t)?;
+            self.o.set_field(code, field, value)?;
         }
-        Ok(())
+        self.o.set_code_cell2arg(code, cell2arg)?;
+        self.o.incref(filename)?;
+        self.o.set_field(code, Field::CoFilename, filename)?;
+        let name = self.intern(&unit.name)?;
+        self.o.set_field(code, Field::CoName, name)?;
+        let at = self.o.co_firstlineno_offset();
+        self.o.set_fields_u32(code, at, unit.firstlineno)?;
+        Ok(code)
     }
 }
 
