@@ -1676,6 +1676,9 @@ impl Interp {
         }
         self.cells_and_free_vars(&code, func, &mut frame.fast)?;
         let result = self.run_frame(&mut frame);
+        if result.as_ref().is_err_and(RunError::is_fatal) {
+            return result;
+        }
         for v in std::mem::take(&mut frame.fast) {
             self.decref(v)?;
         }
