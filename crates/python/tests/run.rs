@@ -679,7 +679,7 @@ fn ctypes_and_gc_modules() {
     same_as_cpython_3_12("version_info");
     same_as_cpython("sysos");
     same_as_cpython_3_12("sysos");
-    for name in ["modules", "stale_repr", "version_info"] {
+    for name in ["modules", "stale_repr", "version_info", "sysos"] {
         same_as_recorded(Profile::CPYTHON_3_10, name);
     }
 }
@@ -690,6 +690,7 @@ fn ctypes_and_gc_modules() {
 fn the_common_methods_of_list_dict_and_str() {
     same_as_cpython("methods");
     same_as_cpython_3_12("methods");
+    same_as_recorded(Profile::CPYTHON_3_10, "methods");
 }
 
 /// `import helper` finds `helper.py` beside the script: its constants are held by its code
