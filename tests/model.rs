@@ -22,22 +22,32 @@ fn root() -> &'static Path {
 /// Known differences: (program, versions, line, why in English, why in Korean); line 0 stands
 /// for every line of the program. Every entry names the evidence for its explanation.
 const EXPLAINED: &[(&str, &[u8], usize, &str, &str)] = &[
-    ("blog/gc_count", &[11, 12], 0, GC_START_EN, GC_START_KO),
-    ("blog/gc_append_pop", &[11, 12], 0, GC_START_EN, GC_START_KO),
+    ("blog/gc_count", &[11, 12, 13], 0, GC_START_EN, GC_START_KO),
+    (
+        "blog/gc_append_pop",
+        &[11, 12, 13],
+        0,
+        GC_START_EN,
+        GC_START_KO,
+    ),
     (
         "blog/stale_list",
-        &[11, 12],
+        &[11, 12, 13],
         0,
         "the stale read depends on the heap before the call. CPython's start-up keeps the \
          32-byte pool of the freed item buffer in use, and the stale list shows what that block \
          holds by then. The model's heap is nearly empty: freeing the `id`'s int empties that pool, \
          the next 32-byte request gets another one, and the stale item 0 is a free block whose \
-         type word is NULL, so the call through `tp_repr` faults (`--trace` shows each step)",
+         type word is NULL, so the call through `tp_repr` faults (`--trace` shows each step). \
+         CPython 3.13.0 prints `[[...]]` as 3.11.7 does (this program's capture), and the \
+         model's `--trace` on 3.13 shows the same free block read",
         "낡은 읽기의 결과는 호출 전의 힙 상태에 달렸다. CPython은 시작 과정이 해제된 항목 버퍼가 \
          있던 32바이트 풀을 계속 사용 중으로 붙잡고 있고, 낡은 리스트는 그때 그 블록에 든 것을 \
          보여 준다. 모델의 힙은 거의 비어 있다. `id`가 만든 int를 해제하면 그 풀이 비고, 다음 \
          32바이트 요청은 다른 풀에서 블록을 받는다. 그래서 낡은 0번 항목은 타입 워드가 NULL인 빈 \
-         블록이 되고, `tp_repr`를 거친 호출이 세그멘테이션 오류를 낸다(`--trace`가 단계마다 보여 준다)",
+         블록이 되고, `tp_repr`를 거친 호출이 세그멘테이션 오류를 낸다(`--trace`가 단계마다 보여 준다). \
+         CPython 3.13.0도 3.11.7처럼 `[[...]]`를 출력하고(이 프로그램의 캡처), 3.13에서 모델의 \
+         `--trace`도 같은 빈 블록을 읽는 과정을 보여 준다",
     ),
     (
         "blog/gc_count",
@@ -96,12 +106,16 @@ const GC_START_EN: &str = "generation 0's count and the collections before the s
      objects counted and two collections of generation 1 on 3.11.7 (`python3 -I -c 'import gc; \
      print(gc.get_count())'`, this program's capture); the model's start-up makes only its own \
      few objects. From there both stay flat: each iteration's list comes from the list free list \
-     and goes back to it, and the printed tuple from the tuple free list";
+     and goes back to it, and the printed tuple from the tuple free list. On 3.13.0 (threshold \
+     2000) the same command prints `(47, 3, 0)` and this script's first line `(30, 3, 0)`: \
+     start-up has already made three collections of the youngest generation";
 const GC_START_KO: &str = "0세대의 카운트와 스크립트 첫 줄 이전의 수거 횟수는 시작 과정의 몫이다. \
      CPython의 시작 과정(`site`, `encodings`, 스크립트 컴파일)은 3.11.7에서 247개 객체를 세어 두고 \
      1세대 수거를 두 번 남긴다(`python3 -I -c 'import gc; print(gc.get_count())'`, 이 프로그램의 \
      캡처). 모델의 시작 과정은 자기 객체 몇 개만 만든다. 그다음부터는 둘 다 평평하다. 매 반복의 \
-     리스트는 리스트 자유 목록에서 나와 그리로 돌아가고, 출력되는 튜플은 튜플 자유 목록에서 나온다";
+     리스트는 리스트 자유 목록에서 나와 그리로 돌아가고, 출력되는 튜플은 튜플 자유 목록에서 나온다. \
+     3.13.0(임곗값 2000)에서는 같은 명령이 `(47, 3, 0)`을, 이 스크립트의 첫 줄이 `(30, 3, 0)`을 \
+     출력한다. 시작 과정에서 가장 어린 세대의 수거가 이미 세 번 일어난 것이다";
 
 /// Why `gc.get_count()` starts elsewhere on CPython 3.10.
 const GC_START_3_10_EN: &str = "generation 0's count and the collections before the script's \
@@ -308,7 +322,11 @@ fn the_model_disassembles_the_blog_function_as_cpython_does() {
     // under its "Disassembly of <code object test ...>:" header.
     let path = "examples/python/blog/refcount_thousand.py";
     let source = std::fs::read_to_string(root().join(path)).unwrap();
-    for profile in [Profile::CPYTHON_3_11, Profile::CPYTHON_3_12] {
+    for profile in [
+        Profile::CPYTHON_3_11,
+        Profile::CPYTHON_3_12,
+        Profile::CPYTHON_3_13,
+    ] {
         let (_, minor) = profile.version();
         let recorded =
             Capture::load(&root().join(format!("tests/captures/puzzle2_dis/3.{minor}.txt")))
@@ -328,7 +346,11 @@ fn a_script_and_its_module_count_as_cpython_counts() {
     // prints its output first; the model runs the same script, importing the module beside it.
     let path = "examples/python/modules/refcount_main.py";
     let source = std::fs::read_to_string(root().join(path)).unwrap();
-    for profile in [Profile::CPYTHON_3_11, Profile::CPYTHON_3_12] {
+    for profile in [
+        Profile::CPYTHON_3_11,
+        Profile::CPYTHON_3_12,
+        Profile::CPYTHON_3_13,
+    ] {
         let (_, minor) = profile.version();
         let recorded =
             Capture::load(&root().join(format!("tests/captures/puzzle2_import/3.{minor}.txt")))

@@ -66,9 +66,15 @@ impl Objects {
     pub fn dict_new(&mut self) -> Result<u64, ObjError> {
         let keys = self.empty_keys_addr();
         self.empty_keys_refcnt_add(1);
+        self.new_dict(keys, 0)
+    }
+
+    /// `new_dict(keys, NULL, used)`: a dict object (from the free list if it has one) owning
+    /// `keys`. Not tracked.
+    fn new_dict(&mut self, keys: u64, used: u64) -> Result<u64, ObjError> {
         let version = self.next_dict_version();
         let data = DictData {
-            used: 0,
+            used,
             version,
             keys,
             values: 0,
@@ -90,6 +96,42 @@ impl Objects {
         });
         self.install_new(op, DICT_SIZE, Kind::Heavy, 0, word, TypeId::Dict);
         Ok(op)
+    }
+
+    /// `PyDict_Copy` of a combined dict at most a third of whose entries were deleted: its
+    /// keys object cloned (`clone_combined_dict_keys`: `PyObject_Malloc` of the same size, a
+    /// `memcpy`, a new reference to every live key and value), then `new_dict` with them,
+    /// tracked if the original is. A new reference.
+    pub fn dict_copy(&mut self, op: u64) -> Result<u64, ObjError> {
+        let d = self.live_dict(op)?;
+        if d.used == 0 {
+            return self.dict_new();
+        }
+        let k = self.read_keys(d.keys)?;
+        if d.values != 0 || d.used < (k.nentries * 2) / 3 {
+            return Err(ObjError::NotModelled {
+                what: "a copy of a split dict or of one with many deleted entries (dict_merge)",
+            });
+        }
+        let size = self.keys_size(d.keys)?;
+        let keys = self.mem_malloc(size)?;
+        for w in 0..size / 8 {
+            let word = self.keys_word(d.keys + 8 * w)?;
+            self.mem.write_word(keys + 8 * w, word)?;
+        }
+        self.mem.write_word(keys, 1)?; // dk_refcnt
+        for ix in 0..k.nentries {
+            let (_, key, value) = self.entry(&k, ix)?;
+            if value != 0 {
+                self.incref(value)?;
+                self.incref(key)?;
+            }
+        }
+        let new = self.new_dict(keys, d.used)?;
+        if self.gc_is_tracked(op) {
+            self.gc_track(new);
+        }
+        Ok(new)
     }
 
     fn next_dict_version(&mut self) -> u64 {
@@ -127,6 +169,18 @@ impl Objects {
         match self.type_of(op)? {
             TypeId::Str => self.unicode_hash(op),
             TypeId::Int | TypeId::Bool => Ok(long_hash(self.long_value(op)?)),
+            TypeId::Float => {
+                let v = self.float_value(op)?;
+                // A NaN hashes by its identity from 3.10, as 0 before (bpo-43475).
+                if v.is_nan() {
+                    return Ok(if self.layout.minor >= 10 {
+                        pointer_hash(op)
+                    } else {
+                        0
+                    });
+                }
+                Ok(double_hash(v))
+            }
             TypeId::Tuple | TypeId::VersionInfo => {
                 let items = self.tuple_items(op)?;
                 let mut hashes = Vec::with_capacity(items.len());
@@ -1036,6 +1090,61 @@ pub(crate) fn long_hash(v: i128) -> i64 {
     if h == -1 { -2 } else { h }
 }
 
+/// `_Py_HashDouble` of a number that is no NaN: the value modulo 2^61 - 1 like an int's, so
+/// that `hash(1.0) == hash(1)`, reduced 28 bits of mantissa at a time; infinities hash to
+/// ±314159.
+pub(crate) fn double_hash(v: f64) -> i64 {
+    const BITS: i32 = 61;
+    const MODULUS: u64 = (1 << 61) - 1;
+    const INF: i64 = 314_159;
+    if v.is_infinite() {
+        return if v > 0.0 { INF } else { -INF };
+    }
+    let (mut m, mut e) = frexp(v);
+    let sign: i64 = if m < 0.0 {
+        m = -m;
+        -1
+    } else {
+        1
+    };
+    let mut x: u64 = 0;
+    while m != 0.0 {
+        x = ((x << 28) & MODULUS) | (x >> (BITS - 28));
+        m *= 268_435_456.0; // 2**28
+        e -= 28;
+        let y = m as u64; // the integer part
+        m -= y as f64;
+        x += y;
+        if x >= MODULUS {
+            x -= MODULUS;
+        }
+    }
+    let e = if e >= 0 {
+        e % BITS
+    } else {
+        BITS - 1 - ((-1 - e) % BITS)
+    };
+    x = ((x << e) & MODULUS) | (x >> (BITS - e));
+    let h = (x as i64).wrapping_mul(sign);
+    if h == -1 { -2 } else { h }
+}
+
+/// C's `frexp`: `v` as `m * 2**e` with `0.5 <= |m| < 1` (0 for 0).
+fn frexp(v: f64) -> (f64, i32) {
+    if v == 0.0 {
+        return (v, 0);
+    }
+    let bits = v.to_bits();
+    let exp = ((bits >> 52) & 0x7ff) as i32;
+    if exp == 0 {
+        // A subnormal: scaled into the normal range first.
+        let (m, e) = frexp(v * 2f64.powi(54));
+        return (m, e - 54);
+    }
+    let m = f64::from_bits((bits & !(0x7ff << 52)) | (1022 << 52));
+    (m, exp - 1022)
+}
+
 /// `_Py_HashPointer`: the address rotated by 4 bits.
 fn pointer_hash(p: u64) -> i64 {
     let h = p.rotate_right(4) as i64;
@@ -1062,6 +1171,26 @@ pub(crate) fn tuple_hash(hashes: &[i64]) -> i64 {
 
 #[cfg(test)]
 mod tests {
+    /// `hash(x)` of these floats on CPython 3.11.7 (the same on every 64-bit build).
+    #[test]
+    fn floats_hash_as_cpython_s() {
+        let cases: [(f64, i64); 10] = [
+            (1.5, 1_152_921_504_606_846_977),
+            (-0.25, -576_460_752_303_423_488),
+            (0.1, 230_584_300_921_369_408),
+            (1e300, 1_224_995_262_755_759_164),
+            (2.0, 2),
+            (-1.0, -2),
+            (5e-324, 16_777_216),
+            (1e-310, 615_709_907_932_414_099),
+            (f64::INFINITY, 314_159),
+            (-2.5e-8, -789_396_629_831_109_982),
+        ];
+        for (v, h) in cases {
+            assert_eq!(super::double_hash(v), h, "{v}");
+        }
+    }
+
     use super::*;
     use pymalloc::Profile;
 

@@ -114,6 +114,12 @@ fields! {
     CdataBase,
     /// `b_objects` of a `CDataObject`: the objects its buffer refers to.
     CdataObjects,
+    /// `d_type` of a descriptor: the class it belongs to.
+    DescrType,
+    /// `d_name` of a descriptor.
+    DescrName,
+    /// `d_qualname` of a descriptor (NULL until `__qualname__` is asked for).
+    DescrQualname,
 }
 
 impl Field {
@@ -156,6 +162,9 @@ impl Field {
             CargObj => "obj",
             CdataBase => "b_base",
             CdataObjects => "b_objects",
+            DescrType => "d_type",
+            DescrName => "d_name",
+            DescrQualname => "d_qualname",
         }
     }
 }
@@ -302,6 +311,9 @@ pub fn offset(field: Field, minor: u8) -> Option<u64> {
         CargObj => 48,
         CdataBase => 32,
         CdataObjects => 64,
+        DescrType => 16,
+        DescrName => 24,
+        DescrQualname => 32,
     })
 }
 
@@ -317,6 +329,8 @@ pub fn basicsize(ty: TypeId, minor: u8) -> u64 {
         TypeId::Method => 48,
         TypeId::Module => 56,
         TypeId::Cell => 24,
+        // PyDescr_COMMON (d_type, d_name, d_qualname), then d_getset.
+        TypeId::GetSetDescr => 48,
         // m_ml, m_self, m_module, m_weakreflist, vectorcall
         TypeId::CFunction => 56,
         // sizeof(PyCArgObject) on every version (gdb's `ptype /o`; from 3.12 a GC head is
@@ -638,6 +652,7 @@ fn field_belongs(field: Field, ty: TypeId) -> bool {
         CfSelf | CfModule => ty == TypeId::CFunction,
         CargObj => ty == TypeId::CArg,
         CdataBase | CdataObjects => ty == TypeId::CData,
+        DescrType | DescrName | DescrQualname => ty == TypeId::GetSetDescr,
         _ => ty == TypeId::Code,
     }
 }
@@ -686,6 +701,8 @@ pub(crate) fn dealloc_order(ty: TypeId, minor: u8) -> &'static [Field] {
         (TypeId::CArg, _) => &[CargObj],
         // PyCData_clear: b_objects, then b_base.
         (TypeId::CData, _) => &[CdataObjects, CdataBase],
+        // descr_dealloc: d_type, d_name, d_qualname.
+        (TypeId::GetSetDescr, _) => &[DescrType, DescrName, DescrQualname],
         // code_dealloc (3.8–3.10): code, consts, names, varnames, freevars, cellvars, filename,
         // name, lnotab.
         (TypeId::Code, ..=10) => &[

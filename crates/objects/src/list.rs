@@ -315,6 +315,39 @@ impl Objects {
         Ok(())
     }
 
+    /// `list_ass_slice(a, ilow, ihigh, NULL)`: the items `ilow..ihigh` deleted. All of them is
+    /// `_list_clear`; otherwise they are set aside (`recycle`, on the C stack up to 8, else a
+    /// `PyMem_Malloc`ed array), the tail moves down, `list_resize` shrinks the list, and the
+    /// items are released last first.
+    pub fn list_delete_slice(&mut self, op: u64, ilow: u64, ihigh: u64) -> Result<(), ObjError> {
+        let d = self.live_list(op)?;
+        let norig = ihigh - ilow;
+        if d.size == norig {
+            return self.list_clear(op);
+        }
+        let mut recycle = Vec::with_capacity(norig as usize);
+        for k in ilow..ihigh {
+            recycle.push(self.mem.read_word(d.item + 8 * k)?);
+        }
+        let heap = if norig > 8 {
+            self.mem_malloc(norig * 8)?
+        } else {
+            0
+        };
+        for k in ihigh..d.size {
+            let v = self.mem.read_word(d.item + 8 * k)?;
+            self.mem.write_word(d.item + 8 * (k - norig), v)?;
+        }
+        self.list_resize(op, d.size - norig)?;
+        for &v in recycle.iter().rev() {
+            self.xdecref(v)?;
+        }
+        if heap != 0 {
+            self.mem_free(heap)?;
+        }
+        Ok(())
+    }
+
     /// `list_dealloc`: untrack; release the items from the last to the first; free the buffer;
     /// then onto the free list while it holds fewer than 80, else `PyObject_GC_Del`.
     pub(crate) fn list_dealloc(&mut self, op: u64) -> Result<(), ObjError> {

@@ -233,6 +233,7 @@ impl Objects {
             | TypeId::CFunction
             | TypeId::CArg
             | TypeId::CData
+            | TypeId::GetSetDescr
             | TypeId::Frame => match v.body {
                 Some(Body::Fields(words)) => words
                     .get(((offset - 16) / 8) as usize)

@@ -64,6 +64,14 @@ impl Objects {
                 Ok(format!("<class '{name}'>"))
             }
             TypeId::Instance => Err(ObjError::NotAnObject { addr: op }),
+            // getset_repr: "<attribute '%V' of '%s' objects>", d_name and d_type's tp_name.
+            TypeId::GetSetDescr => {
+                let name = self.str_field(op, Field::DescrName)?;
+                let class = self.field(op, Field::DescrType)?;
+                let c = self.class_data(class)?;
+                let tp_name = self.unicode_text(c.name)?;
+                Ok(format!("<attribute '{name}' of '{tp_name}' objects>"))
+            }
             TypeId::CFunction => {
                 let name = self.cfunction_name(op)?;
                 let this = self.read_word(op + 24)?;

@@ -64,7 +64,8 @@ impl Objects {
             | TypeId::Cell
             | TypeId::CFunction
             | TypeId::CArg
-            | TypeId::CData => match v.body {
+            | TypeId::CData
+            | TypeId::GetSetDescr => match v.body {
                 Some(Body::Fields(words)) => 16 + 8 * words.len() as u64,
                 _ => 16,
             },

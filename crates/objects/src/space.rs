@@ -123,6 +123,8 @@ pub struct Objects {
     pub(crate) empty_keys_refcnt: u64,
     /// `ml_name` of each `PyMethodDef` the caller registered (`cfunction_new`).
     pub(crate) method_defs: Vec<&'static str>,
+    /// Instances whose count reached zero with a `__del__` still to run, oldest first.
+    pub(crate) pending_finalizers: Vec<u64>,
 }
 
 /// Where an object's state is.
@@ -176,6 +178,7 @@ impl Objects {
             dict_version: 0,
             empty_keys_refcnt: 1,
             method_defs: Vec::new(),
+            pending_finalizers: Default::default(),
         };
         let head = objects.gen0_head();
         objects.gc_links.insert(head, (head, head));
@@ -574,6 +577,17 @@ impl Objects {
         Ok(q)
     }
 
+    /// `PyMem_Malloc(nbytes)` of a buffer the caller fills and frees (a call's argument
+    /// array): its address.
+    pub fn pymem_malloc(&mut self, nbytes: u64) -> Result<u64, ObjError> {
+        self.mem_malloc(nbytes)
+    }
+
+    /// `PyMem_Free(p)` of a buffer from [`Objects::pymem_malloc`].
+    pub fn pymem_free(&mut self, p: u64) -> Result<(), ObjError> {
+        self.mem_free(p)
+    }
+
     /// `PyMem_Free(p)` for a buffer.
     pub(crate) fn mem_free(&mut self, p: u64) -> Result<(), ObjError> {
         if p != 0 {
@@ -795,7 +809,8 @@ impl Objects {
             | TypeId::Cell
             | TypeId::CFunction
             | TypeId::CArg
-            | TypeId::CData => self.fields_dealloc(op),
+            | TypeId::CData
+            | TypeId::GetSetDescr => self.fields_dealloc(op),
             TypeId::Frame => self.frame_dealloc(op),
             TypeId::Int
             | TypeId::Bool

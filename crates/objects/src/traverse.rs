@@ -41,6 +41,14 @@ pub enum Edge {
     HtName,
     /// A heap type's `__module__`.
     Module,
+    /// A heap type's `tp_base` (`object`).
+    TpBase,
+    /// A heap type's `tp_bases`.
+    TpBases,
+    /// A heap type's `tp_mro`.
+    TpMro,
+    /// A heap type's `ht_qualname`.
+    HtQualname,
 }
 
 impl fmt::Display for Edge {
@@ -55,6 +63,10 @@ impl fmt::Display for Edge {
             Edge::Dict => f.write_str("__dict__"),
             Edge::HtName => f.write_str("ht_name"),
             Edge::Module => f.write_str("__module__"),
+            Edge::TpBase => f.write_str("tp_base"),
+            Edge::TpBases => f.write_str("tp_bases"),
+            Edge::TpMro => f.write_str("tp_mro"),
+            Edge::HtQualname => f.write_str("ht_qualname"),
         }
     }
 }
@@ -167,12 +179,29 @@ impl Objects {
                 });
                 out
             }
-            Some(Body::Class(c)) => [(Edge::Dict, c.dict), (Edge::HtName, c.name)]
+            // type_dealloc's order: tp_base (a class made with its bases), tp_dict, tp_bases,
+            // tp_mro, ht_name, ht_qualname; then the __module__ a class made without a
+            // namespace owns.
+            Some(Body::Class(c)) => {
+                let base = if c.bases != 0 {
+                    self.type_object(crate::types::TypeId::Object)
+                } else {
+                    0
+                };
+                [
+                    (Edge::TpBase, base),
+                    (Edge::Dict, c.dict),
+                    (Edge::TpBases, c.bases),
+                    (Edge::TpMro, c.mro),
+                    (Edge::HtName, c.name),
+                    (Edge::HtQualname, c.qualname),
+                    (Edge::Module, c.module),
+                ]
                 .into_iter()
-                .chain([(Edge::Module, c.module)])
                 .filter(|&(_, t)| t != 0)
                 .map(|(edge, target)| Referent { edge, target })
-                .collect(),
+                .collect()
+            }
             _ => Vec::new(),
         })
     }

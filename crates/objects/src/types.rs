@@ -51,13 +51,16 @@ pub enum TypeId {
     /// In CPython it is a class that `ctypes/__init__.py` makes at import; the model keeps it
     /// among the static types (its address is never what a program sees).
     CData,
+    /// `getset_descriptor` (`PyGetSetDescr_Type`): a class's `__dict__` and `__weakref__`
+    /// attributes, which `type_ready` puts in the class's dict (`add_getset`).
+    GetSetDescr,
     /// `frame` (`PyFrame_Type`): a running call's frame, an object up to 3.10.
     Frame,
 }
 
 impl TypeId {
     /// Every built-in type, in the order they are laid out in the image.
-    pub const ALL: [TypeId; 22] = [
+    pub const ALL: [TypeId; 23] = [
         TypeId::Type,
         TypeId::Object,
         TypeId::Int,
@@ -79,6 +82,7 @@ impl TypeId {
         TypeId::CArg,
         TypeId::CData,
         TypeId::VersionInfo,
+        TypeId::GetSetDescr,
         TypeId::Frame,
     ];
 
@@ -106,6 +110,7 @@ impl TypeId {
             TypeId::CArg => "CArgObject",
             TypeId::CData => "py_object",
             TypeId::VersionInfo => "sys.version_info",
+            TypeId::GetSetDescr => "getset_descriptor",
             TypeId::Frame => "frame",
         }
     }
@@ -133,6 +138,7 @@ impl TypeId {
                 | TypeId::CFunction
                 | TypeId::CData
                 | TypeId::VersionInfo
+                | TypeId::GetSetDescr
                 | TypeId::Frame
         )
     }
@@ -149,6 +155,7 @@ impl TypeId {
                 | TypeId::CFunction
                 | TypeId::CArg
                 | TypeId::CData
+                | TypeId::GetSetDescr
                 | TypeId::Frame
         )
     }

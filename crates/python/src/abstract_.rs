@@ -540,14 +540,18 @@ impl Interp {
 
     /// `UNARY_NEGATIVE`, `UNARY_POSITIVE`, `UNARY_INVERT`.
     pub(crate) fn unary_op(&mut self, v: u64, name: &str) -> Result<u64, RunError> {
-        let t = self.o.type_of(v)?;
-        match (self.num(v)?, name) {
+        // The interpreter's own objects (ranges, iterators) have no number slots either.
+        let t = self.type_name(v)?;
+        let extra = self.is_extra(v);
+        let is_bool = !extra && self.o.type_of(v)? == TypeId::Bool;
+        let num = if extra { None } else { self.num(v)? };
+        match (num, name) {
             (Some(Num::Int(i)), "UNARY_NEGATIVE") => match i.checked_neg() {
                 Some(n) => self.new_int(n),
                 None => Err(beyond_128_bits()),
             },
             (Some(Num::Int(i)), "UNARY_INVERT") => self.new_int(!i),
-            (Some(Num::Int(i)), _) if t == TypeId::Bool => self.new_int(i),
+            (Some(Num::Int(i)), _) if is_bool => self.new_int(i),
             (Some(Num::Int(_)), _) => {
                 // long_pos: an exact int is returned as it is.
                 self.o.incref(v)?;
@@ -682,10 +686,12 @@ impl Interp {
     }
 
     /// `PyObject_Hash` succeeds: the key types the model hashes.
-    pub(crate) fn hashable(&self, k: u64) -> Result<(), RunError> {
+    pub(crate) fn hashable(&mut self, k: u64) -> Result<(), RunError> {
         self.object_only(k)?;
         match self.o.type_of(k)? {
             TypeId::Str | TypeId::Int | TypeId::Bool | TypeId::NoneType | TypeId::Float => Ok(()),
+            TypeId::Instance => self.instance_hashable(k),
+            TypeId::Type if self.o.is_class(k) => Ok(()),
             TypeId::Tuple => {
                 for x in self.o.tuple_items(k)? {
                     self.hashable(x)?;
@@ -703,7 +709,26 @@ impl Interp {
     /// `list_resize` shrinks, then the item is released) or `dict_ass_sub`.
     pub(crate) fn delitem(&mut self, container: u64, sub: u64) -> Result<(), RunError> {
         self.object_only(container)?;
-        self.no_slice(sub, "slice deletion")?;
+        if let Some(crate::iterobject::ExtraObj {
+            kind:
+                crate::iterobject::Extra::Slice {
+                    start,
+                    stop,
+                    step,
+                    bad: false,
+                },
+            ..
+        }) = self.extras.get(&sub).copied()
+            && matches!(step, None | Some(1))
+            && self.o.type_of(container)? == TypeId::List
+        {
+            // list_ass_subscript: a slice of step 1 is list_ass_slice with NULL.
+            let len = self.o.list_len(container)? as i128;
+            let (first, _, n) = crate::iterobject::slice_indices(start, stop, step, len)?;
+            let ilow = first as u64;
+            return Ok(self.o.list_delete_slice(container, ilow, ilow + n as u64)?);
+        }
+        self.no_slice(sub, "this slice deletion")?;
         match self.o.type_of(container)? {
             TypeId::List => {
                 let n = self.o.list_len(container)?;

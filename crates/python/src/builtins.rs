@@ -17,8 +17,18 @@ pub(crate) const METHOD_DEFS: &[MethodDef] = &[
     },
     MethodDef {
         module: "builtins",
+        name: "__build_class__",
+        call: crate::classes::builtin_build_class,
+    },
+    MethodDef {
+        module: "builtins",
         name: "id",
         call: builtin_id,
+    },
+    MethodDef {
+        module: "builtins",
+        name: "isinstance",
+        call: crate::classes::builtin_isinstance,
     },
     MethodDef {
         module: "builtins",
@@ -216,6 +226,11 @@ pub(crate) const METHOD_DEFS: &[MethodDef] = &[
         call: crate::modules::ctypes_cast,
     },
     MethodDef {
+        module: "_model",
+        name: "memory_info",
+        call: crate::modules::model_memory_info,
+    },
+    MethodDef {
         module: "os",
         name: "getpid",
         call: crate::modules::os_getpid,
@@ -271,6 +286,17 @@ fn builtin_print(i: &mut Interp, args: &[u64]) -> Result<u64, RunError> {
     let args = &args[..args.len() - kwargs.len()];
     let mut sep = " ".to_string();
     let mut end = "\n".to_string();
+    if i.o.layout().minor >= 13 {
+        // 3.13's print is Argument Clinic's: _PyArg_UnpackKeywords checks every name first
+        // (error_unexpected_keyword_arg, with a suggestion).
+        let known = ["sep", "end", "file", "flush"].map(String::from);
+        if let Some((name, _)) = kwargs.iter().find(|(n, _)| !known.contains(n)) {
+            return Err(RunError::exception(
+                "TypeError",
+                crate::suggestions::unexpected_keyword("print", name, &known),
+            ));
+        }
+    }
     for (name, v) in &kwargs {
         if !matches!(name.as_str(), "sep" | "end" | "file" | "flush") {
             return Err(RunError::exception(

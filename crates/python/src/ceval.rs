@@ -1,4 +1,7 @@
-//! `Python/ceval.c`: the evaluation loop, for 3.10's, 3.11's and 3.12's instructions.
+//! `Python/ceval.c`: the evaluation loop, for 3.11's instructions and those 3.10, 3.12 and 3.13
+//! changed (3.10's `CALL_FUNCTION`s and operators by name, with frame objects; `Python/bytecodes.c`
+//! of 3.12 and 3.13: 3.13's `TO_BOOL`, superinstructions, `CALL` with the callable beneath
+//! `self` or NULL, `CALL_KW`, `SET_FUNCTION_ATTRIBUTE`, `FORMAT_SIMPLE`).
 //!
 //! Every value on the stack is an owned reference, as in C: `LOAD_CONST`, `LOAD_FAST` and the
 //! other loads take one (`Py_INCREF`), and whatever pops a value releases it or passes it on.
@@ -90,6 +93,37 @@ impl Interp {
         if self.legacy() {
             self.pop_frame_object(&frame)?;
         }
+        self.call_finalizers()?;
+        result
+    }
+
+    /// `_PyEval_Vector(func, locals=ns)` for a class body (`__build_class__`): a frame whose
+    /// `LOAD_NAME`/`STORE_NAME` use the namespace, holding a reference to the function and its
+    /// code; its result (None, or the `__classcell__`) as a new reference.
+    pub(crate) fn eval_class_body(&mut self, func: u64, ns: u64) -> Result<u64, RunError> {
+        let code_obj = self.o.field(func, Field::FuncCode)?;
+        let globals = self.o.field(func, Field::FuncGlobals)?;
+        let code = self.units[&code_obj].clone();
+        self.incref(func)?;
+        self.incref(code_obj)?;
+        let mut frame = Frame {
+            fast: vec![0; code.varnames.len()],
+            code,
+            code_obj,
+            globals,
+            locals: ns,
+            stack: Vec::new(),
+            func,
+            kwnames: 0,
+            // Classes are compiled for 3.11 and 3.12 only: no frame object.
+            object: 0,
+        };
+        let result = self.run_frame(&mut frame);
+        for v in std::mem::take(&mut frame.fast) {
+            self.decref(v)?;
+        }
+        self.decref(func)?;
+        self.decref(code_obj)?;
         result
     }
 
@@ -178,14 +212,38 @@ impl Interp {
                 }
                 flow => flow,
             };
+            // The __del__s of what the instruction released run before the next one, this
+            // frame waiting below theirs.
+            let inspected = self.inspector.is_some() && self.o.finalizers_due();
+            if inspected {
+                self.frames.push(f.roots());
+            }
+            let finalized = self.call_finalizers();
+            if inspected {
+                self.frames.pop();
+            }
+            let flow = match finalized {
+                Ok(()) => flow,
+                Err(e) => {
+                    if let Ok(Flow::Return(v)) = flow {
+                        self.decref(v)?;
+                    }
+                    Err(e)
+                }
+            };
             match flow {
                 Ok(Flow::Return(result)) => return Ok(result),
                 Ok(Flow::Next) => {}
                 Ok(Flow::Jump) => {
                     pc = target.expect("a jump has a target");
-                    // 3.12: an exhausted FOR_ITER skips the END_FOR it targets.
-                    if name == "FOR_ITER" && self.o.layout().minor >= 12 {
-                        pc += 1;
+                    // 3.12: an exhausted FOR_ITER skips the END_FOR it targets; 3.13 the
+                    // POP_TOP after it too.
+                    if name == "FOR_ITER" {
+                        pc += match self.o.layout().minor {
+                            12 => 1,
+                            13.. => 2,
+                            _ => 0,
+                        };
                     }
                 }
                 Err(mut e) => {
@@ -337,6 +395,19 @@ impl Interp {
                 let old = std::mem::replace(&mut f.fast[arg as usize], v);
                 self.decref(old)?;
             }
+            // 3.13's superinstructions: two locals in the argument, the first above 4 bits.
+            "LOAD_FAST_LOAD_FAST" => {
+                self.step(f, "LOAD_FAST", arg >> 4)?;
+                self.step(f, "LOAD_FAST", arg & 15)?;
+            }
+            "STORE_FAST_LOAD_FAST" => {
+                self.step(f, "STORE_FAST", arg >> 4)?;
+                self.step(f, "LOAD_FAST", arg & 15)?;
+            }
+            "STORE_FAST_STORE_FAST" => {
+                self.step(f, "STORE_FAST", arg >> 4)?;
+                self.step(f, "STORE_FAST", arg & 15)?;
+            }
             "LOAD_NAME" => {
                 let key = f.code.names[arg as usize];
                 let v = self.lookup_name(&[f.locals, f.globals, self.builtins], key)?;
@@ -371,12 +442,37 @@ impl Interp {
                 let key = f.code.names[index as usize];
                 let v = self.lookup_name(&[f.globals, self.builtins], key)?;
                 self.incref(v)?;
-                if null {
+                // The NULL beneath the callable up to 3.12, above it from 3.13.
+                let minor = self.o.layout().minor;
+                if null && minor < 13 {
                     f.stack.push(0);
                 }
                 f.stack.push(v);
+                if arg & 1 == 1 && minor >= 13 {
+                    f.stack.push(0);
+                }
             }
             "PUSH_NULL" => f.stack.push(0),
+            "LOAD_BUILD_CLASS" => {
+                let key = self.o.py_id("__build_class__")?;
+                let Some(v) = self.o.dict_getitem(self.builtins, key)? else {
+                    return Err(RunError::exception(
+                        "NameError",
+                        "__build_class__ not found",
+                    ));
+                };
+                self.incref(v)?;
+                f.stack.push(v);
+            }
+            "STORE_ATTR" => {
+                let key = f.code.names[arg as usize];
+                let owner = Self::pop(f);
+                let v = Self::pop(f);
+                let res = self.setattr(owner, key, v);
+                self.decref(v)?;
+                self.decref(owner)?;
+                res?;
+            }
             "DELETE_FAST" => {
                 let v = std::mem::take(&mut f.fast[arg as usize]);
                 if v == 0 {
@@ -427,6 +523,11 @@ impl Interp {
                 self.incref(v)?;
                 return Ok(Flow::Return(v));
             }
+            // 3.13: END_FOR pops the last value; a POP_TOP after it pops the iterator.
+            "END_FOR" if self.o.layout().minor >= 13 => {
+                let v = Self::pop(f);
+                self.decref(v)?;
+            }
             "END_FOR" => {
                 for _ in 0..2 {
                     let v = Self::pop(f);
@@ -457,6 +558,25 @@ impl Interp {
                 // from its dict: NULL, then the attribute.
                 let owner = Self::pop(f);
                 let key = f.code.names[arg as usize];
+                if !self.is_extra(owner) && self.o.type_of(owner)? == TypeId::Instance {
+                    let found = self.instance_get_method(owner, key);
+                    match found {
+                        Ok(crate::classes::Method::Unbound(func)) => {
+                            f.stack.push(func);
+                            f.stack.push(owner);
+                        }
+                        Ok(crate::classes::Method::Attribute(v)) => {
+                            self.decref(owner)?;
+                            f.stack.push(0);
+                            f.stack.push(v);
+                        }
+                        Err(e) => {
+                            self.decref(owner)?;
+                            return Err(e);
+                        }
+                    }
+                    return Ok(Flow::Next);
+                }
                 if let Some(descr) = self.method_descr(owner, key)? {
                     self.incref(descr)?;
                     f.stack.push(descr);
@@ -466,8 +586,14 @@ impl Interp {
                 let v = self.getattr(owner, key);
                 self.decref(owner)?;
                 let v = v?;
-                f.stack.push(0);
-                f.stack.push(v);
+                // 3.13: the attribute, then NULL.
+                if self.o.layout().minor >= 13 {
+                    f.stack.push(v);
+                    f.stack.push(0);
+                } else {
+                    f.stack.push(0);
+                    f.stack.push(v);
+                }
             }
             "BUILD_LIST" => {
                 // PyList_New(n), the items moved in from the stack.
@@ -574,6 +700,26 @@ impl Interp {
                 }
                 self.decref(seq)?;
             }
+            // import_from: the attribute of the module under it (which stays for the next).
+            "IMPORT_FROM" => {
+                let module = *f.stack.last().expect("the module");
+                let key = f.code.names[arg as usize];
+                let v = self.getattr(module, key).map_err(|e| match e {
+                    RunError::Exception { kind, .. } if kind == "AttributeError" => {
+                        let (n, m) = (self.o.unicode_text(key), self.module_name(module));
+                        RunError::exception(
+                            "ImportError",
+                            format!(
+                                "cannot import name '{}' from '{}' (unknown location)",
+                                n.unwrap_or_default(),
+                                m.unwrap_or_default()
+                            ),
+                        )
+                    }
+                    e => e,
+                })?;
+                f.stack.push(v);
+            }
             "IMPORT_NAME" => {
                 let fromlist = Self::pop(f);
                 let level = Self::pop(f);
@@ -594,6 +740,31 @@ impl Interp {
                     self.decref(v)?;
                 }
                 f.stack.push(t);
+            }
+            // 3.13: the function from its code alone; SET_FUNCTION_ATTRIBUTE then moves each
+            // attribute beneath it into it.
+            "MAKE_FUNCTION" if self.o.layout().minor >= 13 => {
+                let code = Self::pop(f);
+                let func = self.make_function(code, 0, f.globals, 0)?;
+                f.stack.push(func);
+            }
+            "SET_FUNCTION_ATTRIBUTE" => {
+                let func = Self::pop(f);
+                let attr = Self::pop(f);
+                let field = match arg {
+                    1 => Field::FuncDefaults,
+                    4 => Field::FuncAnnotations,
+                    8 => Field::FuncClosure,
+                    _ => {
+                        return Err(RunError::NotModelled {
+                            construct: "keyword-only defaults (SET_FUNCTION_ATTRIBUTE 2)".into(),
+                            filename: String::new(),
+                            line: 0,
+                        });
+                    }
+                };
+                self.o.set_field(func, field, attr)?;
+                f.stack.push(func);
             }
             "MAKE_FUNCTION" => {
                 // PyFunction_New, then the closure (8), the annotations (4) and the defaults
@@ -665,6 +836,16 @@ impl Interp {
                 self.o.set_field(cell, Field::CellRef, v)?;
             }
             "KW_NAMES" => f.kwnames = self.const_at(f, arg)?,
+            // 3.13: the names are the last item on the stack, held there during the call.
+            // 3.13: the keyword names are the last argument, released after the call.
+            "CALL_KW" => {
+                let kwnames = *f.stack.last().expect("the names");
+                self.kwnames_held = kwnames;
+                let result = self.call(f, arg as usize, kwnames);
+                let held = std::mem::take(&mut self.kwnames_held);
+                self.decref(held)?;
+                f.stack.push(result?);
+            }
             "PRECALL" => {}
             "CALL" => {
                 let kwnames = std::mem::take(&mut f.kwnames);
@@ -772,16 +953,20 @@ impl Interp {
             "COMPARE_OP" => {
                 let right = Self::pop(f);
                 let left = Self::pop(f);
-                // 3.12: the comparison shifted left 4 above a mask of outcomes.
-                let op = if self.o.layout().minor >= 12 {
-                    arg >> 4
-                } else {
-                    arg
+                // 3.12: the comparison shifted left 4 above a mask of outcomes; 3.13 left 5,
+                // with bit 16 asking for the result as a bool.
+                let op = match self.o.layout().minor {
+                    12 => arg >> 4,
+                    13.. => arg >> 5,
+                    _ => arg,
                 };
                 let res = self.rich_compare(left, right, op);
                 self.decref(left)?;
                 self.decref(right)?;
                 f.stack.push(res?);
+                if self.o.layout().minor >= 13 && arg & 16 != 0 {
+                    return self.step(f, "TO_BOOL", 0);
+                }
             }
             "IS_OP" => {
                 let right = Self::pop(f);
@@ -798,6 +983,18 @@ impl Interp {
                 self.decref(left)?;
                 self.decref(right)?;
                 let b = self.new_bool(res? ^ (arg == 1))?;
+                f.stack.push(b);
+            }
+            // 3.13: PyObject_IsTrue of anything but a bool, the value released; a bool stays.
+            "TO_BOOL" => {
+                let v = *f.stack.last().expect("a value");
+                if !self.is_extra(v) && self.o.type_of(v)? == TypeId::Bool {
+                    return Ok(Flow::Next);
+                }
+                Self::pop(f);
+                let t = self.is_true(v);
+                self.decref(v)?;
+                let b = self.new_bool(t?)?;
                 f.stack.push(b);
             }
             "UNARY_NOT" => {
@@ -887,6 +1084,32 @@ impl Interp {
                 self.decref(container)?;
                 self.decref(sub)?;
                 res?;
+            }
+            // 3.13's f-string pieces: CONVERT_VALUE (str, repr, ascii), then FORMAT_SIMPLE (an
+            // exact str is itself) or FORMAT_WITH_SPEC.
+            "CONVERT_VALUE" => {
+                let value = Self::pop(f);
+                let conv = self.convert(value, arg);
+                self.decref(value)?;
+                f.stack.push(conv?);
+            }
+            "FORMAT_SIMPLE" => {
+                let value = *f.stack.last().expect("a value");
+                if !self.is_extra(value) && self.o.type_of(value)? == TypeId::Str {
+                    return Ok(Flow::Next);
+                }
+                Self::pop(f);
+                let r = self.format(value, 0);
+                self.decref(value)?;
+                f.stack.push(r?);
+            }
+            "FORMAT_WITH_SPEC" => {
+                let spec = Self::pop(f);
+                let value = Self::pop(f);
+                let r = self.format(value, spec);
+                self.decref(value)?;
+                self.decref(spec)?;
+                f.stack.push(r?);
             }
             "FORMAT_VALUE" => {
                 let spec = if arg & 4 != 0 { Self::pop(f) } else { 0 };
@@ -988,6 +1211,12 @@ impl Interp {
     /// `PyObject_GetAttr` for the objects the model gives attributes: a module's dict entries.
     fn getattr(&mut self, owner: u64, key: u64) -> Result<u64, RunError> {
         self.object_only(owner)?;
+        if self.o.type_of(owner)? == TypeId::Instance {
+            return self.instance_getattr(owner, key);
+        }
+        if self.o.is_class(owner) {
+            return self.type_getattr(owner, key);
+        }
         if let Some(descr) = self.method_descr(owner, key)? {
             // method_get: a built-in method bound to the object (PyCFunction_NewEx(ml, obj)).
             let def = self.o.cfunction_def(descr)?;
@@ -997,6 +1226,17 @@ impl Interp {
         let ty = self.o.type_of(owner)?;
         if ty == TypeId::CData && self.o.unicode_text(key)? == "value" {
             return self.cdata_get_value(owner);
+        }
+        if ty == TypeId::Method {
+            // method_getattro: __self__ and __func__, then the function's attributes.
+            let field = match self.o.unicode_text(key)?.as_str() {
+                "__self__" => Field::ImSelf,
+                "__func__" => Field::ImFunc,
+                _ => return self.getattr(self.o.field(owner, Field::ImFunc)?, key),
+            };
+            let v = self.o.field(owner, field)?;
+            self.incref(v)?;
+            return Ok(v);
         }
         if ty == TypeId::Function {
             let n = self.o.unicode_text(key)?;
@@ -1059,6 +1299,14 @@ impl Interp {
             .iter()
             .find(|(t, n, _)| *t == ty && *n == name)
             .map(|&(_, _, d)| d))
+    }
+
+    /// A module's `__name__`, as its struct keeps it.
+    fn module_name(&self, m: u64) -> Result<String, RunError> {
+        if self.is_extra(m) || self.o.type_of(m)? != TypeId::Module {
+            return self.type_name(m);
+        }
+        Ok(self.o.unicode_text(self.o.field(m, Field::MdName)?)?)
     }
 
     /// `import_name`: the module from `sys.modules` (a new reference).
@@ -1127,12 +1375,15 @@ impl Interp {
     }
 
     /// `CALL n` (with `PRECALL`'s unpacking of bound methods): the callable and the `self` or
-    /// NULL beneath the arguments; a Python function runs in a new frame that takes the
+    /// NULL beneath the arguments (3.11 and 3.12: NULL and the callable, or the method and
+    /// `self`; 3.13: the callable, then `self` or NULL); a Python function runs in a new frame that takes the
     /// arguments and the function from the stack; anything else is called and then the stack
     /// released.
     fn call(&mut self, f: &mut Frame, n: usize, kwnames: u64) -> Result<u64, RunError> {
+        // 3.13's CALL_KW: the names lie above the arguments.
+        let above = usize::from(self.kwnames_held != 0);
         if self.inspector.is_some() {
-            self.inspect_call(f, n)?;
+            self.inspect_call(f, n, above)?;
         }
         let mut names = Vec::new();
         if kwnames != 0 {
@@ -1140,17 +1391,20 @@ impl Interp {
                 names.push(self.o.unicode_text(k)?);
             }
         }
-        let base = f.stack.len() - n - 2;
-        let is_meth = f.stack[base] != 0;
-        let callable = if is_meth {
-            f.stack[base]
+        let base = f.stack.len() - above - n - 2;
+        let (callable, is_meth) = if self.o.layout().minor >= 13 {
+            // 3.13: the callable, then `self` or NULL.
+            (f.stack[base], f.stack[base + 1] != 0)
+        } else if f.stack[base] != 0 {
+            (f.stack[base], true)
         } else {
-            f.stack[base + 1]
+            (f.stack[base + 1], false)
         };
+        let top = f.stack.len() - above;
         let args: Vec<u64> = if is_meth {
-            f.stack[base + 1..].to_vec()
+            f.stack[base + 1..top].to_vec()
         } else {
-            f.stack[base + 2..].to_vec()
+            f.stack[base + 2..top].to_vec()
         };
         f.stack.truncate(base);
         if self.is_extra(callable) {
@@ -1161,7 +1415,10 @@ impl Interp {
             self.release_call(callable, args)?;
             return Err(e);
         }
-        if !names.is_empty() && self.o.type_of(callable)? != TypeId::Function {
+        if !names.is_empty()
+            && !matches!(self.o.type_of(callable)?, TypeId::Function | TypeId::Method)
+            && !self.o.is_class(callable)
+        {
             // Only print among the built-ins takes keywords here.
             let def = match self.o.type_of(callable)? {
                 TypeId::CFunction => Some(self.o.cfunction_def(callable)?),
@@ -1203,16 +1460,40 @@ impl Interp {
             .into_iter()
             .zip(args[args.len() - nkw..].iter().copied())
             .collect();
-        match self.o.type_of(callable)? {
-            TypeId::Function => {
+        let ty = self.o.type_of(callable)?;
+        match ty {
+            TypeId::Function | TypeId::Method => {
                 // The caller waits below the new frame, where an inspector can see it.
                 let inspected = self.inspector.is_some();
                 if inspected {
                     self.frames.push(f.roots());
                 }
-                let result = self.call_function(callable, args, nkw);
+                let result = if ty == TypeId::Function {
+                    self.call_function(callable, args, nkw)
+                } else {
+                    self.call_method(callable, args, nkw)
+                };
                 if inspected {
                     self.frames.pop();
+                }
+                result
+            }
+            TypeId::Type if self.o.is_class(callable) => {
+                // type_call is C: the class and the arguments stay on the caller's stack.
+                let inspected = self.inspector.is_some();
+                if inspected {
+                    let mut roots = f.roots();
+                    roots.stack.push(callable);
+                    roots.stack.extend(&args);
+                    self.frames.push(roots);
+                }
+                let result = self.type_call(callable, &args);
+                if inspected {
+                    self.frames.pop();
+                }
+                self.decref(callable)?;
+                for a in args {
+                    self.decref(a)?;
                 }
                 result
             }
@@ -1245,7 +1526,19 @@ impl Interp {
                         }
                     }
                 }
+                // A built-in that runs Python code (__build_class__) leaves its caller waiting
+                // below, the callable and the arguments still on the caller's stack.
+                let inspected = self.inspector.is_some();
+                if inspected {
+                    let mut roots = f.roots();
+                    roots.stack.push(callable);
+                    roots.stack.extend(&args);
+                    self.frames.push(roots);
+                }
                 let result = call(self, &args);
+                if inspected {
+                    self.frames.pop();
+                }
                 if result.as_ref().is_err_and(RunError::is_fatal) {
                     return result;
                 }
@@ -1271,12 +1564,17 @@ impl Interp {
 
     /// The inspector's [`Event::BuiltinCall`], if `CALL n` is about to call a built-in
     /// function: the callable and its arguments are still on the stack.
-    fn inspect_call(&mut self, f: &Frame, n: usize) -> Result<(), RunError> {
-        let base = f.stack.len() - n - 2;
-        let (callable, args) = if f.stack[base] != 0 {
-            (f.stack[base], &f.stack[base + 1..])
+    fn inspect_call(&mut self, f: &Frame, n: usize, above: usize) -> Result<(), RunError> {
+        let top = f.stack.len() - above;
+        let base = top - n - 2;
+        let (callable, args) = if self.o.layout().minor >= 13 {
+            // The callable, then `self` or NULL.
+            let first = if f.stack[base + 1] != 0 { 1 } else { 2 };
+            (f.stack[base], &f.stack[base + first..top])
+        } else if f.stack[base] != 0 {
+            (f.stack[base], &f.stack[base + 1..top])
         } else {
-            (f.stack[base + 1], &f.stack[base + 2..])
+            (f.stack[base + 1], &f.stack[base + 2..top])
         };
         if self.is_extra(callable) || self.o.type_of(callable)? != TypeId::CFunction {
             return Ok(());
@@ -1295,6 +1593,7 @@ impl Interp {
     /// `list()`, `list(iterable)`, `str(x)`, `int(x)`. The arguments are borrowed.
     fn call_type(&mut self, ty: TypeId, args: &[u64]) -> Result<u64, RunError> {
         match (ty, args) {
+            (TypeId::Type, [x]) => self.type_of_object(*x),
             // list(): list_vectorcall, PyType_GenericAlloc (never the free list).
             (TypeId::List, []) => Ok(self.o.list_new_generic()?),
             (TypeId::List, [x]) => {
@@ -1534,10 +1833,13 @@ impl Interp {
                     moved.push(*v);
                     continue;
                 }
-                return Err(RunError::exception(
-                    "TypeError",
-                    format!("{qualname}() got an unexpected keyword argument '{name}'"),
-                ));
+                // 3.13 suggests the nearest of the parameters that can be keywords.
+                let message = if self.o.layout().minor >= 13 {
+                    crate::suggestions::unexpected_keyword(qualname, name, &params)
+                } else {
+                    format!("{qualname}() got an unexpected keyword argument '{name}'")
+                };
+                return Err(RunError::exception("TypeError", message));
             };
             if fast[i] != 0 {
                 return Err(RunError::exception(
@@ -1579,7 +1881,12 @@ impl Interp {
 
     /// `_PyEvalFramePushAndInit`, the frame's run, and `_PyFrame_Clear`.
     /// The last `nkw` of `args` are keyword arguments, named in `self.kwargs`.
-    fn call_function(&mut self, func: u64, args: Vec<u64>, nkw: usize) -> Result<u64, RunError> {
+    pub(crate) fn call_function(
+        &mut self,
+        func: u64,
+        args: Vec<u64>,
+        nkw: usize,
+    ) -> Result<u64, RunError> {
         if self.legacy() {
             return self.call_function_3_10(func, args, nkw);
         }
@@ -1591,7 +1898,11 @@ impl Interp {
             0 => Vec::new(),
             d => self.o.tuple_items(d)?,
         };
-        let fast = match self.initialize_locals(&code, &args, nkw, &kwargs, &defaults) {
+        let fast = self.initialize_locals(&code, &args, nkw, &kwargs, &defaults);
+        // 3.13's CALL_KW releases the names once the frame is initialised.
+        let held = std::mem::take(&mut self.kwnames_held);
+        self.decref(held)?;
+        let fast = match fast {
             Ok(fast) => fast,
             Err(e) => {
                 self.decref(func)?;

@@ -14,12 +14,12 @@
 //!                      the module, as `merge_consts_recursive` does), co_names, co_varnames
 //! ```
 //!
-//! The instructions are the ones CPython 3.10, 3.11 and 3.12 emit for the subset the model runs
-//! (the blog's and the book's programs): one code generator, with the places where 3.10's
-//! compile.c differs branching on the version (its calls, operators, stack rotations, absolute
-//! jumps, `optimize_basic_block` and `normalize_jumps`); other versions are named as not
-//! modelled yet by [`compile`]. Anything outside the subset is a [`RunError::NotModelled`] naming the construct
-//! and its line.
+//! The instructions are the ones CPython 3.10, 3.11, 3.12 and 3.13 emit for the subset the
+//! model runs (the blog's and the book's programs), one compiler branching where the versions
+//! differ (3.10: its calls, operators, stack rotations, absolute jumps, `optimize_basic_block`
+//! and `normalize_jumps`; 3.13: `Python/compile.c`'s codegen, `Python/flowgraph.c`'s passes in
+//! 3.13.0's order); other versions are named as not modelled yet by [`compile`]. Anything
+//! outside the subset is a [`RunError::NotModelled`] naming the construct and its line.
 
 use std::collections::HashMap;
 
@@ -143,10 +143,10 @@ pub fn compile(
             line: lines.line(e.offset.to_usize()),
         }
     })?;
-    if !(10..=12).contains(&minor) {
+    if !(10..=13).contains(&minor) {
         return Err(RunError::NotModelled {
             construct: format!(
-                "the bytecode of CPython 3.{minor} (3.10's, 3.11's and 3.12's are modelled so far)"
+                "the bytecode of CPython 3.{minor} (3.10's to 3.13's are modelled so far)"
             ),
             filename: filename.into(),
             line: 1,
@@ -207,6 +207,11 @@ fn imported_names(body: &[Stmt]) -> std::collections::HashSet<String> {
             for a in &i.names {
                 let bound = a.asname.as_ref().unwrap_or(&a.name).as_str();
                 names.insert(bound.split('.').next().unwrap_or(bound).to_string());
+            }
+        }
+        if let Stmt::ImportFrom(i) = s {
+            for a in &i.names {
+                names.insert(a.asname.as_ref().unwrap_or(&a.name).to_string());
             }
         }
     }
@@ -338,7 +343,7 @@ struct Unit {
     none_index: Option<u32>,
     /// `localsplus`: locals, cells and free variables.
     layout: Layout,
-    /// The minor version whose bytecode this unit becomes (3.11 or 3.12).
+    /// The minor version whose bytecode this unit becomes (3.11, 3.12 or 3.13).
     minor: u8,
     /// 3.12: the exception handlers around the code being emitted (`SETUP_FINALLY`'s).
     handlers: Vec<usize>,
@@ -347,6 +352,9 @@ struct Unit {
     fast_hidden: Vec<String>,
     /// 3.12: each handler block's stack depth at its `SETUP_FINALLY` (`stackdepth`).
     handler_depth: HashMap<usize, u32>,
+    /// `COMPILER_SCOPE_CLASS`: a class body, whose names are `LOAD_NAME`'s and whose
+    /// definitions are qualified `Class.name`.
+    class: bool,
 }
 
 /// `STACK_USE_GUIDELINE`: displays longer than this are built item by item.
@@ -404,6 +412,7 @@ impl Unit {
             const_values: HashMap::new(),
             none_index: None,
             layout: Layout::default(),
+            class: false,
         }
     }
 
@@ -424,6 +433,55 @@ impl Unit {
     /// comes.
     fn emit(&mut self, name: &'static str, arg: u32, line: i32) {
         self.push(name, arg, None, line);
+    }
+
+    /// 3.12: `FOR_ITER` jumps to an `END_FOR` (no location), which an exhausted iterator
+    /// skips; 3.13's `END_FOR` pops one value and a `POP_TOP` follows it, both skipped.
+    fn end_for(&mut self) {
+        if self.minor >= 12 {
+            self.emit("END_FOR", 0, -1);
+        }
+        if self.minor >= 13 {
+            self.emit("POP_TOP", 0, -1);
+        }
+    }
+
+    /// 3.13: a conversion (`!s` 1, `!r` 2, `!a` 3) is `CONVERT_VALUE`, before the spec.
+    fn convert_value(&mut self, conversion: u32, line: i32) {
+        if self.minor >= 13 && conversion != 0 {
+            self.emit("CONVERT_VALUE", conversion, line);
+        }
+    }
+
+    /// `FORMAT_VALUE` with the conversion and 4 when there is a spec; 3.13's
+    /// `FORMAT_WITH_SPEC` or `FORMAT_SIMPLE` (the conversion done already).
+    fn format_value(&mut self, oparg: u32, line: i32) {
+        if self.minor < 13 {
+            self.emit("FORMAT_VALUE", oparg, line);
+        } else if oparg & 4 != 0 {
+            self.emit("FORMAT_WITH_SPEC", 0, line);
+        } else {
+            self.emit("FORMAT_SIMPLE", 0, line);
+        }
+    }
+
+    /// The jump over an `else` (of `if`, a conditional expression, a chained comparison,
+    /// an inlined comprehension's handler): 3.13's `JUMP_NO_INTERRUPT`, which a conditional
+    /// jump is not threaded through; `JUMP` before.
+    fn jump_no_interrupt(&self) -> &'static str {
+        if self.minor >= 13 {
+            "JUMP_NO_INTERRUPT"
+        } else {
+            "JUMP"
+        }
+    }
+
+    /// 3.13: `TO_BOOL` before a conditional jump or `UNARY_NOT`, which take only exact
+    /// bools (the optimiser removes it after an instruction that makes one).
+    fn emit_to_bool(&mut self, line: i32) {
+        if self.minor >= 13 {
+            self.emit("TO_BOOL", 0, line);
+        }
     }
 
     /// `ADDOP_JUMP`.
@@ -458,11 +516,13 @@ impl Unit {
     }
 
     /// An unconditional jump: 3.11's virtual `JUMP`, which `normalize_jumps` makes forward
-    /// or backward; before, the one 3.10's compile.c writes at that place (`JUMP_FORWARD`
-    /// where the target always follows, as in `compiler_if`, else `JUMP_ABSOLUTE`).
+    /// or backward (over an `else`, 3.13's `JUMP_NO_INTERRUPT`); before, the one 3.10's
+    /// compile.c writes at that place (`JUMP_FORWARD` where the target always follows, as in
+    /// `compiler_if`, else `JUMP_ABSOLUTE`).
     fn jump(&mut self, target: usize, forward: bool, line: i32) {
         let name = match (self.legacy(), forward) {
-            (false, _) => "JUMP",
+            (false, true) => self.jump_no_interrupt(),
+            (false, false) => "JUMP",
             (true, true) => "JUMP_FORWARD",
             (true, false) => "JUMP_ABSOLUTE",
         };
@@ -645,6 +705,17 @@ impl Compiler<'_> {
                     }
                 }
             }
+            Stmt::ImportFrom(i) => {
+                if let Some(m) = &i.module {
+                    self.identifier(m.as_str())?;
+                }
+                for a in &i.names {
+                    self.identifier(a.name.as_str())?;
+                    if let Some(asname) = &a.asname {
+                        self.identifier(asname.as_str())?;
+                    }
+                }
+            }
             Stmt::FunctionDef(f) => {
                 self.identifier(f.name.as_str())?;
                 for a in &f.args.args {
@@ -663,6 +734,11 @@ impl Compiler<'_> {
                     self.parser_expr(r)?;
                 }
                 self.parser_stmts(&f.body)?;
+            }
+            Stmt::ClassDef(cd) => {
+                self.identifier(cd.name.as_str())?;
+                self.parser_exprs(&cd.bases)?;
+                self.parser_stmts(&cd.body)?;
             }
             Stmt::Return(r) => {
                 if let Some(v) = &r.value {
@@ -1144,7 +1220,18 @@ impl Compiler<'_> {
             let q = self.qualname_const(unit, &qualname)?;
             unit.emit("LOAD_CONST", q, line);
         }
-        unit.emit("MAKE_FUNCTION", flags, line);
+        if unit.minor >= 13 {
+            // 3.13: MAKE_FUNCTION takes only the code; each attribute beneath it is set by
+            // SET_FUNCTION_ATTRIBUTE, the closure (on top) first.
+            unit.emit("MAKE_FUNCTION", 0, line);
+            for flag in [8, 4, 2, 1] {
+                if flags & flag != 0 {
+                    unit.emit("SET_FUNCTION_ATTRIBUTE", flag, line);
+                }
+            }
+        } else {
+            unit.emit("MAKE_FUNCTION", flags, line);
+        }
         Ok(())
     }
 
@@ -1176,30 +1263,40 @@ impl Compiler<'_> {
         line: i32,
         null: bool,
     ) -> Result<(), RunError> {
-        // 3.10 has no NULL below the callable: CALL_FUNCTION takes the callable alone.
+        // 3.10 has no NULL with the callable: CALL_FUNCTION takes the callable alone. Up to
+        // 3.12 the NULL goes beneath the callable, from 3.13 above it.
         let null = null && !unit.legacy();
+        let null_before = null && unit.minor < 13;
+        let null_after = null && unit.minor >= 13;
         match self.scope(unit, name) {
             Scope::Module => {
-                if null {
+                if null_before {
                     unit.emit("PUSH_NULL", 0, line);
                 }
                 let i = self.name_index(unit, name)?;
                 unit.emit("LOAD_NAME", i, line);
             }
             Scope::Fast(i) => {
-                if null {
+                if null_before {
                     unit.emit("PUSH_NULL", 0, line);
                 }
                 unit.emit("LOAD_FAST", i, line);
             }
             Scope::Deref(i) => {
-                if null {
+                if null_before {
                     unit.emit("PUSH_NULL", 0, line);
                 }
                 unit.emit("LOAD_DEREF", i, line);
             }
+            Scope::Global if unit.minor >= 13 => {
+                // The PUSH_NULL after it is folded into its low bit by optimize_basic_block
+                // (after the small blocks are copied, counting it).
+                let i = self.name_index(unit, name)?;
+                unit.emit("LOAD_GLOBAL", i << 1, line);
+            }
             Scope::Global => {
-                // PUSH_NULL before LOAD_GLOBAL is folded into its low bit (optimize_basic_block).
+                // A PUSH_NULL before LOAD_GLOBAL is folded into its low bit
+                // (optimize_basic_block).
                 let i = self.name_index(unit, name)?;
                 let arg = if unit.legacy() {
                     i
@@ -1207,7 +1304,11 @@ impl Compiler<'_> {
                     (i << 1) | u32::from(null)
                 };
                 unit.emit("LOAD_GLOBAL", arg, line);
+                return Ok(());
             }
+        }
+        if null_after {
+            unit.emit("PUSH_NULL", 0, line);
         }
         Ok(())
     }
@@ -1259,23 +1360,26 @@ impl Compiler<'_> {
         if !unit.legacy() {
             unit.emit("RESUME", 0, 0);
         }
-        // compiler_body: the docstring stored in __doc__.
+        self.compiler_body(&mut unit, body)?;
+        self.assemble(&mut unit, true)?;
+        self.units[0] = unit.code;
+        Ok(())
+    }
+
+    /// `compiler_body` of a module or a class: the docstring stored in `__doc__`, then the
+    /// statements.
+    fn compiler_body(&mut self, unit: &mut Unit, body: &[Stmt]) -> Result<(), RunError> {
         let mut rest = body;
         if let Some((Stmt::Expr(e), tail)) = body.split_first()
             && matches!(&*e.value, Expr::Constant(c) if matches!(c.value, Constant::Str(_)))
         {
-            self.expr(&mut unit, &e.value)?;
+            self.expr(unit, &e.value)?;
             self.o.py_id("__doc__")?;
             let line = self.loc(e);
-            self.store_name(&mut unit, "__doc__", line)?;
+            self.store_name(unit, "__doc__", line)?;
             rest = tail;
         }
-        for s in rest {
-            self.stmt(&mut unit, s)?;
-        }
-        self.assemble(&mut unit, true)?;
-        self.units[0] = unit.code;
-        Ok(())
+        self.stmts(unit, rest)
     }
 
     /// `compiler_function`'s body: the function's code unit; its index and free variables.
@@ -1414,6 +1518,7 @@ impl Compiler<'_> {
                     self.store_name(unit, &bound, line)?;
                 }
             }
+            Stmt::ImportFrom(i) => self.compiler_from_import(unit, i, s, line)?,
             Stmt::FunctionDef(f) => {
                 let mut flags = self.compiler_default_arguments(unit, &f.args, line)?;
                 let annotations = self.annotations(unit, f, line)?;
@@ -1427,6 +1532,7 @@ impl Compiler<'_> {
                 self.make_closure(unit, index, &free, flags, line)?;
                 self.store_name(unit, f.name.as_str(), line)?;
             }
+            Stmt::ClassDef(cd) => self.compiler_class(unit, cd, line)?,
             Stmt::Pass(_) => unit.emit("NOP", 0, line),
             // Declarations only: the symbol table used them.
             Stmt::Global(_) => {}
@@ -1443,6 +1549,106 @@ impl Compiler<'_> {
             other => return Err(self.not_modelled(stmt_name(other), s)),
         }
         Ok(())
+    }
+
+    /// `compiler_class`: the class body compiled as a code object of its own, then
+    /// `__build_class__(<function of the body>, 'NAME')` called and its result stored.
+    fn compiler_class(
+        &mut self,
+        unit: &mut Unit,
+        cd: &ast::StmtClassDef,
+        line: i32,
+    ) -> Result<(), RunError> {
+        if unit.minor != 11 && unit.minor != 12 {
+            return Err(self.not_modelled(&format!("a class statement on 3.{}", unit.minor), cd));
+        }
+        if !cd.decorator_list.is_empty() {
+            return Err(self.not_modelled("a class decorator", cd));
+        }
+        if !cd.keywords.is_empty() || !cd.type_params.is_empty() {
+            return Err(self.not_modelled("a class's keywords or type parameters", cd));
+        }
+        if !cd.bases.is_empty() {
+            return Err(self.not_modelled("a base class", cd));
+        }
+        if symtable::class_needs_class_cell(cd) {
+            return Err(self.not_modelled("super() or __class__ (the __classcell__)", cd));
+        }
+        let qualname = qualname_in(unit, cd.name.as_str());
+        // A class body never sees the function around it through a closure here: that would be
+        // LOAD_CLASSDEREF and the class body's own COPY_FREE_VARS.
+        let available = Self::closure_names(unit);
+        if symtable::class_free(cd, unit.minor >= 12)
+            .iter()
+            .any(|n| available.contains(n))
+        {
+            return Err(self.not_modelled("a class using a variable of the enclosing function", cd));
+        }
+        let index = self.class_body(cd, qualname)?;
+        // 2. load the 'build_class' function; 3. the function made from the body's code; 4. the
+        // class name; 5. the call.
+        unit.emit("PUSH_NULL", 0, line);
+        unit.emit("LOAD_BUILD_CLASS", 0, line);
+        self.make_closure(unit, index, &[], 0, line)?;
+        let name = self.interned(cd.name.as_str())?;
+        let k = self.add_const(unit, ConstKey::Str(cd.name.to_string()), name);
+        unit.emit("LOAD_CONST", k, line);
+        if unit.minor == 11 {
+            unit.emit("PRECALL", 2, line);
+        }
+        unit.emit("CALL", 2, line);
+        // 7. store into <name>
+        self.store_name(unit, cd.name.as_str(), line)
+    }
+
+    /// The class body's code unit (`COMPILER_SCOPE_CLASS`): `__module__` from the globals'
+    /// `__name__`, `__qualname__`, the docstring as `__doc__`, the body, and `return None`.
+    fn class_body(&mut self, cd: &ast::StmtClassDef, qualname: String) -> Result<usize, RunError> {
+        let firstlineno = self.line(cd);
+        let mut unit = Unit::new(
+            CodeUnit {
+                name: cd.name.to_string(),
+                qualname: qualname.clone(),
+                firstlineno,
+                argcount: 0,
+                function: false,
+                varargs: false,
+                varkeywords: false,
+                consts: Vec::new(),
+                names: Vec::new(),
+                varnames: Vec::new(),
+                nfreevars: 0,
+                nlocals: 0,
+                stacksize: 0,
+                instrs: Vec::new(),
+                range: (cd.range().start().to_u32(), cd.range().end().to_u32()),
+                merged: false,
+            },
+            Vec::new(),
+            self.minor(),
+        );
+        unit.class = true;
+        let line = firstlineno as i32;
+        unit.emit("RESUME", 0, line);
+        self.o.py_id("__module__")?;
+        self.o.py_id("__qualname__")?;
+        self.load_name(&mut unit, "__name__", line, false)?;
+        self.store_name(&mut unit, "__module__", line)?;
+        // The qualname: the class's identifier at module level, else a str of its own, merged
+        // as constants are.
+        let q = if qualname == cd.name.as_str() {
+            self.interned(&qualname)?
+        } else {
+            self.const_object(&CVal::Str(qualname.clone()), None)?
+        };
+        let k = self.add_const(&mut unit, ConstKey::Str(qualname), q);
+        unit.emit("LOAD_CONST", k, line);
+        self.store_name(&mut unit, "__qualname__", line)?;
+        self.compiler_body(&mut unit, &cd.body)?;
+        // The implicit `return None` (no __classcell__): artificial, as assemble adds it.
+        self.assemble(&mut unit, true)?;
+        self.units.push(unit.code);
+        Ok(self.units.len() - 1)
     }
 
     /// `compiler_return`: a constant is loaded after the loops are unwound (a `NOP` keeps the
@@ -1578,11 +1784,7 @@ impl Compiler<'_> {
         self.stmts(unit, &s.body)?;
         unit.jump(start, false, -1);
         unit.use_next_block(cleanup);
-        if unit.minor >= 12 {
-            // 3.12: FOR_ITER jumps to an END_FOR (no location), which an exhausted iterator
-            // skips.
-            unit.emit("END_FOR", 0, -1);
-        }
+        unit.end_for();
         unit.fblocks.pop();
         self.stmts(unit, &s.orelse)?;
         unit.use_next_block(end);
@@ -1669,8 +1871,20 @@ impl Compiler<'_> {
             unit.emit("STORE_SUBSCR", 0, tline);
             return Ok(());
         }
+        if let Expr::Attribute(at) = &*a.target {
+            // The object kept (COPY 1) for the STORE_ATTR after.
+            self.expr(unit, &at.value)?;
+            unit.emit("COPY", 1, tline);
+            let i = self.name_index(unit, at.attr.as_str())?;
+            unit.emit("LOAD_ATTR", i, tline);
+            self.expr(unit, &a.value)?;
+            unit.emit("BINARY_OP", nb_op(a.op) + 13, line);
+            unit.emit("SWAP", 2, tline);
+            unit.emit("STORE_ATTR", i, tline);
+            return Ok(());
+        }
         let Expr::Name(n) = &*a.target else {
-            return Err(self.not_modelled("an augmented assignment to an attribute", a));
+            return Err(self.not_modelled("this augmented assignment target", a));
         };
         self.load_name(unit, n.id.as_str(), tline, false)?;
         self.expr(unit, &a.value)?;
@@ -1706,6 +1920,12 @@ impl Compiler<'_> {
         let line = self.loc(t);
         match t {
             Expr::Name(n) => self.store_name(unit, n.id.as_str(), line),
+            Expr::Attribute(a) => {
+                self.expr(unit, &a.value)?;
+                let i = self.name_index(unit, a.attr.as_str())?;
+                unit.emit("STORE_ATTR", i, line);
+                Ok(())
+            }
             Expr::Subscript(sub) => {
                 self.expr(unit, &sub.value)?;
                 if self.two_element_slice(unit, &sub.slice)? {
@@ -1727,7 +1947,10 @@ impl Compiler<'_> {
                 }
                 Ok(())
             }
-            _ => Err(self.not_modelled("an assignment to anything but a name or an item", t)),
+            _ => Err(self.not_modelled(
+                "an assignment to anything but a name, an attribute or an item",
+                t,
+            )),
         }
     }
 
@@ -1832,6 +2055,9 @@ impl Compiler<'_> {
                     // 3.12: INTRINSIC_UNARY_POSITIVE.
                     unit.emit("CALL_INTRINSIC_1", 5, line);
                 } else {
+                    if op == "UNARY_NOT" {
+                        unit.emit_to_bool(line);
+                    }
                     unit.emit(op, 0, line);
                 }
             }
@@ -2172,7 +2398,7 @@ impl Compiler<'_> {
         if npushed > 0 {
             unit.handlers.pop();
             unit.emit("POP_BLOCK", 0, -1);
-            unit.emit_jump("JUMP", end, -1);
+            unit.emit_jump(unit.jump_no_interrupt(), end, -1);
             unit.use_next_block(cleanup);
             unit.emit("SWAP", 2, -1);
             unit.emit("POP_TOP", 0, -1);
@@ -2248,9 +2474,7 @@ impl Compiler<'_> {
         if let Some(st) = start {
             unit.jump(st, false, line);
             unit.use_next_block(anchor);
-            if unit.minor >= 12 {
-                unit.emit("END_FOR", 0, -1);
-            }
+            unit.end_for();
         }
         Ok(())
     }
@@ -2270,7 +2494,14 @@ impl Compiler<'_> {
         for v in &j.values {
             self.fstring_part(unit, v)?;
         }
-        if j.values.len() != 1 {
+        if j.values.is_empty() && unit.minor >= 13 {
+            // 3.13: an empty f-string is the constant '' (a new reference to the singleton,
+            // which c_const_cache keeps).
+            let op = self.o.unicode_from_str("")?;
+            self.cache_only.push(op);
+            let k = self.add_const(unit, ConstKey::Str(String::new()), op);
+            unit.emit("LOAD_CONST", k, line);
+        } else if j.values.len() != 1 {
             unit.emit("BUILD_STRING", j.values.len() as u32, line);
         }
         Ok(())
@@ -2310,12 +2541,13 @@ impl Compiler<'_> {
             ast::ConversionFlag::Repr => 2,
             ast::ConversionFlag::Ascii => 3,
         };
+        unit.convert_value(oparg, line);
         if let Some(spec) = &fv.format_spec {
             match &**spec {
                 // 3.12.1's parser ends a format spec that ends in a replacement field with an
-                // empty str constant (f"{x:{w}}": {w} and '').
+                // empty str constant (f"{x:{w}}": {w} and ''); 3.13.0's does not.
                 Expr::JoinedStr(j)
-                    if unit.minor >= 12
+                    if unit.minor == 12
                         && j.values
                             .last()
                             .is_some_and(|v| !matches!(v, Expr::Constant(_))) =>
@@ -2338,7 +2570,7 @@ impl Compiler<'_> {
             }
             oparg |= 4;
         }
-        unit.emit("FORMAT_VALUE", oparg, line);
+        unit.format_value(oparg, line);
         Ok(())
     }
 
@@ -2392,6 +2624,7 @@ impl Compiler<'_> {
                         _ => 3,
                     };
                     let aline = self.loc(arg);
+                    unit.convert_value(oparg, aline);
                     if let Some(spec) = spec {
                         let op = self.o.unicode_from_str(spec)?;
                         self.arena.add(op);
@@ -2399,7 +2632,7 @@ impl Compiler<'_> {
                         unit.emit("LOAD_CONST", k, -1);
                         oparg |= 4;
                     }
-                    unit.emit("FORMAT_VALUE", oparg, aline);
+                    unit.format_value(oparg, aline);
                 }
             }
         }
@@ -2426,8 +2659,10 @@ impl Compiler<'_> {
         };
         // 3.12: the comparison shifted left 4, below it the mask of outcomes that are true
         // (compare_masks: less 2, greater 4, equal 8, unordered 1).
+        // 3.13: shifted left 5, bit 4 left for the optimiser's coercion to bool.
+        let shift = if unit.minor >= 13 { 5 } else { 4 };
         let arg = if unit.minor >= 12 && name == "COMPARE_OP" {
-            arg << 4 | [2, 10, 8, 7, 4, 12][arg as usize]
+            arg << shift | [2, 10, 8, 7, 4, 12][arg as usize]
         } else {
             arg
         };
@@ -2485,6 +2720,7 @@ impl Compiler<'_> {
     fn jump_if_or_pop(unit: &mut Unit, jump: &'static str, target: usize, line: i32) {
         if unit.minor >= 12 {
             unit.emit("COPY", 1, line);
+            unit.emit_to_bool(line);
             let pop_jump = if jump == "JUMP_IF_FALSE_OR_POP" {
                 "POP_JUMP_IF_FALSE"
             } else {
@@ -2573,11 +2809,13 @@ impl Compiler<'_> {
                     self.comparator(unit, c.ops[i], &c.comparators[i])?;
                     unit.keep_middle_operand(eline);
                     Self::compare_op(unit, c.ops[i], eline);
+                    unit.emit_to_bool(eline);
                     unit.emit_jump("POP_JUMP_IF_FALSE", cleanup, eline);
                     unit.next_block_3_10();
                 }
                 self.comparator(unit, c.ops[n], &c.comparators[n])?;
                 Self::compare_op(unit, c.ops[n], eline);
+                unit.emit_to_bool(eline);
                 let j = if cond {
                     "POP_JUMP_IF_TRUE"
                 } else {
@@ -2598,6 +2836,7 @@ impl Compiler<'_> {
             _ => {}
         }
         self.expr(unit, e)?;
+        unit.emit_to_bool(line);
         let j = if cond {
             "POP_JUMP_IF_TRUE"
         } else {
@@ -2631,11 +2870,18 @@ impl Compiler<'_> {
                 let Expr::Name(base) = &*a.value else {
                     unreachable!("import_originated only accepts names")
                 };
-                self.load_name(unit, base.id.as_str(), line, true)?;
+                self.load_name(unit, base.id.as_str(), line, unit.minor < 13)?;
                 let i = self.name_index(unit, a.attr.as_str())?;
                 unit.emit("LOAD_ATTR", i, line);
+                if unit.minor >= 13 {
+                    unit.emit("PUSH_NULL", 0, line);
+                }
             }
             Expr::Name(n) => self.load_name(unit, n.id.as_str(), line, true)?,
+            other if unit.minor >= 13 => {
+                self.expr(unit, other)?;
+                unit.emit("PUSH_NULL", 0, line);
+            }
             other => {
                 unit.emit("PUSH_NULL", 0, line);
                 self.expr(unit, other)?;
@@ -2655,6 +2901,12 @@ impl Compiler<'_> {
                 .map(|k| k.arg.as_ref().expect("checked").to_string())
                 .collect();
             let k = self.names_tuple(unit, &names)?;
+            if unit.minor >= 13 {
+                // 3.13: the names are the last argument of CALL_KW.
+                unit.emit("LOAD_CONST", k, line);
+                unit.emit("CALL_KW", (c.args.len() + c.keywords.len()) as u32, line);
+                return Ok(());
+            }
             unit.emit("KW_NAMES", k, line);
         }
         let n = (c.args.len() + c.keywords.len()) as u32;
@@ -2705,6 +2957,41 @@ impl Compiler<'_> {
             unit.emit("LOAD_CONST", k, line);
             unit.emit("CALL_FUNCTION_KW", n, line);
         }
+        Ok(())
+    }
+
+    /// `compiler_from_import`: the level, the tuple of the names imported, `IMPORT_NAME`, then
+    /// for each name `IMPORT_FROM` and a store, and the module popped.
+    fn compiler_from_import(
+        &mut self,
+        unit: &mut Unit,
+        i: &ast::StmtImportFrom,
+        s: &Stmt,
+        line: i32,
+    ) -> Result<(), RunError> {
+        let level = i.level.map_or(0, |l| l.to_u32());
+        let Some(module) = i.module.as_ref().filter(|m| level == 0 && !m.contains('.')) else {
+            return Err(self.not_modelled("a relative or dotted from-import", s));
+        };
+        if i.names.iter().any(|a| a.name.as_str() == "*") {
+            return Err(self.not_modelled("from ... import *", s));
+        }
+        let zero = self.o.long_from_i64(0)?;
+        let k = self.add_const(unit, ConstKey::Int(0), zero);
+        self.o.decref(zero)?;
+        unit.emit("LOAD_CONST", k, line);
+        let names: Vec<String> = i.names.iter().map(|a| a.name.to_string()).collect();
+        let t = self.names_tuple(unit, &names)?;
+        unit.emit("LOAD_CONST", t, line);
+        let n = self.name_index(unit, module.as_str())?;
+        unit.emit("IMPORT_NAME", n, line);
+        for a in &i.names {
+            let n = self.name_index(unit, a.name.as_str())?;
+            unit.emit("IMPORT_FROM", n, line);
+            let bound = a.asname.as_ref().unwrap_or(&a.name).to_string();
+            self.store_name(unit, &bound, line)?;
+        }
+        unit.emit("POP_TOP", 0, line);
         Ok(())
     }
 
@@ -2782,6 +3069,40 @@ impl Compiler<'_> {
         Ok(())
     }
 
+    /// 3.13's `basicblock_optimize_load_const`, its `TO_BOOL` case (the others are in
+    /// [`optimize_basic_block`]): a constant (or a `COPY 1` of one) made a bool is the
+    /// constant `True` or `False`, added to `co_consts` (`add_const`) and loaded instead;
+    /// the conditional jump after it is then decided by `optimize_basic_block`.
+    fn constant_truths(&mut self, unit: &mut Unit) {
+        for b in layout(&unit.blocks) {
+            let mut last_const: Option<u32> = None;
+            for i in 0..unit.blocks[b].instrs.len() {
+                let inst = unit.blocks[b].instrs[i];
+                let copy_of_const = inst.name == "COPY" && inst.arg == 1;
+                last_const = match (copy_of_const, last_const, inst.name) {
+                    (true, Some(k), _) => Some(k),
+                    (_, _, "LOAD_CONST") => Some(inst.arg),
+                    _ => None,
+                };
+                let Some(k) = last_const else {
+                    continue;
+                };
+                let next = unit.blocks[b].instrs.get(i + 1).map(|x| x.name);
+                let Some(&truth) = unit.const_values.get(&k) else {
+                    continue;
+                };
+                if next == Some("TO_BOOL") {
+                    let op = self.o.bool_object(truth);
+                    let index = self.add_const(unit, ConstKey::Bool(truth), op);
+                    let blk = &mut unit.blocks[b];
+                    blk.instrs[i].name = "NOP";
+                    blk.instrs[i + 1].name = "LOAD_CONST";
+                    blk.instrs[i + 1].arg = index;
+                }
+            }
+        }
+    }
+
     /// `is_import_originated`: the base is a name the module binds by `import`.
     fn import_originated(&self, e: &Expr) -> bool {
         matches!(e, Expr::Name(n) if self.imported.contains(n.id.as_str()))
@@ -2804,6 +3125,9 @@ impl Compiler<'_> {
         }
         let minor = unit.minor;
         let b = &mut unit.blocks;
+        if minor >= 13 {
+            blocks_from_sequence(b);
+        }
         for i in 0..b.len() {
             normalize_basic_block(b, i);
         }
@@ -2811,7 +3135,7 @@ impl Compiler<'_> {
             for i in (0..b.len()).rev() {
                 extend_block(b, i, minor);
             }
-        } else {
+        } else if minor == 12 {
             for i in layout(b) {
                 extend_block(b, i, minor);
             }
@@ -2842,7 +3166,14 @@ impl Compiler<'_> {
             );
         }
         self.fold_tuples_on_constants(unit)?;
-        optimize_cfg(unit);
+        if unit.minor >= 13 {
+            self.constant_truths(unit);
+        }
+        if unit.minor >= 13 {
+            optimize_cfg_3_13(unit);
+        } else {
+            optimize_cfg(unit);
+        }
         if unit.minor >= 12 {
             // _PyCfg_OptimizeCodeUnit, then resolve_line_numbers.
             trim_unused_consts(unit);
@@ -2853,14 +3184,24 @@ impl Compiler<'_> {
                     line: unit.code.firstlineno,
                 });
             }
-            push_cold_blocks_to_end(&mut unit.blocks);
-            duplicate_exits_without_lineno(&mut unit.blocks);
+            if unit.minor >= 13 {
+                insert_superinstructions(&mut unit.blocks);
+                push_cold_blocks_to_end(&mut unit.blocks);
+                resolve_line_numbers(&mut unit.blocks);
+            } else {
+                push_cold_blocks_to_end(&mut unit.blocks);
+                duplicate_exits_without_lineno(&mut unit.blocks);
+                propagate_line_numbers(&mut unit.blocks);
+            }
         } else {
             duplicate_exits_without_lineno(&mut unit.blocks);
             trim_unused_consts(unit);
+            propagate_line_numbers(&mut unit.blocks);
         }
-        propagate_line_numbers(&mut unit.blocks);
-        guarantee_lineno_for_exits(&mut unit.blocks, unit.code.firstlineno as i32);
+        // 3.13 leaves an exit no line reaches without one (dis shows `--`).
+        if unit.minor < 13 {
+            guarantee_lineno_for_exits(&mut unit.blocks, unit.code.firstlineno as i32);
+        }
         // 3.11+: convert_exception_handlers_to_nops, then clean_basic_block once more: NOPs
         // whose line the propagation gave to their neighbours go. 3.10's jumps are already
         // the real ones.
@@ -2872,7 +3213,7 @@ impl Compiler<'_> {
         match unit.minor {
             ..=10 => normalize_jumps_3_10(&mut unit.blocks),
             11 => normalize_jumps(&mut unit.blocks),
-            _ => normalize_jumps_3_12(&mut unit.blocks),
+            _ => normalize_jumps_3_12(&mut unit.blocks, unit.minor),
         }
         if unit.minor >= 12 {
             // _PyCfg_ConvertPseudoOps: the pseudo-instruction LOAD_METHOD is LOAD_ATTR with the
@@ -2884,6 +3225,8 @@ impl Compiler<'_> {
                         "LOAD_METHOD" => (i.name, i.arg) = ("LOAD_ATTR", i.arg << 1 | 1),
                         "LOAD_ATTR" => i.arg <<= 1,
                         "STORE_FAST_MAYBE_NULL" => i.name = "STORE_FAST",
+                        // 3.13: a cell is loaded for a closure as any local is.
+                        "LOAD_CLOSURE" if unit.minor >= 13 => i.name = "LOAD_FAST",
                         _ => {}
                     }
                 }
@@ -2906,6 +3249,54 @@ fn layout(blocks: &[Block]) -> Vec<usize> {
         b = blocks[i].next;
     }
     out
+}
+
+/// 3.13's `_PyCfg_FromInstructionSequence`: codegen makes a flat sequence of instructions and
+/// labels, and the control-flow graph starts a block only at an instruction some jump (or
+/// exception handler) targets and after a jump or an exit; the labels nothing jumps to (a
+/// loop's end without `break`) leave no block boundary.
+fn blocks_from_sequence(blocks: &mut [Block]) {
+    let mut targeted = vec![false; blocks.len()];
+    for b in layout(blocks) {
+        for k in 0..blocks[b].instrs.len() {
+            let i = blocks[b].instrs[k];
+            if let Some(t) = i.target {
+                let t = skip_empty(blocks, t);
+                blocks[b].instrs[k].target = Some(t);
+                targeted[t] = true;
+            }
+            if let Some(h) = i.handler {
+                targeted[skip_empty(blocks, h)] = true;
+            }
+        }
+    }
+    // Labels at the same instruction are one block: the empty blocks go.
+    for b in layout(blocks) {
+        while let Some(n) = blocks[b].next
+            && blocks[n].instrs.is_empty()
+        {
+            blocks[b].next = blocks[n].next;
+        }
+    }
+    let mut merged = vec![false; blocks.len()];
+    for b in layout(blocks) {
+        if merged[b] {
+            continue;
+        }
+        while let Some(n) = blocks[b].next {
+            let ends = blocks[b]
+                .instrs
+                .last()
+                .is_some_and(|l| is_jump(l.name) || is_exit(l.name));
+            if ends || targeted[n] {
+                break;
+            }
+            let moved = std::mem::take(&mut blocks[n].instrs);
+            blocks[b].instrs.extend(moved);
+            blocks[b].next = blocks[n].next;
+            merged[n] = true;
+        }
+    }
 }
 
 /// The first non-empty block from `b` on (`while (target->b_iused == 0) target = b_next`).
@@ -2984,6 +3375,33 @@ fn jump_thread(inst: &mut CInstr, target: &CInstr, name: &'static str, minor: u8
     false
 }
 
+/// 3.13's `jump_thread`: the jump becomes a `NOP` (kept for its line if needed) and a jump to
+/// the second one's target, with the second one's location, is appended (the lines are
+/// resolved already, so no line is lost).
+fn jump_thread_3_13(
+    instrs: &mut Vec<CInstr>,
+    i: usize,
+    target: &CInstr,
+    name: &'static str,
+) -> bool {
+    if instrs[i].target == target.target {
+        return false;
+    }
+    let jump = CInstr {
+        name,
+        arg: 0,
+        target: target.target,
+        line: target.line,
+        // basicblock_add_jump: a new instruction, outside any handler (label_exception_targets
+        // ran before).
+        handler: None,
+    };
+    instrs[i].name = "NOP";
+    instrs[i].target = None;
+    instrs.insert(i + 1, jump);
+    true
+}
+
 /// `optimize_basic_block`: constant conditions, `is None` tests, and jumps to jumps.
 fn optimize_basic_block(unit: &mut Unit, b: usize) {
     let minor = unit.minor;
@@ -3052,7 +3470,15 @@ fn optimize_basic_block(unit: &mut Unit, b: usize) {
                         }
                     }
                     Some("IS_OP") => {
-                        let jump_op = unit.blocks[b].instrs.get(i + 2).map(|x| x.name);
+                        let mut j = i + 2;
+                        // 3.13: a TO_BOOL between goes, whatever follows.
+                        if is_none
+                            && unit.blocks[b].instrs.get(j).map(|x| x.name) == Some("TO_BOOL")
+                        {
+                            unit.blocks[b].instrs[j].name = "NOP";
+                            j += 1;
+                        }
+                        let jump_op = unit.blocks[b].instrs.get(j).map(|x| x.name);
                         if is_none
                             && matches!(jump_op, Some("POP_JUMP_IF_FALSE" | "POP_JUMP_IF_TRUE"))
                         {
@@ -3061,7 +3487,7 @@ fn optimize_basic_block(unit: &mut Unit, b: usize) {
                             blk.instrs[i].name = "NOP";
                             blk.instrs[i + 1].name = "NOP";
                             let not_none = (nextarg != 0) ^ (jump_op == Some("POP_JUMP_IF_FALSE"));
-                            blk.instrs[i + 2].name = if not_none {
+                            blk.instrs[j].name = if not_none {
                                 "POP_JUMP_IF_NOT_NONE"
                             } else {
                                 "POP_JUMP_IF_NONE"
@@ -3076,6 +3502,41 @@ fn optimize_basic_block(unit: &mut Unit, b: usize) {
                     }
                     _ => {}
                 }
+            }
+            // 3.13: a comparison made a bool is one already (COMPARE_OP's bit 16 asks for
+            // the bool); `is`, `in` and their negations make exact bools, and `not` does.
+            "COMPARE_OP" if minor >= 13 && nextop == Some("TO_BOOL") => {
+                let blk = &mut unit.blocks[b];
+                blk.instrs[i].name = "NOP";
+                blk.instrs[i + 1].name = "COMPARE_OP";
+                blk.instrs[i + 1].arg = inst.arg | 16;
+            }
+            "CONTAINS_OP" | "IS_OP"
+                if minor >= 13 && matches!(nextop, Some("TO_BOOL" | "UNARY_NOT")) =>
+            {
+                let blk = &mut unit.blocks[b];
+                blk.instrs[i].name = "NOP";
+                blk.instrs[i + 1].name = inst.name;
+                blk.instrs[i + 1].arg = if nextop == Some("UNARY_NOT") {
+                    inst.arg ^ 1
+                } else {
+                    inst.arg
+                };
+            }
+            "TO_BOOL" if nextop == Some("TO_BOOL") => unit.blocks[b].instrs[i].name = "NOP",
+            "LOAD_GLOBAL" if minor >= 13 && nextop == Some("PUSH_NULL") && inst.arg & 1 == 0 => {
+                let blk = &mut unit.blocks[b];
+                blk.instrs[i].arg |= 1;
+                blk.instrs[i + 1].name = "NOP";
+            }
+            "UNARY_NOT" if minor >= 13 && matches!(nextop, Some("TO_BOOL" | "UNARY_NOT")) => {
+                let blk = &mut unit.blocks[b];
+                blk.instrs[i].name = "NOP";
+                blk.instrs[i + 1].name = if nextop == Some("TO_BOOL") {
+                    "UNARY_NOT"
+                } else {
+                    "NOP"
+                };
             }
             "BUILD_TUPLE"
                 if nextop == Some("UNPACK_SEQUENCE")
@@ -3122,16 +3583,31 @@ fn optimize_basic_block(unit: &mut Unit, b: usize) {
                     again = true;
                 }
             }
+            // 3.13: an unconditional jump is threaded through a `JUMP_NO_INTERRUPT` too,
+            // keeping its own kind.
+            "JUMP" | "JUMP_NO_INTERRUPT" if minor >= 13 && tname == "JUMP_NO_INTERRUPT" => {
+                let t = target.expect("a jump's target has instructions");
+                again = jump_thread_3_13(&mut unit.blocks[b].instrs, i, &t, inst.name);
+            }
             "POP_JUMP_IF_NOT_NONE"
             | "POP_JUMP_IF_NONE"
             | "POP_JUMP_IF_FALSE"
             | "POP_JUMP_IF_TRUE"
             | "JUMP"
+            | "JUMP_NO_INTERRUPT"
                 if tname == "JUMP" =>
             {
                 let t = target.expect("a jump's target has instructions");
-                let name = inst.name;
-                again = jump_thread(&mut unit.blocks[b].instrs[i], &t, name, minor);
+                let name = if inst.name == "JUMP_NO_INTERRUPT" {
+                    "JUMP"
+                } else {
+                    inst.name
+                };
+                again = if minor >= 13 {
+                    jump_thread_3_13(&mut unit.blocks[b].instrs, i, &t, name)
+                } else {
+                    jump_thread(&mut unit.blocks[b].instrs[i], &t, name, minor)
+                };
             }
             _ => {}
         }
@@ -3460,6 +3936,189 @@ fn optimize_cfg(unit: &mut Unit) {
     remove_redundant_jumps(blocks, minor);
 }
 
+/// 3.13's `optimize_cfg`: small exit blocks and blocks without a line that do not fall
+/// through are copied into the blocks that jump to them, the unreachable ones emptied, the
+/// line numbers resolved (`resolve_line_numbers`) before the peephole optimisations (a `NOP`
+/// left by a copied jump keeps the line of the code before it), then the `LOAD_CONST`/`POP_TOP`
+/// pairs, the unreachable blocks, and the redundant `NOP`s and jumps removed. (Measured on
+/// 3.13.0 with `_testinternalcapi.optimize_cfg`: a conditional jump to a `JUMP_NO_INTERRUPT`
+/// of no line stays, a `NOP` left where an `if` jumped over its inlined `return` keeps the
+/// condition's line.)
+fn optimize_cfg_3_13(unit: &mut Unit) {
+    while inline_small_or_no_lineno_blocks(&mut unit.blocks) {}
+    remove_unreachable(&mut unit.blocks);
+    resolve_line_numbers(&mut unit.blocks);
+    for b in layout(&unit.blocks) {
+        optimize_basic_block(unit, b);
+    }
+    remove_redundant_nops_and_pairs(&mut unit.blocks);
+    remove_unreachable(&mut unit.blocks);
+    remove_redundant_nops_and_jumps(&mut unit.blocks);
+}
+
+/// Whether control falls off the end of the block into the next (`BB_HAS_FALLTHROUGH`): an
+/// empty block does.
+fn has_fallthrough(b: &Block) -> bool {
+    !b.instrs.last().is_some_and(|l| {
+        is_exit(l.name)
+            || matches!(
+                l.name,
+                "JUMP" | "JUMP_NO_INTERRUPT" | "JUMP_FORWARD" | "JUMP_BACKWARD"
+            )
+    })
+}
+
+/// 3.13's `resolve_line_numbers`: `duplicate_exits_without_lineno`, then
+/// `propagate_line_numbers`. The emptied blocks stay in the chain: a block falling into an
+/// empty one gives its line to nothing, as in CPython, whose passes read `b_next` as it is.
+fn resolve_line_numbers(blocks: &mut Vec<Block>) {
+    // An exit block without a line that several jumps reach is copied for each jump
+    // (next_nonempty_block of the target), the copy after it taking the jump's line.
+    for b in layout(blocks) {
+        let Some(last) = blocks[b].instrs.last().copied() else {
+            continue;
+        };
+        let Some(t) = last.target else {
+            continue;
+        };
+        let t = skip_empty(blocks, t);
+        if is_exit_without_lineno(&blocks[t]) && blocks[t].predecessors > 1 {
+            let mut copy = blocks[t].clone();
+            copy.instrs[0].line = last.line;
+            copy.predecessors = 1;
+            copy.next = blocks[t].next;
+            blocks.push(copy);
+            let new = blocks.len() - 1;
+            blocks[t].predecessors -= 1;
+            blocks[t].next = Some(new);
+            blocks[b].instrs.last_mut().expect("non-empty").target = Some(new);
+        }
+    }
+    for b in layout(blocks) {
+        if let Some(last) = blocks[b].instrs.last().copied()
+            && has_fallthrough(&blocks[b])
+            && let Some(n) = blocks[b].next
+            && is_exit_without_lineno(&blocks[n])
+        {
+            blocks[n].instrs[0].line = last.line;
+        }
+    }
+    // propagate_line_numbers: within a block from the instruction before; into the next
+    // block and a jump's target when this block is their only predecessor.
+    for b in layout(blocks) {
+        let Some(last) = blocks[b].instrs.last().copied() else {
+            continue;
+        };
+        let mut prev = -1;
+        for i in blocks[b].instrs.iter_mut() {
+            if i.line < 0 {
+                i.line = prev;
+            } else {
+                prev = i.line;
+            }
+        }
+        let mut heirs = Vec::new();
+        if has_fallthrough(&blocks[b])
+            && let Some(n) = blocks[b].next
+        {
+            heirs.push(n);
+        }
+        heirs.extend(last.target);
+        for h in heirs {
+            if blocks[h].predecessors == 1
+                && let Some(first) = blocks[h].instrs.first_mut()
+                && first.line < 0
+            {
+                first.line = prev;
+            }
+        }
+    }
+}
+
+/// 3.13's `inline_small_or_no_lineno_blocks`, one pass: a block ending in an unconditional
+/// jump takes a copy of its target instead if the target is a small exit block or has no
+/// line and does not fall through. Whether anything changed.
+fn inline_small_or_no_lineno_blocks(blocks: &mut [Block]) -> bool {
+    let mut changed = false;
+    for b in layout(blocks) {
+        let Some(last) = blocks[b].instrs.last().copied() else {
+            continue;
+        };
+        if !matches!(last.name, "JUMP" | "JUMP_NO_INTERRUPT") {
+            continue;
+        }
+        let t = skip_empty(blocks, last.target.expect("a jump has a target"));
+        let target = &blocks[t];
+        let small_exit = target.exit && target.instrs.len() <= MAX_COPY_SIZE;
+        let no_lineno_no_fallthrough =
+            target.nofallthrough && target.instrs.iter().all(|i| i.line < 0);
+        if small_exit || no_lineno_no_fallthrough {
+            let copy = target.instrs.clone();
+            let exit = target.exit;
+            let n = blocks[b].instrs.len();
+            blocks[b].instrs[n - 1].name = "NOP";
+            blocks[b].instrs[n - 1].target = None;
+            blocks[b].instrs.extend(copy);
+            blocks[b].exit = exit;
+            // The removed JUMP's check of the eval breaker is kept.
+            if no_lineno_no_fallthrough && last.name == "JUMP" {
+                let copied = blocks[b].instrs.last_mut().expect("non-empty");
+                if copied.name == "JUMP_NO_INTERRUPT" {
+                    copied.name = "JUMP";
+                }
+            }
+            changed = true;
+        }
+    }
+    changed
+}
+
+/// 3.13's `remove_unreachable`: each block's predecessors counted from the entry, and the
+/// blocks none reaches emptied.
+fn remove_unreachable(blocks: &mut [Block]) {
+    mark_reachable(blocks);
+    for b in layout(blocks) {
+        if blocks[b].predecessors == 0 {
+            blocks[b].instrs.clear();
+            blocks[b].nofallthrough = false;
+            blocks[b].exit = false;
+        }
+    }
+}
+
+/// 3.13's `remove_redundant_nops_and_jumps`: `NOP`s no line needs go, and an unconditional
+/// jump to the next non-empty block becomes a `NOP`, until neither changes anything.
+fn remove_redundant_nops_and_jumps(blocks: &mut [Block]) {
+    loop {
+        let before: usize = blocks.iter().map(|b| b.instrs.len()).sum();
+        for b in layout(blocks) {
+            clean_basic_block(blocks, b, -1);
+        }
+        let removed = before - blocks.iter().map(|b| b.instrs.len()).sum::<usize>();
+        let mut jumps = 0;
+        for b in layout(blocks) {
+            let Some(last) = blocks[b].instrs.last().copied() else {
+                continue;
+            };
+            if !matches!(last.name, "JUMP" | "JUMP_NO_INTERRUPT") {
+                continue;
+            }
+            let target = skip_empty(blocks, last.target.expect("a jump has a target"));
+            let next = blocks[b].next.map(|n| skip_empty(blocks, n));
+            if next == Some(target) && !blocks[target].instrs.is_empty() {
+                let n = blocks[b].instrs.len();
+                blocks[b].instrs[n - 1].name = "NOP";
+                blocks[b].instrs[n - 1].target = None;
+                blocks[b].nofallthrough = false;
+                jumps += 1;
+            }
+        }
+        if removed + jumps == 0 {
+            return;
+        }
+    }
+}
+
 /// `remove_redundant_nops_and_pairs` (3.12): a `LOAD_CONST` or `COPY 1` right before a
 /// `POP_TOP` (within a run of blocks no jump enters) goes with it, until none is left.
 fn remove_redundant_nops_and_pairs(blocks: &mut [Block]) {
@@ -3779,6 +4438,7 @@ fn guarantee_lineno_for_exits(blocks: &mut [Block], firstlineno: i32) {
 /// `SETUP_FINALLY`, recorded for its handler; then the pseudo-instructions `SETUP_FINALLY` and
 /// `POP_BLOCK` become `NOP`s (`label_exception_targets`, `_PyCfg_ConvertPseudoOps`).
 fn stackdepth(unit: &mut Unit) {
+    let minor = unit.minor;
     let n = unit.blocks.len();
     let mut start: Vec<Option<i32>> = vec![None; n];
     start[0] = Some(0);
@@ -3800,9 +4460,13 @@ fn stackdepth(unit: &mut Unit) {
                 continue;
             }
             if let Some(t) = i.target {
-                reach(t, depth + stack_effect(i.name, i.arg, true), &mut todo);
+                reach(
+                    t,
+                    depth + stack_effect(i.name, i.arg, true, minor),
+                    &mut todo,
+                );
             }
-            depth += stack_effect(i.name, i.arg, false);
+            depth += stack_effect(i.name, i.arg, false, minor);
             if matches!(i.name, "JUMP" | "JUMP_NO_INTERRUPT") || is_exit(i.name) {
                 falls = false;
                 break;
@@ -3824,13 +4488,14 @@ fn stackdepth(unit: &mut Unit) {
 
 /// `stack_effect` of 3.12 for the instructions the compiler emits (`jump`: the effect when
 /// the jump is taken).
-fn stack_effect(name: &str, arg: u32, jump: bool) -> i32 {
+fn stack_effect(name: &str, arg: u32, jump: bool, minor: u8) -> i32 {
     let n = arg as i32;
     match name {
         "NOP" | "RESUME" | "MAKE_CELL" | "COPY_FREE_VARS" | "KW_NAMES" | "SWAP" | "GET_ITER"
         | "UNARY_NEGATIVE" | "UNARY_NOT" | "UNARY_INVERT" | "CALL_INTRINSIC_1" | "LOAD_ATTR"
         | "DELETE_FAST" | "DELETE_NAME" | "DELETE_GLOBAL" | "DELETE_DEREF" | "JUMP"
-        | "JUMP_NO_INTERRUPT" | "RETURN_CONST" | "LIST_TO_TUPLE" | "POP_BLOCK" => 0,
+        | "JUMP_NO_INTERRUPT" | "RETURN_CONST" | "LIST_TO_TUPLE" | "POP_BLOCK" | "TO_BOOL"
+        | "CONVERT_VALUE" | "FORMAT_SIMPLE" => 0,
         "LOAD_CONST"
         | "LOAD_FAST"
         | "LOAD_FAST_CHECK"
@@ -3841,6 +4506,7 @@ fn stack_effect(name: &str, arg: u32, jump: bool) -> i32 {
         | "PUSH_NULL"
         | "COPY"
         | "LOAD_METHOD"
+        | "LOAD_BUILD_CLASS"
         | "FOR_ITER" => 1,
         "LOAD_GLOBAL" => 1 + (n & 1),
         "STORE_FAST"
@@ -3863,7 +4529,11 @@ fn stack_effect(name: &str, arg: u32, jump: bool) -> i32 {
         | "POP_JUMP_IF_NONE"
         | "POP_JUMP_IF_NOT_NONE"
         | "RERAISE"
-        | "DELETE_ATTR" => -1,
+        | "DELETE_ATTR"
+        | "SET_FUNCTION_ATTRIBUTE"
+        | "FORMAT_WITH_SPEC" => -1,
+        // 3.13's END_FOR pops the last value only; a POP_TOP after it pops the iterator.
+        "END_FOR" if minor >= 13 => -1,
         "BINARY_SLICE" | "END_FOR" | "DELETE_SUBSCR" | "STORE_ATTR" => -2,
         "STORE_SUBSCR" => -3,
         "STORE_SLICE" => -4,
@@ -3871,6 +4541,7 @@ fn stack_effect(name: &str, arg: u32, jump: bool) -> i32 {
         "BUILD_MAP" => 1 - 2 * n,
         "BUILD_CONST_KEY_MAP" => -n,
         "CALL" => -(n + 1),
+        "CALL_KW" => -(n + 2),
         "MAKE_FUNCTION" => -(arg.count_ones() as i32),
         "UNPACK_SEQUENCE" => n - 1,
         "FORMAT_VALUE" => {
@@ -4072,7 +4743,7 @@ fn normalize_jumps_3_10(blocks: &mut [Block]) {
 
 /// `normalize_jumps` of 3.12: `JUMP` becomes `JUMP_FORWARD` or `JUMP_BACKWARD`; a conditional
 /// jump backwards becomes the opposite jump over a new block that jumps back (no location).
-fn normalize_jumps_3_12(blocks: &mut Vec<Block>) {
+fn normalize_jumps_3_12(blocks: &mut Vec<Block>, minor: u8) {
     for b in blocks.iter_mut() {
         b.visited = false;
     }
@@ -4108,7 +4779,8 @@ fn normalize_jumps_3_12(blocks: &mut Vec<Block>) {
                 name: "JUMP_BACKWARD",
                 arg: 0,
                 target: Some(t),
-                line: -1,
+                // 3.13 gives it the conditional jump's location, 3.12 none.
+                line: if minor >= 13 { last.line } else { -1 },
                 handler: None,
             }],
             next: Some(next),
@@ -4135,6 +4807,33 @@ fn is_absolute_jump(name: &str) -> bool {
             | "JUMP_IF_FALSE_OR_POP"
             | "JUMP_IF_TRUE_OR_POP"
     )
+}
+
+/// 3.13's `insert_superinstructions`: `LOAD_FAST` then `LOAD_FAST` is `LOAD_FAST_LOAD_FAST`,
+/// `STORE_FAST` then `LOAD_FAST` or `STORE_FAST` is `STORE_FAST_LOAD_FAST` or
+/// `STORE_FAST_STORE_FAST`, both locals in the argument (the first's index above 4 bits);
+/// not when the lines differ or an index is 16 or more (`make_super_instruction`). The second
+/// instruction becomes a `NOP`.
+fn insert_superinstructions(blocks: &mut [Block]) {
+    for b in layout(blocks) {
+        let instrs = &mut blocks[b].instrs;
+        for i in 0..instrs.len().saturating_sub(1) {
+            let (first, second) = (instrs[i], instrs[i + 1]);
+            let name = match (first.name, second.name) {
+                ("LOAD_FAST", "LOAD_FAST") => "LOAD_FAST_LOAD_FAST",
+                ("STORE_FAST", "LOAD_FAST") => "STORE_FAST_LOAD_FAST",
+                ("STORE_FAST", "STORE_FAST") => "STORE_FAST_STORE_FAST",
+                _ => continue,
+            };
+            let lines_differ = first.line >= 0 && second.line >= 0 && first.line != second.line;
+            if lines_differ || first.arg >= 16 || second.arg >= 16 {
+                continue;
+            }
+            instrs[i].name = name;
+            instrs[i].arg = first.arg << 4 | second.arg;
+            instrs[i + 1].name = "NOP";
+        }
+    }
 }
 
 /// Whether a 3.11 jump counts backwards.
@@ -4176,6 +4875,16 @@ fn assemble_jump_offsets(
             i.target = Some(first[t]);
         }
     }
+    if minor >= 12 {
+        // resolve_jump_offsets: a jump's argument starts as its target's index in the
+        // instruction sequence, and the passes go on while a size changes, so a jump that
+        // fits in a byte only without another's EXTENDED_ARG keeps its own.
+        for i in out.iter_mut() {
+            if let Some(t) = i.target {
+                i.arg = t as u32;
+            }
+        }
+    }
     loop {
         let (offsets, _) = crate::dis::offsets(table, &out);
         let mut changed = false;
@@ -4183,7 +4892,8 @@ fn assemble_jump_offsets(
             let Some(t) = out[k].target else {
                 continue;
             };
-            let after = (offsets[k] + table.size(out[k].name, out[k].arg)) / 2;
+            let size = table.size(out[k].name, out[k].arg);
+            let after = (offsets[k] + size) / 2;
             let to = offsets[t] / 2;
             let arg = if minor <= 10 && is_absolute_jump(out[k].name) {
                 // 3.10: the target's offset in code units.
@@ -4193,10 +4903,11 @@ fn assemble_jump_offsets(
             } else {
                 to - after
             };
-            if arg != out[k].arg {
-                out[k].arg = arg;
+            let resized = table.size(out[k].name, arg) != size;
+            if arg != out[k].arg && (minor < 12 || resized) {
                 changed = true;
             }
+            out[k].arg = arg;
         }
         if !changed {
             return out;
@@ -4237,6 +4948,10 @@ fn fold_not_compare(e: &Expr) -> Option<Expr> {
 /// `ast_opt.c`'s folding of a binary operator on constants, within its limits
 /// (`safe_multiply`, `safe_power`, `safe_lshift`: results of at most 128 bits here, and
 /// strings of at most 4096 characters).
+/// `MAX_INT_SIZE` of `Python/ast_opt.c`: the bits an int folded from a multiplication, a
+/// power or a left shift may reach.
+const MAX_INT_SIZE: i128 = 128;
+
 fn fold_binop(op: ast::Operator, l: &CVal, r: &CVal) -> Option<CVal> {
     use ast::Operator::*;
     let int = |v: &CVal| match v {
@@ -4310,6 +5025,20 @@ fn fold_binop(op: ast::Operator, l: &CVal, r: &CVal) -> Option<CVal> {
         }));
     }
     let (a, b) = (int(l)?, int(r)?);
+    // safe_multiply, safe_power, safe_lshift: results that may pass MAX_INT_SIZE (128) bits
+    // are left to run time, by the operands' sizes (`_PyLong_NumBits`), not by the result.
+    let bits = |x: i128| 128 - x.unsigned_abs().leading_zeros() as i128;
+    let too_big = match op {
+        Mult => a != 0 && b != 0 && bits(a) + bits(b) > MAX_INT_SIZE,
+        Pow => a != 0 && b > 0 && bits(a) > MAX_INT_SIZE / b,
+        LShift => {
+            a != 0 && (bits(a) > MAX_INT_SIZE || b > MAX_INT_SIZE || bits(a) > MAX_INT_SIZE - b)
+        }
+        _ => false,
+    };
+    if too_big {
+        return None;
+    }
     let v = match op {
         Add => a.checked_add(b)?,
         Sub => a.checked_sub(b)?,
@@ -4442,7 +5171,13 @@ pub(crate) fn collect_locals(
                     bind(a.asname.as_ref().unwrap_or(&a.name).as_str(), locals);
                 }
             }
+            Stmt::ImportFrom(i) => {
+                for a in &i.names {
+                    bind(a.asname.as_ref().unwrap_or(&a.name).as_str(), locals);
+                }
+            }
             Stmt::FunctionDef(f) => bind(f.name.as_str(), locals),
+            Stmt::ClassDef(cd) => bind(cd.name.as_str(), locals),
             Stmt::Global(g) => globals.extend(g.names.iter().map(|n| n.to_string())),
             _ => {}
         }
@@ -4636,6 +5371,7 @@ fn declared_global(body: &[Stmt]) -> Vec<String> {
             match s {
                 Stmt::Global(g) => out.extend(g.names.iter().map(|n| n.to_string())),
                 Stmt::FunctionDef(f) => walk(&f.body, out),
+                Stmt::ClassDef(cd) => walk(&cd.body, out),
                 Stmt::If(i) => {
                     walk(&i.body, out);
                     walk(&i.orelse, out);
@@ -4678,7 +5414,6 @@ fn stmt_name(s: &Stmt) -> &'static str {
         Stmt::Raise(_) => "raise",
         Stmt::Try(_) | Stmt::TryStar(_) => "a try statement",
         Stmt::Assert(_) => "assert",
-        Stmt::ImportFrom(_) => "from ... import",
         Stmt::Global(_) => "a global statement",
         Stmt::Nonlocal(_) => "nonlocal",
         Stmt::Break(_) => "break",
@@ -4714,11 +5449,12 @@ fn expr_name(e: &Expr) -> &'static str {
     }
 }
 
-/// `compiler_set_qualname`: a name defined in a function is `OUTER.<locals>.NAME`; at module
-/// level, the name itself.
+/// `compiler_set_qualname`: a name defined in a function is `OUTER.<locals>.NAME`, in a class
+/// `CLASS.NAME`; at module level, the name itself.
 fn qualname_in(unit: &Unit, name: &str) -> String {
-    // compiler_set_qualname: a comprehension's scope adds no `<locals>`.
-    if unit.code.name == "<listcomp>" {
+    // compiler_set_qualname: in a class CLASS.NAME; a comprehension's scope (3.10's
+    // <listcomp>) adds no `<locals>`.
+    if unit.class || unit.code.name == "<listcomp>" {
         format!("{}.{}", unit.code.qualname, name)
     } else if unit.code.function {
         format!("{}.<locals>.{}", unit.code.qualname, name)

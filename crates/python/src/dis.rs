@@ -1,5 +1,6 @@
 //! `Lib/dis.py`: the listing `dis.dis(code)` prints, column for column (3.10's, 3.11's and
-//! 3.12's, which differ only in the arguments they describe).
+//! 3.12's format, which differ only in the arguments they describe; 3.13's, with labels for
+//! jump targets and no offsets, in [`listing_3_13`]).
 
 use std::fmt::Write;
 
@@ -34,6 +35,10 @@ const INTRINSIC_1: [&str; 11] = [
 ];
 /// `HAVE_ARGUMENT`: instructions below it print no argument (up to 3.12).
 const HAVE_ARGUMENT: u16 = 90;
+/// 3.13's `HAVE_ARGUMENT`: the opcodes were renumbered, those without an argument first.
+const HAVE_ARGUMENT_3_13: u16 = 44;
+/// 3.13's `_NO_LINENO`: the line column of an instruction that starts a run without a line.
+const NO_LINENO: &str = "  --";
 
 /// The byte offset of each instruction, and the total size.
 pub fn offsets(table: OpcodeTable, instrs: &[Instr]) -> (Vec<u32>, u32) {
@@ -80,6 +85,9 @@ fn listing(
     u: usize,
 ) -> Result<String, RunError> {
     let table = OpcodeTable::of(o.layout().minor);
+    if table.minor() >= 13 {
+        return listing_3_13(o, table, compiled, codes, u);
+    }
     let unit = &compiled.units[u];
     let (offsets, total) = offsets(table, &unit.instrs);
     let maxline = unit.instrs.iter().filter_map(|i| i.line).max().unwrap_or(0);
@@ -161,27 +169,138 @@ fn listing(
     }
     // The exception table (3.12): each run of instructions with the same handler, its last
     // code unit's offset, the handler's, the stack depth.
-    let mut entries: Vec<(u32, u32, u32, u32)> = Vec::new();
-    let mut run: Option<(u32, usize, u32)> = None;
+    let entries = exception_entries(&unit.instrs, &offsets, total);
+    if !entries.is_empty() {
+        out.push_str("ExceptionTable:\n");
+        for (start, end, target, depth) in entries {
+            // 3.12 prints the last code unit's offset.
+            let end = end - 2;
+            writeln!(out, "  {start} to {end} -> {target} [{depth}]").expect("a String");
+        }
+    }
+    Ok(out)
+}
+
+/// 3.13's `_disassemble_bytes`: `findlinestarts` (a run of instructions without a line
+/// starts one too, shown as `--`), the labels `_make_labels_map` gives the jump targets and
+/// the exception table's offsets in order, and `Formatter.print_instruction_line`'s columns
+/// (line, label, the current-instruction marker, name, argument, its description).
+fn listing_3_13(
+    o: &mut Objects,
+    table: OpcodeTable,
+    compiled: &Compiled,
+    codes: &[u64],
+    u: usize,
+) -> Result<String, RunError> {
+    let unit = &compiled.units[u];
+    let (offsets, total) = offsets(table, &unit.instrs);
+    let entries = exception_entries(&unit.instrs, &offsets, total);
+    // findlinestarts: where co_lines' line changes (None is a line too).
+    let mut starts = Vec::with_capacity(unit.instrs.len());
+    let mut last: Option<Option<u32>> = None;
+    for i in &unit.instrs {
+        starts.push(last != Some(i.line));
+        last = Some(i.line);
+    }
+    // _get_lineno_width.
+    let started: Vec<Option<u32>> = unit
+        .instrs
+        .iter()
+        .zip(&starts)
+        .filter(|(_, s)| **s)
+        .map(|(i, _)| i.line)
+        .collect();
+    let maxline = started.iter().flatten().filter(|&&l| l != 0).max();
+    let mut lineno_width = maxline.map_or(2, |l| l.to_string().len()).max(3);
+    if lineno_width < NO_LINENO.len() && started.contains(&None) {
+        lineno_width = NO_LINENO.len();
+    }
+    // _make_labels_map.
+    let mut labelled: Vec<u32> = unit
+        .instrs
+        .iter()
+        .filter_map(|i| i.target.map(|t| offsets[t]))
+        .chain(entries.iter().flat_map(|&(s, e, t, _)| [s, e, t]))
+        .collect();
+    labelled.sort_unstable();
+    labelled.dedup();
+    let label_of = |offset: u32| labelled.binary_search(&offset).ok().map(|k| k + 1);
+    let label_width = 4 + labelled.len().to_string().len();
+    let mut out = String::new();
     for (k, i) in unit.instrs.iter().enumerate() {
+        let extended = match i.arg {
+            0..=0xff => 0,
+            0x100..=0xffff => 1,
+            0x1_0000..=0xff_ffff => 2,
+            _ => 3,
+        };
+        let mut rows: Vec<(&str, u32)> = (0..extended)
+            .map(|j| ("EXTENDED_ARG", i.arg >> (8 * (extended - j))))
+            .collect();
+        rows.push((i.name, i.arg));
+        for (r, &(name, arg)) in rows.iter().enumerate() {
+            let offset = offsets[k] + 2 * r as u32;
+            let starts_line = starts[k] && r == 0;
+            if starts_line && offset > 0 {
+                out.push('\n');
+            }
+            let mut fields = Vec::new();
+            fields.push(match (starts_line, i.line) {
+                (true, Some(l)) => format!("{l:>lineno_width$}"),
+                (true, None) => format!("{NO_LINENO:>lineno_width$}"),
+                (false, _) => " ".repeat(lineno_width),
+            });
+            fields.push(match label_of(offset) {
+                Some(n) => format!("{:>label_width$}", format!("L{n}:")),
+                None => " ".repeat(label_width),
+            });
+            fields.push("   ".into());
+            fields.push(format!("{name:<20}"));
+            if table.number(name).is_some_and(|n| n >= HAVE_ARGUMENT_3_13) {
+                let excess = name.len().saturating_sub(20);
+                fields.push(format!("{arg:>w$}", w = 5usize.saturating_sub(excess)));
+                let argrepr = match (name, i.target) {
+                    ("EXTENDED_ARG", _) => String::new(),
+                    (_, Some(t)) => format!("to L{}", label_of(offsets[t]).unwrap_or(0)),
+                    _ => argrepr(o, table, compiled, codes, u, i)?,
+                };
+                if !argrepr.is_empty() {
+                    fields.push(format!("({argrepr})"));
+                }
+            }
+            out.push_str(fields.join(" ").trim_end());
+            out.push('\n');
+        }
+    }
+    if !entries.is_empty() {
+        out.push_str("ExceptionTable:\n");
+        for (start, end, target, depth) in entries {
+            let (s, e, t) = (label_of(start), label_of(end), label_of(target));
+            let l = |x: Option<usize>| x.unwrap_or(0);
+            writeln!(out, "  L{} to L{} -> L{} [{depth}]", l(s), l(e), l(t)).expect("a String");
+        }
+    }
+    Ok(out)
+}
+
+/// The exception table (3.12+): each run of instructions with the same handler as its first
+/// offset, the offset after it, the handler's offset and the stack depth.
+fn exception_entries(instrs: &[Instr], offsets: &[u32], total: u32) -> Vec<(u32, u32, u32, u32)> {
+    let mut entries = Vec::new();
+    let mut run: Option<(u32, usize, u32)> = None;
+    for (k, i) in instrs.iter().enumerate() {
         let here = i.handler;
         if run.map(|(_, h, d)| (h, d)) != here {
             if let Some((start, h, d)) = run.take() {
-                entries.push((start, offsets[k] - 2, offsets[h], d));
+                entries.push((start, offsets[k], offsets[h], d));
             }
             run = here.map(|(h, d)| (offsets[k], h, d));
         }
     }
     if let Some((start, h, d)) = run {
-        entries.push((start, total - 2, offsets[h], d));
+        entries.push((start, total, offsets[h], d));
     }
-    if !entries.is_empty() {
-        out.push_str("ExceptionTable:\n");
-        for (start, end, target, depth) in entries {
-            writeln!(out, "  {start} to {end} -> {target} [{depth}]").expect("a String");
-        }
-    }
-    Ok(out)
+    entries
 }
 
 /// `_get_instructions_bytes`'s argument description.
@@ -201,6 +320,28 @@ fn argrepr(
             Const::Object(op) => o.repr(op)?,
             Const::Code(c) => o.repr(codes[c])?,
         },
+        "LOAD_ATTR" | "LOAD_GLOBAL" if table.minor() >= 13 => {
+            let n = name(&unit.names, i.arg >> 1)?;
+            match (i.arg & 1, i.name) {
+                (0, _) => n,
+                (_, "LOAD_GLOBAL") => format!("{n} + NULL"),
+                _ => format!("{n} + NULL|self"),
+            }
+        }
+        "LOAD_FAST_LOAD_FAST" | "STORE_FAST_LOAD_FAST" | "STORE_FAST_STORE_FAST" => {
+            let first = name(&unit.varnames, i.arg >> 4)?;
+            let second = name(&unit.varnames, i.arg & 15)?;
+            format!("{first}, {second}")
+        }
+        "COMPARE_OP" if table.minor() >= 13 => {
+            let op = CMP_OP[(i.arg >> 5) as usize];
+            if i.arg & 16 != 0 {
+                format!("bool({op})")
+            } else {
+                op.into()
+            }
+        }
+        "CONVERT_VALUE" => ["", "str", "repr", "ascii"][(i.arg & 3) as usize].into(),
         "LOAD_ATTR" if table.minor() >= 12 => {
             let n = name(&unit.names, i.arg >> 1)?;
             if i.arg & 1 == 1 {
@@ -221,10 +362,9 @@ fn argrepr(
             .unwrap_or("")
             .into(),
         "COMPARE_OP" if table.minor() >= 12 => CMP_OP[(i.arg >> 4) as usize].into(),
-        "LOAD_NAME" | "STORE_NAME" | "IMPORT_NAME" | "LOAD_ATTR" | "LOAD_METHOD"
-        | "STORE_GLOBAL" | "DELETE_NAME" | "DELETE_GLOBAL" | "STORE_ATTR" | "DELETE_ATTR" => {
-            name(&unit.names, i.arg)?
-        }
+        "LOAD_NAME" | "STORE_NAME" | "IMPORT_NAME" | "IMPORT_FROM" | "LOAD_ATTR"
+        | "LOAD_METHOD" | "STORE_GLOBAL" | "DELETE_NAME" | "DELETE_GLOBAL" | "STORE_ATTR"
+        | "DELETE_ATTR" => name(&unit.names, i.arg)?,
         "LOAD_GLOBAL" if table.minor() <= 10 => name(&unit.names, i.arg)?,
         "LOAD_GLOBAL" => {
             let n = name(&unit.names, i.arg >> 1)?;
@@ -258,7 +398,7 @@ fn argrepr(
             }
         }
         "BINARY_OP" => NB_OPS[i.arg as usize].into(),
-        "MAKE_FUNCTION" => MAKE_FUNCTION_FLAGS
+        "MAKE_FUNCTION" | "SET_FUNCTION_ATTRIBUTE" => MAKE_FUNCTION_FLAGS
             .iter()
             .enumerate()
             .filter(|(k, _)| i.arg & (1 << k) != 0)

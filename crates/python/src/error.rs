@@ -54,8 +54,17 @@ pub enum RunError {
 }
 
 impl From<ObjError> for RunError {
+    /// What the object layer does not model is not modelled here either (the line is filled
+    /// in by the frame that ran into it); anything else stops the model.
     fn from(e: ObjError) -> Self {
-        RunError::Memory(e)
+        match e {
+            ObjError::NotModelled { what } => RunError::NotModelled {
+                construct: what.into(),
+                filename: String::new(),
+                line: 0,
+            },
+            e => RunError::Memory(e),
+        }
     }
 }
 

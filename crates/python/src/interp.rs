@@ -68,6 +68,9 @@ pub struct Interp {
     pub(crate) kwnames: u64,
     /// 3.8–3.10's `tstate->frame`: the frame object running now (0 outside any).
     pub(crate) frame: u64,
+    /// 3.13's `CALL_KW`: the reference to `kwnames` its stack held, released once the
+    /// callee's frame is initialised (a Python function) or the call has returned.
+    pub(crate) kwnames_held: u64,
     /// The method descriptors in the built-in types' dicts: type, name, descriptor.
     pub(crate) method_descrs: Vec<(TypeId, &'static str, u64)>,
     /// The main script's directory (`sys.path[0]`), where imports find `.py` files.
@@ -82,6 +85,13 @@ pub struct Interp {
     pub(crate) inspector: Option<Box<dyn crate::refs::Inspector>>,
     /// The frames below the running one, kept only while an inspector is set.
     pub(crate) frames: Vec<crate::refs::FrameRoots>,
+    /// Instances whose `__del__` is due or running: each holds the one reference
+    /// `PyObject_CallFinalizerFromDealloc` gave it back until it is released again.
+    pub(crate) finalizing: Vec<u64>,
+    /// References C code holds while it calls back into Python code (`type_call`'s argument
+    /// tuple, keyword dict and new instance, `lookup_method`'s `__init__` or `__del__`,
+    /// `_PyStack_UnpackDict`'s array and names).
+    pub(crate) c_held: Vec<u64>,
     /// How many checks of the eval breaker pass before a SIGINT is due, if one is arranged.
     pub(crate) sigint_after: Option<u64>,
 }
@@ -104,6 +114,7 @@ impl Interp {
             kwargs: Vec::new(),
             kwnames: 0,
             frame: 0,
+            kwnames_held: 0,
             depth: 0,
             identifiers: std::collections::HashSet::new(),
             tracer: None,
@@ -111,6 +122,8 @@ impl Interp {
             script: crate::pythonrun::Script::default(),
             inspector: None,
             frames: Vec::new(),
+            finalizing: Vec::new(),
+            c_held: Vec::new(),
             sigint_after: None,
         };
         interp.add_method_descriptors()?;
@@ -124,6 +137,7 @@ impl Interp {
             ("object", TypeId::Object),
             ("int", TypeId::Int),
             ("str", TypeId::Str),
+            ("type", TypeId::Type),
         ] {
             let key = interp.intern(name)?;
             let t = interp.o.type_object(ty);

@@ -5,16 +5,19 @@
 //!   pythonrun   run a script as `python3 script.py`: parse into an arena, compile, run, free
 //!      |
 //!   compile     AST (rustpython-parser) -> ast_opt's folding -> a CFG of basic blocks ->
-//!               the version's assembler passes -> its instructions, co_consts, co_names
+//!               each version's assembler and flowgraph passes -> its instructions, co_consts,
+//!               co_names
 //!   symtable    free variables, cells, the localsplus layout
 //!   ceval       the evaluation loop: frames (objects on 3.10), the value stack, jumps, calls,
 //!               closures
+//!   classes     __build_class__, calling a class, attributes and methods of instances and
+//!               classes, bound methods, __del__, type() and isinstance
 //!   abstract_   truth, comparisons, `in`, the number and sequence operators, items, slices
 //!   format      f-strings' FORMAT_VALUE (the format-spec mini-language)
 //!   printf      `str % args`, and 3.11's `'%s' % (x,)` made an f-string
 //!   iterobject  range, slice and iterator objects (kept by the interpreter)
-//!   builtins    print, id, len, repr, range, chr, ord; str.join/replace, list.append/pop;
-//!               sys.getrefcount, getsizeof, intern
+//!   builtins    print, id, len, repr, range, chr, ord, isinstance; str.join/replace,
+//!               list.append/pop; sys.getrefcount, getsizeof, intern
 //!   methods     enumerate; list.extend/insert/index/count/remove/reverse/clear;
 //!               dict.get/setdefault/pop/keys/values/items; str.startswith/endswith/upper/
 //!               lower/strip/split
@@ -28,15 +31,20 @@
 //!   objects (crates/objects) -> pymalloc (crates/pymalloc)
 //! ```
 //!
-//! The runtime runs 3.10's, 3.11's and 3.12's bytecode (3.10's `CALL_FUNCTION`s, operators
-//! by name and absolute jumps, each call in a frame object; 3.12's list comprehensions
-//! inlined, with an exception table) for module code; functions with positional parameters,
+//! The runtime runs 3.10's, 3.11's, 3.12's and 3.13's bytecode (3.10's `CALL_FUNCTION`s,
+//! operators by name and absolute jumps, each call in a frame object; 3.12's list
+//! comprehensions inlined, with an exception table; 3.13's `TO_BOOL`, superinstructions, `CALL`
+//! with the callable beneath `self` or NULL, `SET_FUNCTION_ATTRIBUTE` and `FORMAT_SIMPLE`, and
+//! its `dis` with labels) for module code; functions with positional parameters,
 //! keyword arguments, docstrings, closures and `global`; assignments (with unpacking and to
 //! items), augmented assignments and `del`; `if`/`elif`/`else`, `while`, `for`, `break`,
 //! `continue`; comparisons, `is`, `in`, `and`/`or`/`not`, conditional expressions; int,
 //! float and str arithmetic; list, tuple and dict displays, subscripts and slices; list
 //! comprehensions; f-strings and `%` formatting; calls of the built-ins above; attribute
-//! access on modules and functions; imports of `sys`, `gc` (its counts and switches; a
+//! access on modules and functions; `class` statements without bases or decorators (their
+//! instances, attributes, methods called through `LOAD_METHOD` or as bound methods,
+//! `__init__`, and `__del__` run once when an instance's count reaches zero, in the order its
+//! container releases it); imports of `sys`, `gc` (its counts and switches; a
 //! collection is not modelled yet) and `ctypes` (`cast` to `py_object` and `.value`, taking
 //! a reference to whatever lies at an address, as C does). Anything else is refused with
 //! [`RunError::NotModelled`], naming the construct and its line: a built-in or a `sys`
@@ -47,6 +55,7 @@
 mod abstract_;
 mod builtins;
 mod ceval;
+mod classes;
 pub mod compile;
 pub mod dis;
 pub mod error;
@@ -61,6 +70,7 @@ mod printf;
 pub mod pyarena;
 pub mod pythonrun;
 pub mod refs;
+mod suggestions;
 mod symtable;
 mod trace;
 

@@ -9,7 +9,7 @@ use crate::error::RunError;
 use crate::interp::Interp;
 
 /// The modules [`Interp::import_extension`] can make, by name.
-pub(crate) const EXTENSIONS: [&str; 3] = ["ctypes", "gc", "os"];
+pub(crate) const EXTENSIONS: [&str; 4] = ["ctypes", "gc", "os", "_model"];
 
 /// The model's process id, which `os.getpid()` returns: like its addresses, the same on every
 /// run.
@@ -130,6 +130,19 @@ pub(crate) fn ctypes_cast(i: &mut Interp, args: &[u64]) -> Result<u64, RunError>
         i.decref(a)?;
     }
     Ok(result)
+}
+
+/// `_model.memory_info()`: `(rss, vms)` of the model's address space (the pages written, the
+/// bytes mapped), for the model's psutil (`lib/psutil.py`).
+pub(crate) fn model_memory_info(i: &mut Interp, _args: &[u64]) -> Result<u64, RunError> {
+    let a = i.o.allocator();
+    let (rss, vms) = (a.rss(), a.vms());
+    let t = i.o.tuple_new(2)?;
+    let rss = i.new_int(i128::from(rss))?;
+    i.o.tuple_set_item(t, 0, rss)?;
+    let vms = i.new_int(i128::from(vms))?;
+    i.o.tuple_set_item(t, 1, vms)?;
+    Ok(t)
 }
 
 /// `os.getpid()`.

@@ -146,6 +146,10 @@ where
         .map_err(|_| RunError::Usage("the interpreter's thread panicked".into()))?
 }
 
+/// Modules the model brings in Python source, for third-party modules the blog imports:
+/// `psutil` (the part its programs use, reading the model's address space).
+const EMBEDDED: [(&str, &str); 1] = [("psutil", include_str!("lib/psutil.py"))];
+
 /// The interpreter thread's stack: room for 1000 nested Python calls in a debug build.
 const STACK_SIZE: usize = 1 << 30;
 
@@ -197,6 +201,10 @@ impl Interp {
     /// whose arena is freed as soon as the code object exists, then its code runs in the
     /// module's dict. `None` when there is no such file. A new reference to the module.
     pub(crate) fn import_source_module(&mut self, name: &str) -> Result<Option<u64>, RunError> {
+        if let Some(&(_, source)) = EMBEDDED.iter().find(|(n, _)| *n == name) {
+            let filename = format!("<model>/{name}.py");
+            return self.run_module_source(name, source, &filename).map(Some);
+        }
         let Some(dir) = self.script_dir.clone() else {
             return Ok(None);
         };
@@ -205,8 +213,19 @@ impl Interp {
             return Ok(None);
         };
         let filename = path.to_string_lossy().into_owned();
+        self.run_module_source(name, &source, &filename).map(Some)
+    }
+
+    /// A module made from source: entered in `sys.modules`, compiled by `compile()` (its arena
+    /// freed once the code objects exist), its code run in the module's dict.
+    fn run_module_source(
+        &mut self,
+        name: &str,
+        source: &str,
+        filename: &str,
+    ) -> Result<u64, RunError> {
         if let Some(t) = self.tracer.as_mut() {
-            t.add_source(&filename, &source);
+            t.add_source(filename, source);
         }
         let module = self.new_module(name)?;
         let globals = self.o.field(module, Field::MdDict)?;
@@ -215,7 +234,7 @@ impl Interp {
         self.o.dict_setitem(globals, key, builtins_module)?;
         // builtin compile(): the code objects are made, then the arena freed.
         let mut arena = Arena::default();
-        let code = compile(&mut self.o, &mut arena, &source, &filename)
+        let code = compile(&mut self.o, &mut arena, source, filename)
             .and_then(|c| Ok(self.make_code_objects(&c)?[0]));
         arena.free(&mut self.o)?;
         let result = code.and_then(|code| {
@@ -231,7 +250,7 @@ impl Interp {
             self.o.decref(module)?;
             return Err(e);
         }
-        Ok(Some(module))
+        Ok(module)
     }
 
     /// `Py_FinalizeEx`, as far as the model goes: `finalize_modules` runs a full collection

@@ -11,7 +11,7 @@
 //!   f_func and f_code, the object layer's caches
 //! ```
 //!
-//! `sys.getrefcount(1000)` in a function of the main script reads 3 on 3.11 and 3.12: the
+//! `sys.getrefcount(1000)` in a function of the main script reads 3 on 3.11, 3.12 and 3.13: the
 //! constant is held by `co_consts` of the function's code object, by the parser's arena of
 //! `__main__` ([`crate::pyarena`]), and by the argument on the value stack.
 //! [`owners`] names them; [`miscounts`] checks that every count the model keeps is the number
@@ -121,6 +121,12 @@ pub enum Root {
     },
     /// A cache of the object layer.
     Cache(Cache),
+    /// `subtype_dealloc`'s reference to an instance whose `__del__` is due or running
+    /// (`PyObject_CallFinalizerFromDealloc` sets its count back to 1).
+    Finalizer,
+    /// A reference C code holds while it calls Python code (`type_call`'s arguments and new
+    /// instance, the `__init__` or `__del__` it looked up).
+    CHeld,
 }
 
 /// Who holds a reference.
@@ -178,6 +184,8 @@ impl fmt::Display for Root {
                 }
             }
             Root::Cache(c) => write!(f, "{c}"),
+            Root::Finalizer => f.write_str("subtype_dealloc, while __del__ is due"),
+            Root::CHeld => f.write_str("C code calling Python code"),
         }
     }
 }
@@ -226,6 +234,12 @@ pub fn references(interp: &Interp) -> Result<Vec<Reference>, RunError> {
     root(Root::ModuleCode, interp.script.code);
     for (cache, op) in interp.o.cache_references() {
         root(Root::Cache(cache), op);
+    }
+    for &op in &interp.finalizing {
+        root(Root::Finalizer, op);
+    }
+    for &op in &interp.c_held {
+        root(Root::CHeld, op);
     }
     for (depth, frame) in interp.frames.iter().enumerate() {
         frame_references(interp, depth, frame, &mut out)?;

@@ -67,6 +67,12 @@ impl Uses {
                 }
                 self.nested_free.extend(function_free(f, self.inline));
             }
+            Stmt::ClassDef(cd) => {
+                // The bases are evaluated here; the body is a scope of its own.
+                self.exprs(&cd.decorator_list);
+                self.exprs(&cd.bases);
+                self.nested_free.extend(class_free(cd, self.inline));
+            }
             Stmt::Return(r) => {
                 if let Some(v) = &r.value {
                     self.expr(v);
@@ -98,6 +104,12 @@ impl Uses {
                 self.stmts(&f.orelse);
             }
             Stmt::Import(i) => {
+                for a in &i.names {
+                    let bound = a.asname.as_ref().unwrap_or(&a.name);
+                    self.names.insert(bound.to_string());
+                }
+            }
+            Stmt::ImportFrom(i) => {
                 for a in &i.names {
                     let bound = a.asname.as_ref().unwrap_or(&a.name);
                     self.names.insert(bound.to_string());
@@ -203,6 +215,36 @@ pub(crate) fn function_free(f: &ast::StmtFunctionDef, inline: bool) -> BTreeSet<
         .chain(u.nested_free)
         .filter(|n| !bound.contains(n) && !globals.contains(n))
         .collect()
+}
+
+/// The free names of a class body: what it uses and does not bind, and every free name of
+/// the functions in it. A class scope's names are not visible to the functions nested in it
+/// (`analyze_block` passes them the enclosing function's bindings, not the class's), so a
+/// method's free name passes through the class even when the class binds it.
+pub(crate) fn class_free(cd: &ast::StmtClassDef, inline: bool) -> BTreeSet<String> {
+    let mut bound = Vec::new();
+    let mut globals = Vec::new();
+    crate::compile::collect_locals(&cd.body, &mut bound, &mut globals, inline);
+    let mut u = Uses {
+        inline,
+        ..Uses::default()
+    };
+    u.stmts(&cd.body);
+    u.names
+        .into_iter()
+        .filter(|n| !bound.contains(n) && !globals.contains(n))
+        .chain(u.nested_free)
+        .collect()
+}
+
+/// `ste_needs_class_closure`: a method of the class uses `__class__` (or `super`, which
+/// `symtable_visit_expr` makes use `__class__` implicitly).
+pub(crate) fn class_needs_class_cell(cd: &ast::StmtClassDef) -> bool {
+    let mut u = Uses::default();
+    u.stmts(&cd.body);
+    ["__class__", "super"]
+        .iter()
+        .any(|n| u.nested_free.contains(*n))
 }
 
 /// A function's parameters and the names its body binds, and the names it declares global.

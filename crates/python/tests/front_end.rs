@@ -1,7 +1,7 @@
 //! The front end fuzzed: the fixture programs and random programs (`common/programs.rs`) mutated (lines and tokens deleted, duplicated,
 //! swapped, replaced; keywords and stray bytes put in; lines re-indented; the text cut short)
 //! and random token soup, compiled and listed (`dis_source`) and run (as `run_source` runs a
-//! script) on 3.11 and 3.12. Whatever the text, the model answers with a value: a listing or a
+//! script) on 3.11, 3.12 and 3.13. Whatever the text, the model answers with a value: a listing or a
 //! run, a Python exception, a syntax error or "not modelled" — never a panic, and never a fault
 //! of its own memory.
 //!
@@ -19,7 +19,11 @@ use proptest::prelude::*;
 use pymalloc::Profile;
 use python::{Interp, RunError, dis_source};
 
-const VERSIONS: [Profile; 2] = [Profile::CPYTHON_3_11, Profile::CPYTHON_3_12];
+const VERSIONS: [Profile; 3] = [
+    Profile::CPYTHON_3_11,
+    Profile::CPYTHON_3_12,
+    Profile::CPYTHON_3_13,
+];
 
 /// The fixture programs, the seeds of the mutations.
 fn fixtures() -> Vec<String> {

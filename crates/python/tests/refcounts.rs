@@ -17,6 +17,13 @@ use pymalloc::Profile;
 use python::refs::{self, Event};
 use python::{Interp, RunError, pythonrun};
 
+/// The versions whose bytecode the model runs, one drawn for each program.
+const VERSIONS: [Profile; 3] = [
+    Profile::CPYTHON_3_11,
+    Profile::CPYTHON_3_12,
+    Profile::CPYTHON_3_13,
+];
+
 /// The miscounts found at each event, described; and how many events there were.
 #[derive(Default)]
 struct Recount {
@@ -56,9 +63,9 @@ proptest! {
     #[test]
     fn every_count_is_the_references_held(
         choices in proptest::collection::vec(any::<u32>(), 0..240),
-        twelve in any::<bool>(),
+        version in 0..VERSIONS.len(),
     ) {
-        let profile = if twelve { Profile::CPYTHON_3_12 } else { Profile::CPYTHON_3_11 };
+        let profile = VERSIONS[version];
         let source = programs::Gen::program(&choices, None);
         let (out, recount) =
             pythonrun::run_source_with(profile, &source, "prog.py", Recount::default()).unwrap();
@@ -73,9 +80,9 @@ proptest! {
     fn counts_are_right_after_an_exception(
         choices in proptest::collection::vec(any::<u32>(), 0..240),
         fail_at in 1..40usize,
-        twelve in any::<bool>(),
+        version in 0..VERSIONS.len(),
     ) {
-        let profile = if twelve { Profile::CPYTHON_3_12 } else { Profile::CPYTHON_3_11 };
+        let profile = VERSIONS[version];
         let source = programs::Gen::program(&choices, Some(fail_at));
         let (out, recount) =
             pythonrun::run_source_with(profile, &source, "prog.py", Recount::default()).unwrap();

@@ -1,5 +1,5 @@
 //! The references the interpreter holds, named: counts decomposed into their owners (the
-//! counts recorded from CPython 3.11.7 and 3.12.1), and every count recounted.
+//! counts recorded from CPython 3.11.7, 3.12.1 and 3.13.0), and every count recounted.
 
 use pymalloc::Profile;
 use python::refs::{self, Event, FrameSlot, Holder, Root};
@@ -82,9 +82,16 @@ f()
 
 #[test]
 fn a_constant_is_held_by_co_consts_the_arena_and_the_argument() {
-    for p in [Profile::CPYTHON_3_11, Profile::CPYTHON_3_12] {
+    for p in [
+        Profile::CPYTHON_3_11,
+        Profile::CPYTHON_3_12,
+        Profile::CPYTHON_3_13,
+    ] {
         let (out, seen) = run(p, CONSTANT);
-        assert_eq!(out, "3\n4\n", "{p}: CPython 3.11.7 and 3.12.1 print these");
+        assert_eq!(
+            out, "3\n4\n",
+            "{p}: CPython 3.11.7, 3.12.1 and 3.13.0 print these"
+        );
         let [direct, local] = &seen.seen[..] else {
             panic!("two calls")
         };
@@ -126,7 +133,11 @@ def g():
     print(sys.getrefcount(li))
 g()
 ";
-    for p in [Profile::CPYTHON_3_11, Profile::CPYTHON_3_12] {
+    for p in [
+        Profile::CPYTHON_3_11,
+        Profile::CPYTHON_3_12,
+        Profile::CPYTHON_3_13,
+    ] {
         let (out, seen) = run(p, source);
         assert_eq!(out, "3\n");
         let owners = &seen.seen[0];
@@ -154,7 +165,11 @@ def h():
     return inner
 k = h()
 ";
-    for p in [Profile::CPYTHON_3_11, Profile::CPYTHON_3_12] {
+    for p in [
+        Profile::CPYTHON_3_11,
+        Profile::CPYTHON_3_12,
+        Profile::CPYTHON_3_13,
+    ] {
         let (out, seen) = run(p, source);
         assert_eq!(out, "2\n");
         let owners = &seen.seen[0];
@@ -179,7 +194,11 @@ k = h()
 #[test]
 fn static_objects_are_the_ones_not_recounted() {
     let source = "import sys\nprint(sys.getrefcount(None), sys.getrefcount(1))\n";
-    for p in [Profile::CPYTHON_3_11, Profile::CPYTHON_3_12] {
+    for p in [
+        Profile::CPYTHON_3_11,
+        Profile::CPYTHON_3_12,
+        Profile::CPYTHON_3_13,
+    ] {
         let (_, seen) = run(p, source);
         assert_eq!(seen.seen.len(), 2);
     }
@@ -236,7 +255,11 @@ fn every_fixture_is_recounted() {
     assert!(names.len() > 20);
     for path in names {
         let source = std::fs::read_to_string(&path).unwrap();
-        for p in [Profile::CPYTHON_3_11, Profile::CPYTHON_3_12] {
+        for p in [
+            Profile::CPYTHON_3_11,
+            Profile::CPYTHON_3_12,
+            Profile::CPYTHON_3_13,
+        ] {
             let (_, seen) =
                 pythonrun::run_source_with(p, &source, "prog.py", Getrefcounts::default()).unwrap();
             assert_eq!(

@@ -6,7 +6,8 @@
 //! `PYENV_VERSION=3.11.7 python3 -I NAME.py` printed, and `NAME.dis.3.11.txt`, what
 //! `dis.dis(compile(source, 'NAME.py', 'exec'))` printed with addresses written as `0x<addr>`
 //! (`fixtures/dis_fixture.py`); `fixtures/make.sh [NAME.py...]` records both again, and
-//! CPython 3.10.13's and 3.12.1's as `NAME.out.3.10.txt`, `NAME.dis.3.10.txt` and so on.
+//! CPython 3.10.13's, 3.12.1's and 3.13.0's as `NAME.out.3.10.txt`, `NAME.dis.3.10.txt` and so
+//! on.
 
 use pymalloc::Profile;
 use python::{RunError, dis_source, run_source};
@@ -141,17 +142,18 @@ fn cpython_3_10_every_fixture() {
 /// its cell), `while ... else`, augmented items, chained comparisons in a condition, and an
 /// attribute spread over lines (`LOAD_ATTR` on its last line, on every version).
 #[test]
-fn calls_and_lines_on_3_10_3_11_and_3_12() {
+fn calls_and_lines_on_3_10_to_3_13() {
     for profile in [
         Profile::CPYTHON_3_10,
         Profile::CPYTHON_3_11,
         Profile::CPYTHON_3_12,
+        Profile::CPYTHON_3_13,
     ] {
         same_as_recorded(profile, "calls_lines");
     }
 }
 
-/// Generated functions on 3.10, 3.11 and 3.12; on 3.10 one (`f27`) once differed: a chained
+/// Generated functions on 3.10 to 3.13; on 3.10 one (`f27`) once differed: a chained
 /// comparison's jump to the `elif` body, a small exit block with a line, is copied only if
 /// that block became an exit first, which depends on the order of `u_blocks` (`NEXT_BLOCK`
 /// right after each conditional jump). (1,440 more such functions' 3.10 listings were
@@ -162,6 +164,7 @@ fn control_flow_graphs_of_generated_functions_on_3_10() {
         Profile::CPYTHON_3_10,
         Profile::CPYTHON_3_11,
         Profile::CPYTHON_3_12,
+        Profile::CPYTHON_3_13,
     ] {
         same_as_recorded(profile, "cfg310");
     }
@@ -256,6 +259,27 @@ fn control_flow_graphs_of_generated_functions_on_3_12() {
     same_as_cpython_3_12("cfg312");
 }
 
+/// Generated functions whose 3.13 listings once differed, on every version: a conditional
+/// jump over a small `return` block that CPython counts with its `PUSH_NULL` (folded into
+/// `LOAD_GLOBAL` only by the peephole pass, so the block is not copied); a `while` in a `for`
+/// whose exit takes the loop test's line (labels at one instruction make one block); a
+/// conditional expression whose `JUMP_NO_INTERRUPT` follows an emptied block and keeps no
+/// line (`--`); jumps near 255 code units that need each other's `EXTENDED_ARG`
+/// (`resolve_jump_offsets` starts from the targets' indexes). (200 generated programs'
+/// listings were then identical to CPython 3.13.0's, and so were their outputs, but for three
+/// the model did not finish within a minute, one of which loops on CPython too.)
+#[test]
+fn control_flow_graphs_of_generated_functions_on_3_13() {
+    for profile in [
+        Profile::CPYTHON_3_10,
+        Profile::CPYTHON_3_11,
+        Profile::CPYTHON_3_12,
+        Profile::CPYTHON_3_13,
+    ] {
+        same_as_recorded(profile, "cfg313");
+    }
+}
+
 /// Equal code objects merged into one constant, as `merge_consts_recursive` does: a `while`
 /// test holding a list comprehension is compiled twice (the loop's top and bottom test), and
 /// 3.11's `co_consts` keeps one `<listcomp>`, nested ones included; equal comprehensions at
@@ -265,6 +289,47 @@ fn control_flow_graphs_of_generated_functions_on_3_12() {
 fn equal_code_constants_are_merged() {
     same_as_cpython("merge");
     same_as_cpython_3_12("merge");
+}
+
+/// The fixtures on 3.13 (the newer ones with their other versions below), output and listing
+/// as CPython 3.13.0's: the callable beneath its `NULL` (`LOAD_GLOBAL`'s `+ NULL`, `PUSH_NULL`
+/// after the callable), `CALL_KW` with the names
+/// as the last argument, `MAKE_FUNCTION` and `SET_FUNCTION_ATTRIBUTE`, `TO_BOOL` before every
+/// conditional jump (gone after `COMPARE_OP`, whose bit 16 asks for a bool, `IS_OP` and
+/// `CONTAINS_OP`), `CONVERT_VALUE`/`FORMAT_SIMPLE`/`FORMAT_WITH_SPEC`, `END_FOR` and `POP_TOP`,
+/// the superinstructions (`LOAD_FAST_LOAD_FAST`, `STORE_FAST_LOAD_FAST`,
+/// `STORE_FAST_STORE_FAST`), blocks only at jump targets, `JUMP_NO_INTERRUPT` over an `else`,
+/// line numbers resolved before the peephole pass, and `dis`'s labels (`L1:`, `to L2`,
+/// `--` for a run without a line). Interned strs are mortal again: a name's count is small.
+#[test]
+fn cpython_3_13_every_fixture() {
+    for name in [
+        "arith",
+        "augmented",
+        "branches",
+        "builtins_more",
+        "cfg",
+        "cfg312",
+        "closures",
+        "comps",
+        "control",
+        "counts",
+        "defaults",
+        "displays",
+        "docdel",
+        "generated",
+        "identities",
+        "inlined",
+        "keywords",
+        "lambdas",
+        "loops",
+        "merge",
+        "refcounts",
+        "slices",
+        "varargs",
+    ] {
+        same_as_recorded(Profile::CPYTHON_3_13, name);
+    }
 }
 
 /// 3.12's branches, `and`/`or` (`COPY 1`, `POP_JUMP_IF_*`, `POP_TOP`), chained comparisons,
@@ -504,11 +569,6 @@ fn what_is_not_modelled_is_named_with_its_line() {
         "not modelled: a try statement, try.py, line 3"
     );
     assert_eq!(err.exit_status(), 2);
-    let err = run_source(Profile::CPYTHON_3_13, "x = 1\n", "v.py")
-        .unwrap()
-        .error
-        .unwrap();
-    assert!(matches!(err, RunError::NotModelled { .. }), "{err}");
 }
 
 #[test]
@@ -646,6 +706,40 @@ fn exceptions_read_as_cpython_s() {
     }
 }
 
+/// 3.13's messages where they changed: a keyword argument the callable does not take names
+/// the nearest one it does (`_Py_CalculateSuggestions`), for a Python function and for
+/// `print`, whose Argument Clinic parser now words it as functions do (the last line of
+/// each traceback, recorded by running each snippet on CPython 3.13.0).
+#[test]
+fn exceptions_read_as_cpython_3_13_s() {
+    let cases = [
+        (
+            "print(1, fil=2)",
+            "TypeError: print() got an unexpected keyword argument 'fil'. Did you mean 'file'?",
+        ),
+        (
+            "print(1, sep=3, xyz=2)",
+            "TypeError: print() got an unexpected keyword argument 'xyz'",
+        ),
+        (
+            "def f(alpha, beta):\n    pass\nf(1, bet=1)",
+            "TypeError: f() got an unexpected keyword argument 'bet'. Did you mean 'beta'?",
+        ),
+        (
+            "def f(a):\n    pass\nf(1, d=1)",
+            "TypeError: f() got an unexpected keyword argument 'd'",
+        ),
+        ("print([][0])", "IndexError: list index out of range"),
+    ];
+    for (src, last) in cases {
+        let err = run_source(Profile::CPYTHON_3_13, &format!("{src}\n"), "e.py")
+            .unwrap()
+            .error
+            .unwrap_or_else(|| panic!("{src}: no error"));
+        assert_eq!(err.to_string().lines().last(), Some(last), "{src}");
+    }
+}
+
 /// CPython's recursion limit: 1000 Python frames, the module's included (measured on 3.11.7:
 /// `f(998)` returns, `f(999)` raises), and the traceback's repeated lines summarised as
 /// `tb_print_internal` does.
@@ -671,16 +765,17 @@ fn the_recursion_limit_is_cpython_s() {
 /// `ctypes.cast` of a live object's id, `.value`'s reference, NULL's ValueError; gc's switches.
 #[test]
 fn ctypes_and_gc_modules() {
-    same_as_cpython("modules");
-    same_as_cpython_3_12("modules");
-    same_as_cpython("stale_repr");
-    same_as_cpython_3_12("stale_repr");
-    same_as_cpython("version_info");
-    same_as_cpython_3_12("version_info");
-    same_as_cpython("sysos");
-    same_as_cpython_3_12("sysos");
-    for name in ["modules", "stale_repr", "version_info", "sysos"] {
+    for name in [
+        "modules",
+        "stale_repr",
+        "version_info",
+        "sysos",
+        "fromimport",
+    ] {
+        same_as_cpython(name);
+        same_as_cpython_3_12(name);
         same_as_recorded(Profile::CPYTHON_3_10, name);
+        same_as_recorded(Profile::CPYTHON_3_13, name);
     }
 }
 
@@ -691,6 +786,7 @@ fn the_common_methods_of_list_dict_and_str() {
     same_as_cpython("methods");
     same_as_cpython_3_12("methods");
     same_as_recorded(Profile::CPYTHON_3_10, "methods");
+    same_as_recorded(Profile::CPYTHON_3_13, "methods");
 }
 
 /// `import helper` finds `helper.py` beside the script: its constants are held by its code
@@ -711,5 +807,154 @@ fn a_module_beside_the_script_is_imported() {
         assert_eq!(out.error, None);
         let recorded = std::fs::read_to_string(format!("{dir}/main.out.{profile}.txt")).unwrap();
         assert_eq!(out.stdout, recorded, "{profile}");
+    }
+}
+
+/// The class statement (`LOAD_BUILD_CLASS`, the body's own code object, methods qualified
+/// `Class.name`), instances made by calling the class (`__init__`), attributes of instances
+/// and classes, methods called without a bound method (`LOAD_METHOD`; 3.12's `LOAD_ATTR`
+/// with the method bit) and bound methods as values, `type`, `isinstance`, the reprs, and the
+/// counts: a class is held by the module, its `__mro__` and its `__dict__` and `__weakref__`
+/// descriptors, and by each of its instances; a bound method holds its function and `self`.
+#[test]
+fn classes_instances_and_methods() {
+    same_as_cpython("classes");
+    same_as_cpython_3_12("classes");
+}
+
+/// `__del__` (`slot_tp_finalize` through `subtype_dealloc`): in the order each container
+/// releases its items (lists and tuples backwards, dicts and instance attributes forwards, in
+/// the order of the class's shared keys), once per object even when `__del__` resurrects it.
+#[test]
+fn finalizers_run_once_in_deallocation_order() {
+    same_as_cpython("finalizers");
+    same_as_cpython_3_12("finalizers");
+}
+
+/// Calling a class and reading attributes fail with CPython's messages (the last line of each
+/// traceback, the same on 3.11.7 and 3.12.1).
+#[test]
+fn class_errors_read_as_cpython_s() {
+    let cases = [
+        (
+            "class C:\n    pass\nC(1)",
+            "TypeError: C() takes no arguments",
+        ),
+        (
+            "class C:\n    def __init__(self, a):\n        self.a = a\nC()",
+            "TypeError: C.__init__() missing 1 required positional argument: 'a'",
+        ),
+        (
+            "class C:\n    def __init__(self):\n        return 1\nC()",
+            "TypeError: __init__() should return None, not 'int'",
+        ),
+        (
+            "class C:\n    pass\nC().x",
+            "AttributeError: 'C' object has no attribute 'x'",
+        ),
+        (
+            "class C:\n    pass\nC.x",
+            "AttributeError: type object 'C' has no attribute 'x'",
+        ),
+        (
+            "class C:\n    def m(self):\n        pass\nC().m(1)",
+            "TypeError: C.m() takes 1 positional argument but 2 were given",
+        ),
+        (
+            "class C:\n    pass\nc = C()\nc.missing()",
+            "AttributeError: 'C' object has no attribute 'missing'",
+        ),
+    ];
+    for profile in [Profile::CPYTHON_3_11, Profile::CPYTHON_3_12] {
+        for (src, last) in cases {
+            let err = run_source(profile, &format!("{src}\n"), "c.py")
+                .unwrap()
+                .error
+                .unwrap();
+            let text = err.to_string();
+            assert_eq!(text.lines().last(), Some(last), "{src} on {profile}");
+        }
+    }
+}
+
+/// What classes the model does not make is named: base classes, `super()` (the
+/// `__classcell__`), decorators, a class body reading the enclosing function's variables,
+/// and `__repr__` (Python code in a slot).
+#[test]
+fn classes_outside_the_model_are_named() {
+    for (src, what) in [
+        ("class C(int):\n    pass", "a base class"),
+        (
+            "class C:\n    def m(self):\n        return super()",
+            "super() or __class__ (the __classcell__)",
+        ),
+        (
+            "def f(x):\n    class C:\n        y = x\n    return C",
+            "a class using a variable of the enclosing function",
+        ),
+    ] {
+        let err = run_source(Profile::CPYTHON_3_11, &format!("{src}\n"), "n.py")
+            .unwrap()
+            .error
+            .unwrap();
+        let line = if src.starts_with("def") { 2 } else { 1 };
+        assert_eq!(
+            err.to_string(),
+            format!("not modelled: {what}, n.py, line {line}")
+        );
+    }
+    let src = "class C:\n    def __repr__(self):\n        return 'c'\nprint(C())\n";
+    let err = run_source(Profile::CPYTHON_3_12, src, "r.py")
+        .unwrap()
+        .error
+        .unwrap();
+    assert!(matches!(err, RunError::NotModelled { .. }), "{err}");
+    // Other versions' class bytecode differs (3.13's __firstlineno__ and
+    // __static_attributes__, 3.8-3.10's calls): never compiled as 3.11's.
+    for profile in [Profile::CPYTHON_3_10, Profile::CPYTHON_3_13] {
+        let err = run_source(profile, "class C:\n    pass\n", "v.py")
+            .unwrap()
+            .error
+            .unwrap();
+        assert!(matches!(err, RunError::NotModelled { .. }), "{err}");
+    }
+    // The fixtures recorded from CPython 3.10.13 are refused there, by the class statement.
+    for name in ["classes", "finalizers"] {
+        let file = format!("{name}.py");
+        let err = run_source(Profile::CPYTHON_3_10, &fixture(&file), &file)
+            .unwrap()
+            .error;
+        assert!(
+            matches!(&err, Some(RunError::NotModelled { construct, .. }) if construct.contains("class")),
+            "{name}: {err:?}"
+        );
+    }
+}
+
+/// `safe_multiply`, `safe_power`, `safe_lshift`: `2 ** 70` is computed at run time, since the
+/// operands' bits could pass MAX_INT_SIZE, while `2 ** 60` and `10 ** 19 * 10 ** 19` fold.
+#[test]
+fn folding_stops_at_max_int_size() {
+    same_as_cpython("folding");
+    same_as_cpython_3_12("folding");
+    same_as_recorded(Profile::CPYTHON_3_10, "folding");
+    same_as_recorded(Profile::CPYTHON_3_13, "folding");
+}
+
+/// The model's psutil reads the model's own address space: 10^5 strs in a list add pages
+/// written and bytes mapped (a 800,000-byte item buffer and about 5 MB of pools).
+#[test]
+fn psutil_reads_the_models_address_space() {
+    let source = "import psutil
+p = psutil.Process()
+m = p.memory_info()
+x = [str(i) for i in range(100000)]
+n = p.memory_info()
+print(m.rss > 0, m.vms >= m.rss, n.rss - m.rss > 5000000, n.vms > m.vms)
+";
+    for profile in [Profile::CPYTHON_3_11, Profile::CPYTHON_3_12] {
+        let out = run_source(profile, source, "ps.py").unwrap();
+        assert_eq!(out.error, None);
+        assert_eq!(out.stdout, "True True True True\n", "{profile}");
     }
 }

@@ -39,7 +39,11 @@ const NO_EARLIER_REPR: &str = include_str!("fixtures/stale_repr.py");
 
 #[test]
 fn a_history_with_no_earlier_repr_shows_the_list_holding_itself() {
-    for profile in [Profile::CPYTHON_3_11, Profile::CPYTHON_3_12] {
+    for profile in [
+        Profile::CPYTHON_3_11,
+        Profile::CPYTHON_3_12,
+        Profile::CPYTHON_3_13,
+    ] {
         let out = run_source_traced(profile, NO_EARLIER_REPR, "stale.py", Trace::Lines).unwrap();
         assert_eq!(out.stdout, "[[...]]\n", "{}", out.trace);
         // The list freed at the return is the one the free list hands out again.
