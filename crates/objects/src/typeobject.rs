@@ -79,18 +79,24 @@ impl Objects {
         }
     }
 
-    /// `type(name, (), {})` for a plain class: a heap type, its `tp_dict`, and the keys its
-    /// instances will share (`_PyDict_NewKeysForClass`).
-    pub fn type_new(&mut self, name: &str, module: &str) -> Result<u64, ObjError> {
+    /// `PyType_GenericAlloc` of a heap type (`sizeof(PyHeapTypeObject)`, not yet tracked),
+    /// holding `name`, `module`, `dict` and `bases` (references stolen).
+    fn heap_type_alloc(
+        &mut self,
+        name: u64,
+        module: u64,
+        dict: u64,
+        bases: u64,
+    ) -> Result<u64, ObjError> {
         let size = self.heap_type_size();
         let op = self.malloc_object(size, true)?;
         let data = ClassData {
-            name: self.unicode_from_str(name)?,
-            module: self.unicode_from_str(module)?,
-            dict: self.dict_new()?,
+            name,
+            module,
+            dict,
             cached_keys: 0,
             qualname: 0,
-            bases: 0,
+            bases,
             mro: 0,
             doc: 0,
             finalize: false,
@@ -100,6 +106,16 @@ impl Objects {
             body: Body::Class(data),
         });
         self.install_new(op, size, Kind::Heavy, 0, word, TypeId::Type);
+        Ok(op)
+    }
+
+    /// `type(name, (), {})` for a plain class: a heap type, its `tp_dict`, and the keys its
+    /// instances will share (`_PyDict_NewKeysForClass`).
+    pub fn type_new(&mut self, name: &str, module: &str) -> Result<u64, ObjError> {
+        let name = self.unicode_from_str(name)?;
+        let module = self.unicode_from_str(module)?;
+        let dict = self.dict_new()?;
+        let op = self.heap_type_alloc(name, module, dict, 0)?;
         self.gc_track(op);
         let keys = self.new_keys_for_class()?;
         self.class_mut(op)?.cached_keys = keys;
@@ -134,25 +150,8 @@ impl Objects {
         let object = self.type_object(TypeId::Object);
         let bases = self.tuple_pack(&[object])?;
         let dict = self.dict_copy(orig_dict)?;
-        let size = self.heap_type_size();
-        let op = self.malloc_object(size, true)?;
         self.incref(name)?;
-        let data = ClassData {
-            name,
-            module: 0,
-            dict,
-            cached_keys: 0,
-            qualname: 0,
-            bases,
-            mro: 0,
-            doc: 0,
-            finalize: false,
-        };
-        let word = self.heavy.insert(Heavy {
-            ty: TypeId::Type,
-            body: Body::Class(data),
-        });
-        self.install_new(op, size, Kind::Heavy, 0, word, TypeId::Type);
+        let op = self.heap_type_alloc(name, 0, dict, bases)?;
         self.incref(object)?; // tp_base
         self.type_new_set_ht_name(op, dict)?;
         self.type_new_set_doc(op, dict)?;

@@ -60,6 +60,23 @@ impl Frame {
     }
 }
 
+/// Whether an exception raised at instruction `at` reaches a `try` statement's handler
+/// (`PUSH_EXC_INFO`): following the exception table, through 3.12's inlined comprehensions,
+/// whose handler puts the saved locals back and re-raises (`RERAISE`) to the next one.
+fn caught_by_try(instrs: &[crate::compile::Instr], at: usize) -> bool {
+    let mut handler = instrs[at].handler;
+    while let Some(h) = handler {
+        if instrs[h.target].name == "PUSH_EXC_INFO" {
+            return true;
+        }
+        let Some(reraise) = instrs[h.target..].iter().find(|i| i.name == "RERAISE") else {
+            return false;
+        };
+        handler = reraise.handler;
+    }
+    false
+}
+
 impl Interp {
     /// Runs a module's code object with `globals` as its globals and locals; returns the
     /// result (a new reference).
@@ -247,6 +264,17 @@ impl Interp {
                     }
                 }
                 Err(mut e) => {
+                    if matches!(e, RunError::Exception { .. })
+                        && caught_by_try(&f.code.instrs, pc - 1)
+                    {
+                        e = RunError::NotModelled {
+                            construct:
+                                "an exception caught by a try statement (exceptions as objects)"
+                                    .into(),
+                            filename: String::new(),
+                            line,
+                        };
+                    }
                     if let RunError::NotModelled {
                         filename, line: at, ..
                     } = &mut e
@@ -1165,6 +1193,15 @@ impl Interp {
                         return Ok(Flow::Jump);
                     }
                 }
+            }
+            // The exception would be an object in memory (its type, args, traceback): not
+            // modelled yet.
+            "RAISE_VARARGS" => {
+                return Err(RunError::NotModelled {
+                    construct: "raise (exceptions as objects)".into(),
+                    filename: String::new(),
+                    line: 0,
+                });
             }
             other => {
                 return Err(RunError::exception(

@@ -42,9 +42,22 @@ pub struct Instr {
     pub line: Option<u32>,
     /// For a jump: the index of the instruction it jumps to.
     pub target: Option<usize>,
-    /// 3.12: the instruction that handles an exception raised here, and the stack depth the
-    /// exception table gives it.
-    pub handler: Option<(usize, u32)>,
+    /// The exception table's entry for this instruction (3.11's and 3.12's
+    /// `assemble_exception_table`): who handles an exception raised here.
+    pub handler: Option<Handler>,
+}
+
+/// An exception handler, as the exception table records it for an instruction: where to
+/// go, the stack depth to pop down to, and whether the offset of the instruction that
+/// raised is pushed too (`lasti`: the handlers `SETUP_CLEANUP` and `SETUP_WITH` set up).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Handler {
+    /// The index of the handler's first instruction.
+    pub target: usize,
+    /// The stack depth the exception leaves below what the handler pushes.
+    pub depth: u32,
+    /// Whether `lasti` is pushed before the exception (`b_preserve_lasti`).
+    pub lasti: bool,
 }
 
 /// A constant of a code object.
@@ -302,8 +315,9 @@ struct CInstr {
     arg: u32,
     target: Option<usize>,
     line: i32,
-    /// 3.12: the block that handles an exception here (`i_except`), set as the instruction is
-    /// emitted inside a `SETUP_FINALLY` ... `POP_BLOCK`; copies keep it.
+    /// The block that handles an exception here (`i_except`), set as the instruction is
+    /// emitted inside a `SETUP_FINALLY` (or `SETUP_CLEANUP`) ... `POP_BLOCK`, as
+    /// `label_exception_targets` finds it along the flow; copies keep it.
     handler: Option<usize>,
 }
 
@@ -319,13 +333,26 @@ struct Block {
     visited: bool,
 }
 
-/// `fblockinfo`: the loops `break` and `continue` leave.
-#[derive(Clone, Copy, Debug)]
+/// `fblockinfo`: the loops and handlers `return`, `break` and `continue` leave.
+#[derive(Clone, Debug)]
 enum FBlock {
     /// `WHILE_LOOP`: `continue` goes to the test, `break` to the exit.
     While { top: usize, exit: usize },
     /// `FOR_LOOP`: the iterator is on the stack.
     For { top: usize, exit: usize },
+    /// `TRY_EXCEPT`: the body of a `try` with handlers.
+    TryExcept,
+    /// `FINALLY_TRY`: the body of a `try` with a `finally` (index into `finally_bodies`),
+    /// which leaving it runs.
+    FinallyTry { body: usize },
+    /// `FINALLY_END`: the `finally` body run for an exception, which is on the stack.
+    FinallyEnd,
+    /// `EXCEPTION_HANDLER`: the `except` clauses (the runtime pushed the exception).
+    ExceptionHandler,
+    /// `HANDLER_CLEANUP`: the body of one `except` clause, and the name it binds.
+    HandlerCleanup { name: Option<String> },
+    /// `POP_VALUE`: the value being returned, kept on the stack while a `finally` runs.
+    PopValue,
 }
 
 /// The unit being generated and its locals.
@@ -345,16 +372,25 @@ struct Unit {
     layout: Layout,
     /// The minor version whose bytecode this unit becomes (3.11, 3.12 or 3.13).
     minor: u8,
-    /// 3.12: the exception handlers around the code being emitted (`SETUP_FINALLY`'s).
+    /// The exception handlers around the code being emitted (`label_exception_targets`'
+    /// `ExceptStack`: each `SETUP_*` pushes its handler, each `POP_BLOCK` pops one).
     handlers: Vec<usize>,
     /// 3.12: names an inlined comprehension at module level binds, fast locals there
     /// (`u_fasthidden`).
     fast_hidden: Vec<String>,
-    /// 3.12: each handler block's stack depth at its `SETUP_FINALLY` (`stackdepth`).
-    handler_depth: HashMap<usize, u32>,
+    /// Each handler block's stack depth at its `SETUP_*` (`stackdepth`), and whether it
+    /// preserves `lasti`.
+    handler_depth: HashMap<usize, (u32, bool)>,
+    /// The `finally` bodies the `FinallyTry` blocks unwind through, compiled again at each
+    /// `return`, `break` or `continue` that leaves them (`fb_datum`).
+    finally_bodies: Vec<Vec<Stmt>>,
     /// `COMPILER_SCOPE_CLASS`: a class body, whose names are `LOAD_NAME`'s and whose
     /// definitions are qualified `Class.name`.
     class: bool,
+    /// 3.11's `u_lineno` after the statement last compiled: each statement sets it
+    /// (`SET_LOC`), a few leave it unset (`UNSET_LOC`), and what 3.11 emits next without a
+    /// location of its own takes it (the `RERAISE` after an exceptional `finally` body).
+    last_loc: i32,
 }
 
 /// `STACK_USE_GUIDELINE`: displays longer than this are built item by item.
@@ -390,6 +426,11 @@ fn is_unconditional_jump(name: &str) -> bool {
     )
 }
 
+/// `is_block_push`: the pseudo-instructions that set up an exception handler.
+fn is_block_push(name: &str) -> bool {
+    matches!(name, "SETUP_FINALLY" | "SETUP_CLEANUP" | "SETUP_WITH")
+}
+
 fn is_exit(name: &str) -> bool {
     matches!(
         name,
@@ -404,6 +445,8 @@ impl Unit {
             handlers: Vec::new(),
             fast_hidden: Vec::new(),
             handler_depth: HashMap::new(),
+            finally_bodies: Vec::new(),
+            last_loc: -1,
             code,
             globals,
             blocks: vec![Block::default()],
@@ -484,6 +527,21 @@ impl Unit {
         }
     }
 
+    /// `ADDOP(POP_BLOCK)`: the innermost handler set up ends here (for what follows in the
+    /// order the compiler emits; `label_exception_targets` finds the same along the flow).
+    fn pop_block(&mut self, line: i32) {
+        self.emit("POP_BLOCK", 0, line);
+        self.handlers.pop();
+    }
+
+    /// `ADDOP_JUMP(SETUP_FINALLY|SETUP_CLEANUP, handler)`: the code from here on, up to the
+    /// matching `POP_BLOCK`, is covered by `handler`; `body` starts after it.
+    fn setup(&mut self, name: &'static str, handler: usize, body: usize, line: i32) {
+        self.push(name, 0, Some(handler), line);
+        self.use_next_block(body);
+        self.handlers.push(handler);
+    }
+
     /// `ADDOP_JUMP`.
     fn emit_jump(&mut self, name: &'static str, target: usize, line: i32) {
         self.push(name, 0, Some(target), line);
@@ -498,7 +556,12 @@ impl Unit {
             let b = self.new_block();
             self.use_next_block(b);
         }
-        let handler = self.handlers.last().copied();
+        // label_exception_targets leaves the pseudo-instructions themselves unlabelled.
+        let handler = if is_block_push(name) || name == "POP_BLOCK" {
+            None
+        } else {
+            self.handlers.last().copied()
+        };
         self.blocks[self.cur].instrs.push(CInstr {
             name,
             arg,
@@ -777,6 +840,26 @@ impl Compiler<'_> {
                 self.parser_expr(&f.iter)?;
                 self.parser_stmts(&f.body)?;
                 self.parser_stmts(&f.orelse)?;
+            }
+            Stmt::Try(t) => {
+                self.parser_stmts(&t.body)?;
+                for h in &t.handlers {
+                    let ast::ExceptHandler::ExceptHandler(h) = h;
+                    if let Some(ty) = &h.type_ {
+                        self.parser_expr(ty)?;
+                    }
+                    if let Some(name) = &h.name {
+                        self.identifier(name.as_str())?;
+                    }
+                    self.parser_stmts(&h.body)?;
+                }
+                self.parser_stmts(&t.orelse)?;
+                self.parser_stmts(&t.finalbody)?;
+            }
+            Stmt::Raise(r) => {
+                for e in [&r.exc, &r.cause].into_iter().flatten() {
+                    self.parser_expr(e)?;
+                }
             }
             _ => {}
         }
@@ -1329,6 +1412,23 @@ impl Compiler<'_> {
         Ok(())
     }
 
+    /// `compiler_nameop` for `Del`.
+    fn delete_name(&mut self, unit: &mut Unit, name: &str, line: i32) -> Result<(), RunError> {
+        match self.scope(unit, name) {
+            Scope::Module => {
+                let i = self.name_index(unit, name)?;
+                unit.emit("DELETE_NAME", i, line);
+            }
+            Scope::Fast(i) => unit.emit("DELETE_FAST", i, line),
+            Scope::Deref(i) => unit.emit("DELETE_DEREF", i, line),
+            Scope::Global => {
+                let i = self.name_index(unit, name)?;
+                unit.emit("DELETE_GLOBAL", i, line);
+            }
+        }
+        Ok(())
+    }
+
     // ---- units ------------------------------------------------------------------------------
 
     fn module(&mut self, body: &[Stmt]) -> Result<(), RunError> {
@@ -1477,6 +1577,7 @@ impl Compiler<'_> {
 
     fn stmt(&mut self, unit: &mut Unit, s: &Stmt) -> Result<(), RunError> {
         let line = self.loc(s);
+        unit.last_loc = line;
         match s {
             Stmt::Expr(e) => {
                 // compiler_visit_stmt_expr: a constant statement is a NOP; the POP_TOP is
@@ -1486,6 +1587,7 @@ impl Compiler<'_> {
                 } else {
                     self.expr(unit, &e.value)?;
                     unit.emit("POP_TOP", 0, -1);
+                    unit.last_loc = -1;
                 }
             }
             Stmt::Assign(a) => {
@@ -1546,6 +1648,33 @@ impl Compiler<'_> {
             Stmt::For(f) => self.compiler_for(unit, f, line)?,
             Stmt::Break(_) => self.compiler_break(unit, s, line)?,
             Stmt::Continue(_) => self.compiler_continue(unit, s, line)?,
+            Stmt::Try(t) if matches!(self.minor(), 11 | 12) => {
+                if t.finalbody.is_empty() {
+                    self.compiler_try_except(unit, t, line)?;
+                } else {
+                    self.compiler_try_finally(unit, t, line)?;
+                }
+            }
+            Stmt::Raise(r) if matches!(self.minor(), 11 | 12) => {
+                // compiler_visit_stmt's Raise_kind: the exception, then the cause.
+                let mut n = 0;
+                if let Some(exc) = &r.exc {
+                    self.expr(unit, exc)?;
+                    n += 1;
+                    if let Some(cause) = &r.cause {
+                        self.expr(unit, cause)?;
+                        n += 1;
+                    }
+                }
+                unit.emit("RAISE_VARARGS", n, line);
+            }
+            // Only 3.11's and 3.12's compiler_try_except and compiler_try_finally are mirrored
+            // (3.13's codegen labels and locates its handlers otherwise): never compiled as
+            // theirs on another version.
+            Stmt::Try(_) | Stmt::Raise(_) => {
+                let construct = format!("{} on 3.{}", stmt_name(s), self.minor());
+                return Err(self.not_modelled(&construct, s));
+            }
             other => return Err(self.not_modelled(stmt_name(other), s)),
         }
         Ok(())
@@ -1651,9 +1780,9 @@ impl Compiler<'_> {
         Ok(self.units.len() - 1)
     }
 
-    /// `compiler_return`: a constant is loaded after the loops are unwound (a `NOP` keeps the
+    /// `compiler_return`: a constant is loaded after the blocks are unwound (a `NOP` keeps the
     /// line); anything else is computed first and kept on top while a `for` loop's iterator
-    /// is popped beneath it.
+    /// is popped beneath it. After a `finally` body the return has no line of its own.
     fn compiler_return(
         &mut self,
         unit: &mut Unit,
@@ -1675,44 +1804,283 @@ impl Compiler<'_> {
         if r.value.as_ref().is_none_or(|v| self.loc(&**v) != line) {
             unit.emit("NOP", 0, line);
         }
-        self.unwind_fblock_stack(unit, preserve_tos, line, None);
+        let handlers = unit.handlers.clone();
+        let mut loc = line;
+        self.unwind_fblock_stack(unit, preserve_tos, &mut loc, false)?;
         match (&r.value, folded) {
             (None, _) => {
                 let none = self.none_const(unit);
-                unit.emit("LOAD_CONST", none, line);
+                unit.emit("LOAD_CONST", none, loc);
             }
             (Some(v), Some(c)) => {
                 let k = self.load_const(unit, &c, Some(Self::range_of(v)))?;
-                unit.emit("LOAD_CONST", k, line);
+                unit.emit("LOAD_CONST", k, loc);
             }
             _ => {}
         }
-        unit.emit("RETURN_VALUE", 0, line);
+        unit.emit("RETURN_VALUE", 0, loc);
+        unit.handlers = handlers;
+        unit.last_loc = loc;
         Ok(())
     }
 
-    /// `compiler_unwind_fblock_stack`, up to the innermost loop when `stop_at_loop` (for
-    /// `break` and `continue`): each `for` loop's iterator is popped (beneath the value being
-    /// returned, when `preserve_tos`). Returns the loop it stopped at.
+    /// `compiler_unwind_fblock_stack`: each block from the innermost out is unwound (up to
+    /// the innermost loop when `stop_at_loop`, for `break` and `continue`), then put back.
+    /// `loc` is the location the unwinding statement's own instructions take: none after a
+    /// `finally` body. Returns the loop it stopped at.
     fn unwind_fblock_stack(
         &mut self,
         unit: &mut Unit,
         preserve_tos: bool,
-        line: i32,
-        stop_at_loop: Option<()>,
-    ) -> Option<FBlock> {
-        for fb in unit.fblocks.clone().into_iter().rev() {
-            if stop_at_loop.is_some() {
-                return Some(fb);
+        loc: &mut i32,
+        stop_at_loop: bool,
+    ) -> Result<Option<FBlock>, RunError> {
+        let Some(top) = unit.fblocks.last().cloned() else {
+            return Ok(None);
+        };
+        if stop_at_loop && matches!(top, FBlock::While { .. } | FBlock::For { .. }) {
+            return Ok(Some(top));
+        }
+        unit.fblocks.pop();
+        let res = self
+            .unwind_fblock(unit, &top, preserve_tos, loc)
+            .and_then(|()| self.unwind_fblock_stack(unit, preserve_tos, loc, stop_at_loop));
+        unit.fblocks.push(top);
+        res
+    }
+
+    /// `compiler_unwind_fblock`: what leaving one block takes: a `for` loop's iterator
+    /// popped, a handler popped (`POP_BLOCK`, which also leaves its exception-table range),
+    /// the exception being handled restored (`POP_EXCEPT`), a `finally` body run.
+    fn unwind_fblock(
+        &mut self,
+        unit: &mut Unit,
+        fb: &FBlock,
+        preserve_tos: bool,
+        loc: &mut i32,
+    ) -> Result<(), RunError> {
+        let line = *loc;
+        match fb {
+            FBlock::While { .. } | FBlock::ExceptionHandler => {}
+            FBlock::For { .. } => {
+                if preserve_tos {
+                    unit.swap_top_two(line);
+                }
+                unit.emit("POP_TOP", 0, line);
             }
-            if let FBlock::For { .. } = fb {
+            FBlock::TryExcept => unit.pop_block(line),
+            FBlock::FinallyTry { body } => {
+                // This POP_BLOCK gets the line of the unwinding statement.
+                unit.pop_block(line);
+                if preserve_tos {
+                    unit.fblocks.push(FBlock::PopValue);
+                }
+                let body = unit.finally_bodies[*body].clone();
+                self.stmts(unit, &body)?;
+                if preserve_tos {
+                    unit.fblocks.pop();
+                }
+                // The finally body seems to run after the statement that unwinds, so what
+                // comes next is artificial.
+                *loc = -1;
+            }
+            FBlock::FinallyEnd => {
+                if preserve_tos {
+                    unit.swap_top_two(line);
+                }
+                unit.emit("POP_TOP", 0, line); // exc_value
+                if preserve_tos {
+                    unit.swap_top_two(line);
+                }
+                unit.pop_block(line);
+                unit.emit("POP_EXCEPT", 0, line);
+            }
+            FBlock::HandlerCleanup { name } => {
+                if name.is_some() {
+                    unit.pop_block(line);
+                }
+                if preserve_tos {
+                    unit.swap_top_two(line);
+                }
+                unit.pop_block(line);
+                unit.emit("POP_EXCEPT", 0, line);
+                if let Some(name) = name {
+                    self.clear_handler_name(unit, name, line)?;
+                }
+            }
+            FBlock::PopValue => {
                 if preserve_tos {
                     unit.swap_top_two(line);
                 }
                 unit.emit("POP_TOP", 0, line);
             }
         }
-        None
+        Ok(())
+    }
+
+    /// `name = None; del name`: an `except ... as name` clause unbinds its name, so the
+    /// exception (and its traceback, which holds the frame) does not stay alive in a cycle.
+    fn clear_handler_name(
+        &mut self,
+        unit: &mut Unit,
+        name: &str,
+        line: i32,
+    ) -> Result<(), RunError> {
+        let none = self.none_const(unit);
+        unit.emit("LOAD_CONST", none, line);
+        self.store_name(unit, name, line)?;
+        self.delete_name(unit, name, line)
+    }
+
+    /// `compiler_try_except` (3.11, 3.12): the body under a handler (`SETUP_FINALLY`), then
+    /// `else`; the handler pushes the exception (`PUSH_EXC_INFO`, under a cleanup handler
+    /// that restores the previous one and re-raises), and each `except` clause tests it
+    /// (`CHECK_EXC_MATCH`); a clause with a name runs its body under one more handler that
+    /// unbinds the name; none matching re-raises (`RERAISE 0`).
+    fn compiler_try_except(
+        &mut self,
+        unit: &mut Unit,
+        s: &ast::StmtTry,
+        line: i32,
+    ) -> Result<(), RunError> {
+        let body = unit.new_block();
+        let mut except = unit.new_block();
+        let end = unit.new_block();
+        let cleanup = unit.new_block();
+        unit.setup("SETUP_FINALLY", except, body, line);
+        unit.fblocks.push(FBlock::TryExcept);
+        self.stmts(unit, &s.body)?;
+        unit.fblocks.pop();
+        unit.pop_block(-1);
+        self.stmts(unit, &s.orelse)?;
+        unit.emit_jump("JUMP", end, -1);
+        let outer = unit.handlers.clone();
+        unit.use_next_block(except);
+        unit.push("SETUP_CLEANUP", 0, Some(cleanup), -1);
+        unit.handlers.push(cleanup);
+        unit.emit("PUSH_EXC_INFO", 0, -1);
+        // The runtime pushed the exception: an fblock accounts for it.
+        unit.fblocks.push(FBlock::ExceptionHandler);
+        let in_handler = unit.handlers.clone();
+        let n = s.handlers.len();
+        for (i, h) in s.handlers.iter().enumerate() {
+            let ast::ExceptHandler::ExceptHandler(h) = h;
+            let hline = self.loc(h);
+            if h.type_.is_none() && i < n - 1 {
+                return Err(RunError::Syntax {
+                    message: "default 'except:' must be last".into(),
+                    filename: self.filename.clone(),
+                    line: self.line(h),
+                });
+            }
+            except = unit.new_block();
+            if let Some(t) = &h.type_ {
+                self.expr(unit, t)?;
+                unit.emit("CHECK_EXC_MATCH", 0, hline);
+                unit.emit_jump("POP_JUMP_IF_FALSE", except, hline);
+            }
+            if let Some(name) = &h.name {
+                self.handler_with_name(unit, name.as_str(), &h.body, end, hline)?;
+            } else {
+                let cleanup_body = unit.new_block();
+                unit.emit("POP_TOP", 0, hline); // exc_value
+                unit.use_next_block(cleanup_body);
+                unit.fblocks.push(FBlock::HandlerCleanup { name: None });
+                self.stmts(unit, &h.body)?;
+                unit.fblocks.pop();
+                unit.pop_block(-1);
+                unit.emit("POP_EXCEPT", 0, -1);
+                unit.emit_jump("JUMP", end, -1);
+            }
+            unit.use_next_block(except);
+            unit.handlers.clone_from(&in_handler);
+        }
+        unit.fblocks.pop();
+        unit.emit("RERAISE", 0, -1);
+        unit.use_next_block(cleanup);
+        unit.handlers = outer;
+        pop_except_and_reraise(unit, -1);
+        unit.use_next_block(end);
+        unit.last_loc = -1;
+        Ok(())
+    }
+
+    /// The body of `except T as name:`, as `try: body finally: name = None; del name`.
+    fn handler_with_name(
+        &mut self,
+        unit: &mut Unit,
+        name: &str,
+        body: &[Stmt],
+        end: usize,
+        hline: i32,
+    ) -> Result<(), RunError> {
+        let cleanup_end = unit.new_block();
+        let cleanup_body = unit.new_block();
+        self.store_name(unit, name, hline)?;
+        unit.setup("SETUP_CLEANUP", cleanup_end, cleanup_body, hline);
+        unit.fblocks.push(FBlock::HandlerCleanup {
+            name: Some(name.to_string()),
+        });
+        self.stmts(unit, body)?;
+        unit.fblocks.pop();
+        let in_clause = unit.handlers.clone();
+        unit.pop_block(-1);
+        unit.pop_block(-1);
+        unit.emit("POP_EXCEPT", 0, -1);
+        self.clear_handler_name(unit, name, -1)?;
+        unit.emit_jump("JUMP", end, -1);
+        // except: the clause's body raised.
+        unit.use_next_block(cleanup_end);
+        unit.handlers = in_clause;
+        unit.handlers.pop();
+        self.clear_handler_name(unit, name, -1)?;
+        unit.emit("RERAISE", 1, -1);
+        Ok(())
+    }
+
+    /// `compiler_try_finally` (3.11, 3.12): the body (with its handlers) under a handler;
+    /// the `finally` body compiled twice, once where the body ends and once in the handler,
+    /// which pushes the exception, runs it and re-raises.
+    fn compiler_try_finally(
+        &mut self,
+        unit: &mut Unit,
+        s: &ast::StmtTry,
+        line: i32,
+    ) -> Result<(), RunError> {
+        let body = unit.new_block();
+        let end = unit.new_block();
+        let exit = unit.new_block();
+        let cleanup = unit.new_block();
+        unit.setup("SETUP_FINALLY", end, body, line);
+        unit.finally_bodies.push(s.finalbody.clone());
+        let index = unit.finally_bodies.len() - 1;
+        unit.fblocks.push(FBlock::FinallyTry { body: index });
+        if s.handlers.is_empty() {
+            self.stmts(unit, &s.body)?;
+        } else {
+            self.compiler_try_except(unit, s, line)?;
+        }
+        unit.pop_block(-1);
+        unit.fblocks.pop();
+        self.stmts(unit, &s.finalbody)?;
+        unit.emit_jump("JUMP", exit, -1);
+        // finally: an exception is on the stack.
+        let outer = unit.handlers.clone();
+        unit.use_next_block(end);
+        unit.push("SETUP_CLEANUP", 0, Some(cleanup), -1);
+        unit.handlers.push(cleanup);
+        unit.emit("PUSH_EXC_INFO", 0, -1);
+        unit.fblocks.push(FBlock::FinallyEnd);
+        self.stmts(unit, &s.finalbody)?;
+        unit.fblocks.pop();
+        // 3.11 leaves the last statement's location set; 3.12 gives none.
+        let loc = if unit.minor < 12 { unit.last_loc } else { -1 };
+        unit.emit("RERAISE", 0, loc);
+        unit.use_next_block(cleanup);
+        unit.handlers = outer;
+        pop_except_and_reraise(unit, loc);
+        unit.use_next_block(exit);
+        Ok(())
     }
 
     /// `compiler_if`.
@@ -1751,6 +2119,7 @@ impl Compiler<'_> {
         self.jump_if(unit, &s.test, anchor, false, line)?;
         unit.use_next_block(body);
         self.stmts(unit, &s.body)?;
+        unit.last_loc = line;
         self.jump_if(unit, &s.test, body, true, line)?;
         unit.fblocks.pop();
         unit.use_next_block(anchor);
@@ -1783,6 +2152,7 @@ impl Compiler<'_> {
         self.store_target(unit, &s.target)?;
         self.stmts(unit, &s.body)?;
         unit.jump(start, false, -1);
+        unit.last_loc = -1;
         unit.use_next_block(cleanup);
         unit.end_for();
         unit.fblocks.pop();
@@ -1800,41 +2170,47 @@ impl Compiler<'_> {
         self.expr(unit, e)
     }
 
-    /// `compiler_break`: a `NOP` for the line, the loop's iterator popped, a jump out.
+    /// `compiler_break`: a `NOP` for the line, the blocks inside the loop unwound, the loop's
+    /// iterator popped, a jump out.
     fn compiler_break(&mut self, unit: &mut Unit, s: &Stmt, line: i32) -> Result<(), RunError> {
         unit.emit("NOP", 0, line);
-        let Some(fb) = self.unwind_fblock_stack(unit, false, line, Some(())) else {
+        let handlers = unit.handlers.clone();
+        let mut loc = line;
+        let Some(fb) = self.unwind_fblock_stack(unit, false, &mut loc, true)? else {
             return Err(RunError::Syntax {
                 message: "'break' outside loop".into(),
                 filename: self.filename.clone(),
                 line: self.line(s),
             });
         };
-        let exit = match fb {
-            FBlock::For { exit, .. } => {
-                unit.emit("POP_TOP", 0, line);
-                exit
-            }
-            FBlock::While { exit, .. } => exit,
+        self.unwind_fblock(unit, &fb, false, &mut loc)?;
+        let (FBlock::For { exit, .. } | FBlock::While { exit, .. }) = fb else {
+            unreachable!("unwind_fblock_stack stops at a loop")
         };
-        unit.jump(exit, false, line);
+        unit.jump(exit, false, loc);
+        unit.handlers = handlers;
+        unit.last_loc = loc;
         Ok(())
     }
 
-    /// `compiler_continue`: a jump to the loop's top.
+    /// `compiler_continue`: the blocks inside the loop unwound, a jump to the loop's top.
     fn compiler_continue(&mut self, unit: &mut Unit, s: &Stmt, line: i32) -> Result<(), RunError> {
         unit.emit("NOP", 0, line);
-        let Some(fb) = self.unwind_fblock_stack(unit, false, line, Some(())) else {
+        let handlers = unit.handlers.clone();
+        let mut loc = line;
+        let Some(fb) = self.unwind_fblock_stack(unit, false, &mut loc, true)? else {
             return Err(RunError::Syntax {
                 message: "'continue' not properly in loop".into(),
                 filename: self.filename.clone(),
                 line: self.line(s),
             });
         };
-        let top = match fb {
-            FBlock::For { top, .. } | FBlock::While { top, .. } => top,
+        let (FBlock::For { top, .. } | FBlock::While { top, .. }) = fb else {
+            unreachable!("unwind_fblock_stack stops at a loop")
         };
-        unit.jump(top, false, line);
+        unit.jump(top, false, loc);
+        unit.handlers = handlers;
+        unit.last_loc = loc;
         Ok(())
     }
 
@@ -1874,12 +2250,12 @@ impl Compiler<'_> {
         if let Expr::Attribute(at) = &*a.target {
             // The object kept (COPY 1) for the STORE_ATTR after.
             self.expr(unit, &at.value)?;
-            unit.emit("COPY", 1, tline);
+            unit.copy(1, tline);
             let i = self.name_index(unit, at.attr.as_str())?;
             unit.emit("LOAD_ATTR", i, tline);
             self.expr(unit, &a.value)?;
-            unit.emit("BINARY_OP", nb_op(a.op) + 13, line);
-            unit.emit("SWAP", 2, tline);
+            unit.binary_op(a.op, true, line);
+            unit.swap_top_two(tline);
             unit.emit("STORE_ATTR", i, tline);
             return Ok(());
         }
@@ -1958,21 +2334,7 @@ impl Compiler<'_> {
     fn delete_target(&mut self, unit: &mut Unit, t: &Expr) -> Result<(), RunError> {
         let line = self.loc(t);
         match t {
-            Expr::Name(n) => {
-                let name = n.id.as_str();
-                match self.scope(unit, name) {
-                    Scope::Module => {
-                        let i = self.name_index(unit, name)?;
-                        unit.emit("DELETE_NAME", i, line);
-                    }
-                    Scope::Fast(i) => unit.emit("DELETE_FAST", i, line),
-                    Scope::Deref(i) => unit.emit("DELETE_DEREF", i, line),
-                    Scope::Global => {
-                        let i = self.name_index(unit, name)?;
-                        unit.emit("DELETE_GLOBAL", i, line);
-                    }
-                }
-            }
+            Expr::Name(n) => self.delete_name(unit, n.id.as_str(), line)?,
             Expr::Subscript(sub) => {
                 self.expr(unit, &sub.value)?;
                 self.expr(unit, &sub.slice)?;
@@ -3120,8 +3482,11 @@ impl Compiler<'_> {
             unit.emit("LOAD_CONST", none, -1);
             unit.emit("RETURN_VALUE", 0, -1);
         }
-        if unit.minor >= 12 {
+        // 3.13's flowgraph passes here know jumps only: the handlers' depths are taken and the
+        // pseudo-instructions dropped first (its try statement is not compiled).
+        if unit.minor >= 13 {
             stackdepth(unit);
+            convert_exception_handlers_to_nops(&mut unit.blocks);
         }
         let minor = unit.minor;
         let b = &mut unit.blocks;
@@ -3198,9 +3563,16 @@ impl Compiler<'_> {
             trim_unused_consts(unit);
             propagate_line_numbers(&mut unit.blocks);
         }
-        // 3.13 leaves an exit no line reaches without one (dis shows `--`).
+        // 3.13 leaves an exit no line reaches without one (dis shows `--`). 3.11's assemble
+        // then runs stackdepth, label_exception_targets and convert_exception_handlers_to_nops
+        // (the SETUP_* and POP_BLOCK have carried their lines through the passes so far).
+        // (3.10 compiles no try statement: its stack depth is stackdepth_3_10's, below.)
         if unit.minor < 13 {
             guarantee_lineno_for_exits(&mut unit.blocks, unit.code.firstlineno as i32);
+        }
+        if matches!(unit.minor, 11 | 12) {
+            stackdepth(unit);
+            convert_exception_handlers_to_nops(&mut unit.blocks);
         }
         // 3.11+: convert_exception_handlers_to_nops, then clean_basic_block once more: NOPs
         // whose line the propagation gave to their neighbours go. 3.10's jumps are already
@@ -3238,6 +3610,15 @@ impl Compiler<'_> {
         unit.code.instrs = assemble_jump_offsets(&unit.blocks, unit.minor, &unit.handler_depth);
         Ok(())
     }
+}
+
+/// `POP_EXCEPT_AND_RERAISE`: the exception that was being handled before is restored
+/// (`COPY 3` brings it up from under `lasti` and the new one), then the new one re-raised
+/// with its `lasti`.
+fn pop_except_and_reraise(unit: &mut Unit, line: i32) {
+    unit.emit("COPY", 3, line);
+    unit.emit("POP_EXCEPT", 0, line);
+    unit.emit("RERAISE", 1, line);
 }
 
 /// The blocks in layout order (`b_next` from the entry).
@@ -3833,7 +4214,8 @@ fn clean_basic_block(blocks: &mut [Block], b: usize, prev_lineno: i32) {
     blocks[b].instrs = out;
 }
 
-/// `mark_reachable`: count each block's predecessors from the entry.
+/// `mark_reachable`: count each block's predecessors from the entry (a handler's: its
+/// `SETUP_*`).
 fn mark_reachable(blocks: &mut [Block]) {
     for b in blocks.iter_mut() {
         b.predecessors = 0;
@@ -3856,7 +4238,8 @@ fn mark_reachable(blocks: &mut [Block]) {
                 }
                 blocks[t].predecessors += 1;
             }
-            // 3.12: a handler is reached by its SETUP_FINALLY, counted once.
+            // A handler whose SETUP_FINALLY is a NOP already (3.13 here, which drops the
+            // pseudo-instructions before its passes) is reached by what it covers, once.
             if let Some(h) = blocks[b].instrs[k].handler
                 && blocks[h].predecessors == 0
             {
@@ -4195,6 +4578,12 @@ fn remove_redundant_jumps(blocks: &mut [Block], minor: u8) {
     }
 }
 
+/// `is_jump`'s target: a jump's, not a `SETUP_*`'s (its handler is reached by an exception,
+/// not by the flow).
+fn jump_target(i: CInstr) -> Option<usize> {
+    i.target.filter(|_| !is_block_push(i.name))
+}
+
 /// Whether the block leaves the code and none of its instructions has a line.
 fn is_exit_without_lineno(b: &Block) -> bool {
     b.instrs.last().is_some_and(|i| is_exit(i.name)) && b.instrs.iter().all(|i| i.line < 0)
@@ -4208,7 +4597,7 @@ fn duplicate_exits_without_lineno(blocks: &mut Vec<Block>) {
         let Some(last) = blocks[b].instrs.last().copied() else {
             continue;
         };
-        let Some(t) = last.target else {
+        let Some(t) = jump_target(last) else {
             continue;
         };
         if is_exit_without_lineno(&blocks[t]) && blocks[t].predecessors > 1 {
@@ -4377,7 +4766,7 @@ fn add_checks_for_loads_of_uninitialized_variables(unit: &mut Unit) -> bool {
         if falls && let Some(n) = blk.next {
             push(n, unsafe_mask, &mut mask, &mut stack, &mut on_stack);
         }
-        if let Some(t) = last.and_then(|l| l.target) {
+        if let Some(t) = last.and_then(jump_target) {
             push(t, unsafe_mask, &mut mask, &mut stack, &mut on_stack);
         }
     }
@@ -4406,7 +4795,7 @@ fn propagate_line_numbers(blocks: &mut [Block]) {
             blocks[n].instrs[0].line = prev;
         }
         let last = *blocks[b].instrs.last().expect("non-empty");
-        if let Some(t) = last.target
+        if let Some(t) = jump_target(last)
             && blocks[t].predecessors == 1
             && blocks[t].instrs[0].line < 0
         {
@@ -4434,12 +4823,12 @@ fn guarantee_lineno_for_exits(blocks: &mut [Block], firstlineno: i32) {
     }
 }
 
-/// 3.12's `stackdepth`, as far as the exception table needs it: the depth at each
-/// `SETUP_FINALLY`, recorded for its handler; then the pseudo-instructions `SETUP_FINALLY` and
-/// `POP_BLOCK` become `NOP`s (`label_exception_targets`, `_PyCfg_ConvertPseudoOps`).
+/// `stackdepth`, as far as the exception table needs it: the depth at each `SETUP_*`, from
+/// which `label_exception_targets` takes its handler's (`b_startdepth - 1`, one less again
+/// when `lasti` is pushed too).
 fn stackdepth(unit: &mut Unit) {
-    let minor = unit.minor;
     let n = unit.blocks.len();
+    let minor = unit.minor;
     let mut start: Vec<Option<i32>> = vec![None; n];
     start[0] = Some(0);
     let mut todo = vec![0usize];
@@ -4453,10 +4842,15 @@ fn stackdepth(unit: &mut Unit) {
             }
         };
         for i in &unit.blocks[b].instrs {
-            if i.name == "SETUP_FINALLY" {
+            if is_block_push(i.name) {
                 let t = i.target.expect("a handler");
-                unit.handler_depth.insert(t, depth as u32);
-                reach(t, depth + 1, &mut todo);
+                // SETUP_CLEANUP's handler gets lasti and the exception, the others the
+                // exception (SETUP_WITH's also keeps the context manager's __exit__).
+                let pushed = if i.name == "SETUP_CLEANUP" { 2 } else { 1 };
+                let lasti = i.name != "SETUP_FINALLY";
+                let handler_depth = depth + pushed - 1 - i32::from(lasti);
+                unit.handler_depth.insert(t, (handler_depth as u32, lasti));
+                reach(t, depth + pushed, &mut todo);
                 continue;
             }
             if let Some(t) = i.target {
@@ -4476,9 +4870,15 @@ fn stackdepth(unit: &mut Unit) {
             reach(next, depth, &mut todo);
         }
     }
-    for b in unit.blocks.iter_mut() {
+}
+
+/// `convert_exception_handlers_to_nops` (3.11; 3.12's `_PyCfg_ConvertPseudoOps`): once
+/// `label_exception_targets` has labelled every instruction, `SETUP_*` and `POP_BLOCK` are
+/// `NOP`s, kept only for a line no other instruction carries.
+fn convert_exception_handlers_to_nops(blocks: &mut [Block]) {
+    for b in blocks.iter_mut() {
         for i in b.instrs.iter_mut() {
-            if matches!(i.name, "SETUP_FINALLY" | "POP_BLOCK") {
+            if is_block_push(i.name) || i.name == "POP_BLOCK" {
                 i.name = "NOP";
                 i.target = None;
             }
@@ -4486,16 +4886,16 @@ fn stackdepth(unit: &mut Unit) {
     }
 }
 
-/// `stack_effect` of 3.12 for the instructions the compiler emits (`jump`: the effect when
-/// the jump is taken).
+/// `stack_effect` of 3.11, 3.12 and 3.13 for the instructions the compiler emits (`jump`:
+/// the effect when the jump is taken).
 fn stack_effect(name: &str, arg: u32, jump: bool, minor: u8) -> i32 {
     let n = arg as i32;
     match name {
         "NOP" | "RESUME" | "MAKE_CELL" | "COPY_FREE_VARS" | "KW_NAMES" | "SWAP" | "GET_ITER"
-        | "UNARY_NEGATIVE" | "UNARY_NOT" | "UNARY_INVERT" | "CALL_INTRINSIC_1" | "LOAD_ATTR"
-        | "DELETE_FAST" | "DELETE_NAME" | "DELETE_GLOBAL" | "DELETE_DEREF" | "JUMP"
-        | "JUMP_NO_INTERRUPT" | "RETURN_CONST" | "LIST_TO_TUPLE" | "POP_BLOCK" | "TO_BOOL"
-        | "CONVERT_VALUE" | "FORMAT_SIMPLE" => 0,
+        | "UNARY_NEGATIVE" | "UNARY_NOT" | "UNARY_INVERT" | "UNARY_POSITIVE"
+        | "CALL_INTRINSIC_1" | "LOAD_ATTR" | "DELETE_FAST" | "DELETE_NAME" | "DELETE_GLOBAL"
+        | "DELETE_DEREF" | "JUMP" | "JUMP_NO_INTERRUPT" | "RETURN_CONST" | "LIST_TO_TUPLE"
+        | "POP_BLOCK" | "CHECK_EXC_MATCH" | "TO_BOOL" | "CONVERT_VALUE" | "FORMAT_SIMPLE" => 0,
         "LOAD_CONST"
         | "LOAD_FAST"
         | "LOAD_FAST_CHECK"
@@ -4507,7 +4907,12 @@ fn stack_effect(name: &str, arg: u32, jump: bool, minor: u8) -> i32 {
         | "COPY"
         | "LOAD_METHOD"
         | "LOAD_BUILD_CLASS"
-        | "FOR_ITER" => 1,
+        | "PUSH_EXC_INFO" => 1,
+        // 3.11's FOR_ITER pops the exhausted iterator as it jumps; 3.12's jumps to an
+        // END_FOR that pops it.
+        "FOR_ITER" if jump && minor < 12 => -1,
+        "FOR_ITER" => 1,
+        "JUMP_IF_FALSE_OR_POP" | "JUMP_IF_TRUE_OR_POP" if jump => 0,
         "LOAD_GLOBAL" => 1 + (n & 1),
         "STORE_FAST"
         | "STORE_FAST_MAYBE_NULL"
@@ -4528,7 +4933,10 @@ fn stack_effect(name: &str, arg: u32, jump: bool, minor: u8) -> i32 {
         | "POP_JUMP_IF_TRUE"
         | "POP_JUMP_IF_NONE"
         | "POP_JUMP_IF_NOT_NONE"
+        | "JUMP_IF_FALSE_OR_POP"
+        | "JUMP_IF_TRUE_OR_POP"
         | "RERAISE"
+        | "POP_EXCEPT"
         | "DELETE_ATTR"
         | "SET_FUNCTION_ATTRIBUTE"
         | "FORMAT_WITH_SPEC" => -1,
@@ -4537,24 +4945,21 @@ fn stack_effect(name: &str, arg: u32, jump: bool, minor: u8) -> i32 {
         "BINARY_SLICE" | "END_FOR" | "DELETE_SUBSCR" | "STORE_ATTR" => -2,
         "STORE_SUBSCR" => -3,
         "STORE_SLICE" => -4,
-        "BUILD_LIST" | "BUILD_TUPLE" | "BUILD_STRING" | "BUILD_SLICE" => 1 - n,
+        "BUILD_LIST" | "BUILD_TUPLE" | "BUILD_STRING" => 1 - n,
+        "BUILD_SLICE" if n == 3 => -2,
+        "BUILD_SLICE" => -1,
         "BUILD_MAP" => 1 - 2 * n,
-        "BUILD_CONST_KEY_MAP" => -n,
+        "BUILD_CONST_KEY_MAP" | "RAISE_VARARGS" => -n,
+        // 3.11 splits a call: PRECALL pops the arguments, CALL the callable and NULL
+        // for the result.
+        "PRECALL" => -n,
+        "CALL" if minor < 12 => -1,
         "CALL" => -(n + 1),
         "CALL_KW" => -(n + 2),
         "MAKE_FUNCTION" => -(arg.count_ones() as i32),
         "UNPACK_SEQUENCE" => n - 1,
-        "FORMAT_VALUE" => {
-            if arg & 4 != 0 {
-                -1
-            } else {
-                0
-            }
-        }
-        _ => {
-            let _ = jump;
-            0
-        }
+        "FORMAT_VALUE" if arg & 4 != 0 => -1,
+        _ => 0,
     }
 }
 
@@ -4662,7 +5067,7 @@ fn push_cold_blocks_to_end(blocks: &mut [Block]) {
         if falls && let Some(n) = blocks[b].next {
             succ.push(n);
         }
-        succ.extend(blocks[b].instrs.iter().filter_map(|i| i.target));
+        succ.extend(blocks[b].instrs.iter().copied().filter_map(jump_target));
         for t in succ {
             if !warm[t] {
                 warm[t] = true;
@@ -4847,7 +5252,7 @@ fn is_backward(name: &str) -> bool {
 fn assemble_jump_offsets(
     blocks: &[Block],
     minor: u8,
-    handler_depth: &HashMap<usize, u32>,
+    handler_depth: &HashMap<usize, (u32, bool)>,
 ) -> Vec<Instr> {
     let table = crate::opcode::OpcodeTable::of(minor);
     let order = layout(blocks);
@@ -4861,15 +5266,20 @@ fn assemble_jump_offsets(
                 arg: i.arg,
                 line: u32::try_from(i.line).ok(),
                 target: i.target,
-                handler: i
-                    .handler
-                    .map(|h| (h, handler_depth.get(&h).copied().unwrap_or(0))),
+                handler: i.handler.map(|h| {
+                    let (depth, lasti) = handler_depth.get(&h).copied().unwrap_or((0, false));
+                    Handler {
+                        target: h,
+                        depth,
+                        lasti,
+                    }
+                }),
             });
         }
     }
     for i in out.iter_mut() {
-        if let Some((h, depth)) = i.handler {
-            i.handler = Some((first[h], depth));
+        if let Some(h) = &mut i.handler {
+            h.target = first[h.target];
         }
         if let Some(t) = i.target {
             i.target = Some(first[t]);
@@ -5179,6 +5589,26 @@ pub(crate) fn collect_locals(
             Stmt::FunctionDef(f) => bind(f.name.as_str(), locals),
             Stmt::ClassDef(cd) => bind(cd.name.as_str(), locals),
             Stmt::Global(g) => globals.extend(g.names.iter().map(|n| n.to_string())),
+            Stmt::Try(t) => {
+                collect_locals(&t.body, locals, globals, inline);
+                for h in &t.handlers {
+                    let ast::ExceptHandler::ExceptHandler(h) = h;
+                    if let Some(ty) = &h.type_ {
+                        comps(ty, locals);
+                    }
+                    if let Some(name) = &h.name {
+                        bind(name.as_str(), locals);
+                    }
+                    collect_locals(&h.body, locals, globals, inline);
+                }
+                collect_locals(&t.orelse, locals, globals, inline);
+                collect_locals(&t.finalbody, locals, globals, inline);
+            }
+            Stmt::Raise(r) => {
+                for e in [&r.exc, &r.cause].into_iter().flatten() {
+                    comps(e, locals);
+                }
+            }
             _ => {}
         }
     }
@@ -5383,6 +5813,15 @@ fn declared_global(body: &[Stmt]) -> Vec<String> {
                 Stmt::While(w) => {
                     walk(&w.body, out);
                     walk(&w.orelse, out);
+                }
+                Stmt::Try(t) => {
+                    walk(&t.body, out);
+                    for h in &t.handlers {
+                        let ast::ExceptHandler::ExceptHandler(h) = h;
+                        walk(&h.body, out);
+                    }
+                    walk(&t.orelse, out);
+                    walk(&t.finalbody, out);
                 }
                 _ => {}
             }

@@ -6,7 +6,7 @@ use std::fmt::Write;
 
 use objects::Objects;
 
-use crate::compile::{Compiled, Const, Instr};
+use crate::compile::{Compiled, Const, Handler, Instr};
 use crate::error::RunError;
 use crate::opcode::OpcodeTable;
 
@@ -101,12 +101,16 @@ fn listing(
     } else {
         4
     };
-    // Jump targets and exception handlers (3.12) are labelled.
+    // Jump targets and exception handlers are labelled.
     let labels: Vec<usize> = unit
         .instrs
         .iter()
         .filter_map(|i| i.target)
-        .chain(unit.instrs.iter().filter_map(|i| i.handler.map(|(h, _)| h)))
+        .chain(
+            unit.instrs
+                .iter()
+                .filter_map(|i| i.handler.map(|h| h.target)),
+        )
         .collect();
     let mut out = String::new();
     let mut last_line = None;
@@ -167,15 +171,14 @@ fn listing(
             out.push('\n');
         }
     }
-    // The exception table (3.12): each run of instructions with the same handler, its last
-    // code unit's offset, the handler's, the stack depth.
+    // The exception table, as 3.11's and 3.12's dis print it: the last code unit's offset.
     let entries = exception_entries(&unit.instrs, &offsets, total);
     if !entries.is_empty() {
         out.push_str("ExceptionTable:\n");
-        for (start, end, target, depth) in entries {
-            // 3.12 prints the last code unit's offset.
-            let end = end - 2;
-            writeln!(out, "  {start} to {end} -> {target} [{depth}]").expect("a String");
+        for e in entries {
+            let (start, end, target, depth) = (e.start, e.end - 2, e.target, e.depth);
+            let lasti = e.lasti_suffix();
+            writeln!(out, "  {start} to {end} -> {target} [{depth}]{lasti}").expect("a String");
         }
     }
     Ok(out)
@@ -220,7 +223,7 @@ fn listing_3_13(
         .instrs
         .iter()
         .filter_map(|i| i.target.map(|t| offsets[t]))
-        .chain(entries.iter().flat_map(|&(s, e, t, _)| [s, e, t]))
+        .chain(entries.iter().flat_map(|e| [e.start, e.end, e.target]))
         .collect();
     labelled.sort_unstable();
     labelled.dedup();
@@ -274,31 +277,60 @@ fn listing_3_13(
     }
     if !entries.is_empty() {
         out.push_str("ExceptionTable:\n");
-        for (start, end, target, depth) in entries {
-            let (s, e, t) = (label_of(start), label_of(end), label_of(target));
-            let l = |x: Option<usize>| x.unwrap_or(0);
-            writeln!(out, "  L{} to L{} -> L{} [{depth}]", l(s), l(e), l(t)).expect("a String");
+        for e in &entries {
+            let l = |offset: u32| label_of(offset).unwrap_or(0);
+            let (start, end, target) = (l(e.start), l(e.end), l(e.target));
+            let (depth, lasti) = (e.depth, e.lasti_suffix());
+            writeln!(out, "  L{start} to L{end} -> L{target} [{depth}]{lasti}").expect("a String");
         }
     }
     Ok(out)
 }
 
-/// The exception table (3.12+): each run of instructions with the same handler as its first
-/// offset, the offset after it, the handler's offset and the stack depth.
-fn exception_entries(instrs: &[Instr], offsets: &[u32], total: u32) -> Vec<(u32, u32, u32, u32)> {
+/// One entry of the exception table (`assemble_exception_table`, read back by
+/// `dis._parse_exception_table`): a run of instructions with the same handler.
+struct ExceptionEntry {
+    /// The run's first offset.
+    start: u32,
+    /// The offset after it.
+    end: u32,
+    /// The handler's offset.
+    target: u32,
+    /// The stack depth the handler starts from.
+    depth: u32,
+    /// Whether the offset of the instruction that raised is pushed too.
+    lasti: bool,
+}
+
+impl ExceptionEntry {
+    /// What `dis` prints after the depth.
+    fn lasti_suffix(&self) -> &'static str {
+        if self.lasti { " lasti" } else { "" }
+    }
+}
+
+/// The exception table (3.11+): each run of instructions with the same handler.
+fn exception_entries(instrs: &[Instr], offsets: &[u32], total: u32) -> Vec<ExceptionEntry> {
     let mut entries = Vec::new();
-    let mut run: Option<(u32, usize, u32)> = None;
+    let mut run: Option<(u32, Handler)> = None;
+    let entry = |start: u32, end: u32, h: Handler| ExceptionEntry {
+        start,
+        end,
+        target: offsets[h.target],
+        depth: h.depth,
+        lasti: h.lasti,
+    };
     for (k, i) in instrs.iter().enumerate() {
         let here = i.handler;
-        if run.map(|(_, h, d)| (h, d)) != here {
-            if let Some((start, h, d)) = run.take() {
-                entries.push((start, offsets[k], offsets[h], d));
+        if run.map(|(_, h)| h) != here {
+            if let Some((start, h)) = run.take() {
+                entries.push(entry(start, offsets[k], h));
             }
-            run = here.map(|(h, d)| (offsets[k], h, d));
+            run = here.map(|h| (offsets[k], h));
         }
     }
-    if let Some((start, h, d)) = run {
-        entries.push((start, total, offsets[h], d));
+    if let Some((start, h)) = run {
+        entries.push(entry(start, total, h));
     }
     entries
 }

@@ -35,20 +35,25 @@
 //! operators by name and absolute jumps, each call in a frame object; 3.12's list
 //! comprehensions inlined, with an exception table; 3.13's `TO_BOOL`, superinstructions, `CALL`
 //! with the callable beneath `self` or NULL, `SET_FUNCTION_ATTRIBUTE` and `FORMAT_SIMPLE`, and
-//! its `dis` with labels) for module code; functions with positional parameters,
-//! keyword arguments, docstrings, closures and `global`; assignments (with unpacking and to
-//! items), augmented assignments and `del`; `if`/`elif`/`else`, `while`, `for`, `break`,
-//! `continue`; comparisons, `is`, `in`, `and`/`or`/`not`, conditional expressions; int,
-//! float and str arithmetic; list, tuple and dict displays, subscripts and slices; list
-//! comprehensions; f-strings and `%` formatting; calls of the built-ins above; attribute
-//! access on modules and functions; `class` statements without bases or decorators (their
+//! its `dis` with labels) for module code; functions with positional parameters, keyword
+//! arguments, docstrings, closures and `global`; assignments (with unpacking and to items),
+//! augmented assignments and `del`; `if`/`elif`/`else`, `while`, `for`, `break`, `continue`;
+//! `try`/`except`/`else`/`finally` and `raise` on 3.11 and 3.12, compiled (the exception table
+//! included, its depths and `lasti`) and run on the paths where nothing is raised;
+//! comparisons, `is`, `in`, `and`/`or`/`not`, conditional expressions; int, float and str
+//! arithmetic; list, tuple and dict displays, subscripts and slices; list comprehensions;
+//! f-strings and `%` formatting; calls of the built-ins above; attribute access on modules and
+//! functions; `class` statements without bases or decorators on 3.11 and 3.12 (their
 //! instances, attributes, methods called through `LOAD_METHOD` or as bound methods,
 //! `__init__`, and `__del__` run once when an instance's count reaches zero, in the order its
-//! container releases it); imports of `sys`, `gc` (its counts and switches; a
-//! collection is not modelled yet) and `ctypes` (`cast` to `py_object` and `.value`, taking
-//! a reference to whatever lies at an address, as C does). Anything else is refused with
+//! container releases it); imports of `sys`, `gc` (its counts and switches; a collection is
+//! not modelled yet) and `ctypes` (`cast` to `py_object` and `.value`, taking a reference to
+//! whatever lies at an address, as C does). Anything else is refused with
 //! [`RunError::NotModelled`], naming the construct and its line: a built-in or a `sys`
-//! attribute CPython has and the model lacks is not modelled, never a `NameError`.
+//! attribute CPython has and the model lacks is not modelled, never a `NameError`. An exception
+//! is still a Rust value ([`RunError::Exception`]), not an object in the model's memory: a
+//! `raise`, and an exception that a `try` statement's handler would catch (its `except` or its
+//! `finally`, found through the exception table), are not modelled.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

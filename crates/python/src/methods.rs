@@ -160,15 +160,24 @@ pub(crate) fn list_clear(i: &mut Interp, args: &[u64]) -> Result<u64, RunError> 
 
 // ---- dict ---------------------------------------------------------------------------------
 
-/// `dict.get(key, default=None)`.
-pub(crate) fn dict_get(i: &mut Interp, args: &[u64]) -> Result<u64, RunError> {
+/// The argument check of `dict.get`, `setdefault` and `pop`: a key (hashable) and maybe a
+/// default.
+fn key_and_default(name: &str, i: &mut Interp, args: &[u64]) -> Result<(), RunError> {
     if !(2..=3).contains(&args.len()) {
         return Err(RunError::exception(
             "TypeError",
-            format!("get expected at most 2 arguments, got {}", args.len() - 1),
+            format!(
+                "{name} expected at most 2 arguments, got {}",
+                args.len() - 1
+            ),
         ));
     }
-    i.hashable(args[1])?;
+    i.hashable(args[1])
+}
+
+/// `dict.get(key, default=None)`.
+pub(crate) fn dict_get(i: &mut Interp, args: &[u64]) -> Result<u64, RunError> {
+    key_and_default("get", i, args)?;
     let v = match i.o.dict_getitem(args[0], args[1])? {
         Some(v) => v,
         None => args.get(2).copied().unwrap_or(i.o.none()),
@@ -179,16 +188,7 @@ pub(crate) fn dict_get(i: &mut Interp, args: &[u64]) -> Result<u64, RunError> {
 
 /// `dict.setdefault(key, default=None)`: the value, inserting the default first if missing.
 pub(crate) fn dict_setdefault(i: &mut Interp, args: &[u64]) -> Result<u64, RunError> {
-    if !(2..=3).contains(&args.len()) {
-        return Err(RunError::exception(
-            "TypeError",
-            format!(
-                "setdefault expected at most 2 arguments, got {}",
-                args.len() - 1
-            ),
-        ));
-    }
-    i.hashable(args[1])?;
+    key_and_default("setdefault", i, args)?;
     let v = match i.o.dict_getitem(args[0], args[1])? {
         Some(v) => v,
         None => {
@@ -204,13 +204,7 @@ pub(crate) fn dict_setdefault(i: &mut Interp, args: &[u64]) -> Result<u64, RunEr
 
 /// `dict.pop(key[, default])`: the value, its entry deleted; the default, or KeyError.
 pub(crate) fn dict_pop(i: &mut Interp, args: &[u64]) -> Result<u64, RunError> {
-    if !(2..=3).contains(&args.len()) {
-        return Err(RunError::exception(
-            "TypeError",
-            format!("pop expected at most 2 arguments, got {}", args.len() - 1),
-        ));
-    }
-    i.hashable(args[1])?;
+    key_and_default("pop", i, args)?;
     match i.o.dict_getitem(args[0], args[1])? {
         Some(v) => {
             // _PyDict_Pop: the value's reference moves to the caller; the key's is released.

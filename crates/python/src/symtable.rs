@@ -115,6 +115,26 @@ impl Uses {
                     self.names.insert(bound.to_string());
                 }
             }
+            Stmt::Try(t) => {
+                self.stmts(&t.body);
+                for h in &t.handlers {
+                    let ast::ExceptHandler::ExceptHandler(h) = h;
+                    if let Some(ty) = &h.type_ {
+                        self.expr(ty);
+                    }
+                    if let Some(name) = &h.name {
+                        self.names.insert(name.to_string());
+                    }
+                    self.stmts(&h.body);
+                }
+                self.stmts(&t.orelse);
+                self.stmts(&t.finalbody);
+            }
+            Stmt::Raise(r) => {
+                for e in [&r.exc, &r.cause].into_iter().flatten() {
+                    self.expr(e);
+                }
+            }
             _ => {}
         }
     }

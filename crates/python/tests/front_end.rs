@@ -310,7 +310,7 @@ proptest! {
         fail_at in proptest::option::of(1..40usize),
         mutations in proptest::collection::vec(mutation(), 1..4),
     ) {
-        let mut source = programs::Gen::program(&choices, fail_at);
+        let mut source = programs::Gen::program(&choices, fail_at, true);
         for m in &mutations {
             source = mutate(&source, m);
         }

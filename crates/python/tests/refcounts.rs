@@ -6,8 +6,9 @@
 //! `PROPTEST_CASES=100000 cargo test --release -p python --test refcounts`.
 //!
 //! The generator (`common/programs.rs`) leaves out what the model does not run (classes,
-//! `try`, dict comprehensions, slice assignment, `list.extend`, `enumerate`) and keeps every
-//! program free of exceptions, so that each runs to its end.
+//! dict comprehensions, slice assignment, `list.extend`, `enumerate`) and keeps every
+//! program free of exceptions, so that each runs to its end (its `try` statements, written for
+//! 3.11 and 3.12, have their handlers compiled, never run: nothing raises inside them).
 
 #[path = "common/programs.rs"]
 mod programs;
@@ -23,6 +24,12 @@ const VERSIONS: [Profile; 3] = [
     Profile::CPYTHON_3_12,
     Profile::CPYTHON_3_13,
 ];
+
+/// Whether the model compiles `try` statements for this version (3.11's and 3.12's
+/// compilers; on 3.13 a `try` is not modelled).
+fn compiles_try(profile: Profile) -> bool {
+    matches!(profile.version(), (3, 11 | 12))
+}
 
 /// The miscounts found at each event, described; and how many events there were.
 #[derive(Default)]
@@ -66,7 +73,7 @@ proptest! {
         version in 0..VERSIONS.len(),
     ) {
         let profile = VERSIONS[version];
-        let source = programs::Gen::program(&choices, None);
+        let source = programs::Gen::program(&choices, None, compiles_try(profile));
         let (out, recount) =
             pythonrun::run_source_with(profile, &source, "prog.py", Recount::default()).unwrap();
         prop_assert!(out.error.is_none(), "{profile}: {:?}\n{source}", out.error);
@@ -83,11 +90,15 @@ proptest! {
         version in 0..VERSIONS.len(),
     ) {
         let profile = VERSIONS[version];
-        let source = programs::Gen::program(&choices, Some(fail_at));
+        let source = programs::Gen::program(&choices, Some(fail_at), compiles_try(profile));
         let (out, recount) =
             pythonrun::run_source_with(profile, &source, "prog.py", Recount::default()).unwrap();
+        // A function that raises, called inside a `try`: the exception would be caught,
+        // which is not modelled yet; the frames it left are recounted all the same.
+        let caught = |e: &RunError| matches!(e, RunError::NotModelled { construct, .. }
+            if construct.starts_with("an exception caught by a try statement"));
         prop_assert!(
-            matches!(out.error, None | Some(RunError::Exception { .. })),
+            matches!(&out.error, None | Some(RunError::Exception { .. })) || out.error.as_ref().is_some_and(caught),
             "{profile}: {:?}\n{source}",
             out.error
         );

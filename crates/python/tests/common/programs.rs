@@ -94,14 +94,19 @@ pub struct Gen<'a> {
     statements: usize,
     /// Which statement raises instead, if one does.
     fail_at: Option<usize>,
+    /// How many `try` statements the statement being written is inside: none raises there
+    /// (an exception a `try` catches is not modelled yet).
+    in_try: u32,
+    /// Whether `try` statements are written (the model compiles them for 3.11 and 3.12 only).
+    tries: bool,
 }
 
 impl<'a> Gen<'a> {
     /// The program the choices describe; with `fail_at`, statement `fail_at` (counted from 1
     /// in the order they are written) is one that raises an exception if it runs: a subscript
     /// out of range, a missing key, a bad operand, a call with too many arguments, an item of a
-    /// comprehension.
-    pub fn program(choices: &'a [u32], fail_at: Option<usize>) -> String {
+    /// comprehension. `tries`: whether `try` statements are written.
+    pub fn program(choices: &'a [u32], fail_at: Option<usize>, tries: bool) -> String {
         let mut g = Gen {
             choices,
             at: 0,
@@ -110,6 +115,8 @@ impl<'a> Gen<'a> {
             fresh: 0,
             statements: 0,
             fail_at,
+            in_try: 0,
+            tries,
         };
         g.module();
         g.out
@@ -553,10 +560,10 @@ impl<'a> Gen<'a> {
     /// A statement, with blocks at most `depth` deep.
     fn statement(&mut self, scope: &mut Scope, depth: u32) {
         self.statements += 1;
-        if self.fail_at == Some(self.statements) {
+        if self.fail_at == Some(self.statements) && self.in_try == 0 {
             return self.raising(scope);
         }
-        let choice = self.pick(15);
+        let choice = self.pick(16);
         match choice {
             0 => self.assignment(scope),
             1 => {
@@ -620,8 +627,30 @@ impl<'a> Gen<'a> {
                 self.line(&format!("print({name}({a}))"));
                 self.line(&format!("del {name}"));
             }
+            14 if depth > 0 && self.tries => self.try_statement(scope, depth),
             _ => self.assignment(scope),
         }
+    }
+
+    /// `try` with `finally`, or with `except` clauses (a tuple, a name) and `else`: the body
+    /// raises nothing, so the handlers are compiled and never run.
+    fn try_statement(&mut self, scope: &mut Scope, depth: u32) {
+        self.in_try += 1;
+        self.line("try:");
+        self.block(scope, depth);
+        if self.pick(2) == 0 {
+            self.line("finally:");
+            self.block(scope, depth);
+        } else {
+            let e = self.fresh("e");
+            self.line(&format!("except (KeyError, IndexError) as {e}:"));
+            self.block(scope, depth);
+            self.line("except ValueError:");
+            self.block(scope, depth);
+            self.line("else:");
+            self.block(scope, depth);
+        }
+        self.in_try -= 1;
     }
 
     fn block(&mut self, scope: &mut Scope, depth: u32) {
