@@ -50,6 +50,36 @@ const EXPLAINED: &[(&str, &[u8], usize, &str, &str)] = &[
          `--trace`도 같은 빈 블록을 읽는 과정을 보여 준다",
     ),
     (
+        "blog/gc_count",
+        &[10],
+        0,
+        GC_START_3_10_EN,
+        GC_START_3_10_KO,
+    ),
+    (
+        "blog/gc_append_pop",
+        &[10],
+        0,
+        GC_START_3_10_EN,
+        GC_START_3_10_KO,
+    ),
+    (
+        "blog/stale_list",
+        &[10],
+        0,
+        "the stale read depends on the heap before the call. The freed item buffer's first \
+         word is pymalloc's link to the next free block of its pool, and the stale item 0 is that \
+         block: on CPython 3.10.13 a block that held an int during start-up (the capture prints \
+         one), in the model a block no object has used, whose type word is NULL, so the call \
+         through `tp_repr` faults (`cargo model run --python 3.10 --trace` shows the buffer \
+         freed and the fault)",
+        "낡은 읽기의 결과는 호출 전의 힙 상태에 달렸다. 해제된 항목 버퍼의 첫 워드는 같은 풀의 다음 \
+         빈 블록을 가리키는 pymalloc의 연결이고, 낡은 0번 항목이 바로 그 블록이다. CPython 3.10.13에서는 \
+         시작 과정에서 int가 쓰던 블록이고(캡처가 int를 출력한다), 모델에서는 어떤 객체도 쓴 적 없는 \
+         블록이라 타입 워드가 NULL이다. 그래서 `tp_repr`를 거친 호출이 세그멘테이션 오류를 낸다\
+         (`cargo model run --python 3.10 --trace`가 버퍼 해제와 오류를 보여 준다)",
+    ),
+    (
         "blog/refcount_constants",
         &[11],
         7,
@@ -86,6 +116,19 @@ const GC_START_KO: &str = "0세대의 카운트와 스크립트 첫 줄 이전�
      리스트는 리스트 자유 목록에서 나와 그리로 돌아가고, 출력되는 튜플은 튜플 자유 목록에서 나온다. \
      3.13.0(임곗값 2000)에서는 같은 명령이 `(47, 3, 0)`을, 이 스크립트의 첫 줄이 `(30, 3, 0)`을 \
      출력한다. 시작 과정에서 가장 어린 세대의 수거가 이미 세 번 일어난 것이다";
+
+/// Why `gc.get_count()` starts elsewhere on CPython 3.10.
+const GC_START_3_10_EN: &str = "generation 0's count and the collections before the script's \
+     first line belong to start-up: on 3.10.13 CPython's leaves 40 objects counted and ten \
+     collections of generation 0 (`python3 -I -c 'import gc; print(gc.get_count())'` prints \
+     `(40, 10, 0)`); the model's start-up makes only its own few objects. From there both stay \
+     flat: each iteration's list comes from the list free list and goes back to it, and the \
+     printed tuple from the tuple free list";
+const GC_START_3_10_KO: &str = "0세대의 카운트와 스크립트 첫 줄 이전의 수거 횟수는 시작 과정의 \
+     몫이다. 3.10.13에서 CPython의 시작 과정은 40개 객체를 세어 두고 0세대 수거를 열 번 남긴다\
+     (`python3 -I -c 'import gc; print(gc.get_count())'`가 `(40, 10, 0)`을 출력한다). 모델의 시작 \
+     과정은 자기 객체 몇 개만 만든다. 그다음부터는 둘 다 평평하다. 매 반복의 리스트는 리스트 자유 \
+     목록에서 나와 그리로 돌아가고, 출력되는 튜플은 튜플 자유 목록에서 나온다";
 
 /// One difference.
 struct Row {

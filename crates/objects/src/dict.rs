@@ -199,7 +199,8 @@ impl Objects {
             | TypeId::Cell
             | TypeId::CFunction
             | TypeId::CArg
-            | TypeId::CData => Ok(pointer_hash(op)),
+            | TypeId::CData
+            | TypeId::Frame => Ok(pointer_hash(op)),
             ty => Err(ObjError::WrongType {
                 addr: op,
                 expected: "hashable object",

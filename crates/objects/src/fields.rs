@@ -360,6 +360,9 @@ pub fn basicsize(ty: TypeId, minor: u8) -> u64 {
 /// freed add 0 to `gc.get_count()[0]`; on 3.9 they add 100.
 const METHOD_MAXFREELIST: usize = 256;
 
+/// `offsetof(PyCodeObject, co_cell2arg)` on 3.8–3.10 (compiled against their headers).
+const CO_CELL2ARG: u64 = 96;
+
 impl Objects {
     /// A new object of one of the struct types, every field NULL (`PyObject_GC_New` and the
     /// type's constructor), tracked by the collector if its type is. `var_bytes` is the
@@ -504,11 +507,35 @@ impl Objects {
         }
     }
 
+    /// `co_cell2arg` of 3.8–3.10's `PyCode_NewWithPosOnlyArgs`, made before the code object:
+    /// `PyMem_NEW(Py_ssize_t, ncells)`, kept (the address returned) if a cell is also a
+    /// parameter, else freed at once (0 returned).
+    pub fn code_cell2arg_new(&mut self, ncells: u64, used: bool) -> Result<u64, ObjError> {
+        if ncells == 0 {
+            return Ok(0);
+        }
+        let p = self.mem_malloc(8 * ncells)?;
+        if used {
+            return Ok(p);
+        }
+        self.mem_free(p)?;
+        Ok(0)
+    }
+
+    /// Stores `co_cell2arg` (offset 96 in 3.8–3.10's `PyCodeObject`), which `code_dealloc`
+    /// frees.
+    pub fn set_code_cell2arg(&mut self, code: u64, cell2arg: u64) -> Result<(), ObjError> {
+        self.set_fields_word(code, CO_CELL2ARG, cell2arg)
+    }
+
     /// `func_dealloc`, `method_dealloc`, `module_dealloc`, `code_dealloc`, `cell_dealloc`:
     /// untrack, release the references in the version's order, free (3.8 keeps bound methods).
     pub(crate) fn fields_dealloc(&mut self, op: u64) -> Result<(), ObjError> {
         let ty = self.type_of(op)?;
         self.gc_untrack(op);
+        if ty == TypeId::Code && self.layout.minor <= 10 {
+            self.free_opcache(op)?;
+        }
         for r in self.referents(op)? {
             if let crate::traverse::Edge::Field(field) = r.edge {
                 // Py_CLEAR: the field is NULL before its object is released.
@@ -516,6 +543,13 @@ impl Objects {
                 self.fields_mut(op)?[i] = 0;
                 self.c_xdecref(r.target)?;
             }
+        }
+        if ty == TypeId::Code && self.layout.minor <= 10 {
+            let cell2arg = self.read_word(op + CO_CELL2ARG)?;
+            if cell2arg != 0 {
+                self.mem_free(cell2arg)?;
+            }
+            self.free_zombie_frame(op)?;
         }
         let free_list = match ty {
             TypeId::Method => Some((Field::ImSelf, &mut self.free.method)),

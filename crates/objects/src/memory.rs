@@ -233,7 +233,8 @@ impl Objects {
             | TypeId::CFunction
             | TypeId::CArg
             | TypeId::CData
-            | TypeId::GetSetDescr => match v.body {
+            | TypeId::GetSetDescr
+            | TypeId::Frame => match v.body {
                 Some(Body::Fields(words)) => words
                     .get(((offset - 16) / 8) as usize)
                     .copied()

@@ -137,6 +137,8 @@ impl Objects {
                 let ty = Image::type_at(self.read_word(r + 8)?).map_or("?", TypeId::name);
                 Ok(format!("<cell at {op:#x}: {ty} object at {r:#x}>"))
             }
+            // frame_repr names the line being run, which frames here do not keep.
+            TypeId::Frame => Err(self.wrong_type(op, "an object whose repr is modelled")),
         }
     }
 

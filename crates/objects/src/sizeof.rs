@@ -69,6 +69,13 @@ impl Objects {
                 Some(Body::Fields(words)) => 16 + 8 * words.len() as u64,
                 _ => 16,
             },
+            // frame_sizeof: the struct without its one f_localsplus word, then the items.
+            TypeId::Frame => match v.body {
+                Some(Body::Fields(words)) => {
+                    crate::frame::frame_basicsize(self.layout.minor) - 8 + 8 * words[0]
+                }
+                _ => 0,
+            },
             TypeId::Object | TypeId::NoneType => crate::layout::OBJECT_HEAD_SIZE,
         };
         Ok(size + gc)

@@ -48,6 +48,8 @@ pub(crate) struct FreeLists {
     /// `_Py_tuple_state.free_list[size - 1]` (3.11+) or `free_list[size]`, linked through
     /// `ob_item[0]`; indexed here by size.
     pub(crate) tuple: Vec<Vec<u64>>,
+    /// 3.8–3.10's frame free list (`_Py_frame_state.free_list`), linked through `f_back`.
+    pub(crate) frame: Vec<u64>,
 }
 
 /// What `Modules/gcmodule.c` keeps that allocation and deallocation touch.
@@ -809,6 +811,7 @@ impl Objects {
             | TypeId::CArg
             | TypeId::CData
             | TypeId::GetSetDescr => self.fields_dealloc(op),
+            TypeId::Frame => self.frame_dealloc(op),
             TypeId::Int
             | TypeId::Bool
             | TypeId::Object
@@ -851,6 +854,10 @@ impl Objects {
     /// dict keys), each list from its most recent entry.
     pub fn clear_freelists(&mut self) -> Result<(), ObjError> {
         while let Some(op) = self.free.method.pop() {
+            self.free_object(op)?;
+        }
+        // PyFrame_ClearFreeList: 3.8 after the bound methods, 3.9 and 3.10 first.
+        while let Some(op) = self.free.frame.pop() {
             self.free_object(op)?;
         }
         while let Some(op) = self.free.cfunction.pop() {

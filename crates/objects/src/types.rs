@@ -54,11 +54,13 @@ pub enum TypeId {
     /// `getset_descriptor` (`PyGetSetDescr_Type`): a class's `__dict__` and `__weakref__`
     /// attributes, which `type_ready` puts in the class's dict (`add_getset`).
     GetSetDescr,
+    /// `frame` (`PyFrame_Type`): a running call's frame, an object up to 3.10.
+    Frame,
 }
 
 impl TypeId {
     /// Every built-in type, in the order they are laid out in the image.
-    pub const ALL: [TypeId; 22] = [
+    pub const ALL: [TypeId; 23] = [
         TypeId::Type,
         TypeId::Object,
         TypeId::Int,
@@ -81,6 +83,7 @@ impl TypeId {
         TypeId::CData,
         TypeId::VersionInfo,
         TypeId::GetSetDescr,
+        TypeId::Frame,
     ];
 
     /// `tp_name`.
@@ -108,6 +111,7 @@ impl TypeId {
             TypeId::CData => "py_object",
             TypeId::VersionInfo => "sys.version_info",
             TypeId::GetSetDescr => "getset_descriptor",
+            TypeId::Frame => "frame",
         }
     }
 
@@ -135,6 +139,7 @@ impl TypeId {
                 | TypeId::CData
                 | TypeId::VersionInfo
                 | TypeId::GetSetDescr
+                | TypeId::Frame
         )
     }
 
@@ -151,6 +156,7 @@ impl TypeId {
                 | TypeId::CArg
                 | TypeId::CData
                 | TypeId::GetSetDescr
+                | TypeId::Frame
         )
     }
 

@@ -311,7 +311,8 @@ impl Interp {
                 self.o.incref(a)?;
                 Ok(a)
             }
-            (0, TypeId::List, TypeId::Str) if oparg >= 13 => {
+            // Any other iterable through a tuple of its items; anything else is not iterable.
+            (0, TypeId::List, _) if oparg >= 13 => {
                 let items = self.collect_iterable(b)?;
                 let t = self.o.tuple_pack(&items)?;
                 for v in items {
@@ -430,7 +431,12 @@ impl Interp {
                 }
                 6 => {
                     if b == 0 {
-                        return Err(zero_div("integer modulo by zero"));
+                        // l_mod's message: 3.11 gave `%` its own.
+                        return Err(zero_div(if self.o.layout().minor >= 11 {
+                            "integer modulo by zero"
+                        } else {
+                            "integer division or modulo by zero"
+                        }));
                     }
                     Some(crate::compile::py_mod(a, b))
                 }

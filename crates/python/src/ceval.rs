@@ -1,12 +1,15 @@
-//! `Python/ceval.c`: the evaluation loop, for 3.11's instructions and those 3.12 and 3.13
-//! changed (`Python/bytecodes.c` of each: 3.13's `TO_BOOL`, superinstructions, `CALL` with the
-//! callable beneath `self` or NULL, `CALL_KW`, `SET_FUNCTION_ATTRIBUTE`, `FORMAT_SIMPLE`).
+//! `Python/ceval.c`: the evaluation loop, for 3.11's instructions and those 3.10, 3.12 and 3.13
+//! changed (3.10's `CALL_FUNCTION`s and operators by name, with frame objects; `Python/bytecodes.c`
+//! of 3.12 and 3.13: 3.13's `TO_BOOL`, superinstructions, `CALL` with the callable beneath
+//! `self` or NULL, `CALL_KW`, `SET_FUNCTION_ATTRIBUTE`, `FORMAT_SIMPLE`).
 //!
 //! Every value on the stack is an owned reference, as in C: `LOAD_CONST`, `LOAD_FAST` and the
 //! other loads take one (`Py_INCREF`), and whatever pops a value releases it or passes it on.
-//! A call to a Python function moves the arguments off the caller's stack into the new frame's
-//! locals (3.11 keeps frames on a data stack, not as objects); the frame also owns the
-//! function and a reference to its code, released when it returns (`_PyFrame_Clear`).
+//! On 3.11+ a call to a Python function moves the arguments off the caller's stack into the
+//! new frame's locals (frames live on a data stack, not as objects); the frame also owns the
+//! function and a reference to its code, released when it returns (`_PyFrame_Clear`). On
+//! 3.10 each call runs in a frame object (`_PyEval_MakeFrameVector`) that takes references of
+//! its own to the arguments, which stay on the caller's stack until the call returns.
 
 use std::rc::Rc;
 
@@ -40,6 +43,8 @@ struct Frame {
     func: u64,
     /// `call_shape.kwnames`: the keyword names `KW_NAMES` set for the next call (borrowed).
     kwnames: u64,
+    /// 3.8–3.10: the `PyFrameObject` the call runs in (0 on 3.11+).
+    object: u64,
 }
 
 impl Frame {
@@ -79,7 +84,13 @@ impl Interp {
         let code = self.units[&code_obj].clone();
         // 3.12: the names a comprehension at module level binds are fast locals there.
         let nfast = code.varnames.len();
+        let object = if self.legacy() {
+            self.push_frame_object(code_obj, &code, globals, globals)?
+        } else {
+            0
+        };
         let mut frame = Frame {
+            object,
             code,
             code_obj,
             globals,
@@ -95,6 +106,9 @@ impl Interp {
         }
         for v in std::mem::take(&mut frame.fast) {
             self.decref(v)?;
+        }
+        if self.legacy() {
+            self.pop_frame_object(&frame)?;
         }
         self.call_finalizers()?;
         result
@@ -118,6 +132,8 @@ impl Interp {
             stack: Vec::new(),
             func,
             kwnames: 0,
+            // Classes are compiled for 3.11 and 3.12 only: no frame object.
+            object: 0,
         };
         let result = self.run_frame(&mut frame);
         for v in std::mem::take(&mut frame.fast) {
@@ -126,6 +142,45 @@ impl Interp {
         self.decref(func)?;
         self.decref(code_obj)?;
         result
+    }
+
+    /// 3.8–3.10's `_PyFrame_New_NoTrack`: a frame object for a run of `code` (the code's
+    /// zombie frame, one from the free list or a new one, with room for the locals, cells,
+    /// free variables and `co_stacksize` values), holding the calling frame (`f_back`), the
+    /// code, the builtins, the globals and the locals (module code: the globals again). It
+    /// becomes `tstate->frame`.
+    fn push_frame_object(
+        &mut self,
+        code_obj: u64,
+        code: &CodeUnit,
+        globals: u64,
+        locals: u64,
+    ) -> Result<u64, RunError> {
+        let extras = (code.varnames.len() as u32 + code.stacksize) as u64;
+        let f = self.o.frame_alloc(code_obj, extras)?;
+        for v in [self.frame, code_obj, self.builtins, globals, locals] {
+            if v != 0 {
+                self.incref(v)?;
+            }
+        }
+        self.o.set_frame_back(f, self.frame)?;
+        self.frame = f;
+        Ok(f)
+    }
+
+    /// The rest of `frame_dealloc` once the frame's locals are released: `f_back`, the
+    /// builtins, the globals and the locals, then the frame itself (kept as its code's zombie
+    /// frame or on the free list), then the code; the calling frame runs again.
+    fn pop_frame_object(&mut self, f: &Frame) -> Result<(), RunError> {
+        let back = self.o.frame_back(f.object)?;
+        self.frame = back;
+        for v in [back, self.builtins, f.globals, f.locals] {
+            if v != 0 {
+                self.decref(v)?;
+            }
+        }
+        self.decref(f.object)?;
+        self.decref(f.code_obj)
     }
 
     /// Runs a frame until it returns (the result) or raises (the traceback gains a line).
@@ -139,6 +194,12 @@ impl Interp {
             ));
         }
         self.depth += 1;
+        if self.legacy() && self.o.code_run_started(f.code_obj)? {
+            let table = crate::opcode::OpcodeTable::of(self.o.layout().minor);
+            let code = crate::interp::co_code(table, &f.code.instrs)?;
+            let opcodes: Vec<u8> = code.iter().step_by(2).copied().collect();
+            self.o.code_init_opcache(f.code_obj, &opcodes)?;
+        }
         let result = self.run_frame_body(f);
         self.depth -= 1;
         result
@@ -267,9 +328,33 @@ impl Interp {
     /// `format_exc_unbound` (and `format_exc_check_arg` with `UNBOUNDLOCAL_ERROR_MSG`): the
     /// error for reading or deleting local `arg` while it has no value; a free variable's
     /// names its enclosing scope.
-    fn format_exc_unbound(&mut self, f: &Frame, arg: u32) -> Result<RunError, RunError> {
-        let n = self.o.unicode_text(f.code.varnames[arg as usize])?;
-        let free = (arg as usize) >= f.fast.len() - f.code.nfreevars as usize;
+    fn format_exc_unbound(
+        &mut self,
+        f: &Frame,
+        name: &str,
+        arg: u32,
+    ) -> Result<RunError, RunError> {
+        let slot = if matches!(name, "LOAD_DEREF" | "DELETE_DEREF") {
+            self.deref_slot(f, arg)
+        } else {
+            arg as usize
+        };
+        let n = self.o.unicode_text(f.code.varnames[slot])?;
+        let free = slot >= f.fast.len() - f.code.nfreevars as usize;
+        if self.legacy() {
+            // 3.10's UNBOUNDFREE_ERROR_MSG and UNBOUNDLOCAL_ERROR_MSG.
+            return Ok(if free {
+                RunError::exception(
+                    "NameError",
+                    format!("free variable '{n}' referenced before assignment in enclosing scope"),
+                )
+            } else {
+                RunError::exception(
+                    "UnboundLocalError",
+                    format!("local variable '{n}' referenced before assignment"),
+                )
+            });
+        }
         Ok(if free {
             RunError::exception(
                 "NameError",
@@ -285,6 +370,21 @@ impl Interp {
                 ),
             )
         })
+    }
+
+    /// Whether the bytecode is 3.10's or older.
+    fn legacy(&self) -> bool {
+        self.o.layout().minor <= 10
+    }
+
+    /// The `localsplus` slot of a cell or free variable: 3.10 numbers them from 0 after the
+    /// locals (`freevars = f_localsplus + co_nlocals`), 3.11 by their slot.
+    fn deref_slot(&self, f: &Frame, arg: u32) -> usize {
+        if self.legacy() {
+            (f.code.nlocals + arg) as usize
+        } else {
+            arg as usize
+        }
     }
 
     fn pop(f: &mut Frame) -> u64 {
@@ -308,7 +408,7 @@ impl Interp {
             "LOAD_FAST" | "LOAD_FAST_CHECK" => {
                 let v = f.fast[arg as usize];
                 if v == 0 {
-                    return Err(self.format_exc_unbound(f, arg)?);
+                    return Err(self.format_exc_unbound(f, name, arg)?);
                 }
                 self.incref(v)?;
                 f.stack.push(v);
@@ -361,12 +461,18 @@ impl Interp {
                 self.decref(v)?;
             }
             "LOAD_GLOBAL" => {
-                let key = f.code.names[(arg >> 1) as usize];
+                // 3.11+: the name's index shifted left one, the low bit a NULL pushed first.
+                let (index, null) = if self.legacy() {
+                    (arg, false)
+                } else {
+                    (arg >> 1, arg & 1 == 1)
+                };
+                let key = f.code.names[index as usize];
                 let v = self.lookup_name(&[f.globals, self.builtins], key)?;
                 self.incref(v)?;
                 // The NULL beneath the callable up to 3.12, above it from 3.13.
                 let minor = self.o.layout().minor;
-                if arg & 1 == 1 && minor < 13 {
+                if null && minor < 13 {
                     f.stack.push(0);
                 }
                 f.stack.push(v);
@@ -398,7 +504,7 @@ impl Interp {
             "DELETE_FAST" => {
                 let v = std::mem::take(&mut f.fast[arg as usize]);
                 if v == 0 {
-                    return Err(self.format_exc_unbound(f, arg)?);
+                    return Err(self.format_exc_unbound(f, name, arg)?);
                 }
                 self.decref(v)?;
             }
@@ -418,9 +524,9 @@ impl Interp {
                 }
             }
             "DELETE_DEREF" => {
-                let cell = f.fast[arg as usize];
+                let cell = f.fast[self.deref_slot(f, arg)];
                 if self.o.field(cell, Field::CellRef)? == 0 {
-                    return Err(self.format_exc_unbound(f, arg)?);
+                    return Err(self.format_exc_unbound(f, name, arg)?);
                 }
                 self.o.set_field(cell, Field::CellRef, 0)?;
             }
@@ -667,7 +773,7 @@ impl Interp {
             // attribute beneath it into it.
             "MAKE_FUNCTION" if self.o.layout().minor >= 13 => {
                 let code = Self::pop(f);
-                let func = self.make_function(code, f.globals, 0)?;
+                let func = self.make_function(code, 0, f.globals, 0)?;
                 f.stack.push(func);
             }
             "SET_FUNCTION_ATTRIBUTE" => {
@@ -691,6 +797,8 @@ impl Interp {
             "MAKE_FUNCTION" => {
                 // PyFunction_New, then the closure (8), the annotations (4) and the defaults
                 // (1) popped, each reference moving to the function.
+                // 3.10: the qualified name above the code.
+                let qualname = if self.legacy() { Self::pop(f) } else { 0 };
                 let code = Self::pop(f);
                 let closure = if arg & 8 != 0 { Self::pop(f) } else { 0 };
                 let annotations = if arg & 4 != 0 { Self::pop(f) } else { 0 };
@@ -701,7 +809,10 @@ impl Interp {
                     ));
                 }
                 let defaults = if arg & 1 != 0 { Self::pop(f) } else { 0 };
-                let func = self.make_function(code, f.globals, annotations)?;
+                let func = self.make_function(code, qualname, f.globals, annotations)?;
+                if qualname != 0 {
+                    self.decref(qualname)?;
+                }
                 if closure != 0 {
                     self.o.set_field(func, Field::FuncClosure, closure)?;
                 }
@@ -730,15 +841,15 @@ impl Interp {
                 }
             }
             "LOAD_CLOSURE" => {
-                let cell = f.fast[arg as usize];
+                let cell = f.fast[self.deref_slot(f, arg)];
                 self.incref(cell)?;
                 f.stack.push(cell);
             }
             "LOAD_DEREF" => {
-                let cell = f.fast[arg as usize];
+                let cell = f.fast[self.deref_slot(f, arg)];
                 let v = self.o.field(cell, Field::CellRef)?;
                 if v == 0 {
-                    return Err(self.format_exc_unbound(f, arg)?);
+                    return Err(self.format_exc_unbound(f, name, arg)?);
                 }
                 self.incref(v)?;
                 f.stack.push(v);
@@ -748,7 +859,7 @@ impl Interp {
                 f.stack.push(v);
                 self.object_only(v)?;
                 f.stack.pop();
-                let cell = f.fast[arg as usize];
+                let cell = f.fast[self.deref_slot(f, arg)];
                 // PyCell_SET, then the old value released.
                 self.o.set_field(cell, Field::CellRef, v)?;
             }
@@ -768,6 +879,55 @@ impl Interp {
                 let kwnames = std::mem::take(&mut f.kwnames);
                 let result = self.call(f, arg as usize, kwnames)?;
                 f.stack.push(result);
+            }
+            // 3.10's calls: the callable alone below the arguments (no NULL), or LOAD_METHOD's
+            // pair, as CALL_METHOD finds them.
+            "CALL_FUNCTION" | "CALL_FUNCTION_KW" => {
+                let kwnames = if name == "CALL_FUNCTION_KW" {
+                    Self::pop(f)
+                } else {
+                    0
+                };
+                let at = f.stack.len() - arg as usize - 1;
+                f.stack.insert(at, 0);
+                let result = self.call(f, arg as usize, kwnames);
+                if kwnames != 0 {
+                    self.decref(kwnames)?;
+                }
+                f.stack.push(result?);
+            }
+            "CALL_METHOD" => {
+                let result = self.call(f, arg as usize, 0)?;
+                f.stack.push(result);
+            }
+            "DUP_TOP" => {
+                let v = *f.stack.last().expect("a value");
+                self.incref(v)?;
+                f.stack.push(v);
+            }
+            "DUP_TOP_TWO" => {
+                let n = f.stack.len();
+                let (second, top) = (f.stack[n - 2], f.stack[n - 1]);
+                self.incref(second)?;
+                self.incref(top)?;
+                f.stack.extend([second, top]);
+            }
+            "ROT_TWO" | "ROT_THREE" | "ROT_FOUR" => {
+                // The top moves down one, two or three places.
+                let k = match name {
+                    "ROT_TWO" => 2,
+                    "ROT_THREE" => 3,
+                    _ => 4,
+                };
+                let n = f.stack.len();
+                f.stack[n - k..].rotate_right(1);
+            }
+            "JUMP_ABSOLUTE" => return Ok(Flow::Jump),
+            // 3.10's operators by name: the number protocol's slot as BINARY_OP's argument.
+            _ if (name.starts_with("BINARY_") || name.starts_with("INPLACE_"))
+                && let Some(oparg) = crate::compile::legacy_nb_op(name) =>
+            {
+                return self.step(f, "BINARY_OP", oparg);
             }
             "COPY" => {
                 let v = f.stack[f.stack.len() - arg as usize];
@@ -1207,16 +1367,21 @@ impl Interp {
     }
 
     /// `PyFunction_New(code, globals)` with `func_annotations` (stolen): the function owns
-    /// `code` (the reference the stack held).
+    /// `code` (the reference the stack held). `qualname` (borrowed) is 3.10's, or 0.
     fn make_function(
         &mut self,
         code: u64,
+        qualname: u64,
         globals: u64,
         annotations: u64,
     ) -> Result<u64, RunError> {
         let func = self.o.fields_new(TypeId::Function, 0)?;
         let name = self.o.field(code, Field::CoName)?;
-        let qualname = self.o.field(code, Field::CoQualname)?;
+        // PyFunction_NewWithQualName: the one given (3.10's MAKE_FUNCTION), else co_qualname.
+        let qualname = match qualname {
+            0 => self.o.field(code, Field::CoQualname)?,
+            q => q,
+        };
         let consts = self.o.field(code, Field::CoConsts)?;
         // __doc__: co_consts[0] if it is a str.
         let doc = match self.o.tuple_items(consts)?.first() {
@@ -1284,10 +1449,7 @@ impl Interp {
                 "TypeError",
                 format!("'{}' object is not callable", self.type_name(callable)?),
             );
-            self.decref(callable)?;
-            for a in args {
-                self.decref(a)?;
-            }
+            self.release_call(callable, args)?;
             return Err(e);
         }
         if !names.is_empty()
@@ -1325,10 +1487,7 @@ impl Interp {
                 }),
             };
             if let Some(e) = e {
-                self.decref(callable)?;
-                for a in args {
-                    self.decref(a)?;
-                }
+                self.release_call(callable, args)?;
                 return Err(e);
             }
         }
@@ -1399,10 +1558,7 @@ impl Interp {
                                     self.defs[def].name
                                 ),
                             );
-                            self.decref(callable)?;
-                            for a in args {
-                                self.decref(a)?;
-                            }
+                            self.release_call(callable, args)?;
                             return Err(e);
                         }
                     }
@@ -1423,19 +1579,13 @@ impl Interp {
                 if result.as_ref().is_err_and(RunError::is_fatal) {
                     return result;
                 }
-                self.decref(callable)?;
-                for a in args {
-                    self.decref(a)?;
-                }
+                self.release_call(callable, args)?;
                 result
             }
             TypeId::Type if self.o.static_type_at(callable).is_some() => {
                 let ty = self.o.static_type_at(callable).expect("a static type");
                 let result = self.call_type(ty, &args);
-                self.decref(callable)?;
-                for a in args {
-                    self.decref(a)?;
-                }
+                self.release_call(callable, args)?;
                 result
             }
             ty => {
@@ -1443,10 +1593,7 @@ impl Interp {
                     "TypeError",
                     format!("calling a '{ty}' object is not modelled"),
                 );
-                self.decref(callable)?;
-                for a in args {
-                    self.decref(a)?;
-                }
+                self.release_call(callable, args)?;
                 Err(e)
             }
         }
@@ -1608,6 +1755,23 @@ impl Interp {
         }
     }
 
+    /// The stack's references a finished call releases: 3.11+ the callable, then the
+    /// arguments in order; 3.10's `call_function` pops the arguments from the last, then the
+    /// callable.
+    fn release_call(&mut self, callable: u64, args: Vec<u64>) -> Result<(), RunError> {
+        if self.o.layout().minor <= 10 {
+            for a in args.into_iter().rev() {
+                self.decref(a)?;
+            }
+            return self.decref(callable);
+        }
+        self.decref(callable)?;
+        for a in args {
+            self.decref(a)?;
+        }
+        Ok(())
+    }
+
     /// `initialize_locals`: the positional arguments, then each keyword argument in the slot of
     /// its parameter; the references move from the caller's stack into the new locals.
     /// The parameters still empty after them take `defaults` (`func_defaults`'s items, the
@@ -1760,6 +1924,9 @@ impl Interp {
         args: Vec<u64>,
         nkw: usize,
     ) -> Result<u64, RunError> {
+        if self.legacy() {
+            return self.call_function_3_10(func, args, nkw);
+        }
         let code_obj = self.o.field(func, Field::FuncCode)?;
         let globals = self.o.field(func, Field::FuncGlobals)?;
         let code = self.units[&code_obj].clone();
@@ -1792,6 +1959,7 @@ impl Interp {
             stack: Vec::new(),
             func,
             kwnames: 0,
+            object: 0,
         };
         let result = self.run_frame(&mut frame);
         if result.as_ref().is_err_and(RunError::is_fatal) {
@@ -1804,6 +1972,101 @@ impl Interp {
         self.decref(func)?;
         self.decref(code_obj)?;
         result
+    }
+}
+
+impl Interp {
+    /// 3.10's `_PyFunction_Vectorcall` -> `_PyEval_Vector`: `_PyEval_MakeFrameVector` gives
+    /// the new frame a reference of its own to each argument (the caller's stack keeps its
+    /// own until the call returns), makes a cell for each of `co_cellvars` (a parameter's
+    /// value moved into its cell) and copies the closure's cells; the frame holds its code,
+    /// globals and builtins. When it returns the frame releases its locals in order
+    /// (`frame_dealloc`), then `call_function` the arguments and the function.
+    fn call_function_3_10(
+        &mut self,
+        func: u64,
+        args: Vec<u64>,
+        nkw: usize,
+    ) -> Result<u64, RunError> {
+        let code_obj = self.o.field(func, Field::FuncCode)?;
+        let globals = self.o.field(func, Field::FuncGlobals)?;
+        let code = self.units[&code_obj].clone();
+        let kwargs = std::mem::take(&mut self.kwargs);
+        let defaults = match self.o.field(func, Field::FuncDefaults)? {
+            0 => Vec::new(),
+            d => self.o.tuple_items(d)?,
+        };
+        let object = self.push_frame_object(code_obj, &code, globals, 0)?;
+        for &a in &args {
+            self.incref(a)?;
+        }
+        let mut frame = Frame {
+            code: code.clone(),
+            code_obj,
+            globals,
+            locals: 0,
+            fast: Vec::new(),
+            stack: Vec::new(),
+            func,
+            kwnames: 0,
+            object,
+        };
+        match self.initialize_locals(&code, &args, nkw, &kwargs, &defaults) {
+            Ok(fast) => frame.fast = fast,
+            Err(e) => {
+                for &a in &args {
+                    self.decref(a)?;
+                }
+                self.pop_frame_object(&frame)?;
+                self.release_call(func, args)?;
+                return Err(e);
+            }
+        }
+        self.cells_and_free_vars(&code, func, &mut frame.fast)?;
+        let result = self.run_frame(&mut frame);
+        if result.as_ref().is_err_and(RunError::is_fatal) {
+            return result;
+        }
+        for v in std::mem::take(&mut frame.fast) {
+            self.decref(v)?;
+        }
+        self.pop_frame_object(&frame)?;
+        self.release_call(func, args)?;
+        result
+    }
+
+    /// `_PyEval_MakeFrameVector`'s cells: one per `co_cellvars` name after the locals, taking
+    /// the value of the parameter of that name (`co_cell2arg`; the local is cleared), then
+    /// the closure's cells, a new reference each, after them.
+    fn cells_and_free_vars(
+        &mut self,
+        code: &CodeUnit,
+        func: u64,
+        fast: &mut [u64],
+    ) -> Result<(), RunError> {
+        let nlocals = code.nlocals as usize;
+        let nfree = code.nfreevars as usize;
+        let ncells = code.varnames.len() - nlocals - nfree;
+        let nargs =
+            code.argcount as usize + usize::from(code.varargs) + usize::from(code.varkeywords);
+        for i in 0..ncells {
+            let name = code.varnames[nlocals + i];
+            let arg = code.varnames[..nargs].iter().position(|&n| n == name);
+            let initial = arg.map_or(0, |a| std::mem::take(&mut fast[a]));
+            let cell = self.o.fields_new(TypeId::Cell, 0)?;
+            if initial != 0 {
+                self.o.set_field(cell, Field::CellRef, initial)?;
+            }
+            fast[nlocals + i] = cell;
+        }
+        if nfree > 0 {
+            let closure = self.o.field(func, Field::FuncClosure)?;
+            for (i, c) in self.o.tuple_items(closure)?.into_iter().enumerate() {
+                self.incref(c)?;
+                fast[nlocals + ncells + i] = c;
+            }
+        }
+        Ok(())
     }
 }
 

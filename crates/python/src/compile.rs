@@ -14,11 +14,12 @@
 //!                      the module, as `merge_consts_recursive` does), co_names, co_varnames
 //! ```
 //!
-//! The instructions are the ones CPython 3.11, 3.12 and 3.13 emit for the subset the model
-//! runs (the blog's and the book's programs), one compiler branching where the versions differ
-//! (3.13: `Python/compile.c`'s codegen, `Python/flowgraph.c`'s passes in 3.13.0's order);
-//! other versions are named as not modelled yet by [`compile`]. Anything outside the subset is
-//! a [`RunError::NotModelled`] naming the construct and its line.
+//! The instructions are the ones CPython 3.10, 3.11, 3.12 and 3.13 emit for the subset the
+//! model runs (the blog's and the book's programs), one compiler branching where the versions
+//! differ (3.10: its calls, operators, stack rotations, absolute jumps, `optimize_basic_block`
+//! and `normalize_jumps`; 3.13: `Python/compile.c`'s codegen, `Python/flowgraph.c`'s passes in
+//! 3.13.0's order); other versions are named as not modelled yet by [`compile`]. Anything
+//! outside the subset is a [`RunError::NotModelled`] naming the construct and its line.
 
 use std::collections::HashMap;
 
@@ -94,6 +95,11 @@ pub struct CodeUnit {
     pub varnames: Vec<u64>,
     /// `co_nfreevars`: the last names of `varnames`, filled from the closure.
     pub nfreevars: u32,
+    /// `co_nlocals`: on 3.10 the `varnames` before the cells and free variables (3.11+: all
+    /// of them).
+    pub nlocals: u32,
+    /// `co_stacksize` (computed for 3.10, whose frames are objects sized by it; 0 otherwise).
+    pub stacksize: u32,
     /// The instructions.
     pub instrs: Vec<Instr>,
     /// The source range of the node compiled (module, `def`, comprehension): it stands for
@@ -150,10 +156,10 @@ pub fn compile(
             line: lines.line(e.offset.to_usize()),
         }
     })?;
-    if !(11..=13).contains(&minor) {
+    if !(10..=13).contains(&minor) {
         return Err(RunError::NotModelled {
             construct: format!(
-                "the bytecode of CPython 3.{minor} (3.11's to 3.13's are modelled so far)"
+                "the bytecode of CPython 3.{minor} (3.10's to 3.13's are modelled so far)"
             ),
             filename: filename.into(),
             line: 1,
@@ -183,19 +189,27 @@ pub fn compile(
 /// `code_richcompare` (`Objects/codeobject.c`): name, arguments, flags, first line, the
 /// instructions with their lines, constants (already merged, so the same objects), names,
 /// locals and free variables; the columns of `co_linetable` by the node's source range.
-fn code_richcompare(a: &CodeUnit, b: &CodeUnit) -> bool {
-    a.name == b.name
+/// 3.10's compares `co_code` and no line table: code on other lines or columns is equal.
+fn code_richcompare(a: &CodeUnit, b: &CodeUnit, minor: u8) -> bool {
+    let same_code = if minor <= 10 {
+        let code = |u: &CodeUnit| -> Vec<(&str, u32)> {
+            u.instrs.iter().map(|i| (i.name, i.arg)).collect()
+        };
+        code(a) == code(b)
+    } else {
+        a.instrs == b.instrs && a.range == b.range
+    };
+    same_code
+        && a.name == b.name
         && a.argcount == b.argcount
         && a.function == b.function
         && a.varargs == b.varargs
         && a.varkeywords == b.varkeywords
         && a.firstlineno == b.firstlineno
-        && a.instrs == b.instrs
         && a.consts == b.consts
         && a.names == b.names
         && a.varnames == b.varnames
         && a.nfreevars == b.nfreevars
-        && a.range == b.range
 }
 
 /// The names a module binds by `import` (`DEF_IMPORT` in its symbol table).
@@ -390,6 +404,7 @@ fn is_jump(name: &str) -> bool {
         name,
         "JUMP"
             | "JUMP_NO_INTERRUPT"
+            | "JUMP_ABSOLUTE"
             | "JUMP_FORWARD"
             | "JUMP_BACKWARD"
             | "POP_JUMP_IF_FALSE"
@@ -399,6 +414,15 @@ fn is_jump(name: &str) -> bool {
             | "JUMP_IF_FALSE_OR_POP"
             | "JUMP_IF_TRUE_OR_POP"
             | "FOR_ITER"
+    )
+}
+
+/// An unconditional jump: 3.11's virtual `JUMP` (and `JUMP_NO_INTERRUPT`), 3.10's
+/// `JUMP_ABSOLUTE` and `JUMP_FORWARD`.
+fn is_unconditional_jump(name: &str) -> bool {
+    matches!(
+        name,
+        "JUMP" | "JUMP_NO_INTERRUPT" | "JUMP_ABSOLUTE" | "JUMP_FORWARD"
     )
 }
 
@@ -546,6 +570,118 @@ impl Unit {
             handler,
         });
     }
+
+    /// Whether this is the bytecode of 3.10 or before: `CALL_FUNCTION`, `BINARY_ADD` and
+    /// the other operators by name, `DUP_TOP` and `ROT_*` for 3.11's `COPY` and `SWAP`,
+    /// `JUMP_ABSOLUTE` and `JUMP_FORWARD` for the virtual `JUMP`, no `RESUME`.
+    fn legacy(&self) -> bool {
+        self.minor <= 10
+    }
+
+    /// An unconditional jump: 3.11's virtual `JUMP`, which `normalize_jumps` makes forward
+    /// or backward (over an `else`, 3.13's `JUMP_NO_INTERRUPT`); before, the one 3.10's
+    /// compile.c writes at that place (`JUMP_FORWARD` where the target always follows, as in
+    /// `compiler_if`, else `JUMP_ABSOLUTE`).
+    fn jump(&mut self, target: usize, forward: bool, line: i32) {
+        let name = match (self.legacy(), forward) {
+            (false, true) => self.jump_no_interrupt(),
+            (false, false) => "JUMP",
+            (true, true) => "JUMP_FORWARD",
+            (true, false) => "JUMP_ABSOLUTE",
+        };
+        self.emit_jump(name, target, line);
+    }
+
+    /// 3.10's `NEXT_BLOCK` after a jump: a new block at once, so that blocks the code after
+    /// it creates come later in `u_blocks` (whose order `extend_block` follows, newest
+    /// first). 3.11+ start the block when the next instruction comes ([`Unit::push`]).
+    fn next_block_3_10(&mut self) {
+        if self.legacy() {
+            let b = self.new_block();
+            self.use_next_block(b);
+        }
+    }
+
+    /// `COPY n` (3.11+); `DUP_TOP` before, for `n == 1`.
+    fn copy(&mut self, n: u32, line: i32) {
+        if self.legacy() {
+            debug_assert_eq!(n, 1, "3.10 duplicates only the top (or two, DUP_TOP_TWO)");
+            self.emit("DUP_TOP", 0, line);
+        } else {
+            self.emit("COPY", n, line);
+        }
+    }
+
+    /// `SWAP 2` (3.11+); `ROT_TWO` before.
+    fn swap_top_two(&mut self, line: i32) {
+        if self.legacy() {
+            self.emit("ROT_TWO", 0, line);
+        } else {
+            self.emit("SWAP", 2, line);
+        }
+    }
+
+    /// `SWAP 2, COPY 2` of a comparison chain (3.11+): the middle operand kept below the
+    /// pair compared; `DUP_TOP, ROT_THREE` before.
+    fn keep_middle_operand(&mut self, line: i32) {
+        if self.legacy() {
+            self.emit("DUP_TOP", 0, line);
+            self.emit("ROT_THREE", 0, line);
+        } else {
+            self.emit("SWAP", 2, line);
+            self.emit("COPY", 2, line);
+        }
+    }
+
+    /// A binary operator: `BINARY_OP` with `_nb_ops`' index (3.11+), in place 13 more; the
+    /// operator's own instruction before (`binop`, `inplace_binop` of 3.10's compile.c).
+    fn binary_op(&mut self, op: ast::Operator, inplace: bool, line: i32) {
+        if self.legacy() {
+            self.emit(legacy_binop(op, inplace), 0, line);
+        } else {
+            self.emit("BINARY_OP", nb_op(op) + if inplace { 13 } else { 0 }, line);
+        }
+    }
+}
+
+/// `_nb_ops`' index of a 3.10 operator's instruction (in place: 13 more), for the number
+/// protocol's slot `binary_op` calls.
+pub(crate) fn legacy_nb_op(name: &str) -> Option<u32> {
+    use ast::Operator::*;
+    [
+        Add, Sub, Mult, MatMult, Div, Mod, Pow, LShift, RShift, BitOr, BitXor, BitAnd, FloorDiv,
+    ]
+    .into_iter()
+    .find_map(|op| {
+        if legacy_binop(op, false) == name {
+            Some(nb_op(op))
+        } else if legacy_binop(op, true) == name {
+            Some(nb_op(op) + 13)
+        } else {
+            None
+        }
+    })
+}
+
+/// `binop` and `inplace_binop` (3.10's compile.c): each operator's instruction.
+fn legacy_binop(op: ast::Operator, inplace: bool) -> &'static str {
+    use ast::Operator::*;
+    let (binary, in_place) = match op {
+        Add => ("BINARY_ADD", "INPLACE_ADD"),
+        Sub => ("BINARY_SUBTRACT", "INPLACE_SUBTRACT"),
+        Mult => ("BINARY_MULTIPLY", "INPLACE_MULTIPLY"),
+        MatMult => ("BINARY_MATRIX_MULTIPLY", "INPLACE_MATRIX_MULTIPLY"),
+        Div => ("BINARY_TRUE_DIVIDE", "INPLACE_TRUE_DIVIDE"),
+        Mod => ("BINARY_MODULO", "INPLACE_MODULO"),
+        Pow => ("BINARY_POWER", "INPLACE_POWER"),
+        LShift => ("BINARY_LSHIFT", "INPLACE_LSHIFT"),
+        RShift => ("BINARY_RSHIFT", "INPLACE_RSHIFT"),
+        BitOr => ("BINARY_OR", "INPLACE_OR"),
+        BitXor => ("BINARY_XOR", "INPLACE_XOR"),
+        BitAnd => ("BINARY_AND", "INPLACE_AND"),
+        FloorDiv => ("BINARY_FLOOR_DIVIDE", "INPLACE_FLOOR_DIVIDE"),
+    };
+    if inplace { in_place } else { binary }
 }
 
 /// `_nb_ops`: `BINARY_OP`'s argument for each operator (the in-place ones are 13 more).
@@ -584,6 +720,11 @@ impl Compiler<'_> {
 
     fn line(&self, node: &impl Ranged) -> u32 {
         self.lines.line(node.start().to_usize())
+    }
+
+    /// The line a node ends on (`end_lineno`).
+    fn end_line(&self, node: &impl Ranged) -> i32 {
+        self.lines.line(node.range().end().to_usize() - 1) as i32
     }
 
     fn loc(&self, node: &impl Ranged) -> i32 {
@@ -1061,6 +1202,9 @@ impl Compiler<'_> {
             return Scope::Module;
         }
         match unit.layout.index(name) {
+            Some(_) if unit.legacy() && unit.layout.is_deref(name) => {
+                Scope::Deref(unit.layout.deref_index(name).expect("a cell or free"))
+            }
             Some(i) if unit.layout.is_deref(name) => Scope::Deref(i),
             Some(i) => Scope::Fast(i),
             None => Scope::Global,
@@ -1078,11 +1222,23 @@ impl Compiler<'_> {
 
     /// A function's or comprehension's `localsplus` names, interned, as its `co_varnames`
     /// (the model keeps `co_localsplusnames` there).
+    /// On 3.10 the frame's `localsplus` is `co_varnames` (the locals, cell parameters among
+    /// them), then `co_cellvars`, then `co_freevars`: `nlocals` tells where the first end.
     fn set_layout(&mut self, unit: &mut Unit, layout: Layout) -> Result<(), RunError> {
-        for l in &layout.names {
+        let names = if unit.legacy() {
+            layout.names_3_10()
+        } else {
+            layout.names.clone()
+        };
+        for l in &names {
             let op = self.interned(l)?;
             unit.code.varnames.push(op);
         }
+        unit.code.nlocals = if unit.legacy() {
+            names.len() - layout.cellvars.len() - layout.freevars.len()
+        } else {
+            names.len()
+        } as u32;
         unit.code.nfreevars = layout.freevars.len() as u32;
         unit.layout = layout;
         Ok(())
@@ -1095,7 +1251,8 @@ impl Compiler<'_> {
     /// `code_richcompare` finds equal to it; a later equal one is marked merged.
     fn merge_code(&mut self, index: usize) -> usize {
         let earlier = (1..index).find(|&c| {
-            !self.units[c].merged && code_richcompare(&self.units[c], &self.units[index])
+            !self.units[c].merged
+                && code_richcompare(&self.units[c], &self.units[index], self.minor())
         });
         match earlier {
             Some(c) => {
@@ -1116,10 +1273,14 @@ impl Compiler<'_> {
     ) -> Result<(), RunError> {
         if !freevars.is_empty() {
             for name in freevars {
-                let i = unit
-                    .layout
-                    .index(name)
-                    .expect("a free variable of a nested scope is a cell or free here");
+                // 3.10 numbers the cells and free variables from 0 (`compiler_lookup_arg` in
+                // u_cellvars, u_freevars after them).
+                let i = if unit.legacy() {
+                    unit.layout.deref_index(name)
+                } else {
+                    unit.layout.index(name)
+                }
+                .expect("a free variable of a nested scope is a cell or free here");
                 unit.emit("LOAD_CLOSURE", i, line);
             }
             unit.emit("BUILD_TUPLE", freevars.len() as u32, line);
@@ -1136,6 +1297,12 @@ impl Compiler<'_> {
             }
         };
         unit.emit("LOAD_CONST", k, line);
+        if unit.legacy() {
+            // 3.10's MAKE_FUNCTION takes the qualified name from the stack.
+            let qualname = self.units[index].qualname.clone();
+            let q = self.qualname_const(unit, &qualname)?;
+            unit.emit("LOAD_CONST", q, line);
+        }
         if unit.minor >= 13 {
             // 3.13: MAKE_FUNCTION takes only the code; each attribute beneath it is set by
             // SET_FUNCTION_ATTRIBUTE, the closure (on top) first.
@@ -1151,6 +1318,27 @@ impl Compiler<'_> {
         Ok(())
     }
 
+    /// 3.10: the `u_qualname` `compiler_make_closure` loads as a constant: at module level the
+    /// name itself (the parser's identifier, or `<listcomp>`'s and `<lambda>`'s static ones),
+    /// else a new str `compiler_set_qualname` formatted, which the constants then hold.
+    fn qualname_const(&mut self, unit: &mut Unit, qualname: &str) -> Result<u32, RunError> {
+        let key = ConstKey::Str(qualname.into());
+        if let Some(&(_, op)) = self.const_cache.iter().find(|(k, _)| *k == key) {
+            return Ok(self.add_const(unit, key, op));
+        }
+        let op = match qualname {
+            "<listcomp>" => self.o.py_id("<listcomp>")?,
+            "<lambda>" => self.o.py_id("<lambda>")?,
+            q if q.contains('.') => {
+                let op = self.o.unicode_from_str(q)?;
+                self.cache_only.push(op);
+                op
+            }
+            q => self.interned(q)?,
+        };
+        Ok(self.add_const(unit, key, op))
+    }
+
     fn load_name(
         &mut self,
         unit: &mut Unit,
@@ -1158,7 +1346,9 @@ impl Compiler<'_> {
         line: i32,
         null: bool,
     ) -> Result<(), RunError> {
-        // Up to 3.12 the NULL goes beneath the callable, from 3.13 above it.
+        // 3.10 has no NULL with the callable: CALL_FUNCTION takes the callable alone. Up to
+        // 3.12 the NULL goes beneath the callable, from 3.13 above it.
+        let null = null && !unit.legacy();
         let null_before = null && unit.minor < 13;
         let null_after = null && unit.minor >= 13;
         match self.scope(unit, name) {
@@ -1191,7 +1381,12 @@ impl Compiler<'_> {
                 // A PUSH_NULL before LOAD_GLOBAL is folded into its low bit
                 // (optimize_basic_block).
                 let i = self.name_index(unit, name)?;
-                unit.emit("LOAD_GLOBAL", (i << 1) | u32::from(null), line);
+                let arg = if unit.legacy() {
+                    i
+                } else {
+                    (i << 1) | u32::from(null)
+                };
+                unit.emit("LOAD_GLOBAL", arg, line);
                 return Ok(());
             }
         }
@@ -1250,6 +1445,8 @@ impl Compiler<'_> {
                 names: Vec::new(),
                 varnames: Vec::new(),
                 nfreevars: 0,
+                nlocals: 0,
+                stacksize: 0,
                 instrs: Vec::new(),
                 range: (0, 0),
                 merged: false,
@@ -1260,7 +1457,9 @@ impl Compiler<'_> {
             self.minor(),
         );
         self.units.push(unit.code.clone()); // index 0, filled in at the end
-        unit.emit("RESUME", 0, 0);
+        if !unit.legacy() {
+            unit.emit("RESUME", 0, 0);
+        }
         self.compiler_body(&mut unit, body)?;
         self.assemble(&mut unit, true)?;
         self.units[0] = unit.code;
@@ -1332,6 +1531,8 @@ impl Compiler<'_> {
                 names: Vec::new(),
                 varnames: Vec::new(),
                 nfreevars: 0,
+                nlocals: 0,
+                stacksize: 0,
                 instrs: Vec::new(),
                 range: (f.range().start().to_u32(), f.range().end().to_u32()),
                 merged: false,
@@ -1354,7 +1555,9 @@ impl Compiler<'_> {
                 self.none_const(&mut unit);
             }
         }
-        unit.emit("RESUME", 0, firstlineno as i32);
+        if !unit.legacy() {
+            unit.emit("RESUME", 0, firstlineno as i32);
+        }
         for s in body {
             self.stmt(&mut unit, s)?;
         }
@@ -1392,7 +1595,7 @@ impl Compiler<'_> {
                 let n = a.targets.len();
                 for (i, t) in a.targets.iter().enumerate() {
                     if i < n - 1 {
-                        unit.emit("COPY", 1, line);
+                        unit.copy(1, line);
                     }
                     self.store_target(unit, t)?;
                 }
@@ -1544,6 +1747,8 @@ impl Compiler<'_> {
                 names: Vec::new(),
                 varnames: Vec::new(),
                 nfreevars: 0,
+                nlocals: 0,
+                stacksize: 0,
                 instrs: Vec::new(),
                 range: (cd.range().start().to_u32(), cd.range().end().to_u32()),
                 merged: false,
@@ -1659,7 +1864,7 @@ impl Compiler<'_> {
             FBlock::While { .. } | FBlock::ExceptionHandler => {}
             FBlock::For { .. } => {
                 if preserve_tos {
-                    unit.emit("SWAP", 2, line);
+                    unit.swap_top_two(line);
                 }
                 unit.emit("POP_TOP", 0, line);
             }
@@ -1681,11 +1886,11 @@ impl Compiler<'_> {
             }
             FBlock::FinallyEnd => {
                 if preserve_tos {
-                    unit.emit("SWAP", 2, line);
+                    unit.swap_top_two(line);
                 }
                 unit.emit("POP_TOP", 0, line); // exc_value
                 if preserve_tos {
-                    unit.emit("SWAP", 2, line);
+                    unit.swap_top_two(line);
                 }
                 unit.pop_block(line);
                 unit.emit("POP_EXCEPT", 0, line);
@@ -1695,7 +1900,7 @@ impl Compiler<'_> {
                     unit.pop_block(line);
                 }
                 if preserve_tos {
-                    unit.emit("SWAP", 2, line);
+                    unit.swap_top_two(line);
                 }
                 unit.pop_block(line);
                 unit.emit("POP_EXCEPT", 0, line);
@@ -1705,7 +1910,7 @@ impl Compiler<'_> {
             }
             FBlock::PopValue => {
                 if preserve_tos {
-                    unit.emit("SWAP", 2, line);
+                    unit.swap_top_two(line);
                 }
                 unit.emit("POP_TOP", 0, line);
             }
@@ -1890,7 +2095,7 @@ impl Compiler<'_> {
         self.jump_if(unit, &s.test, next, false, line)?;
         self.stmts(unit, &s.body)?;
         if !s.orelse.is_empty() {
-            unit.emit_jump(unit.jump_no_interrupt(), end, -1);
+            unit.jump(end, true, -1);
             unit.use_next_block(next);
             self.stmts(unit, &s.orelse)?;
         }
@@ -1946,7 +2151,7 @@ impl Compiler<'_> {
         unit.use_next_block(body);
         self.store_target(unit, &s.target)?;
         self.stmts(unit, &s.body)?;
-        unit.emit_jump("JUMP", start, -1);
+        unit.jump(start, false, -1);
         unit.last_loc = -1;
         unit.use_next_block(cleanup);
         unit.end_for();
@@ -1982,7 +2187,7 @@ impl Compiler<'_> {
         let (FBlock::For { exit, .. } | FBlock::While { exit, .. }) = fb else {
             unreachable!("unwind_fblock_stack stops at a loop")
         };
-        unit.emit_jump("JUMP", exit, loc);
+        unit.jump(exit, false, loc);
         unit.handlers = handlers;
         unit.last_loc = loc;
         Ok(())
@@ -2003,7 +2208,7 @@ impl Compiler<'_> {
         let (FBlock::For { top, .. } | FBlock::While { top, .. }) = fb else {
             unreachable!("unwind_fblock_stack stops at a loop")
         };
-        unit.emit_jump("JUMP", top, loc);
+        unit.jump(top, false, loc);
         unit.handlers = handlers;
         unit.last_loc = loc;
         Ok(())
@@ -2024,25 +2229,33 @@ impl Compiler<'_> {
             // The container and the key kept (COPY 2, COPY 2) for the store after.
             self.expr(unit, &sub.value)?;
             self.expr(unit, &sub.slice)?;
-            unit.emit("COPY", 2, tline);
-            unit.emit("COPY", 2, tline);
+            if unit.legacy() {
+                unit.emit("DUP_TOP_TWO", 0, tline);
+            } else {
+                unit.emit("COPY", 2, tline);
+                unit.emit("COPY", 2, tline);
+            }
             unit.emit("BINARY_SUBSCR", 0, tline);
             self.expr(unit, &a.value)?;
-            unit.emit("BINARY_OP", nb_op(a.op) + 13, line);
-            unit.emit("SWAP", 3, tline);
-            unit.emit("SWAP", 2, tline);
+            unit.binary_op(a.op, true, line);
+            if unit.legacy() {
+                unit.emit("ROT_THREE", 0, tline);
+            } else {
+                unit.emit("SWAP", 3, tline);
+                unit.emit("SWAP", 2, tline);
+            }
             unit.emit("STORE_SUBSCR", 0, tline);
             return Ok(());
         }
         if let Expr::Attribute(at) = &*a.target {
             // The object kept (COPY 1) for the STORE_ATTR after.
             self.expr(unit, &at.value)?;
-            unit.emit("COPY", 1, tline);
+            unit.copy(1, tline);
             let i = self.name_index(unit, at.attr.as_str())?;
             unit.emit("LOAD_ATTR", i, tline);
             self.expr(unit, &a.value)?;
-            unit.emit("BINARY_OP", nb_op(a.op) + 13, line);
-            unit.emit("SWAP", 2, tline);
+            unit.binary_op(a.op, true, line);
+            unit.swap_top_two(tline);
             unit.emit("STORE_ATTR", i, tline);
             return Ok(());
         }
@@ -2051,7 +2264,7 @@ impl Compiler<'_> {
         };
         self.load_name(unit, n.id.as_str(), tline, false)?;
         self.expr(unit, &a.value)?;
-        unit.emit("BINARY_OP", nb_op(a.op) + 13, line);
+        unit.binary_op(a.op, true, line);
         self.store_name(unit, n.id.as_str(), tline)
     }
 
@@ -2185,7 +2398,9 @@ impl Compiler<'_> {
             Expr::Attribute(a) => {
                 self.expr(unit, &a.value)?;
                 let i = self.name_index(unit, a.attr.as_str())?;
-                unit.emit("LOAD_ATTR", i, line);
+                // The attribute's last line (its end_lineno: 3.10 sets it, 3.11+
+                // update_start_location_to_match_attr).
+                unit.emit("LOAD_ATTR", i, self.end_line(e));
             }
             Expr::Call(c) => self.call(unit, c, line)?,
             Expr::Compare(c) => self.compiler_compare(unit, c, line)?,
@@ -2209,12 +2424,13 @@ impl Compiler<'_> {
                 }
             }
             Expr::BinOp(b) => {
-                if let Some(pieces) = self.format_as_fstring(b) {
+                // ast_opt's optimize_format is 3.11's.
+                if let Some(pieces) = self.format_as_fstring(b).filter(|_| !unit.legacy()) {
                     return self.optimized_format(unit, b, &pieces, line);
                 }
                 self.expr(unit, &b.left)?;
                 self.expr(unit, &b.right)?;
-                unit.emit("BINARY_OP", nb_op(b.op), line);
+                unit.binary_op(b.op, false, line);
             }
             Expr::Tuple(t) => self.tuple_display(unit, &t.elts, e)?,
             Expr::List(l) => self.list_display(unit, &l.elts, e)?,
@@ -2229,7 +2445,7 @@ impl Compiler<'_> {
                 let next = unit.new_block();
                 self.jump_if(unit, &x.test, next, false, line)?;
                 self.expr(unit, &x.body)?;
-                unit.emit_jump(unit.jump_no_interrupt(), end, -1);
+                unit.jump(end, true, -1);
                 unit.use_next_block(next);
                 self.expr(unit, &x.orelse)?;
                 unit.use_next_block(end);
@@ -2443,6 +2659,8 @@ impl Compiler<'_> {
                 names: Vec::new(),
                 varnames: Vec::new(),
                 nfreevars: 0,
+                nlocals: 0,
+                stacksize: 0,
                 instrs: Vec::new(),
                 range: Self::range_of(e),
                 merged: false,
@@ -2453,7 +2671,9 @@ impl Compiler<'_> {
         // The symtable's implicit argument `.0`; the parser made the targets' names.
         self.identifier(".0")?;
         self.set_layout(&mut inner, layout)?;
-        inner.emit("RESUME", 0, line);
+        if !inner.legacy() {
+            inner.emit("RESUME", 0, line);
+        }
         inner.emit("BUILD_LIST", 0, line);
         self.comprehension_generator(&mut inner, &lc.generators, 0, 0, &lc.elt, line)?;
         inner.emit("RETURN_VALUE", 0, line);
@@ -2463,8 +2683,13 @@ impl Compiler<'_> {
         self.make_closure(unit, index, &free, 0, line)?;
         self.iterable(unit, &lc.generators[0].iter)?;
         unit.emit("GET_ITER", 0, line);
-        unit.emit("PRECALL", 0, line);
-        unit.emit("CALL", 0, line);
+        match unit.minor {
+            ..=10 => unit.emit("CALL_FUNCTION", 1, line),
+            _ => {
+                unit.emit("PRECALL", 0, line);
+                unit.emit("CALL", 0, line);
+            }
+        }
         Ok(())
     }
 
@@ -2609,7 +2834,7 @@ impl Compiler<'_> {
         }
         unit.use_next_block(if_cleanup);
         if let Some(st) = start {
-            unit.emit_jump("JUMP", st, line);
+            unit.jump(st, false, line);
             unit.use_next_block(anchor);
             unit.end_for();
         }
@@ -2835,17 +3060,16 @@ impl Compiler<'_> {
         let cleanup = unit.new_block();
         for i in 0..n {
             self.comparator(unit, c.ops[i], &c.comparators[i])?;
-            unit.emit("SWAP", 2, line);
-            unit.emit("COPY", 2, line);
+            unit.keep_middle_operand(line);
             Self::compare_op(unit, c.ops[i], line);
             Self::jump_if_or_pop(unit, "JUMP_IF_FALSE_OR_POP", cleanup, line);
         }
         self.comparator(unit, c.ops[n], &c.comparators[n])?;
         Self::compare_op(unit, c.ops[n], line);
         let end = unit.new_block();
-        unit.emit_jump(unit.jump_no_interrupt(), end, -1);
+        unit.jump(end, true, -1);
         unit.use_next_block(cleanup);
-        unit.emit("SWAP", 2, line);
+        unit.swap_top_two(line);
         unit.emit("POP_TOP", 0, line);
         unit.use_next_block(end);
         Ok(())
@@ -2868,6 +3092,7 @@ impl Compiler<'_> {
             unit.emit("POP_TOP", 0, line);
         } else {
             unit.emit_jump(jump, target, line);
+            unit.next_block_3_10();
         }
     }
 
@@ -2931,7 +3156,7 @@ impl Compiler<'_> {
                 let next2 = unit.new_block();
                 self.jump_if(unit, &x.test, next2, false, line)?;
                 self.jump_if(unit, &x.body, next, cond, line)?;
-                unit.emit_jump(unit.jump_no_interrupt(), end, -1);
+                unit.jump(end, true, -1);
                 unit.use_next_block(next2);
                 self.jump_if(unit, &x.orelse, next, cond, line)?;
                 unit.use_next_block(end);
@@ -2944,11 +3169,11 @@ impl Compiler<'_> {
                 let eline = self.loc(e);
                 for i in 0..n {
                     self.comparator(unit, c.ops[i], &c.comparators[i])?;
-                    unit.emit("SWAP", 2, eline);
-                    unit.emit("COPY", 2, eline);
+                    unit.keep_middle_operand(eline);
                     Self::compare_op(unit, c.ops[i], eline);
                     unit.emit_to_bool(eline);
                     unit.emit_jump("POP_JUMP_IF_FALSE", cleanup, eline);
+                    unit.next_block_3_10();
                 }
                 self.comparator(unit, c.ops[n], &c.comparators[n])?;
                 Self::compare_op(unit, c.ops[n], eline);
@@ -2959,12 +3184,13 @@ impl Compiler<'_> {
                     "POP_JUMP_IF_FALSE"
                 };
                 unit.emit_jump(j, next, eline);
+                unit.next_block_3_10();
                 let end = unit.new_block();
-                unit.emit_jump(unit.jump_no_interrupt(), end, -1);
+                unit.jump(end, true, -1);
                 unit.use_next_block(cleanup);
                 unit.emit("POP_TOP", 0, eline);
                 if !cond {
-                    unit.emit_jump(unit.jump_no_interrupt(), next, -1);
+                    unit.jump(next, true, -1);
                 }
                 unit.use_next_block(end);
                 return Ok(());
@@ -2979,6 +3205,7 @@ impl Compiler<'_> {
             "POP_JUMP_IF_FALSE"
         };
         unit.emit_jump(j, next, line);
+        unit.next_block_3_10();
         Ok(())
     }
 
@@ -2991,6 +3218,9 @@ impl Compiler<'_> {
         }
         if c.args.iter().any(|a| matches!(a, Expr::Starred(_))) {
             return Err(self.not_modelled("a starred argument", c));
+        }
+        if unit.legacy() {
+            return self.call_3_10(unit, c, line);
         }
         match &*c.func {
             Expr::Attribute(a) if !self.import_originated(&a.value) => {
@@ -3046,6 +3276,49 @@ impl Compiler<'_> {
             unit.emit("PRECALL", n, line);
         }
         unit.emit("CALL", n, line);
+        Ok(())
+    }
+
+    /// 3.10's `compiler_call`: `maybe_optimize_method_call` (an attribute called with
+    /// positional arguments only: `LOAD_METHOD`, the arguments, `CALL_METHOD n`, the method's
+    /// name on the attribute's last line), else the callable, the arguments and
+    /// `CALL_FUNCTION n`, or with keywords their names' tuple and `CALL_FUNCTION_KW n`
+    /// (`compiler_call_helper`).
+    fn call_3_10(&mut self, unit: &mut Unit, c: &ast::ExprCall, line: i32) -> Result<(), RunError> {
+        if let Expr::Attribute(a) = &*c.func
+            && c.keywords.is_empty()
+            && c.args.len() < STACK_USE_GUIDELINE
+        {
+            self.expr(unit, &a.value)?;
+            let i = self.name_index(unit, a.attr.as_str())?;
+            let end_line = self.end_line(&*c.func);
+            unit.emit("LOAD_METHOD", i, end_line);
+            for arg in &c.args {
+                self.expr(unit, arg)?;
+            }
+            unit.emit("CALL_METHOD", c.args.len() as u32, end_line);
+            return Ok(());
+        }
+        self.expr(unit, &c.func)?;
+        for a in &c.args {
+            self.expr(unit, a)?;
+        }
+        for k in &c.keywords {
+            self.expr(unit, &k.value)?;
+        }
+        let n = (c.args.len() + c.keywords.len()) as u32;
+        if c.keywords.is_empty() {
+            unit.emit("CALL_FUNCTION", n, line);
+        } else {
+            let names: Vec<String> = c
+                .keywords
+                .iter()
+                .map(|k| k.arg.as_ref().expect("checked").to_string())
+                .collect();
+            let k = self.names_tuple(unit, &names)?;
+            unit.emit("LOAD_CONST", k, line);
+            unit.emit("CALL_FUNCTION_KW", n, line);
+        }
         Ok(())
     }
 
@@ -3236,12 +3509,15 @@ impl Compiler<'_> {
         // first, none with a line.
         let mut prefix = Vec::new();
         let l = &unit.layout;
-        if !l.freevars.is_empty() {
+        // 3.10 makes the cells and copies the closure when it makes the frame.
+        if !l.freevars.is_empty() && !unit.legacy() {
             prefix.push(("COPY_FREE_VARS", l.freevars.len() as u32));
         }
         let mut cells: Vec<u32> = l.cellvars.iter().filter_map(|c| l.index(c)).collect();
         cells.sort_unstable();
-        prefix.extend(cells.into_iter().map(|i| ("MAKE_CELL", i)));
+        if !unit.legacy() {
+            prefix.extend(cells.into_iter().map(|i| ("MAKE_CELL", i)));
+        }
         for (k, (name, arg)) in prefix.into_iter().enumerate() {
             unit.blocks[0].instrs.insert(
                 k,
@@ -3290,20 +3566,26 @@ impl Compiler<'_> {
         // 3.13 leaves an exit no line reaches without one (dis shows `--`). 3.11's assemble
         // then runs stackdepth, label_exception_targets and convert_exception_handlers_to_nops
         // (the SETUP_* and POP_BLOCK have carried their lines through the passes so far).
+        // (3.10 compiles no try statement: its stack depth is stackdepth_3_10's, below.)
         if unit.minor < 13 {
             guarantee_lineno_for_exits(&mut unit.blocks, unit.code.firstlineno as i32);
+        }
+        if matches!(unit.minor, 11 | 12) {
             stackdepth(unit);
             convert_exception_handlers_to_nops(&mut unit.blocks);
         }
-        // convert_exception_handlers_to_nops, then clean_basic_block once more: NOPs whose
-        // line the propagation gave to their neighbours go.
-        for b in layout(&unit.blocks) {
-            clean_basic_block(&mut unit.blocks, b);
+        // 3.11+: convert_exception_handlers_to_nops, then clean_basic_block once more: NOPs
+        // whose line the propagation gave to their neighbours go. 3.10's jumps are already
+        // the real ones.
+        if !unit.legacy() {
+            for b in layout(&unit.blocks) {
+                clean_basic_block(&mut unit.blocks, b, -1);
+            }
         }
-        if unit.minor >= 12 {
-            normalize_jumps_3_12(&mut unit.blocks, unit.minor);
-        } else {
-            normalize_jumps(&mut unit.blocks);
+        match unit.minor {
+            ..=10 => normalize_jumps_3_10(&mut unit.blocks),
+            11 => normalize_jumps(&mut unit.blocks),
+            _ => normalize_jumps_3_12(&mut unit.blocks, unit.minor),
         }
         if unit.minor >= 12 {
             // _PyCfg_ConvertPseudoOps: the pseudo-instruction LOAD_METHOD is LOAD_ATTR with the
@@ -3321,6 +3603,9 @@ impl Compiler<'_> {
                     }
                 }
             }
+        }
+        if unit.legacy() {
+            unit.code.stacksize = stackdepth_3_10(&unit.blocks);
         }
         unit.code.instrs = assemble_jump_offsets(&unit.blocks, unit.minor, &unit.handler_depth);
         Ok(())
@@ -3417,7 +3702,7 @@ fn normalize_basic_block(blocks: &mut [Block], b: usize) {
             blocks[b].exit = true;
             blocks[b].nofallthrough = true;
         }
-        if matches!(i.name, "JUMP" | "JUMP_NO_INTERRUPT") {
+        if is_unconditional_jump(i.name) {
             blocks[b].nofallthrough = true;
         }
     }
@@ -3425,12 +3710,15 @@ fn normalize_basic_block(blocks: &mut [Block], b: usize) {
 
 /// `extend_block`: a block ending in an unconditional jump to a small exit block without line
 /// numbers (an implicit `return None`) gets a copy of that block instead of the jump.
-/// 3.12's `inline_small_exit_blocks` copies exit blocks with line numbers too.
+/// 3.10's and 3.12's (`inline_small_exit_blocks`) copy exit blocks with line numbers too.
 fn extend_block(blocks: &mut [Block], b: usize, minor: u8) {
     let Some(last) = blocks[b].instrs.last().copied() else {
         return;
     };
-    if !matches!(last.name, "JUMP" | "JUMP_FORWARD" | "JUMP_BACKWARD") {
+    if !matches!(
+        last.name,
+        "JUMP" | "JUMP_FORWARD" | "JUMP_BACKWARD" | "JUMP_ABSOLUTE"
+    ) {
         return;
     }
     let mut t = last.target.expect("a jump has a target");
@@ -3441,9 +3729,10 @@ fn extend_block(blocks: &mut [Block], b: usize, minor: u8) {
         let n = blocks[b].instrs.len();
         blocks[b].instrs[n - 1].target = Some(t);
     }
+    // 3.11 copies only exit blocks without line numbers.
     if blocks[t].exit
         && blocks[t].instrs.len() <= MAX_COPY_SIZE
-        && (minor >= 12 || blocks[t].instrs.iter().all(|i| i.line < 0))
+        && (minor != 11 || blocks[t].instrs.iter().all(|i| i.line < 0))
     {
         let copy = blocks[t].instrs.clone();
         let n = blocks[b].instrs.len();
@@ -3709,6 +3998,117 @@ fn optimize_basic_block(unit: &mut Unit, b: usize) {
     }
 }
 
+/// 3.10's `optimize_basic_block`: constant conditions become `JUMP_ABSOLUTE` or go, a
+/// `BUILD_TUPLE n` unpacked at once becomes `ROT_TWO` or `ROT_THREE, ROT_TWO`, conditional
+/// jumps to jumps of the same line are threaded, and an unconditional jump to a jump is
+/// threaded too when both have the same line.
+fn optimize_basic_block_3_10(unit: &mut Unit, b: usize) {
+    let mut i = 0;
+    while i < unit.blocks[b].instrs.len() {
+        let inst = unit.blocks[b].instrs[i];
+        let nextop = unit.blocks[b].instrs.get(i + 1).map(|x| x.name);
+        let target = inst.target.map(|t| {
+            let t = skip_empty(&unit.blocks, t);
+            unit.blocks[b].instrs[i].target = Some(t);
+            unit.blocks[t].instrs[0]
+        });
+        let tname = target.map_or("NOP", |t| t.name);
+        let mut again = false;
+        match inst.name {
+            "LOAD_CONST" => {
+                let truth = unit.const_values.get(&inst.arg).copied();
+                let blk = &mut unit.blocks[b];
+                match (nextop, truth) {
+                    (Some(j @ ("POP_JUMP_IF_FALSE" | "POP_JUMP_IF_TRUE")), Some(is_true)) => {
+                        blk.instrs[i].name = "NOP";
+                        if is_true == (j == "POP_JUMP_IF_TRUE") {
+                            blk.instrs[i + 1].name = "JUMP_ABSOLUTE";
+                            blk.nofallthrough = true;
+                        } else {
+                            blk.instrs[i + 1].name = "NOP";
+                            blk.instrs[i + 1].target = None;
+                        }
+                    }
+                    (Some(j @ ("JUMP_IF_FALSE_OR_POP" | "JUMP_IF_TRUE_OR_POP")), Some(is_true)) => {
+                        if is_true == (j == "JUMP_IF_TRUE_OR_POP") {
+                            blk.instrs[i + 1].name = "JUMP_ABSOLUTE";
+                            blk.nofallthrough = true;
+                        } else {
+                            blk.instrs[i].name = "NOP";
+                            blk.instrs[i + 1].name = "NOP";
+                            blk.instrs[i + 1].target = None;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            "BUILD_TUPLE"
+                if nextop == Some("UNPACK_SEQUENCE")
+                    && unit.blocks[b].instrs[i + 1].arg == inst.arg
+                    && (1..=3).contains(&inst.arg) =>
+            {
+                let (first, second) = match inst.arg {
+                    1 => ("NOP", "NOP"),
+                    2 => ("ROT_TWO", "NOP"),
+                    _ => ("ROT_THREE", "ROT_TWO"),
+                };
+                let blk = &mut unit.blocks[b];
+                blk.instrs[i].name = first;
+                blk.instrs[i + 1].name = second;
+                blk.instrs[i].arg = 0;
+                blk.instrs[i + 1].arg = 0;
+            }
+            "JUMP_IF_FALSE_OR_POP" | "JUMP_IF_TRUE_OR_POP" => {
+                let t = target.expect("a jump's target has instructions");
+                let same = inst.name;
+                let (pop_same, other) = if same == "JUMP_IF_FALSE_OR_POP" {
+                    ("POP_JUMP_IF_FALSE", "JUMP_IF_TRUE_OR_POP")
+                } else {
+                    ("POP_JUMP_IF_TRUE", "JUMP_IF_FALSE_OR_POP")
+                };
+                let after_target = unit.blocks[inst.target.expect("a jump")].next;
+                let inst = &mut unit.blocks[b].instrs[i];
+                if tname == pop_same {
+                    // *inst = *target: the conditional jump itself, its line too.
+                    if inst.line == t.line {
+                        *inst = t;
+                        again = true;
+                    }
+                } else if matches!(tname, "JUMP_ABSOLUTE" | "JUMP_FORWARD") || tname == same {
+                    again = jump_thread(inst, &t, same, 10);
+                } else if tname == other && inst.line == t.line {
+                    inst.name = pop_same;
+                    inst.target = after_target;
+                    again = true;
+                }
+            }
+            "POP_JUMP_IF_FALSE" | "POP_JUMP_IF_TRUE"
+                if matches!(tname, "JUMP_ABSOLUTE" | "JUMP_FORWARD") =>
+            {
+                let t = target.expect("a jump's target has instructions");
+                again = jump_thread(&mut unit.blocks[b].instrs[i], &t, inst.name, 10);
+            }
+            "JUMP_ABSOLUTE" | "JUMP_FORWARD"
+                if matches!(tname, "JUMP_ABSOLUTE" | "JUMP_FORWARD") =>
+            {
+                // A jump to a jump of another line stays (a `break` to the artificial jump
+                // back of an outer loop), as 3.10.13 compiles it.
+                let t = target.expect("a jump's target has instructions");
+                let name = if tname == "JUMP_FORWARD" {
+                    inst.name
+                } else {
+                    "JUMP_ABSOLUTE"
+                };
+                again = jump_thread(&mut unit.blocks[b].instrs[i], &t, name, 10);
+            }
+            _ => {}
+        }
+        if !again {
+            i += 1;
+        }
+    }
+}
+
 /// `SWAPPABLE`: instructions whose order a `SWAP` before them can exchange instead.
 fn swappable(name: &str) -> bool {
     matches!(name, "STORE_FAST" | "STORE_FAST_MAYBE_NULL" | "POP_TOP")
@@ -3774,10 +4174,11 @@ fn apply_static_swaps(instrs: &mut [CInstr], i: usize, minor: u8) {
     }
 }
 
-/// `clean_basic_block`: NOPs go unless they carry a line no neighbour has.
-fn clean_basic_block(blocks: &mut [Block], b: usize) {
+/// `clean_basic_block`: NOPs go unless they carry a line no neighbour has. 3.10 passes the
+/// line the block's fall-through predecessor ended on (`prev_lineno`), -1 otherwise.
+fn clean_basic_block(blocks: &mut [Block], b: usize, prev_lineno: i32) {
     let mut out: Vec<CInstr> = Vec::new();
-    let mut prev_lineno = -1;
+    let mut prev_lineno = prev_lineno;
     let n = blocks[b].instrs.len();
     for src in 0..n {
         let inst = blocks[b].instrs[src];
@@ -3875,8 +4276,12 @@ fn eliminate_empty_basic_blocks(blocks: &mut [Block]) {
 /// `optimize_cfg`.
 fn optimize_cfg(unit: &mut Unit) {
     for b in layout(&unit.blocks) {
-        optimize_basic_block(unit, b);
-        clean_basic_block(&mut unit.blocks, b);
+        if unit.legacy() {
+            optimize_basic_block_3_10(unit, b);
+        } else {
+            optimize_basic_block(unit, b);
+        }
+        clean_basic_block(&mut unit.blocks, b, -1);
     }
     if unit.minor >= 12 {
         remove_redundant_nops_and_pairs(&mut unit.blocks);
@@ -3901,8 +4306,15 @@ fn optimize_cfg(unit: &mut Unit) {
         }
     }
     eliminate_empty_basic_blocks(blocks);
+    let mut pred: Option<usize> = None;
     for b in layout(blocks) {
-        clean_basic_block(blocks, b);
+        // 3.10: a NOP with the line the fall-through predecessor ended on goes too.
+        let prev_lineno = match pred {
+            Some(p) if minor <= 10 => blocks[p].instrs.last().map_or(-1, |i| i.line),
+            _ => -1,
+        };
+        clean_basic_block(blocks, b, prev_lineno);
+        pred = (!blocks[b].nofallthrough).then_some(b);
     }
     remove_redundant_jumps(blocks, minor);
 }
@@ -4063,7 +4475,7 @@ fn remove_redundant_nops_and_jumps(blocks: &mut [Block]) {
     loop {
         let before: usize = blocks.iter().map(|b| b.instrs.len()).sum();
         for b in layout(blocks) {
-            clean_basic_block(blocks, b);
+            clean_basic_block(blocks, b, -1);
         }
         let removed = before - blocks.iter().map(|b| b.instrs.len()).sum::<usize>();
         let mut jumps = 0;
@@ -4105,7 +4517,7 @@ fn remove_redundant_nops_and_pairs(blocks: &mut [Block]) {
         let mut done = true;
         let mut prev: Option<(usize, usize)> = None;
         for b in layout(blocks) {
-            clean_basic_block(blocks, b);
+            clean_basic_block(blocks, b, -1);
             if labelled[b] {
                 prev = None;
             }
@@ -4145,13 +4557,17 @@ fn remove_redundant_jumps(blocks: &mut [Block], minor: u8) {
     let mut maybe_empty = false;
     for b in layout(blocks) {
         if let Some(last) = blocks[b].instrs.last().copied()
-            && matches!(last.name, "JUMP" | "JUMP_NO_INTERRUPT")
+            && is_unconditional_jump(last.name)
             && last.target == blocks[b].next
         {
             blocks[b].nofallthrough = false;
             let n = blocks[b].instrs.len();
             blocks[b].instrs[n - 1].name = "NOP";
             blocks[b].instrs[n - 1].target = None;
+            if minor <= 10 {
+                // 3.10 cleans the block at once: the NOP stays only for a line of its own.
+                clean_basic_block(blocks, b, -1);
+            }
             if minor < 12 {
                 maybe_empty = true;
             }
@@ -4547,6 +4963,96 @@ fn stack_effect(name: &str, arg: u32, jump: bool, minor: u8) -> i32 {
     }
 }
 
+/// 3.10's `stackdepth`: the deepest the value stack gets, following every path from the
+/// entry (a jump's target starts with the depth the jump leaves).
+fn stackdepth_3_10(blocks: &[Block]) -> u32 {
+    let mut start: Vec<Option<i32>> = vec![None; blocks.len()];
+    start[0] = Some(0);
+    let mut todo = vec![0usize];
+    let mut maxdepth = 0;
+    while let Some(b) = todo.pop() {
+        let mut depth = start[b].expect("queued with a depth");
+        let mut next = blocks[b].next;
+        for i in &blocks[b].instrs {
+            let new_depth = depth + stack_effect_3_10(i.name, i.arg, false);
+            maxdepth = maxdepth.max(new_depth);
+            if let Some(t) = i.target {
+                let target_depth = depth + stack_effect_3_10(i.name, i.arg, true);
+                maxdepth = maxdepth.max(target_depth);
+                if start[t].is_none() {
+                    start[t] = Some(target_depth);
+                    todo.push(t);
+                }
+            }
+            depth = new_depth;
+            if is_unconditional_jump(i.name) || is_exit(i.name) {
+                next = None;
+                break;
+            }
+        }
+        if let Some(n) = next
+            && start[n].is_none()
+        {
+            start[n] = Some(depth);
+            todo.push(n);
+        }
+    }
+    maxdepth as u32
+}
+
+/// 3.10's `stack_effect` for the instructions its compiler emits here (`jump`: the effect
+/// when the jump is taken).
+fn stack_effect_3_10(name: &str, arg: u32, jump: bool) -> i32 {
+    let n = arg as i32;
+    if legacy_nb_op(name).is_some() {
+        return -1;
+    }
+    match name {
+        "DUP_TOP" | "LOAD_CONST" | "LOAD_NAME" | "LOAD_GLOBAL" | "LOAD_FAST" | "LOAD_CLOSURE"
+        | "LOAD_DEREF" | "LOAD_METHOD" => 1,
+        "DUP_TOP_TWO" => 2,
+        "POP_TOP" | "RETURN_VALUE" | "STORE_NAME" | "STORE_GLOBAL" | "STORE_FAST"
+        | "STORE_DEREF" | "DELETE_ATTR" | "BINARY_SUBSCR" | "COMPARE_OP" | "IS_OP"
+        | "CONTAINS_OP" | "IMPORT_NAME" | "LIST_APPEND" | "LIST_EXTEND" | "POP_JUMP_IF_FALSE"
+        | "POP_JUMP_IF_TRUE" => -1,
+        "STORE_ATTR" | "DELETE_SUBSCR" => -2,
+        "STORE_SUBSCR" => -3,
+        "UNPACK_SEQUENCE" => n - 1,
+        "BUILD_TUPLE" | "BUILD_LIST" | "BUILD_SET" | "BUILD_STRING" => 1 - n,
+        "BUILD_MAP" => 1 - 2 * n,
+        "BUILD_CONST_KEY_MAP" => -n,
+        "BUILD_SLICE" => {
+            if n == 3 {
+                -2
+            } else {
+                -1
+            }
+        }
+        "CALL_FUNCTION" => -n,
+        "CALL_METHOD" | "CALL_FUNCTION_KW" => -n - 1,
+        // The code and the qualified name go, the function comes, and each flag's value goes.
+        "MAKE_FUNCTION" => -1 - (arg & 0x0f).count_ones() as i32,
+        "FORMAT_VALUE" => -i32::from(arg & 4 != 0),
+        "JUMP_IF_TRUE_OR_POP" | "JUMP_IF_FALSE_OR_POP" => {
+            if jump {
+                0
+            } else {
+                -1
+            }
+        }
+        "FOR_ITER" => {
+            if jump {
+                -1
+            } else {
+                1
+            }
+        }
+        // NOP, the rotations, unary operators, GET_ITER, LOAD_ATTR, the deletes of names,
+        // LIST_TO_TUPLE and the unconditional jumps leave the depth as it is.
+        _ => 0,
+    }
+}
+
 /// `push_cold_blocks_to_end` (3.12): blocks reached only through exception handlers go after
 /// all the others, in order; a jump that then goes to the next block anyway is removed.
 fn push_cold_blocks_to_end(blocks: &mut [Block]) {
@@ -4617,6 +5123,29 @@ fn normalize_jumps(blocks: &mut [Block]) {
     }
 }
 
+/// `normalize_jumps` of 3.10: an unconditional jump to a block laid out after it is
+/// `JUMP_FORWARD` (relative), one to a block before it `JUMP_ABSOLUTE`.
+fn normalize_jumps_3_10(blocks: &mut [Block]) {
+    for b in blocks.iter_mut() {
+        b.visited = false;
+    }
+    for b in layout(blocks) {
+        blocks[b].visited = true;
+        let Some(last) = blocks[b].instrs.last().copied() else {
+            continue;
+        };
+        let Some(t) = last.target else {
+            continue;
+        };
+        let name = match (last.name, blocks[t].visited) {
+            ("JUMP_ABSOLUTE", false) => "JUMP_FORWARD",
+            ("JUMP_FORWARD", true) => "JUMP_ABSOLUTE",
+            (other, _) => other,
+        };
+        blocks[b].instrs.last_mut().expect("non-empty").name = name;
+    }
+}
+
 /// `normalize_jumps` of 3.12: `JUMP` becomes `JUMP_FORWARD` or `JUMP_BACKWARD`; a conditional
 /// jump backwards becomes the opposite jump over a new block that jumps back (no location).
 fn normalize_jumps_3_12(blocks: &mut Vec<Block>, minor: u8) {
@@ -4671,6 +5200,18 @@ fn normalize_jumps_3_12(blocks: &mut Vec<Block>, minor: u8) {
         l.target = Some(next);
         blocks[b].next = Some(new);
     }
+}
+
+/// `hasjabs` (up to 3.10): jumps whose argument is the target's offset, not a distance.
+fn is_absolute_jump(name: &str) -> bool {
+    matches!(
+        name,
+        "JUMP_ABSOLUTE"
+            | "POP_JUMP_IF_FALSE"
+            | "POP_JUMP_IF_TRUE"
+            | "JUMP_IF_FALSE_OR_POP"
+            | "JUMP_IF_TRUE_OR_POP"
+    )
 }
 
 /// 3.13's `insert_superinstructions`: `LOAD_FAST` then `LOAD_FAST` is `LOAD_FAST_LOAD_FAST`,
@@ -4764,7 +5305,10 @@ fn assemble_jump_offsets(
             let size = table.size(out[k].name, out[k].arg);
             let after = (offsets[k] + size) / 2;
             let to = offsets[t] / 2;
-            let arg = if is_backward(out[k].name) {
+            let arg = if minor <= 10 && is_absolute_jump(out[k].name) {
+                // 3.10: the target's offset in code units.
+                to
+            } else if is_backward(out[k].name) {
                 after - to
             } else {
                 to - after
@@ -5385,7 +5929,9 @@ fn expr_name(e: &Expr) -> &'static str {
 /// `compiler_set_qualname`: a name defined in a function is `OUTER.<locals>.NAME`, in a class
 /// `CLASS.NAME`; at module level, the name itself.
 fn qualname_in(unit: &Unit, name: &str) -> String {
-    if unit.class {
+    // compiler_set_qualname: in a class CLASS.NAME; a comprehension's scope (3.10's
+    // <listcomp>) adds no `<locals>`.
+    if unit.class || unit.code.name == "<listcomp>" {
         format!("{}.{}", unit.code.qualname, name)
     } else if unit.code.function {
         format!("{}.<locals>.{}", unit.code.qualname, name)

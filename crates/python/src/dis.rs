@@ -1,5 +1,6 @@
-//! `Lib/dis.py`: the listing `dis.dis(code)` prints, column for column (3.11's and 3.12's
-//! format; 3.13's, with labels for jump targets and no offsets, in [`listing_3_13`]).
+//! `Lib/dis.py`: the listing `dis.dis(code)` prints, column for column (3.10's, 3.11's and
+//! 3.12's format, which differ only in the arguments they describe; 3.13's, with labels for
+//! jump targets and no offsets, in [`listing_3_13`]).
 
 use std::fmt::Write;
 
@@ -396,6 +397,7 @@ fn argrepr(
         "LOAD_NAME" | "STORE_NAME" | "IMPORT_NAME" | "IMPORT_FROM" | "LOAD_ATTR"
         | "LOAD_METHOD" | "STORE_GLOBAL" | "DELETE_NAME" | "DELETE_GLOBAL" | "STORE_ATTR"
         | "DELETE_ATTR" => name(&unit.names, i.arg)?,
+        "LOAD_GLOBAL" if table.minor() <= 10 => name(&unit.names, i.arg)?,
         "LOAD_GLOBAL" => {
             let n = name(&unit.names, i.arg >> 1)?;
             if i.arg & 1 == 1 {
@@ -403,6 +405,10 @@ fn argrepr(
             } else {
                 n
             }
+        }
+        // 3.10's hasfree: `cell_names = co_cellvars + co_freevars`, after the locals here.
+        "LOAD_DEREF" | "STORE_DEREF" | "DELETE_DEREF" | "LOAD_CLOSURE" if table.minor() <= 10 => {
+            name(&unit.varnames, unit.nlocals + i.arg)?
         }
         "LOAD_FAST"
         | "LOAD_FAST_CHECK"

@@ -12,7 +12,7 @@ use std::rc::Rc;
 use objects::{Field, Objects, TypeId};
 use pymalloc::Profile;
 
-use crate::compile::{CodeUnit, Compiled, Const};
+use crate::compile::{CodeUnit, Compiled, Const, Instr};
 use crate::error::RunError;
 use crate::opcode::OpcodeTable;
 
@@ -66,6 +66,8 @@ pub struct Interp {
     pub(crate) kwargs: Vec<(String, u64)>,
     /// The call's `kwnames` tuple (borrowed), whose strs key a `**kwargs` dict.
     pub(crate) kwnames: u64,
+    /// 3.8–3.10's `tstate->frame`: the frame object running now (0 outside any).
+    pub(crate) frame: u64,
     /// 3.13's `CALL_KW`: the reference to `kwnames` its stack held, released once the
     /// callee's frame is initialised (a Python function) or the call has returned.
     pub(crate) kwnames_held: u64,
@@ -111,6 +113,7 @@ impl Interp {
             method_descrs: Vec::new(),
             kwargs: Vec::new(),
             kwnames: 0,
+            frame: 0,
             kwnames_held: 0,
             depth: 0,
             identifiers: std::collections::HashSet::new(),
@@ -306,29 +309,13 @@ impl Interp {
         filename: u64,
     ) -> Result<u64, RunError> {
         let table = OpcodeTable::of(self.o.layout().minor);
+        if table.minor() <= 10 {
+            return self.code_object_3_10(unit, codes, filename, table);
+        }
         let (_, size) = crate::dis::offsets(table, &unit.instrs);
+        // The instructions live in the code object (co_code_adaptive).
         let code = self.o.fields_new(TypeId::Code, u64::from(size))?;
-        let mut consts: Vec<u64> = unit
-            .consts
-            .iter()
-            .map(|c| match *c {
-                Const::Object(op) => op,
-                Const::Code(i) => codes[i],
-            })
-            .collect();
-        // intern_string_constants: a str of name characters becomes the interned one.
-        let mut interned = Vec::new();
-        for c in consts.iter_mut().rev() {
-            if self.o.type_of(*c)? == TypeId::Str && all_name_chars(&self.o.unicode_text(*c)?) {
-                let i = self.o.unicode_intern(*c)?;
-                interned.push(i);
-                *c = i;
-            }
-        }
-        let consts = self.o.tuple_pack(&consts)?;
-        for i in interned {
-            self.o.decref(i)?;
-        }
+        let consts = self.consts_tuple(unit, codes)?;
         self.o.set_field(code, Field::CoConsts, consts)?;
         let names = self.o.tuple_pack(&unit.names)?;
         self.o.set_field(code, Field::CoNames, names)?;
@@ -344,6 +331,100 @@ impl Interp {
         self.o.set_fields_u32(code, at, unit.firstlineno)?;
         Ok(code)
     }
+
+    /// `co_consts`: the constants, a str of name characters made the interned one
+    /// (`intern_string_constants`).
+    fn consts_tuple(&mut self, unit: &CodeUnit, codes: &[u64]) -> Result<u64, RunError> {
+        let mut consts: Vec<u64> = unit
+            .consts
+            .iter()
+            .map(|c| match *c {
+                Const::Object(op) => op,
+                Const::Code(i) => codes[i],
+            })
+            .collect();
+        let mut interned = Vec::new();
+        for c in consts.iter_mut().rev() {
+            if self.o.type_of(*c)? == TypeId::Str && all_name_chars(&self.o.unicode_text(*c)?) {
+                let i = self.o.unicode_intern(*c)?;
+                interned.push(i);
+                *c = i;
+            }
+        }
+        let consts = self.o.tuple_pack(&consts)?;
+        for i in interned {
+            self.o.decref(i)?;
+        }
+        Ok(consts)
+    }
+
+    /// A 3.8–3.10 code object, in the order 3.10's compiler makes its parts: `co_code` (a
+    /// bytes object of the instructions, `EXTENDED_ARG`s included, as `assemble` writes it),
+    /// then `makecode`'s tuples (`co_consts`, `co_names`, `co_varnames`, `co_cellvars`,
+    /// `co_freevars`: what 3.11 folds into `co_localsplusnames`), then
+    /// `PyCode_NewWithPosOnlyArgs`' `co_cell2arg` and the object itself.
+    fn code_object_3_10(
+        &mut self,
+        unit: &CodeUnit,
+        codes: &[u64],
+        filename: u64,
+        table: OpcodeTable,
+    ) -> Result<u64, RunError> {
+        let co_code = self.o.bytes_new(&co_code(table, &unit.instrs)?)?;
+        let consts = self.consts_tuple(unit, codes)?;
+        let names = self.o.tuple_pack(&unit.names)?;
+        let n = unit.nlocals as usize;
+        let ncells = unit.varnames.len() - n - unit.nfreevars as usize;
+        let (locals, rest) = unit.varnames.split_at(n);
+        let (cells, frees) = rest.split_at(ncells);
+        let varnames = self.o.tuple_pack(locals)?;
+        let cellvars = self.o.tuple_pack(cells)?;
+        let freevars = self.o.tuple_pack(frees)?;
+        let nargs =
+            unit.argcount as usize + usize::from(unit.varargs) + usize::from(unit.varkeywords);
+        let cell_parameter = cells.iter().any(|c| locals[..nargs].contains(c));
+        let cell2arg = self.o.code_cell2arg_new(ncells as u64, cell_parameter)?;
+        let code = self.o.fields_new(TypeId::Code, 0)?;
+        for (field, value) in [
+            (Field::CoCode, co_code),
+            (Field::CoConsts, consts),
+            (Field::CoNames, names),
+            (Field::CoVarnames, varnames),
+            (Field::CoFreevars, freevars),
+            (Field::CoCellvars, cellvars),
+        ] {
+            self.o.set_field(code, field, value)?;
+        }
+        self.o.set_code_cell2arg(code, cell2arg)?;
+        self.o.incref(filename)?;
+        self.o.set_field(code, Field::CoFilename, filename)?;
+        let name = self.intern(&unit.name)?;
+        self.o.set_field(code, Field::CoName, name)?;
+        let at = self.o.co_firstlineno_offset();
+        self.o.set_fields_u32(code, at, unit.firstlineno)?;
+        Ok(code)
+    }
+}
+
+/// `co_code` up to 3.10: each instruction's opcode and argument byte, after an `EXTENDED_ARG`
+/// for each further byte of its argument.
+pub(crate) fn co_code(table: OpcodeTable, instrs: &[Instr]) -> Result<Vec<u8>, RunError> {
+    let mut bytes = Vec::new();
+    for i in instrs {
+        let op = table.number(i.name).ok_or_else(|| RunError::NotModelled {
+            construct: format!("the instruction {} on 3.{}", i.name, table.minor()),
+            filename: String::new(),
+            line: i.line.unwrap_or(0),
+        })?;
+        let (_, size) = crate::dis::offsets(table, std::slice::from_ref(i));
+        for k in (1..size / 2).rev() {
+            bytes.push(table.number("EXTENDED_ARG").expect("every version has it") as u8);
+            bytes.push((i.arg >> (8 * k)) as u8);
+        }
+        bytes.push(op as u8);
+        bytes.push(i.arg as u8);
+    }
+    Ok(bytes)
 }
 
 /// `all_name_chars`: ASCII letters, digits and underscores only.

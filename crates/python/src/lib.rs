@@ -5,9 +5,11 @@
 //!   pythonrun   run a script as `python3 script.py`: parse into an arena, compile, run, free
 //!      |
 //!   compile     AST (rustpython-parser) -> ast_opt's folding -> a CFG of basic blocks ->
-//!               each version's flowgraph passes -> its instructions, co_consts, co_names
+//!               each version's assembler and flowgraph passes -> its instructions, co_consts,
+//!               co_names
 //!   symtable    free variables, cells, the localsplus layout
-//!   ceval       the evaluation loop: frames, the value stack, jumps, calls, closures
+//!   ceval       the evaluation loop: frames (objects on 3.10), the value stack, jumps, calls,
+//!               closures
 //!   classes     __build_class__, calling a class, attributes and methods of instances and
 //!               classes, bound methods, __del__, type() and isinstance
 //!   abstract_   truth, comparisons, `in`, the number and sequence operators, items, slices
@@ -29,12 +31,13 @@
 //!   objects (crates/objects) -> pymalloc (crates/pymalloc)
 //! ```
 //!
-//! The runtime runs 3.11's, 3.12's and 3.13's bytecode (3.12's list comprehensions inlined,
-//! with an exception table; 3.13's `TO_BOOL`, superinstructions, `CALL` with the callable
-//! beneath `self` or NULL, `SET_FUNCTION_ATTRIBUTE` and `FORMAT_SIMPLE`, and its `dis` with
-//! labels) for module code; functions with positional parameters, keyword arguments,
-//! docstrings, closures and `global`; assignments (with unpacking and to items), augmented
-//! assignments and `del`; `if`/`elif`/`else`, `while`, `for`, `break`, `continue`;
+//! The runtime runs 3.10's, 3.11's, 3.12's and 3.13's bytecode (3.10's `CALL_FUNCTION`s,
+//! operators by name and absolute jumps, each call in a frame object; 3.12's list
+//! comprehensions inlined, with an exception table; 3.13's `TO_BOOL`, superinstructions, `CALL`
+//! with the callable beneath `self` or NULL, `SET_FUNCTION_ATTRIBUTE` and `FORMAT_SIMPLE`, and
+//! its `dis` with labels) for module code; functions with positional parameters, keyword
+//! arguments, docstrings, closures and `global`; assignments (with unpacking and to items),
+//! augmented assignments and `del`; `if`/`elif`/`else`, `while`, `for`, `break`, `continue`;
 //! `try`/`except`/`else`/`finally` and `raise` on 3.11 and 3.12, compiled (the exception table
 //! included, its depths and `lasti`) and run on the paths where nothing is raised;
 //! comparisons, `is`, `in`, `and`/`or`/`not`, conditional expressions; int, float and str

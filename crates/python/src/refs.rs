@@ -205,6 +205,15 @@ impl fmt::Display for Holder {
 
 /// Every reference the interpreter holds now.
 pub fn references(interp: &Interp) -> Result<Vec<Reference>, RunError> {
+    if interp.o.layout().minor <= 10 {
+        // A frame object's counted references (f_code, f_globals, f_builtins, f_locals,
+        // f_back) and the caller's stack holding the function are not listed yet.
+        return Err(RunError::NotModelled {
+            construct: "the references held by 3.10's frame objects".into(),
+            filename: String::new(),
+            line: 0,
+        });
+    }
     let mut out = Vec::new();
     let mut root = |root: Root, target: u64| {
         if target != 0 {

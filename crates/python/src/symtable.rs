@@ -328,6 +328,8 @@ pub(crate) struct Layout {
     pub(crate) cellvars: Vec<String>,
     /// `co_freevars`, sorted.
     pub(crate) freevars: Vec<String>,
+    /// The parameters: the first names (`co_argcount` and the `*args`, `**kwargs` ones).
+    pub(crate) nparams: usize,
 }
 
 impl Layout {
@@ -367,12 +369,40 @@ impl Layout {
             names,
             cellvars,
             freevars: free,
+            nparams: nargs,
         }
     }
 
     /// The `localsplus` index of `name`.
     pub(crate) fn index(&self, name: &str) -> Option<u32> {
         self.names.iter().position(|n| n == name).map(|i| i as u32)
+    }
+
+    /// 3.10's `localsplus` names: `co_varnames` (every local but the cells that are not
+    /// parameters), then `co_cellvars`, then `co_freevars`; a parameter that is a cell is
+    /// named twice.
+    pub(crate) fn names_3_10(&self) -> Vec<String> {
+        let nfast = self.names.len() - self.freevars.len();
+        let varnames = self.names[..nfast]
+            .iter()
+            .enumerate()
+            .filter(|(k, n)| *k < self.nparams || !self.cellvars.contains(n))
+            .map(|(_, n)| n);
+        varnames
+            .chain(&self.cellvars)
+            .chain(&self.freevars)
+            .cloned()
+            .collect()
+    }
+
+    /// 3.10's `LOAD_DEREF` argument: the index of `name` in `co_cellvars` then
+    /// `co_freevars`.
+    pub(crate) fn deref_index(&self, name: &str) -> Option<u32> {
+        self.cellvars
+            .iter()
+            .chain(&self.freevars)
+            .position(|n| n == name)
+            .map(|i| i as u32)
     }
 
     /// Whether `name` is a cell or a free variable (`LOAD_DEREF`).

@@ -229,6 +229,15 @@ fn a_reference_the_enumeration_misses_is_a_miscount() {
     assert!(found[0].owners.is_empty());
 }
 
+/// 3.10's frame objects hold counted references the enumeration does not list yet: asked
+/// for them, it says so rather than report miscounts that are not there.
+#[test]
+fn references_on_3_10_are_not_listed_yet() {
+    let interp = Interp::new(Profile::CPYTHON_3_10).unwrap();
+    let err = refs::miscounts(&interp).unwrap_err();
+    assert!(matches!(err, python::RunError::NotModelled { .. }), "{err}");
+}
+
 /// Every fixture program, recounted at each built-in call and at its end.
 #[test]
 fn every_fixture_is_recounted() {
