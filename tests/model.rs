@@ -315,22 +315,36 @@ fn the_model_matches_cpython_3_11_where_it_runs_the_blog() {
     }
 }
 
+/// For each version the model runs the book's programs on: the profile, its minor version,
+/// the program at `path`, and the capture of experiment `capture` on that version.
+fn beside_captures(path: &str, capture: &str) -> Vec<(Profile, u8, String, Capture)> {
+    let source = std::fs::read_to_string(root().join(path)).unwrap();
+    [
+        Profile::CPYTHON_3_11,
+        Profile::CPYTHON_3_12,
+        Profile::CPYTHON_3_13,
+    ]
+    .into_iter()
+    .map(|profile| {
+        let (_, minor) = profile.version();
+        let file = root().join(format!("tests/captures/{capture}/3.{minor}.txt"));
+        (
+            profile,
+            minor,
+            source.clone(),
+            Capture::load(&file).unwrap(),
+        )
+    })
+    .collect()
+}
+
 #[test]
 fn the_model_disassembles_the_blog_function_as_cpython_does() {
     // examples/python/puzzle2_dis.py prints `dis.dis` of the function in refcount_thousand.py on
     // each real interpreter; the model's listing of the module ends with the same function's,
     // under its "Disassembly of <code object test ...>:" header.
     let path = "examples/python/blog/refcount_thousand.py";
-    let source = std::fs::read_to_string(root().join(path)).unwrap();
-    for profile in [
-        Profile::CPYTHON_3_11,
-        Profile::CPYTHON_3_12,
-        Profile::CPYTHON_3_13,
-    ] {
-        let (_, minor) = profile.version();
-        let recorded =
-            Capture::load(&root().join(format!("tests/captures/puzzle2_dis/3.{minor}.txt")))
-                .unwrap();
+    for (profile, minor, source, recorded) in beside_captures(path, "puzzle2_dis") {
         let listing = python::dis_source(profile, &source, path).unwrap();
         let (_, function) = listing
             .split_once("Disassembly of <code object test at ")
@@ -345,16 +359,7 @@ fn a_script_and_its_module_count_as_cpython_counts() {
     // examples/python/puzzle2_import.py runs modules/refcount_main.py in a child interpreter and
     // prints its output first; the model runs the same script, importing the module beside it.
     let path = "examples/python/modules/refcount_main.py";
-    let source = std::fs::read_to_string(root().join(path)).unwrap();
-    for profile in [
-        Profile::CPYTHON_3_11,
-        Profile::CPYTHON_3_12,
-        Profile::CPYTHON_3_13,
-    ] {
-        let (_, minor) = profile.version();
-        let recorded =
-            Capture::load(&root().join(format!("tests/captures/puzzle2_import/3.{minor}.txt")))
-                .unwrap();
+    for (profile, minor, source, recorded) in beside_captures(path, "puzzle2_import") {
         let out = python::run_source(profile, &source, path).unwrap();
         assert_eq!(out.error, None, "3.{minor}");
         assert!(!out.stdout.is_empty());

@@ -1397,33 +1397,42 @@ impl Compiler<'_> {
     }
 
     fn store_name(&mut self, unit: &mut Unit, name: &str, line: i32) -> Result<(), RunError> {
-        match self.scope(unit, name) {
-            Scope::Module => {
-                let i = self.name_index(unit, name)?;
-                unit.emit("STORE_NAME", i, line);
-            }
-            Scope::Fast(i) => unit.emit("STORE_FAST", i, line),
-            Scope::Deref(i) => unit.emit("STORE_DEREF", i, line),
-            Scope::Global => {
-                let i = self.name_index(unit, name)?;
-                unit.emit("STORE_GLOBAL", i, line);
-            }
-        }
-        Ok(())
+        let ops = ["STORE_NAME", "STORE_FAST", "STORE_DEREF", "STORE_GLOBAL"];
+        self.compiler_nameop(unit, name, ops, line)
     }
 
     /// `compiler_nameop` for `Del`.
     fn delete_name(&mut self, unit: &mut Unit, name: &str, line: i32) -> Result<(), RunError> {
+        let ops = [
+            "DELETE_NAME",
+            "DELETE_FAST",
+            "DELETE_DEREF",
+            "DELETE_GLOBAL",
+        ];
+        self.compiler_nameop(unit, name, ops, line)
+    }
+
+    /// `compiler_nameop` for `Store` or `Del`: the instruction of the name's scope, from
+    /// `ops` (its `_NAME`, `_FAST`, `_DEREF` and `_GLOBAL` forms); `_NAME` and `_GLOBAL` take
+    /// the name's index in `co_names`.
+    fn compiler_nameop(
+        &mut self,
+        unit: &mut Unit,
+        name: &str,
+        ops: [&'static str; 4],
+        line: i32,
+    ) -> Result<(), RunError> {
+        let [by_name, fast, deref, global] = ops;
         match self.scope(unit, name) {
             Scope::Module => {
                 let i = self.name_index(unit, name)?;
-                unit.emit("DELETE_NAME", i, line);
+                unit.emit(by_name, i, line);
             }
-            Scope::Fast(i) => unit.emit("DELETE_FAST", i, line),
-            Scope::Deref(i) => unit.emit("DELETE_DEREF", i, line),
+            Scope::Fast(i) => unit.emit(fast, i, line),
+            Scope::Deref(i) => unit.emit(deref, i, line),
             Scope::Global => {
                 let i = self.name_index(unit, name)?;
-                unit.emit("DELETE_GLOBAL", i, line);
+                unit.emit(global, i, line);
             }
         }
         Ok(())
