@@ -111,6 +111,31 @@ pub struct CodeUnit {
     pub merged: bool,
 }
 
+impl CodeUnit {
+    /// A code unit before the compiler fills it: no constants, names, locals or
+    /// instructions yet, no positional parameters, not a function's.
+    fn new(name: String, qualname: String, firstlineno: u32, range: (u32, u32)) -> CodeUnit {
+        CodeUnit {
+            name,
+            qualname,
+            firstlineno,
+            argcount: 0,
+            function: false,
+            varargs: false,
+            varkeywords: false,
+            consts: Vec::new(),
+            names: Vec::new(),
+            varnames: Vec::new(),
+            nfreevars: 0,
+            nlocals: 0,
+            stacksize: 0,
+            instrs: Vec::new(),
+            range,
+            merged: false,
+        }
+    }
+}
+
 /// A module, compiled: its units (0 is the module's own code).
 #[derive(Debug)]
 pub struct Compiled {
@@ -1442,24 +1467,7 @@ impl Compiler<'_> {
 
     fn module(&mut self, body: &[Stmt]) -> Result<(), RunError> {
         let mut unit = Unit::new(
-            CodeUnit {
-                name: "<module>".into(),
-                qualname: "<module>".into(),
-                firstlineno: 1,
-                argcount: 0,
-                function: false,
-                varargs: false,
-                varkeywords: false,
-                consts: Vec::new(),
-                names: Vec::new(),
-                varnames: Vec::new(),
-                nfreevars: 0,
-                nlocals: 0,
-                stacksize: 0,
-                instrs: Vec::new(),
-                range: (0, 0),
-                merged: false,
-            },
+            CodeUnit::new("<module>".into(), "<module>".into(), 1, (0, 0)),
             // The module's symbols: a name some function declares global is GLOBAL_EXPLICIT
             // in the module too (symtable adds DEF_GLOBAL to st_global).
             declared_global(body),
@@ -1529,22 +1537,16 @@ impl Compiler<'_> {
         let layout = Layout::new(&locals, nparams, &uses.nested_free, free.clone());
         let mut unit = Unit::new(
             CodeUnit {
-                name: f.name.to_string(),
-                qualname,
-                firstlineno,
                 argcount: a.args.len() as u32,
                 function: true,
                 varargs: a.vararg.is_some(),
                 varkeywords: a.kwarg.is_some(),
-                consts: Vec::new(),
-                names: Vec::new(),
-                varnames: Vec::new(),
-                nfreevars: 0,
-                nlocals: 0,
-                stacksize: 0,
-                instrs: Vec::new(),
-                range: (f.range().start().to_u32(), f.range().end().to_u32()),
-                merged: false,
+                ..CodeUnit::new(
+                    f.name.to_string(),
+                    qualname,
+                    firstlineno,
+                    (f.range().start().to_u32(), f.range().end().to_u32()),
+                )
             },
             globals,
             self.minor(),
@@ -1744,24 +1746,12 @@ impl Compiler<'_> {
     fn class_body(&mut self, cd: &ast::StmtClassDef, qualname: String) -> Result<usize, RunError> {
         let firstlineno = self.line(cd);
         let mut unit = Unit::new(
-            CodeUnit {
-                name: cd.name.to_string(),
-                qualname: qualname.clone(),
+            CodeUnit::new(
+                cd.name.to_string(),
+                qualname.clone(),
                 firstlineno,
-                argcount: 0,
-                function: false,
-                varargs: false,
-                varkeywords: false,
-                consts: Vec::new(),
-                names: Vec::new(),
-                varnames: Vec::new(),
-                nfreevars: 0,
-                nlocals: 0,
-                stacksize: 0,
-                instrs: Vec::new(),
-                range: (cd.range().start().to_u32(), cd.range().end().to_u32()),
-                merged: false,
-            },
+                (cd.range().start().to_u32(), cd.range().end().to_u32()),
+            ),
             Vec::new(),
             self.minor(),
         );
@@ -2657,22 +2647,14 @@ impl Compiler<'_> {
         let qualname = qualname_in(unit, "<listcomp>");
         let mut inner = Unit::new(
             CodeUnit {
-                name: "<listcomp>".into(),
-                qualname,
-                firstlineno: line as u32,
                 argcount: 1,
                 function: true,
-                varargs: false,
-                varkeywords: false,
-                consts: Vec::new(),
-                names: Vec::new(),
-                varnames: Vec::new(),
-                nfreevars: 0,
-                nlocals: 0,
-                stacksize: 0,
-                instrs: Vec::new(),
-                range: Self::range_of(e),
-                merged: false,
+                ..CodeUnit::new(
+                    "<listcomp>".into(),
+                    qualname,
+                    line as u32,
+                    Self::range_of(e),
+                )
             },
             Vec::new(),
             self.minor(),
