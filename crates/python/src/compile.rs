@@ -5084,6 +5084,35 @@ fn push_cold_blocks_to_end(blocks: &mut [Block]) {
 
 /// `normalize_jumps`: each virtual jump becomes its forward or backward form.
 fn normalize_jumps(blocks: &mut [Block]) {
+    normalize_jumps_by(blocks, |name, forward| match (name, forward) {
+        ("JUMP", true) | ("JUMP_NO_INTERRUPT", true) => "JUMP_FORWARD",
+        ("JUMP", false) => "JUMP_BACKWARD",
+        ("JUMP_NO_INTERRUPT", false) => "JUMP_BACKWARD_NO_INTERRUPT",
+        ("POP_JUMP_IF_NOT_NONE", true) => "POP_JUMP_FORWARD_IF_NOT_NONE",
+        ("POP_JUMP_IF_NOT_NONE", false) => "POP_JUMP_BACKWARD_IF_NOT_NONE",
+        ("POP_JUMP_IF_NONE", true) => "POP_JUMP_FORWARD_IF_NONE",
+        ("POP_JUMP_IF_NONE", false) => "POP_JUMP_BACKWARD_IF_NONE",
+        ("POP_JUMP_IF_FALSE", true) => "POP_JUMP_FORWARD_IF_FALSE",
+        ("POP_JUMP_IF_FALSE", false) => "POP_JUMP_BACKWARD_IF_FALSE",
+        ("POP_JUMP_IF_TRUE", true) => "POP_JUMP_FORWARD_IF_TRUE",
+        ("POP_JUMP_IF_TRUE", false) => "POP_JUMP_BACKWARD_IF_TRUE",
+        (other, _) => other,
+    });
+}
+
+/// `normalize_jumps` of 3.10: an unconditional jump to a block laid out after it is
+/// `JUMP_FORWARD` (relative), one to a block before it `JUMP_ABSOLUTE`.
+fn normalize_jumps_3_10(blocks: &mut [Block]) {
+    normalize_jumps_by(blocks, |name, forward| match (name, forward) {
+        ("JUMP_ABSOLUTE", true) => "JUMP_FORWARD",
+        ("JUMP_FORWARD", false) => "JUMP_ABSOLUTE",
+        (other, _) => other,
+    });
+}
+
+/// Renames each block's last jump by `form(name, forward)`, walking the blocks in layout
+/// order: a jump is forward when its target is not laid out yet.
+fn normalize_jumps_by(blocks: &mut [Block], form: impl Fn(&'static str, bool) -> &'static str) {
     for b in blocks.iter_mut() {
         b.visited = false;
     }
@@ -5096,44 +5125,7 @@ fn normalize_jumps(blocks: &mut [Block]) {
             continue;
         };
         let forward = !blocks[t].visited;
-        let name = match (last.name, forward) {
-            ("JUMP", true) | ("JUMP_NO_INTERRUPT", true) => "JUMP_FORWARD",
-            ("JUMP", false) => "JUMP_BACKWARD",
-            ("JUMP_NO_INTERRUPT", false) => "JUMP_BACKWARD_NO_INTERRUPT",
-            ("POP_JUMP_IF_NOT_NONE", true) => "POP_JUMP_FORWARD_IF_NOT_NONE",
-            ("POP_JUMP_IF_NOT_NONE", false) => "POP_JUMP_BACKWARD_IF_NOT_NONE",
-            ("POP_JUMP_IF_NONE", true) => "POP_JUMP_FORWARD_IF_NONE",
-            ("POP_JUMP_IF_NONE", false) => "POP_JUMP_BACKWARD_IF_NONE",
-            ("POP_JUMP_IF_FALSE", true) => "POP_JUMP_FORWARD_IF_FALSE",
-            ("POP_JUMP_IF_FALSE", false) => "POP_JUMP_BACKWARD_IF_FALSE",
-            ("POP_JUMP_IF_TRUE", true) => "POP_JUMP_FORWARD_IF_TRUE",
-            ("POP_JUMP_IF_TRUE", false) => "POP_JUMP_BACKWARD_IF_TRUE",
-            (other, _) => other,
-        };
-        blocks[b].instrs.last_mut().expect("non-empty").name = name;
-    }
-}
-
-/// `normalize_jumps` of 3.10: an unconditional jump to a block laid out after it is
-/// `JUMP_FORWARD` (relative), one to a block before it `JUMP_ABSOLUTE`.
-fn normalize_jumps_3_10(blocks: &mut [Block]) {
-    for b in blocks.iter_mut() {
-        b.visited = false;
-    }
-    for b in layout(blocks) {
-        blocks[b].visited = true;
-        let Some(last) = blocks[b].instrs.last().copied() else {
-            continue;
-        };
-        let Some(t) = last.target else {
-            continue;
-        };
-        let name = match (last.name, blocks[t].visited) {
-            ("JUMP_ABSOLUTE", false) => "JUMP_FORWARD",
-            ("JUMP_FORWARD", true) => "JUMP_ABSOLUTE",
-            (other, _) => other,
-        };
-        blocks[b].instrs.last_mut().expect("non-empty").name = name;
+        blocks[b].instrs.last_mut().expect("non-empty").name = form(last.name, forward);
     }
 }
 
