@@ -123,18 +123,8 @@ fn listing(
         if i.line.is_some() {
             last_line = i.line;
         }
-        // An argument above 255 is preceded by EXTENDED_ARGs, each shown with the argument
-        // so far; the line and the label belong to the first of them.
-        let extended = match i.arg {
-            0..=0xff => 0,
-            0x100..=0xffff => 1,
-            0x1_0000..=0xff_ffff => 2,
-            _ => 3,
-        };
-        let mut rows: Vec<(&str, u32)> = (0..extended)
-            .map(|j| ("EXTENDED_ARG", i.arg >> (8 * (extended - j))))
-            .collect();
-        rows.push((i.name, i.arg));
+        // The line and the label belong to the first row.
+        let rows = with_extended_args(i.name, i.arg);
         for (r, &(name, arg)) in rows.iter().enumerate() {
             let first = r == 0;
             let mut fields = Vec::new();
@@ -231,16 +221,7 @@ fn listing_3_13(
     let label_width = 4 + labelled.len().to_string().len();
     let mut out = String::new();
     for (k, i) in unit.instrs.iter().enumerate() {
-        let extended = match i.arg {
-            0..=0xff => 0,
-            0x100..=0xffff => 1,
-            0x1_0000..=0xff_ffff => 2,
-            _ => 3,
-        };
-        let mut rows: Vec<(&str, u32)> = (0..extended)
-            .map(|j| ("EXTENDED_ARG", i.arg >> (8 * (extended - j))))
-            .collect();
-        rows.push((i.name, i.arg));
+        let rows = with_extended_args(i.name, i.arg);
         for (r, &(name, arg)) in rows.iter().enumerate() {
             let offset = offsets[k] + 2 * r as u32;
             let starts_line = starts[k] && r == 0;
@@ -439,4 +420,15 @@ fn argrepr(
             .join(", "),
         _ => String::new(),
     })
+}
+
+/// An instruction as `dis` lists it: an argument above 255 is preceded by `EXTENDED_ARG`s,
+/// each shown with the argument so far.
+fn with_extended_args(name: &'static str, arg: u32) -> Vec<(&'static str, u32)> {
+    let extended = crate::opcode::extended_args(arg);
+    let mut rows: Vec<(&'static str, u32)> = (0..extended)
+        .map(|j| ("EXTENDED_ARG", arg >> (8 * (extended - j))))
+        .collect();
+    rows.push((name, arg));
+    rows
 }

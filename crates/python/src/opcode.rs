@@ -51,13 +51,18 @@ impl OpcodeTable {
     /// Bytes the instruction takes: one code unit (two bytes from 3.6) and its caches, plus an
     /// `EXTENDED_ARG` for each byte of argument above the first.
     pub fn size(self, name: &str, arg: u32) -> u32 {
-        let extended = match arg {
-            0..=0xff => 0,
-            0x100..=0xffff => 1,
-            0x1_0000..=0xff_ffff => 2,
-            _ => 3,
-        };
-        2 * (1 + u32::from(self.caches(name)) + extended)
+        2 * (1 + u32::from(self.caches(name)) + extended_args(arg))
+    }
+}
+
+/// How many `EXTENDED_ARG`s precede an instruction: one for each byte of `arg` above the
+/// first.
+pub fn extended_args(arg: u32) -> u32 {
+    match arg {
+        0..=0xff => 0,
+        0x100..=0xffff => 1,
+        0x1_0000..=0xff_ffff => 2,
+        _ => 3,
     }
 }
 
