@@ -437,16 +437,53 @@ impl Objects {
     /// the order its values were set, which 3.11 and 3.12 keep in the values array's prefix
     /// (`get_index_from_order`; up to 3.10 a split table only grows in index order).
     fn entry_order(&self, d: &DictData, k: &Keys) -> Result<Vec<u64>, ObjError> {
-        if d.values == 0 || !matches!(self.layout.minor, 11 | 12) {
-            return Ok((0..k.nentries).collect());
-        }
-        let n = (self.read_word(d.values - 8)? >> 48) & 0xff;
-        (0..n)
-            .map(|i| {
-                let at = d.values - 3 - i;
-                Ok((self.read_word(at & !7)? >> ((at & 7) * 8)) & 0xff)
-            })
+        (0..self.order_len(d, k)?)
+            .map(|i| self.order_at(d, i))
             .collect()
+    }
+
+    /// Whether the entries' order is kept in the values array's prefix (a split table on
+    /// 3.11 and 3.12), not the entries' own.
+    fn ordered_by_values(&self, d: &DictData) -> bool {
+        d.values != 0 && matches!(self.layout.minor, 11 | 12)
+    }
+
+    /// How many positions [`Objects::entry_order`] has.
+    fn order_len(&self, d: &DictData, k: &Keys) -> Result<u64, ObjError> {
+        if !self.ordered_by_values(d) {
+            return Ok(k.nentries);
+        }
+        Ok((self.read_word(d.values - 8)? >> 48) & 0xff)
+    }
+
+    /// The entry index at position `i` of the dict's order.
+    fn order_at(&self, d: &DictData, i: u64) -> Result<u64, ObjError> {
+        if !self.ordered_by_values(d) {
+            return Ok(i);
+        }
+        let at = d.values - 3 - i;
+        Ok((self.read_word(at & !7)? >> ((at & 7) * 8)) & 0xff)
+    }
+
+    /// `_PyDict_Next`: from position `pos` of the dict's order, the next entry that holds a
+    /// value: the position after it, its key and its value (borrowed); `None` at the end.
+    pub fn dict_next(
+        &mut self,
+        op: u64,
+        mut pos: u64,
+    ) -> Result<Option<(u64, u64, u64)>, ObjError> {
+        let d = self.live_dict(op)?;
+        let k = self.read_keys(d.keys)?;
+        let n = self.order_len(&d, &k)?;
+        while pos < n {
+            let ix = self.order_at(&d, pos)?;
+            let (_, key, value) = self.dict_entry(&d, &k, ix)?;
+            pos += 1;
+            if key != 0 && value != 0 {
+                return Ok(Some((pos, key, value)));
+            }
+        }
+        Ok(None)
     }
 
     /// `dictkeys_incref` / `dictkeys_decref` of a shared keys object: when the last user lets

@@ -34,8 +34,8 @@ pub(crate) enum Extra {
     Enumerate { it: u64, index: i128, result: u64 },
     /// A dict view (`dict_keys`, `dict_values`, `dict_items`): the dict (a reference).
     DictView { dict: u64, kind: DictViewKind },
-    /// `dictiterobject`: the dict (a reference, 0 once exhausted), the next entry's position
-    /// in insertion order, the size it started with, and for items `di_result`.
+    /// `dictiterobject`: the dict (a reference, 0 once exhausted), `di_pos` (the next position
+    /// in the dict's order, dummies included), the size it started with, and for items `di_result`.
     DictIter {
         dict: u64,
         pos: u64,
@@ -535,8 +535,7 @@ impl Interp {
                 "dictionary changed size during iteration",
             ));
         }
-        let entries = self.o.dict_items(dict)?;
-        let Some(&(k, v)) = entries.get(pos as usize) else {
+        let Some((next, k, v)) = self.o.dict_next(dict, pos)? else {
             if let Some(e) = self.extras.get_mut(&it) {
                 e.kind = Extra::DictIter {
                     dict: 0,
@@ -552,7 +551,7 @@ impl Interp {
         if let Some(e) = self.extras.get_mut(&it) {
             e.kind = Extra::DictIter {
                 dict,
-                pos: pos + 1,
+                pos: next,
                 used,
                 kind,
                 result,
