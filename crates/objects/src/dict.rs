@@ -159,6 +159,14 @@ impl Objects {
         self.dict_data(op)
     }
 
+    /// `ma_version_tag`: changed by every store and deletion, never the same for two states.
+    pub fn dict_version(&self, op: u64) -> Result<u64, ObjError> {
+        match self.live_view(op)?.body {
+            Some(Body::Dict(d)) => Ok(d.version),
+            _ => Err(self.wrong_type(op, "dict")),
+        }
+    }
+
     /// `len(d)`.
     pub fn dict_len(&self, op: u64) -> Result<u64, ObjError> {
         Ok(self.live_dict(op)?.used)

@@ -7,7 +7,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 /// Folded-multiply hasher for the model's `u64` keys (addresses): every input bit reaches the
 /// low bits, so pool-aligned keys spread well.
 #[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct AddrHasher(u64);
+pub struct AddrHasher(u64);
 
 impl Hasher for AddrHasher {
     fn write(&mut self, bytes: &[u8]) {
@@ -27,7 +27,7 @@ impl Hasher for AddrHasher {
 }
 
 /// A `HashMap` keyed by addresses.
-pub(crate) type AddrMap<V> = HashMap<u64, V, BuildHasherDefault<AddrHasher>>;
+pub type AddrMap<V> = HashMap<u64, V, BuildHasherDefault<AddrHasher>>;
 
 /// SipHash with `c` compression and `d` finalisation rounds, keyed by `(k0, k1)`, as
 /// `Python/pyhash.c` computes it (`siphash13` from 3.11, `siphash24` before).

@@ -58,7 +58,7 @@ impl Objects {
 
     /// `_PyLong_New` and the digits of `v`, in a slot of its own.
     pub(crate) fn long_alloc_inline(&mut self, v: i64) -> Result<u64, ObjError> {
-        let mut ndigits = Digits::from_i128(i128::from(v)).digits.len() as u64;
+        let mut ndigits = LongDigits::of_i64(v).digits().len() as u64;
         if self.layout.minor <= 10 && (-NSMALLNEGINTS..NSMALLPOSINTS).contains(&v) {
             ndigits = 1; // 3.9/3.10 _PyLong_Init: _PyLong_New(1) for each small int
         }
@@ -136,11 +136,68 @@ impl Objects {
 }
 
 /// The digits of an int object (live or not), as they lie in memory.
-pub(crate) fn long_digits(slot: &Slot, body: Option<&Body>) -> Digits {
+pub(crate) fn long_digits<'a>(slot: &Slot, body: Option<&'a Body>) -> LongDigits<'a> {
     match (slot.kind, body) {
-        (Kind::Int, _) => Digits::from_i128(i128::from(slot.word as i64)),
-        (_, Some(Body::Int(d))) => d.clone(),
-        (_, Some(Body::Bool(b))) => Digits::from_i128(i128::from(*b)),
-        _ => Digits::from_i128(0),
+        (Kind::Int, _) => LongDigits::of_i64(slot.word as i64),
+        (_, Some(Body::Int(d))) => LongDigits::Big(d),
+        (_, Some(Body::Bool(b))) => LongDigits::of_i64(i64::from(*b)),
+        _ => LongDigits::of_i64(0),
+    }
+}
+
+/// An int's digits, borrowed from a big int's body or worked out from a compact int's value
+/// (a word read of an int asks for them, so they are never put in a vector for it).
+pub(crate) enum LongDigits<'a> {
+    /// A value that fits in an `i64`: at most three 30-bit digits.
+    Inline {
+        negative: bool,
+        digits: [u32; 3],
+        len: usize,
+    },
+    /// A bigger int's digits.
+    Big(&'a Digits),
+}
+
+impl LongDigits<'_> {
+    /// The digits of `v`, as [`Digits::from_i128`] gives them.
+    pub(crate) fn of_i64(v: i64) -> LongDigits<'static> {
+        let mut m = v.unsigned_abs();
+        let mut digits = [0; 3];
+        let mut len = 0;
+        while m != 0 {
+            digits[len] = (m & ((1 << crate::layout::PYLONG_SHIFT) - 1)) as u32;
+            m >>= crate::layout::PYLONG_SHIFT;
+            len += 1;
+        }
+        LongDigits::Inline {
+            negative: v < 0,
+            digits,
+            len,
+        }
+    }
+
+    pub(crate) fn negative(&self) -> bool {
+        match self {
+            LongDigits::Inline { negative, .. } => *negative,
+            LongDigits::Big(d) => d.negative,
+        }
+    }
+
+    /// The digits, least significant first.
+    pub(crate) fn digits(&self) -> &[u32] {
+        match self {
+            LongDigits::Inline { digits, len, .. } => &digits[..*len],
+            LongDigits::Big(d) => &d.digits,
+        }
+    }
+
+    /// The value, if it fits in an `i128`.
+    pub(crate) fn to_i128(&self) -> Option<i128> {
+        let mut m: u128 = 0;
+        for &d in self.digits().iter().rev() {
+            m = m.checked_mul(1 << crate::layout::PYLONG_SHIFT)? | u128::from(d);
+        }
+        let v = i128::try_from(m).ok()?;
+        Some(if self.negative() { -v } else { v })
     }
 }

@@ -101,7 +101,7 @@ impl Objects {
     fn object_size(&self, slot: &Slot, body: Option<&Body>) -> u64 {
         match (slot.kind, body) {
             (Kind::Int, _) | (_, Some(Body::Int(_) | Body::Bool(_))) => {
-                let n = long_digits(slot, body).digits.len() as u64;
+                let n = long_digits(slot, body).digits().len() as u64;
                 let n = if self.layout.long_min_one_digit() || self.layout.minor <= 10 {
                     n.max(1)
                 } else {
@@ -284,26 +284,26 @@ impl Objects {
 
     fn long_word(&self, v: &View<'_>, offset: u64) -> u64 {
         let d = long_digits(&v.slot, v.body);
-        let n = d.digits.len() as u64;
+        let n = d.digits().len() as u64;
         if offset == 16 {
             return if self.layout.long_uses_lv_tag() {
                 // lv_tag: digit count << 3 | sign (0 positive, 1 zero, 2 negative).
                 let sign = if n == 0 {
                     1
-                } else if d.negative {
+                } else if d.negative() {
                     2
                 } else {
                     0
                 };
                 (n << 3) | sign
-            } else if d.negative {
+            } else if d.negative() {
                 (-(n as i64)) as u64
             } else {
                 n
             };
         }
         let i = ((offset - LONG_DIGITS_OFFSET) / 4) as usize;
-        let digit = |k: usize| u64::from(d.digits.get(k).copied().unwrap_or(0));
+        let digit = |k: usize| u64::from(d.digits().get(k).copied().unwrap_or(0));
         digit(i) | (digit(i + 1) << 32)
     }
 

@@ -17,6 +17,7 @@ use crate::fields::Field;
 use crate::heavy::Digits;
 use crate::image::Image;
 use crate::layout::LONG_DIGITS_OFFSET;
+use crate::slots::Kind;
 use crate::space::Objects;
 use crate::types::TypeId;
 
@@ -30,7 +31,7 @@ impl Objects {
             return Ok("<NULL>".into());
         }
         let type_word = self.read_word(op + 8)?;
-        if self.class_data(type_word).is_ok() {
+        if self.is_class(type_word) {
             return self.instance_repr(op, type_word);
         }
         let Some(ty) = Image::type_at(type_word) else {
@@ -164,6 +165,13 @@ impl Objects {
 
     /// `long_to_decimal_string`, from the digits in memory.
     fn long_repr(&self, op: u64) -> Result<String, ObjError> {
+        // A live compact int's words are made from the value its slot keeps (`long_word`):
+        // reading them back one by one would give the same digits.
+        if let Ok(v) = self.live_view(op)
+            && v.slot.kind == Kind::Int
+        {
+            return Ok((v.slot.word as i64).to_string());
+        }
         let tag = self.read_word(op + 16)?;
         let (negative, n) = if self.layout.long_uses_lv_tag() {
             (tag & 3 == 2, tag >> 3)

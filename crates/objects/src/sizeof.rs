@@ -24,7 +24,7 @@ impl Objects {
         };
         let size = match v.ty {
             TypeId::Int | TypeId::Bool => {
-                let n = long_digits(&v.slot, v.body).digits.len() as u64;
+                let n = long_digits(&v.slot, v.body).digits().len() as u64;
                 let n = if self.layout.long_min_one_digit() {
                     n.max(1)
                 } else {

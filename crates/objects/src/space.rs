@@ -601,7 +601,8 @@ impl Objects {
     /// Drains pymalloc's events: a pool initialised again loses the slots of its old blocks,
     /// an unmapped arena loses its pools' slots. Forwards them to the trace when it is on.
     pub(crate) fn sync_allocator(&mut self) {
-        for event in self.mem.take_trace() {
+        let mut events = self.mem.take_trace();
+        for event in events.drain(..) {
             match event {
                 Event::PoolInit { address, .. } => {
                     self.slots.pools.remove(address);
@@ -611,6 +612,7 @@ impl Objects {
             }
             self.trace.record(ObjEvent::Mem(event));
         }
+        self.mem.recycle_trace(events);
     }
 
     fn forget_arena(&mut self, address: u64) {

@@ -272,7 +272,7 @@ impl Objects {
 
     /// Whether `op` is a class (a heap type) the model made.
     pub fn is_class(&self, op: u64) -> bool {
-        self.class_data(op).is_ok()
+        matches!(self.heavy_of(op).map(|h| &h.body), Some(Body::Class(_)))
     }
 
     /// `type_setattro` on a class: the dict entry set, then `update_slot` (`__del__` sets or

@@ -190,9 +190,11 @@ impl Objects {
 
     /// `unicode_dealloc`: an interned string leaves the interned dict, then its block is freed.
     pub(crate) fn unicode_dealloc(&mut self, op: u64) -> Result<(), ObjError> {
+        // Only a str marked interned can be the one the interned dict holds.
         let text = self
             .view(op)
             .ok()
+            .filter(is_interned)
             .and_then(|v| str_data(&v, self.layout.siphash_rounds()))
             .map(|d| d.text);
         if let Some(text) = text
@@ -208,6 +210,15 @@ impl Objects {
             Some(crate::space::Place::Slot { key, .. }) => self.slots.get_mut(key).expect("placed"),
             _ => unreachable!("callers pass objects that live in slots"),
         }
+    }
+}
+
+/// Whether a str is marked interned (`state.interned`), inline or heavy.
+fn is_interned(v: &View<'_>) -> bool {
+    match (v.slot.kind, v.body) {
+        (Kind::AsciiInline, _) => v.slot.small & (INTERNED | IMMORTAL) != 0,
+        (_, Some(Body::Str(d))) => d.interned != 0,
+        _ => false,
     }
 }
 

@@ -192,6 +192,18 @@ impl<E> Log<E> {
     pub fn take(&mut self) -> Vec<E> {
         self.0.as_mut().map(std::mem::take).unwrap_or_default()
     }
+
+    /// Gives back a buffer [`Log::take`] returned, emptied, so that the next events go into
+    /// room already allocated instead of a new vector each time.
+    pub fn recycle(&mut self, mut buffer: Vec<E>) {
+        buffer.clear();
+        if let Some(events) = &mut self.0
+            && events.is_empty()
+            && events.capacity() < buffer.capacity()
+        {
+            *events = buffer;
+        }
+    }
 }
 
 /// The allocator's log.
@@ -210,5 +222,19 @@ mod tests {
         t.record(Event::Brk { old: 0, new: 1 });
         assert_eq!(t.take(), vec![Event::Brk { old: 0, new: 1 }]);
         assert!(t.take().is_empty());
+    }
+
+    #[test]
+    fn a_recycled_buffer_keeps_its_room_and_drops_its_events() {
+        let mut t = Trace::default();
+        t.set(true);
+        t.record(Event::Brk { old: 0, new: 1 });
+        let taken = t.take();
+        let room = taken.capacity();
+        t.recycle(taken);
+        t.record(Event::Brk { old: 1, new: 2 });
+        let again = t.take();
+        assert_eq!(again, vec![Event::Brk { old: 1, new: 2 }]);
+        assert_eq!(again.capacity(), room);
     }
 }

@@ -45,6 +45,8 @@ struct Frame {
     kwnames: u64,
     /// 3.8–3.10: the `PyFrameObject` the call runs in (0 on 3.11+).
     object: u64,
+    /// The index of the instruction being run (`frame->prev_instr`).
+    pc: usize,
 }
 
 impl Frame {
@@ -99,6 +101,7 @@ impl Interp {
             stack: Vec::new(),
             func: 0,
             kwnames: 0,
+            pc: 0,
         };
         let result = self.run_frame(&mut frame);
         if result.as_ref().is_err_and(RunError::is_fatal) {
@@ -132,6 +135,7 @@ impl Interp {
             stack: Vec::new(),
             func,
             kwnames: 0,
+            pc: 0,
             // Classes are compiled for 3.11 and 3.12 only: no frame object.
             object: 0,
         };
@@ -216,6 +220,7 @@ impl Interp {
             };
             let (name, arg, target) = (instr.name, instr.arg, instr.target);
             let line = instr.line.unwrap_or(0);
+            f.pc = pc;
             pc += 1;
             if self.tracer.is_some() {
                 self.trace_instruction(f.code_obj, line, name, arg);
@@ -468,7 +473,7 @@ impl Interp {
                     (arg >> 1, arg & 1 == 1)
                 };
                 let key = f.code.names[index as usize];
-                let v = self.lookup_name(&[f.globals, self.builtins], key)?;
+                let v = self.load_global(f, key)?;
                 self.incref(v)?;
                 // The NULL beneath the callable up to 3.12, above it from 3.13.
                 let minor = self.o.layout().minor;
@@ -1222,6 +1227,44 @@ impl Interp {
             .ok_or_else(|| RunError::exception("SystemError", format!("no constant {k}")))
     }
 
+    /// `LOAD_GLOBAL`'s lookup in the globals, then the builtins (borrowed), remembered as
+    /// 3.10's opcache remembers it (`co_opcache->u.lg`: both dicts' `ma_version_tag` and the
+    /// object found) and reused while neither dict has changed. A dict's version changes with
+    /// every store or deletion and is never given twice, so an unchanged pair of versions means
+    /// the same lookup would find the same object. 3.11's `LOAD_GLOBAL_MODULE` and
+    /// `LOAD_GLOBAL_BUILTIN` check the keys' `dk_version` instead and read the value afresh:
+    /// the same object. The hint lives beside the model's memory, not in it: CPython's inline
+    /// caches are words in the code object that no object count sees.
+    fn load_global(&mut self, f: &Frame, key: u64) -> Result<u64, RunError> {
+        let (globals, builtins) = (f.globals, self.builtins);
+        let hint = GlobalHint {
+            key,
+            globals,
+            globals_ver: self.o.dict_version(globals)?,
+            builtins_ver: self.o.dict_version(builtins)?,
+            found: 0,
+        };
+        let pc = f.pc;
+        let hints = self
+            .global_hints
+            .entry(f.code_obj)
+            .or_insert_with(|| vec![None; f.code.instrs.len()]);
+        if let Some(Some(known)) = hints.get(pc)
+            && (GlobalHint { found: 0, ..*known }) == hint
+        {
+            return Ok(known.found);
+        }
+        let found = self.lookup_name(&[globals, builtins], key)?;
+        if let Some(slot) = self
+            .global_hints
+            .get_mut(&f.code_obj)
+            .and_then(|h| h.get_mut(pc))
+        {
+            *slot = Some(GlobalHint { found, ..hint });
+        }
+        Ok(found)
+    }
+
     /// `LOAD_NAME`/`LOAD_GLOBAL`: the first dict that has the name (borrowed).
     fn lookup_name(&mut self, dicts: &[u64], key: u64) -> Result<u64, RunError> {
         for &d in dicts {
@@ -1959,6 +2002,7 @@ impl Interp {
             stack: Vec::new(),
             func,
             kwnames: 0,
+            pc: 0,
             object: 0,
         };
         let result = self.run_frame(&mut frame);
@@ -1973,6 +2017,17 @@ impl Interp {
         self.decref(code_obj)?;
         result
     }
+}
+
+/// What one `LOAD_GLOBAL` found, and the state it found it in ([`Interp::load_global`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct GlobalHint {
+    key: u64,
+    globals: u64,
+    globals_ver: u64,
+    builtins_ver: u64,
+    /// The object found (borrowed from the dict that holds it).
+    found: u64,
 }
 
 impl Interp {
@@ -2009,6 +2064,7 @@ impl Interp {
             stack: Vec::new(),
             func,
             kwnames: 0,
+            pc: 0,
             object,
         };
         match self.initialize_locals(&code, &args, nkw, &kwargs, &defaults) {

@@ -6,6 +6,7 @@
 //! functions the modelled programs call exist, and the references CPython's full start-up holds
 //! on static objects are not there (see the chapter's table of differences).
 
+use objects::hash::AddrMap;
 use std::collections::HashMap;
 use std::rc::Rc;
 
@@ -53,12 +54,14 @@ pub struct Interp {
     /// The `builtins` module's dict.
     pub(crate) builtins: u64,
     /// The code units behind each code object.
-    pub(crate) units: HashMap<u64, Rc<CodeUnit>>,
+    pub(crate) units: AddrMap<Rc<CodeUnit>>,
     /// The file each code object came from.
     pub(crate) filenames: HashMap<u64, String>,
+    /// What each `LOAD_GLOBAL` of a code object found last, by instruction.
+    pub(crate) global_hints: AddrMap<Vec<Option<crate::ceval::GlobalHint>>>,
     pub(crate) defs: &'static [MethodDef],
     /// The objects the interpreter keeps itself (ranges, iterators), by address.
-    pub(crate) extras: HashMap<u64, crate::iterobject::ExtraObj>,
+    pub(crate) extras: AddrMap<crate::iterobject::ExtraObj>,
     pub(crate) next_extra: u64,
     /// How many Python frames are running.
     pub(crate) depth: u32,
@@ -105,10 +108,11 @@ impl Interp {
             stdout: String::new(),
             modules: 0,
             builtins: 0,
-            units: HashMap::new(),
+            units: AddrMap::default(),
             filenames: HashMap::new(),
+            global_hints: AddrMap::default(),
             defs: crate::builtins::METHOD_DEFS,
-            extras: HashMap::new(),
+            extras: AddrMap::default(),
             next_extra: 0,
             method_descrs: Vec::new(),
             kwargs: Vec::new(),
@@ -283,6 +287,8 @@ impl Interp {
                 self.o.decref(codes[u])?;
                 continue;
             }
+            // A code object made where a freed one was starts with no hints.
+            self.global_hints.remove(&codes[u]);
             self.units.insert(codes[u], Rc::new(unit.clone()));
             self.filenames.insert(codes[u], compiled.filename.clone());
         }

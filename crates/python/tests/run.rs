@@ -1047,3 +1047,17 @@ print(m.rss > 0, m.vms >= m.rss, n.rss - m.rss > 5000000, n.vms > m.vms)
         assert_eq!(out.stdout, "True True True True\n", "{profile}");
     }
 }
+
+/// `LOAD_GLOBAL`'s remembered lookups give way whenever the globals or the builtins change: a
+/// builtin shadowed by a global and unshadowed again, a global rebound while a loop reads it.
+#[test]
+fn load_global_sees_every_change_of_its_dicts() {
+    for profile in [
+        Profile::CPYTHON_3_10,
+        Profile::CPYTHON_3_11,
+        Profile::CPYTHON_3_12,
+        Profile::CPYTHON_3_13,
+    ] {
+        same_as_recorded(profile, "global_hints");
+    }
+}

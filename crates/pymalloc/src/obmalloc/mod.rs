@@ -338,6 +338,11 @@ impl Allocator {
         self.vm.trace.take()
     }
 
+    /// Gives back a buffer [`Allocator::take_trace`] returned, for the next events.
+    pub fn recycle_trace(&mut self, buffer: Vec<Event>) {
+        self.vm.trace.recycle(buffer);
+    }
+
     /// Resident set size: bytes in pages written.
     pub fn rss(&self) -> u64 {
         self.vm.rss()
