@@ -225,15 +225,17 @@ impl Interp {
             if self.tracer.is_some() {
                 self.trace_instruction(f.code_obj, line, name, arg);
             }
-            let flow = match self.step(f, name, arg) {
-                // CHECK_EVAL_BREAKER once a backward jump is taken.
-                Ok(Flow::Jump)
-                    if name.contains("JUMP_BACKWARD") && name != "JUMP_BACKWARD_NO_INTERRUPT" =>
-                {
-                    self.eval_breaker().map(|()| Flow::Jump)
-                }
-                flow => flow,
-            };
+            // `flow` is changed in place below, never moved: it is a large value, and this
+            // loop runs for every instruction.
+            let mut flow = self.step(f, name, arg);
+            // CHECK_EVAL_BREAKER once a backward jump is taken.
+            if matches!(flow, Ok(Flow::Jump))
+                && name.contains("JUMP_BACKWARD")
+                && name != "JUMP_BACKWARD_NO_INTERRUPT"
+                && let Err(e) = self.eval_breaker()
+            {
+                flow = Err(e);
+            }
             // The __del__s of what the instruction released run before the next one, this
             // frame waiting below theirs.
             let inspected = self.inspector.is_some() && self.o.finalizers_due();
@@ -244,15 +246,12 @@ impl Interp {
             if inspected {
                 self.frames.pop();
             }
-            let flow = match finalized {
-                Ok(()) => flow,
-                Err(e) => {
-                    if let Ok(Flow::Return(v)) = flow {
-                        self.decref(v)?;
-                    }
-                    Err(e)
+            if let Err(e) = finalized {
+                if let Ok(Flow::Return(v)) = flow {
+                    self.decref(v)?;
                 }
-            };
+                flow = Err(e);
+            }
             match flow {
                 Ok(Flow::Return(result)) => return Ok(result),
                 Ok(Flow::Next) => {}
