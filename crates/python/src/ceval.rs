@@ -18,6 +18,7 @@ use objects::{Field, TypeId};
 use crate::compile::CodeUnit;
 use crate::error::{RunError, TraceLine};
 use crate::interp::Interp;
+use crate::opcode::Op;
 use crate::refs::{Event, FrameRoots};
 
 /// `Py_DEFAULT_RECURSION_LIMIT`.
@@ -218,7 +219,7 @@ impl Interp {
                     "ran off the end of the code",
                 ));
             };
-            let (name, arg, target) = (instr.name, instr.arg, instr.target);
+            let (op, name, arg, target) = (instr.op, instr.name, instr.arg, instr.target);
             let line = instr.line.unwrap_or(0);
             f.pc = pc;
             pc += 1;
@@ -227,7 +228,7 @@ impl Interp {
             }
             // `flow` is changed in place below, never moved: it is a large value, and this
             // loop runs for every instruction.
-            let mut flow = self.step(f, name, arg);
+            let mut flow = self.step(f, op, name, arg);
             // CHECK_EVAL_BREAKER once a backward jump is taken.
             if matches!(flow, Ok(Flow::Jump))
                 && name.contains("JUMP_BACKWARD")
@@ -398,18 +399,18 @@ impl Interp {
     }
 
     /// One instruction.
-    fn step(&mut self, f: &mut Frame, name: &str, arg: u32) -> Result<Flow, RunError> {
-        match name {
-            "RESUME" if arg < 2 => self.eval_breaker()?,
-            "RESUME" | "NOP" => {}
-            "LOAD_CONST" => {
+    fn step(&mut self, f: &mut Frame, op: Op, name: &str, arg: u32) -> Result<Flow, RunError> {
+        match op {
+            Op::RESUME if arg < 2 => self.eval_breaker()?,
+            Op::RESUME | Op::NOP => {}
+            Op::LOAD_CONST => {
                 let v = self.const_at(f, arg)?;
                 self.incref(v)?;
                 f.stack.push(v);
             }
             // 3.12's LOAD_FAST trusts the compiler that the local is bound; the model checks
             // anyway.
-            "LOAD_FAST" | "LOAD_FAST_CHECK" => {
+            Op::LOAD_FAST | Op::LOAD_FAST_CHECK => {
                 let v = f.fast[arg as usize];
                 if v == 0 {
                     return Err(self.format_exc_unbound(f, name, arg)?);
@@ -418,35 +419,35 @@ impl Interp {
                 f.stack.push(v);
             }
             // 3.12: an inlined comprehension saves the local (perhaps NULL) and clears it.
-            "LOAD_FAST_AND_CLEAR" => {
+            Op::LOAD_FAST_AND_CLEAR => {
                 let v = std::mem::take(&mut f.fast[arg as usize]);
                 f.stack.push(v);
             }
-            "STORE_FAST" => {
+            Op::STORE_FAST => {
                 let v = Self::pop(f);
                 let old = std::mem::replace(&mut f.fast[arg as usize], v);
                 self.decref(old)?;
             }
             // 3.13's superinstructions: two locals in the argument, the first above 4 bits.
-            "LOAD_FAST_LOAD_FAST" => {
-                self.step(f, "LOAD_FAST", arg >> 4)?;
-                self.step(f, "LOAD_FAST", arg & 15)?;
+            Op::LOAD_FAST_LOAD_FAST => {
+                self.step(f, Op::LOAD_FAST, "LOAD_FAST", arg >> 4)?;
+                self.step(f, Op::LOAD_FAST, "LOAD_FAST", arg & 15)?;
             }
-            "STORE_FAST_LOAD_FAST" => {
-                self.step(f, "STORE_FAST", arg >> 4)?;
-                self.step(f, "LOAD_FAST", arg & 15)?;
+            Op::STORE_FAST_LOAD_FAST => {
+                self.step(f, Op::STORE_FAST, "STORE_FAST", arg >> 4)?;
+                self.step(f, Op::LOAD_FAST, "LOAD_FAST", arg & 15)?;
             }
-            "STORE_FAST_STORE_FAST" => {
-                self.step(f, "STORE_FAST", arg >> 4)?;
-                self.step(f, "STORE_FAST", arg & 15)?;
+            Op::STORE_FAST_STORE_FAST => {
+                self.step(f, Op::STORE_FAST, "STORE_FAST", arg >> 4)?;
+                self.step(f, Op::STORE_FAST, "STORE_FAST", arg & 15)?;
             }
-            "LOAD_NAME" => {
+            Op::LOAD_NAME => {
                 let key = f.code.names[arg as usize];
                 let v = self.lookup_name(&[f.locals, f.globals, self.builtins], key)?;
                 self.incref(v)?;
                 f.stack.push(v);
             }
-            "STORE_NAME" => {
+            Op::STORE_NAME => {
                 let key = f.code.names[arg as usize];
                 let v = Self::pop(f);
                 f.stack.push(v);
@@ -455,7 +456,7 @@ impl Interp {
                 self.o.dict_setitem(f.locals, key, v)?;
                 self.decref(v)?;
             }
-            "STORE_GLOBAL" => {
+            Op::STORE_GLOBAL => {
                 let key = f.code.names[arg as usize];
                 let v = Self::pop(f);
                 f.stack.push(v);
@@ -464,7 +465,7 @@ impl Interp {
                 self.o.dict_setitem(f.globals, key, v)?;
                 self.decref(v)?;
             }
-            "LOAD_GLOBAL" => {
+            Op::LOAD_GLOBAL => {
                 // 3.11+: the name's index shifted left one, the low bit a NULL pushed first.
                 let (index, null) = if self.legacy() {
                     (arg, false)
@@ -484,8 +485,8 @@ impl Interp {
                     f.stack.push(0);
                 }
             }
-            "PUSH_NULL" => f.stack.push(0),
-            "LOAD_BUILD_CLASS" => {
+            Op::PUSH_NULL => f.stack.push(0),
+            Op::LOAD_BUILD_CLASS => {
                 let key = self.o.py_id("__build_class__")?;
                 let Some(v) = self.o.dict_getitem(self.builtins, key)? else {
                     return Err(RunError::exception(
@@ -496,7 +497,7 @@ impl Interp {
                 self.incref(v)?;
                 f.stack.push(v);
             }
-            "STORE_ATTR" => {
+            Op::STORE_ATTR => {
                 let key = f.code.names[arg as usize];
                 let owner = Self::pop(f);
                 let v = Self::pop(f);
@@ -505,14 +506,14 @@ impl Interp {
                 self.decref(owner)?;
                 res?;
             }
-            "DELETE_FAST" => {
+            Op::DELETE_FAST => {
                 let v = std::mem::take(&mut f.fast[arg as usize]);
                 if v == 0 {
                     return Err(self.format_exc_unbound(f, name, arg)?);
                 }
                 self.decref(v)?;
             }
-            "DELETE_NAME" | "DELETE_GLOBAL" => {
+            Op::DELETE_NAME | Op::DELETE_GLOBAL => {
                 let key = f.code.names[arg as usize];
                 let dict = if name == "DELETE_NAME" {
                     f.locals
@@ -527,14 +528,14 @@ impl Interp {
                     ));
                 }
             }
-            "DELETE_DEREF" => {
+            Op::DELETE_DEREF => {
                 let cell = f.fast[self.deref_slot(f, arg)];
                 if self.o.field(cell, Field::CellRef)? == 0 {
                     return Err(self.format_exc_unbound(f, name, arg)?);
                 }
                 self.o.set_field(cell, Field::CellRef, 0)?;
             }
-            "DELETE_SUBSCR" => {
+            Op::DELETE_SUBSCR => {
                 let sub = Self::pop(f);
                 let container = Self::pop(f);
                 let res = self.delitem(container, sub);
@@ -542,35 +543,35 @@ impl Interp {
                 self.decref(sub)?;
                 res?;
             }
-            "POP_TOP" => {
+            Op::POP_TOP => {
                 let v = Self::pop(f);
                 self.decref(v)?;
             }
-            "RETURN_VALUE" => {
+            Op::RETURN_VALUE => {
                 let v = Self::pop(f);
                 return Ok(Flow::Return(v));
             }
-            "RETURN_CONST" => {
+            Op::RETURN_CONST => {
                 let v = self.const_at(f, arg)?;
                 self.incref(v)?;
                 return Ok(Flow::Return(v));
             }
             // 3.13: END_FOR pops the last value; a POP_TOP after it pops the iterator.
-            "END_FOR" if self.o.layout().minor >= 13 => {
+            Op::END_FOR if self.o.layout().minor >= 13 => {
                 let v = Self::pop(f);
                 self.decref(v)?;
             }
-            "END_FOR" => {
+            Op::END_FOR => {
                 for _ in 0..2 {
                     let v = Self::pop(f);
                     self.decref(v)?;
                 }
             }
             // 3.12: the name's index shifted left one, the low bit LOAD_METHOD's.
-            "LOAD_ATTR" if self.o.layout().minor >= 12 && arg & 1 == 1 => {
-                return self.step(f, "LOAD_METHOD", arg >> 1);
+            Op::LOAD_ATTR if self.o.layout().minor >= 12 && arg & 1 == 1 => {
+                return self.step(f, Op::LOAD_METHOD, "LOAD_METHOD", arg >> 1);
             }
-            "LOAD_ATTR" => {
+            Op::LOAD_ATTR => {
                 let owner = Self::pop(f);
                 let arg = if self.o.layout().minor >= 12 {
                     arg >> 1
@@ -583,7 +584,7 @@ impl Interp {
                 let v = v?;
                 f.stack.push(v);
             }
-            "LOAD_METHOD" => {
+            Op::LOAD_METHOD => {
                 // _PyObject_GetMethod: a method descriptor found in the type leaves the
                 // descriptor and the object itself (self) on the stack, and no bound method is
                 // made; a module has no method of that name in its type, so the attribute comes
@@ -627,7 +628,7 @@ impl Interp {
                     f.stack.push(v);
                 }
             }
-            "BUILD_LIST" => {
+            Op::BUILD_LIST => {
                 // PyList_New(n), the items moved in from the stack.
                 let n = arg as usize;
                 for &v in &f.stack[f.stack.len() - n..] {
@@ -640,14 +641,14 @@ impl Interp {
                 }
                 f.stack.push(l);
             }
-            "LIST_EXTEND" => {
+            Op::LIST_EXTEND => {
                 let iterable = Self::pop(f);
                 let l = f.stack[f.stack.len() - arg as usize];
                 let res = self.o.list_extend(l, iterable);
                 self.decref(iterable)?;
                 res?;
             }
-            "LIST_APPEND" => {
+            Op::LIST_APPEND => {
                 // _PyList_AppendTakeRef.
                 let v = Self::pop(f);
                 let l = f.stack[f.stack.len() - arg as usize];
@@ -657,14 +658,14 @@ impl Interp {
                 self.o.list_append(l, v)?;
                 self.decref(v)?;
             }
-            "LIST_TO_TUPLE" => {
+            Op::LIST_TO_TUPLE => {
                 let l = Self::pop(f);
                 let items = self.seq_items(l)?.unwrap_or_default();
                 let t = self.o.tuple_pack(&items)?;
                 self.decref(l)?;
                 f.stack.push(t);
             }
-            "BUILD_MAP" | "BUILD_CONST_KEY_MAP" => {
+            Op::BUILD_MAP | Op::BUILD_CONST_KEY_MAP => {
                 // _PyDict_FromItems: PyDict_New and PyDict_SetItem of each pair (up to five;
                 // more would be dict_new_presized, which the model has not).
                 let n = arg as usize;
@@ -701,7 +702,7 @@ impl Interp {
                 }
                 f.stack.push(d);
             }
-            "UNPACK_SEQUENCE" => {
+            Op::UNPACK_SEQUENCE => {
                 let seq = *f.stack.last().expect("the sequence");
                 let n = arg as usize;
                 let items = match self.seq_items(seq)? {
@@ -733,7 +734,7 @@ impl Interp {
                 self.decref(seq)?;
             }
             // import_from: the attribute of the module under it (which stays for the next).
-            "IMPORT_FROM" => {
+            Op::IMPORT_FROM => {
                 let module = *f.stack.last().expect("the module");
                 let key = f.code.names[arg as usize];
                 let v = self.getattr(module, key).map_err(|e| match e {
@@ -752,7 +753,7 @@ impl Interp {
                 })?;
                 f.stack.push(v);
             }
-            "IMPORT_NAME" => {
+            Op::IMPORT_NAME => {
                 let fromlist = Self::pop(f);
                 let level = Self::pop(f);
                 let key = f.code.names[arg as usize];
@@ -761,7 +762,7 @@ impl Interp {
                 self.decref(level)?;
                 f.stack.push(m?);
             }
-            "BUILD_TUPLE" => {
+            Op::BUILD_TUPLE => {
                 let n = arg as usize;
                 for &v in &f.stack[f.stack.len() - n..] {
                     self.object_only(v)?;
@@ -775,12 +776,12 @@ impl Interp {
             }
             // 3.13: the function from its code alone; SET_FUNCTION_ATTRIBUTE then moves each
             // attribute beneath it into it.
-            "MAKE_FUNCTION" if self.o.layout().minor >= 13 => {
+            Op::MAKE_FUNCTION if self.o.layout().minor >= 13 => {
                 let code = Self::pop(f);
                 let func = self.make_function(code, 0, f.globals, 0)?;
                 f.stack.push(func);
             }
-            "SET_FUNCTION_ATTRIBUTE" => {
+            Op::SET_FUNCTION_ATTRIBUTE => {
                 let func = Self::pop(f);
                 let attr = Self::pop(f);
                 let field = match arg {
@@ -798,7 +799,7 @@ impl Interp {
                 self.o.set_field(func, field, attr)?;
                 f.stack.push(func);
             }
-            "MAKE_FUNCTION" => {
+            Op::MAKE_FUNCTION => {
                 // PyFunction_New, then the closure (8), the annotations (4) and the defaults
                 // (1) popped, each reference moving to the function.
                 // 3.10: the qualified name above the code.
@@ -825,7 +826,7 @@ impl Interp {
                 }
                 f.stack.push(func);
             }
-            "MAKE_CELL" => {
+            Op::MAKE_CELL => {
                 // PyCell_New(initial): the cell takes the local's reference.
                 let initial = f.fast[arg as usize];
                 let cell = self.o.fields_new(TypeId::Cell, 0)?;
@@ -834,7 +835,7 @@ impl Interp {
                 }
                 f.fast[arg as usize] = cell;
             }
-            "COPY_FREE_VARS" => {
+            Op::COPY_FREE_VARS => {
                 // The closure's cells into the last slots of localsplus.
                 let closure = self.o.field(f.func, Field::FuncClosure)?;
                 let cells = self.o.tuple_items(closure)?;
@@ -844,12 +845,12 @@ impl Interp {
                     f.fast[offset + i] = c;
                 }
             }
-            "LOAD_CLOSURE" => {
+            Op::LOAD_CLOSURE => {
                 let cell = f.fast[self.deref_slot(f, arg)];
                 self.incref(cell)?;
                 f.stack.push(cell);
             }
-            "LOAD_DEREF" => {
+            Op::LOAD_DEREF => {
                 let cell = f.fast[self.deref_slot(f, arg)];
                 let v = self.o.field(cell, Field::CellRef)?;
                 if v == 0 {
@@ -858,7 +859,7 @@ impl Interp {
                 self.incref(v)?;
                 f.stack.push(v);
             }
-            "STORE_DEREF" => {
+            Op::STORE_DEREF => {
                 let v = Self::pop(f);
                 f.stack.push(v);
                 self.object_only(v)?;
@@ -867,10 +868,10 @@ impl Interp {
                 // PyCell_SET, then the old value released.
                 self.o.set_field(cell, Field::CellRef, v)?;
             }
-            "KW_NAMES" => f.kwnames = self.const_at(f, arg)?,
+            Op::KW_NAMES => f.kwnames = self.const_at(f, arg)?,
             // 3.13: the names are the last item on the stack, held there during the call.
             // 3.13: the keyword names are the last argument, released after the call.
-            "CALL_KW" => {
+            Op::CALL_KW => {
                 let kwnames = *f.stack.last().expect("the names");
                 self.kwnames_held = kwnames;
                 let result = self.call(f, arg as usize, kwnames);
@@ -878,15 +879,15 @@ impl Interp {
                 self.decref(held)?;
                 f.stack.push(result?);
             }
-            "PRECALL" => {}
-            "CALL" => {
+            Op::PRECALL => {}
+            Op::CALL => {
                 let kwnames = std::mem::take(&mut f.kwnames);
                 let result = self.call(f, arg as usize, kwnames)?;
                 f.stack.push(result);
             }
             // 3.10's calls: the callable alone below the arguments (no NULL), or LOAD_METHOD's
             // pair, as CALL_METHOD finds them.
-            "CALL_FUNCTION" | "CALL_FUNCTION_KW" => {
+            Op::CALL_FUNCTION | Op::CALL_FUNCTION_KW => {
                 let kwnames = if name == "CALL_FUNCTION_KW" {
                     Self::pop(f)
                 } else {
@@ -900,23 +901,23 @@ impl Interp {
                 }
                 f.stack.push(result?);
             }
-            "CALL_METHOD" => {
+            Op::CALL_METHOD => {
                 let result = self.call(f, arg as usize, 0)?;
                 f.stack.push(result);
             }
-            "DUP_TOP" => {
+            Op::DUP_TOP => {
                 let v = *f.stack.last().expect("a value");
                 self.incref(v)?;
                 f.stack.push(v);
             }
-            "DUP_TOP_TWO" => {
+            Op::DUP_TOP_TWO => {
                 let n = f.stack.len();
                 let (second, top) = (f.stack[n - 2], f.stack[n - 1]);
                 self.incref(second)?;
                 self.incref(top)?;
                 f.stack.extend([second, top]);
             }
-            "ROT_TWO" | "ROT_THREE" | "ROT_FOUR" => {
+            Op::ROT_TWO | Op::ROT_THREE | Op::ROT_FOUR => {
                 // The top moves down one, two or three places.
                 let k = match name {
                     "ROT_TWO" => 2,
@@ -926,31 +927,32 @@ impl Interp {
                 let n = f.stack.len();
                 f.stack[n - k..].rotate_right(1);
             }
-            "JUMP_ABSOLUTE" => return Ok(Flow::Jump),
+            Op::JUMP_ABSOLUTE => return Ok(Flow::Jump),
             // 3.10's operators by name: the number protocol's slot as BINARY_OP's argument.
-            _ if (name.starts_with("BINARY_") || name.starts_with("INPLACE_"))
-                && let Some(oparg) = crate::compile::legacy_nb_op(name) =>
+            Op::Other
+                if (name.starts_with("BINARY_") || name.starts_with("INPLACE_"))
+                    && let Some(oparg) = crate::compile::legacy_nb_op(name) =>
             {
-                return self.step(f, "BINARY_OP", oparg);
+                return self.step(f, Op::BINARY_OP, "BINARY_OP", oparg);
             }
-            "COPY" => {
+            Op::COPY => {
                 let v = f.stack[f.stack.len() - arg as usize];
                 self.incref(v)?;
                 f.stack.push(v);
             }
-            "SWAP" => {
+            Op::SWAP => {
                 let n = f.stack.len();
                 f.stack.swap(n - 1, n - arg as usize);
             }
-            "JUMP_FORWARD" | "JUMP_BACKWARD" | "JUMP_BACKWARD_NO_INTERRUPT" => {
+            Op::JUMP_FORWARD | Op::JUMP_BACKWARD | Op::JUMP_BACKWARD_NO_INTERRUPT => {
                 return Ok(Flow::Jump);
             }
-            "POP_JUMP_IF_FALSE"
-            | "POP_JUMP_IF_TRUE"
-            | "POP_JUMP_FORWARD_IF_FALSE"
-            | "POP_JUMP_BACKWARD_IF_FALSE"
-            | "POP_JUMP_FORWARD_IF_TRUE"
-            | "POP_JUMP_BACKWARD_IF_TRUE" => {
+            Op::POP_JUMP_IF_FALSE
+            | Op::POP_JUMP_IF_TRUE
+            | Op::POP_JUMP_FORWARD_IF_FALSE
+            | Op::POP_JUMP_BACKWARD_IF_FALSE
+            | Op::POP_JUMP_FORWARD_IF_TRUE
+            | Op::POP_JUMP_BACKWARD_IF_TRUE => {
                 // Py_True and Py_False are decided without PyObject_IsTrue; either way the
                 // condition is released.
                 let cond = Self::pop(f);
@@ -960,12 +962,12 @@ impl Interp {
                     return Ok(Flow::Jump);
                 }
             }
-            "POP_JUMP_IF_NONE"
-            | "POP_JUMP_IF_NOT_NONE"
-            | "POP_JUMP_FORWARD_IF_NONE"
-            | "POP_JUMP_BACKWARD_IF_NONE"
-            | "POP_JUMP_FORWARD_IF_NOT_NONE"
-            | "POP_JUMP_BACKWARD_IF_NOT_NONE" => {
+            Op::POP_JUMP_IF_NONE
+            | Op::POP_JUMP_IF_NOT_NONE
+            | Op::POP_JUMP_FORWARD_IF_NONE
+            | Op::POP_JUMP_BACKWARD_IF_NONE
+            | Op::POP_JUMP_FORWARD_IF_NOT_NONE
+            | Op::POP_JUMP_BACKWARD_IF_NOT_NONE => {
                 let v = Self::pop(f);
                 let is_none = v == self.o.none();
                 self.decref(v)?;
@@ -973,7 +975,7 @@ impl Interp {
                     return Ok(Flow::Jump);
                 }
             }
-            "JUMP_IF_FALSE_OR_POP" | "JUMP_IF_TRUE_OR_POP" => {
+            Op::JUMP_IF_FALSE_OR_POP | Op::JUMP_IF_TRUE_OR_POP => {
                 // The value stays on the stack if the jump is taken, else it is popped.
                 let cond = *f.stack.last().expect("a value");
                 if self.is_true(cond)? == (name == "JUMP_IF_TRUE_OR_POP") {
@@ -982,7 +984,7 @@ impl Interp {
                 Self::pop(f);
                 self.decref(cond)?;
             }
-            "COMPARE_OP" => {
+            Op::COMPARE_OP => {
                 let right = Self::pop(f);
                 let left = Self::pop(f);
                 // 3.12: the comparison shifted left 4 above a mask of outcomes; 3.13 left 5,
@@ -997,10 +999,10 @@ impl Interp {
                 self.decref(right)?;
                 f.stack.push(res?);
                 if self.o.layout().minor >= 13 && arg & 16 != 0 {
-                    return self.step(f, "TO_BOOL", 0);
+                    return self.step(f, Op::TO_BOOL, "TO_BOOL", 0);
                 }
             }
-            "IS_OP" => {
+            Op::IS_OP => {
                 let right = Self::pop(f);
                 let left = Self::pop(f);
                 let b = self.new_bool((left == right) ^ (arg == 1))?;
@@ -1008,7 +1010,7 @@ impl Interp {
                 self.decref(left)?;
                 self.decref(right)?;
             }
-            "CONTAINS_OP" => {
+            Op::CONTAINS_OP => {
                 let right = Self::pop(f);
                 let left = Self::pop(f);
                 let res = self.contains(right, left);
@@ -1018,7 +1020,7 @@ impl Interp {
                 f.stack.push(b);
             }
             // 3.13: PyObject_IsTrue of anything but a bool, the value released; a bool stays.
-            "TO_BOOL" => {
+            Op::TO_BOOL => {
                 let v = *f.stack.last().expect("a value");
                 if !self.is_extra(v) && self.o.type_of(v)? == TypeId::Bool {
                     return Ok(Flow::Next);
@@ -1029,30 +1031,30 @@ impl Interp {
                 let b = self.new_bool(t?)?;
                 f.stack.push(b);
             }
-            "UNARY_NOT" => {
+            Op::UNARY_NOT => {
                 let v = Self::pop(f);
                 let t = self.is_true(v);
                 self.decref(v)?;
                 let b = self.new_bool(!t?)?;
                 f.stack.push(b);
             }
-            "CALL_INTRINSIC_1" if arg == 5 => {
-                return self.step(f, "UNARY_POSITIVE", 0);
+            Op::CALL_INTRINSIC_1 if arg == 5 => {
+                return self.step(f, Op::UNARY_POSITIVE, "UNARY_POSITIVE", 0);
             }
-            "CALL_INTRINSIC_1" => {
+            Op::CALL_INTRINSIC_1 => {
                 return Err(RunError::NotModelled {
                     construct: format!("CALL_INTRINSIC_1 {arg}"),
                     filename: String::new(),
                     line: 0,
                 });
             }
-            "UNARY_NEGATIVE" | "UNARY_POSITIVE" | "UNARY_INVERT" => {
+            Op::UNARY_NEGATIVE | Op::UNARY_POSITIVE | Op::UNARY_INVERT => {
                 let v = Self::pop(f);
                 let res = self.unary_op(v, name);
                 self.decref(v)?;
                 f.stack.push(res?);
             }
-            "BINARY_OP" => {
+            Op::BINARY_OP => {
                 let rhs = Self::pop(f);
                 let lhs = Self::pop(f);
                 let res = self.binary_op(lhs, rhs, arg);
@@ -1060,7 +1062,7 @@ impl Interp {
                 self.decref(rhs)?;
                 f.stack.push(res?);
             }
-            "BUILD_SLICE" => {
+            Op::BUILD_SLICE => {
                 // PySlice_New (3.11 keeps one freed slice for the next: the model keeps
                 // slices itself).
                 let n = arg as usize;
@@ -1090,16 +1092,16 @@ impl Interp {
                 f.stack.push(sl);
             }
             // 3.12: a slice without a step built and subscripted (stored to) in one.
-            "BINARY_SLICE" | "STORE_SLICE" => {
-                self.step(f, "BUILD_SLICE", 2)?;
+            Op::BINARY_SLICE | Op::STORE_SLICE => {
+                self.step(f, Op::BUILD_SLICE, "BUILD_SLICE", 2)?;
                 let then = if name == "BINARY_SLICE" {
                     "BINARY_SUBSCR"
                 } else {
                     "STORE_SUBSCR"
                 };
-                return self.step(f, then, 0);
+                return self.step(f, Op::of(then), then, 0);
             }
-            "BINARY_SUBSCR" => {
+            Op::BINARY_SUBSCR => {
                 let sub = Self::pop(f);
                 let container = Self::pop(f);
                 let res = self.getitem(container, sub);
@@ -1107,7 +1109,7 @@ impl Interp {
                 self.decref(sub)?;
                 f.stack.push(res?);
             }
-            "STORE_SUBSCR" => {
+            Op::STORE_SUBSCR => {
                 let sub = Self::pop(f);
                 let container = Self::pop(f);
                 let v = Self::pop(f);
@@ -1119,13 +1121,13 @@ impl Interp {
             }
             // 3.13's f-string pieces: CONVERT_VALUE (str, repr, ascii), then FORMAT_SIMPLE (an
             // exact str is itself) or FORMAT_WITH_SPEC.
-            "CONVERT_VALUE" => {
+            Op::CONVERT_VALUE => {
                 let value = Self::pop(f);
                 let conv = self.convert(value, arg);
                 self.decref(value)?;
                 f.stack.push(conv?);
             }
-            "FORMAT_SIMPLE" => {
+            Op::FORMAT_SIMPLE => {
                 let value = *f.stack.last().expect("a value");
                 if !self.is_extra(value) && self.o.type_of(value)? == TypeId::Str {
                     return Ok(Flow::Next);
@@ -1135,7 +1137,7 @@ impl Interp {
                 self.decref(value)?;
                 f.stack.push(r?);
             }
-            "FORMAT_WITH_SPEC" => {
+            Op::FORMAT_WITH_SPEC => {
                 let spec = Self::pop(f);
                 let value = Self::pop(f);
                 let r = self.format(value, spec);
@@ -1143,7 +1145,7 @@ impl Interp {
                 self.decref(spec)?;
                 f.stack.push(r?);
             }
-            "FORMAT_VALUE" => {
+            Op::FORMAT_VALUE => {
                 let spec = if arg & 4 != 0 { Self::pop(f) } else { 0 };
                 let mut value = Self::pop(f);
                 if arg & 3 != 0 {
@@ -1167,7 +1169,7 @@ impl Interp {
                 };
                 f.stack.push(result);
             }
-            "BUILD_STRING" => {
+            Op::BUILD_STRING => {
                 // _PyUnicode_JoinArray: a new str of the pieces ('' for none).
                 let n = arg as usize;
                 let items = f.stack.split_off(f.stack.len() - n);
@@ -1181,13 +1183,13 @@ impl Interp {
                 }
                 f.stack.push(s);
             }
-            "GET_ITER" => {
+            Op::GET_ITER => {
                 let iterable = Self::pop(f);
                 let it = self.get_iter(iterable);
                 self.decref(iterable)?;
                 f.stack.push(it?);
             }
-            "FOR_ITER" => {
+            Op::FOR_ITER => {
                 let it = *f.stack.last().expect("the iterator");
                 match self.iter_next(it)? {
                     Some(v) => f.stack.push(v),
@@ -1200,17 +1202,17 @@ impl Interp {
             }
             // The exception would be an object in memory (its type, args, traceback): not
             // modelled yet.
-            "RAISE_VARARGS" => {
+            Op::RAISE_VARARGS => {
                 return Err(RunError::NotModelled {
                     construct: "raise (exceptions as objects)".into(),
                     filename: String::new(),
                     line: 0,
                 });
             }
-            other => {
+            Op::Other => {
                 return Err(RunError::exception(
                     "SystemError",
-                    format!("the model has no {other}"),
+                    format!("the model has no {name}"),
                 ));
             }
         }

@@ -35,6 +35,8 @@ use crate::symtable::{self, Layout};
 pub struct Instr {
     /// The opcode's name in the version's `opcode.opmap`.
     pub name: &'static str,
+    /// The same, as the evaluation loop dispatches on it.
+    pub op: crate::opcode::Op,
     /// Its argument (0 for instructions without one); for a jump, the relative offset in code
     /// units that CPython 3.11 stores.
     pub arg: u32,
@@ -5246,6 +5248,7 @@ fn assemble_jump_offsets(
         for i in &blocks[b].instrs {
             out.push(Instr {
                 name: i.name,
+                op: crate::opcode::Op::of(i.name),
                 arg: i.arg,
                 line: u32::try_from(i.line).ok(),
                 target: i.target,

@@ -81,3 +81,48 @@ mod tests {
         assert!(OpcodeTable::of(8).has("CALL_FUNCTION"));
     }
 }
+
+/// Declares [`Op`] from the names the evaluation loop runs.
+macro_rules! ops {
+    ($($name:ident)*) => {
+        /// An instruction the evaluation loop runs, by its name in `opcode.opmap`, decided once
+        /// when the code is made so that each run of the instruction dispatches on a number, not
+        /// on its name. The names are CPython's, spelled as CPython spells them.
+        #[allow(non_camel_case_types)]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum Op {
+            $(#[doc = concat!("`", stringify!($name), "`.")] $name,)*
+            /// Any other instruction: the evaluation loop looks at its name.
+            Other,
+        }
+
+        impl Op {
+            /// The instruction named `name`.
+            pub fn of(name: &str) -> Op {
+                match name {
+                    $(stringify!($name) => Op::$name,)*
+                    _ => Op::Other,
+                }
+            }
+        }
+    };
+}
+
+ops! {
+    BINARY_OP BINARY_SLICE BINARY_SUBSCR BUILD_CONST_KEY_MAP BUILD_LIST BUILD_MAP BUILD_SLICE
+    BUILD_STRING BUILD_TUPLE CALL CALL_FUNCTION CALL_FUNCTION_KW CALL_INTRINSIC_1 CALL_KW
+    CALL_METHOD COMPARE_OP CONTAINS_OP CONVERT_VALUE COPY COPY_FREE_VARS DELETE_DEREF DELETE_FAST
+    DELETE_GLOBAL DELETE_NAME DELETE_SUBSCR DUP_TOP DUP_TOP_TWO END_FOR FORMAT_SIMPLE FORMAT_VALUE
+    FORMAT_WITH_SPEC FOR_ITER GET_ITER IMPORT_FROM IMPORT_NAME IS_OP JUMP_ABSOLUTE JUMP_BACKWARD
+    JUMP_BACKWARD_NO_INTERRUPT JUMP_FORWARD JUMP_IF_FALSE_OR_POP JUMP_IF_TRUE_OR_POP KW_NAMES
+    LIST_APPEND LIST_EXTEND LIST_TO_TUPLE LOAD_ATTR LOAD_BUILD_CLASS LOAD_CLOSURE LOAD_CONST
+    LOAD_DEREF LOAD_FAST LOAD_FAST_AND_CLEAR LOAD_FAST_CHECK LOAD_FAST_LOAD_FAST LOAD_GLOBAL
+    LOAD_METHOD LOAD_NAME MAKE_CELL MAKE_FUNCTION NOP POP_JUMP_BACKWARD_IF_FALSE
+    POP_JUMP_BACKWARD_IF_NONE POP_JUMP_BACKWARD_IF_NOT_NONE POP_JUMP_BACKWARD_IF_TRUE
+    POP_JUMP_FORWARD_IF_FALSE POP_JUMP_FORWARD_IF_NONE POP_JUMP_FORWARD_IF_NOT_NONE
+    POP_JUMP_FORWARD_IF_TRUE POP_JUMP_IF_FALSE POP_JUMP_IF_NONE POP_JUMP_IF_NOT_NONE
+    POP_JUMP_IF_TRUE POP_TOP PRECALL PUSH_NULL RAISE_VARARGS RESUME RETURN_CONST RETURN_VALUE
+    ROT_FOUR ROT_THREE ROT_TWO SET_FUNCTION_ATTRIBUTE STORE_ATTR STORE_DEREF STORE_FAST
+    STORE_FAST_LOAD_FAST STORE_FAST_STORE_FAST STORE_GLOBAL STORE_NAME STORE_SLICE STORE_SUBSCR
+    SWAP TO_BOOL UNARY_INVERT UNARY_NEGATIVE UNARY_NOT UNARY_POSITIVE UNPACK_SEQUENCE
+}
