@@ -159,6 +159,12 @@ impl Objects {
         self.dict_data(op)
     }
 
+    /// `pydict_global_version`: the last `ma_version_tag` handed out. While it stays the same,
+    /// no dict has changed.
+    pub fn dict_global_version(&self) -> u64 {
+        self.dict_version
+    }
+
     /// `ma_version_tag`: changed by every store and deletion, never the same for two states.
     pub fn dict_version(&self, op: u64) -> Result<u64, ObjError> {
         match self.live_view(op)?.body {

@@ -1238,21 +1238,43 @@ impl Interp {
     /// caches are words in the code object that no object count sees.
     fn load_global(&mut self, f: &Frame, key: u64) -> Result<u64, RunError> {
         let (globals, builtins) = (f.globals, self.builtins);
-        let hint = GlobalHint {
-            key,
-            globals,
-            globals_ver: self.o.dict_version(globals)?,
-            builtins_ver: self.o.dict_version(builtins)?,
-            found: 0,
-        };
+        let global_version = self.o.dict_global_version();
         let pc = f.pc;
         let hints = self
             .global_hints
             .entry(f.code_obj)
             .or_insert_with(|| vec![None; f.code.instrs.len()]);
+        // No dict has changed since the hint was taken (`pydict_global_version` is where it
+        // was): it holds without asking the two dicts.
         if let Some(Some(known)) = hints.get(pc)
-            && (GlobalHint { found: 0, ..*known }) == hint
+            && known.global_version == global_version
+            && (known.key, known.globals) == (key, globals)
         {
+            return Ok(known.found);
+        }
+        let hint = GlobalHint {
+            key,
+            globals,
+            globals_ver: self.o.dict_version(globals)?,
+            builtins_ver: self.o.dict_version(builtins)?,
+            global_version,
+            found: 0,
+        };
+        let same_state = |known: &GlobalHint| {
+            (GlobalHint {
+                found: 0,
+                global_version,
+                ..*known
+            }) == hint
+        };
+        let slot = self
+            .global_hints
+            .get_mut(&f.code_obj)
+            .and_then(|h| h.get_mut(pc));
+        if let Some(Some(known)) = slot
+            && same_state(known)
+        {
+            known.global_version = global_version;
             return Ok(known.found);
         }
         let found = self.lookup_name(&[globals, builtins], key)?;
@@ -2027,6 +2049,8 @@ pub(crate) struct GlobalHint {
     globals: u64,
     globals_ver: u64,
     builtins_ver: u64,
+    /// `pydict_global_version` when the hint was last found to hold.
+    global_version: u64,
     /// The object found (borrowed from the dict that holds it).
     found: u64,
 }
