@@ -145,6 +145,13 @@ impl Objects {
 
     /// `str(op)`: a str's own text; anything else its repr.
     pub fn str_of(&mut self, op: u64) -> Result<String, ObjError> {
+        // A live compact int: `long_to_decimal_string` of the value its slot keeps, which is
+        // what its words in memory say (see `long_repr`).
+        if let Ok(v) = self.live_view(op)
+            && v.slot.kind == Kind::Int
+        {
+            return Ok((v.slot.word as i64).to_string());
+        }
         let type_word = self.read_word(op + 8)?;
         if Image::type_at(type_word) == Some(TypeId::Str) {
             return self.unicode_from_memory(op);

@@ -495,6 +495,10 @@ impl Interp {
     /// As in C, each finishes, and what its release finalizes in turn, before the next: the
     /// frames a `__del__` runs see only the finalizers their own instructions made due.
     pub(crate) fn call_finalizers(&mut self) -> Result<(), RunError> {
+        // Asked after every instruction: nothing to take, nothing to do.
+        if !self.o.finalizers_due() {
+            return Ok(());
+        }
         let due = self.o.take_pending_finalizers();
         self.finalizing.extend(&due);
         for obj in due {
