@@ -69,6 +69,27 @@ impl Objects {
         self.new_dict(keys, 0)
     }
 
+    /// `dict_new(&PyDict_Type, NULL, NULL)`, what `dict()` starts from: `tp_alloc` (a GC
+    /// allocation, never the free list), then a fresh `ma_version_tag` and the shared empty keys.
+    /// Not tracked: 3.10's `PyType_GenericAlloc` tracks it and `dict_new` untracks an exact dict
+    /// at once; 3.11's `_PyType_AllocNoTrack` never tracks it.
+    pub fn dict_new_generic(&mut self) -> Result<u64, ObjError> {
+        let op = self.malloc_object(DICT_SIZE, true)?;
+        let data = DictData {
+            used: 0,
+            version: self.next_dict_version(),
+            keys: self.empty_keys_addr(),
+            values: 0,
+        };
+        self.empty_keys_refcnt_add(1);
+        let word = self.heavy.insert(Heavy {
+            ty: TypeId::Dict,
+            body: Body::Dict(data),
+        });
+        self.install_new(op, DICT_SIZE, Kind::Heavy, 0, word, TypeId::Dict);
+        Ok(op)
+    }
+
     /// `new_dict(keys, NULL, used)`: a dict object (from the free list if it has one) owning
     /// `keys`. Not tracked.
     fn new_dict(&mut self, keys: u64, used: u64) -> Result<u64, ObjError> {

@@ -1521,6 +1521,7 @@ impl Interp {
         if !names.is_empty()
             && !matches!(self.o.type_of(callable)?, TypeId::Function | TypeId::Method)
             && !self.o.is_class(callable)
+            && self.o.static_type_at(callable) != Some(TypeId::Dict)
         {
             // Only print among the built-ins takes keywords here.
             let def = match self.o.type_of(callable)? {
@@ -1665,6 +1666,40 @@ impl Interp {
         }
     }
 
+    /// `dict_vectorcall`: `dict_new`, then each keyword argument stored under its name, the
+    /// str of the call's `kwnames` (`PyDict_SetItem`). The arguments are borrowed.
+    fn dict_vectorcall(&mut self, args: &[u64]) -> Result<u64, RunError> {
+        let nkw = std::mem::take(&mut self.kwargs).len();
+        let (positional, values) = args.split_at(args.len() - nkw);
+        match positional.len() {
+            0 => {}
+            1 => {
+                // dict_update_arg: PyDict_Merge or PyDict_MergeFromSeq2.
+                return Err(RunError::NotModelled {
+                    construct: "dict() of a mapping or an iterable".into(),
+                    filename: String::new(),
+                    line: 0,
+                });
+            }
+            n => {
+                return Err(RunError::exception(
+                    "TypeError",
+                    format!("dict expected at most 1 argument, got {n}"),
+                ));
+            }
+        }
+        let d = self.o.dict_new_generic()?;
+        let names = if nkw == 0 {
+            Vec::new()
+        } else {
+            self.o.tuple_items(self.kwnames)?
+        };
+        for (&key, &value) in names.iter().zip(values) {
+            self.o.dict_setitem(d, key, value)?;
+        }
+        Ok(d)
+    }
+
     /// The inspector's [`Event::BuiltinCall`], if `CALL n` is about to call a built-in
     /// function: the callable and its arguments are still on the stack.
     fn inspect_call(&mut self, f: &Frame, n: usize, above: usize) -> Result<(), RunError> {
@@ -1695,6 +1730,9 @@ impl Interp {
     /// A built-in type called (`type_call` -> `tp_new`/`tp_init`, or the type's vectorcall):
     /// `list()`, `list(iterable)`, `str(x)`, `int(x)`. The arguments are borrowed.
     fn call_type(&mut self, ty: TypeId, args: &[u64]) -> Result<u64, RunError> {
+        if ty == TypeId::Dict {
+            return self.dict_vectorcall(args);
+        }
         match (ty, args) {
             (TypeId::Type, [x]) => self.type_of_object(*x),
             // list(): list_vectorcall, PyType_GenericAlloc (never the free list).

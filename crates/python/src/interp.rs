@@ -137,6 +137,7 @@ impl Interp {
         interp.add_functions(builtins, "builtins")?;
         for (name, ty) in [
             ("list", TypeId::List),
+            ("dict", TypeId::Dict),
             ("tuple", TypeId::Tuple),
             ("object", TypeId::Object),
             ("int", TypeId::Int),
