@@ -1383,6 +1383,15 @@ impl Interp {
             ));
         }
         let n = self.o.unicode_text(key)?;
+        if let Some(t) = self.o.static_type_at(owner)
+            && n == "__name__"
+        {
+            // type_name of a static type: a new str of tp_name after its last dot
+            // (PyUnicode_FromString(_PyType_Name(type))).
+            let tp_name = t.to_string();
+            let short = tp_name.rsplit('.').next().unwrap_or(&tp_name);
+            return Ok(self.o.unicode_new(short)?);
+        }
         Err(RunError::NotModelled {
             construct: format!("the attribute '{n}' of a '{ty}' object"),
             filename: String::new(),

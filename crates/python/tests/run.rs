@@ -1063,9 +1063,10 @@ fn load_global_sees_every_change_of_its_dicts() {
 }
 
 /// `dict()` and `dict(**kwargs)`: `dict_new`'s `tp_alloc` counts one GC allocation where a
-/// `{}` display takes a dict from the free list; the keywords' names become the keys.
+/// `{}` display takes a dict from the free list; the keywords' names become the keys. And
+/// `type(x).__name__` of a built-in type: a new str each time (`type_name`).
 #[test]
-fn the_dict_type_called_on_3_10_to_3_13() {
+fn the_dict_type_called_and_type_names_on_3_10_to_3_13() {
     for profile in [
         Profile::CPYTHON_3_10,
         Profile::CPYTHON_3_11,
@@ -1073,5 +1074,6 @@ fn the_dict_type_called_on_3_10_to_3_13() {
         Profile::CPYTHON_3_13,
     ] {
         same_as_recorded(profile, "dict_builtin");
+        same_as_recorded(profile, "type_names");
     }
 }
