@@ -1041,6 +1041,40 @@ impl Objects {
         self.trashcan_end()
     }
 
+    /// `PyDict_Clear` (`dict_tp_clear`, `dict.clear()`): the dict emptied first (the shared
+    /// empty keys, a new version), then what it held released: a split table's values in
+    /// order, its values array, its share of the keys; a combined table's keys object with each
+    /// entry's key, then its value.
+    pub fn dict_clear(&mut self, op: u64) -> Result<(), ObjError> {
+        let d = self.live_dict(op)?;
+        if d.keys == self.empty_keys_addr() {
+            return Ok(());
+        }
+        let referents = self.dict_referents(&d)?;
+        self.empty_keys_refcnt_add(1);
+        let version = self.next_dict_version();
+        *self.dict_data_mut(op)? = DictData {
+            used: 0,
+            version,
+            keys: self.empty_keys_addr(),
+            values: 0,
+        };
+        if d.values != 0 {
+            for r in referents {
+                self.c_xdecref(r.target)?;
+            }
+            self.free_values(d.values)?;
+            return self.dictkeys_decref(d.keys);
+        }
+        // dictkeys_decref -> free_keys_object, as dict_dealloc releases them.
+        let k = self.read_keys(d.keys)?;
+        self.mem.write_word(k.addr, 0)?;
+        for r in referents {
+            self.c_xdecref(r.target)?;
+        }
+        self.release_keys_object(&k)
+    }
+
     /// `dict.__sizeof__` plus the GC head: the object, and its keys object unless shared.
     pub(crate) fn dict_sizeof(&self, op: u64) -> Result<u64, ObjError> {
         let d = self.dict_data(op)?;

@@ -50,6 +50,7 @@
 //! | `hash`      | SipHash as `Python/pyhash.c` uses it                               |
 //! | [`trace`]   | the optional event log, joined with pymalloc's                     |
 //! | `traverse`  | the references each object owns (`tp_traverse`), the caches' references |
+//! | [`gclist`]  | the collector's lists (`gc_list_*`), its marks while it runs, `tp_clear` |
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -59,6 +60,7 @@ mod error;
 pub mod fields;
 mod float;
 mod frame;
+pub mod gclist;
 pub mod hash;
 mod heavy;
 mod image;

@@ -65,6 +65,19 @@ pub struct GcCounts {
     /// Whether an allocation took the count past the threshold while enabled: the collector
     /// (a later layer) runs then.
     pub collection_due: bool,
+    /// `generations[1].count` and `generations[2].count`: collections of the next younger
+    /// generation since this one was last collected.
+    pub count1: i64,
+    /// See `count1`.
+    pub count2: i64,
+    /// `generations[1].threshold` and `generations[2].threshold`: 10 each.
+    pub threshold1: i64,
+    /// See `threshold1`.
+    pub threshold2: i64,
+    /// `long_lived_total`: objects that survived the last full collection.
+    pub long_lived_total: i64,
+    /// `long_lived_pending`: objects that have survived a collection of generation 1 since.
+    pub long_lived_pending: i64,
 }
 
 /// `tstate->trash`: deallocations deferred when nesting got too deep (`Py_TRASHCAN_BEGIN`).
@@ -115,6 +128,8 @@ pub struct Objects {
     /// `_PyGC_Head` links of tracked objects: object address -> (`_gc_next`, `_gc_prev`) of
     /// its head, both head addresses. The generation list's own head is in the image.
     pub(crate) gc_links: AddrMap<(u64, u64)>,
+    /// What the collector keeps in `_gc_prev` of each object it is collecting.
+    pub(crate) gc_marks: AddrMap<crate::gclist::GcMark>,
     /// `tstate->dict`, made on first use by `PyThreadState_GetDict`.
     pub(crate) tstate_dict: u64,
     /// `pydict_global_version`: the last `ma_version_tag` handed out.
@@ -170,18 +185,27 @@ impl Objects {
                 threshold0: if layout.minor >= 13 { 2000 } else { 700 },
                 enabled: true,
                 collection_due: false,
+                count1: 0,
+                count2: 0,
+                threshold1: 10,
+                threshold2: 10,
+                long_lived_total: 0,
+                long_lived_pending: 0,
             },
             trash: Trash::default(),
             trace: Trace::default(),
             gc_links: AddrMap::default(),
+            gc_marks: AddrMap::default(),
             tstate_dict: 0,
             dict_version: 0,
             empty_keys_refcnt: 1,
             method_defs: Vec::new(),
             pending_finalizers: Default::default(),
         };
-        let head = objects.gen0_head();
-        objects.gc_links.insert(head, (head, head));
+        for generation in 0..=crate::gclist::NUM_GENERATIONS {
+            let head = objects.gen_head(generation);
+            objects.gc_list_init(head);
+        }
         objects.start_up()?;
         objects.gc.count0 = 0;
         Ok(objects)
@@ -233,6 +257,11 @@ impl Objects {
     /// The generation-0 bookkeeping.
     pub fn gc_counts(&self) -> GcCounts {
         self.gc
+    }
+
+    /// The collector's counts and thresholds, to change (`gc_collect_main`, `gc.set_threshold`).
+    pub fn gc_counts_mut(&mut self) -> &mut GcCounts {
+        &mut self.gc
     }
 
     /// `gc.enable()` / `gc.disable()`.

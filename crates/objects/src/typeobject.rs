@@ -689,6 +689,13 @@ impl Objects {
         !self.pending_finalizers.is_empty()
     }
 
+    /// Whether the instance's class has `__del__` (`tp_finalize`) and it has not run yet
+    /// (`_PyGC_FINALIZED`): what `finalize_garbage` would call.
+    pub fn has_finalizer_due(&self, op: u64) -> Result<bool, ObjError> {
+        let i = self.instance_data(op)?;
+        Ok(self.class_data(i.class)?.finalize && !i.finalized)
+    }
+
     /// `_PyGC_SET_FINALIZED`: the instance's `__del__` has run.
     pub fn set_finalized(&mut self, op: u64) -> Result<(), ObjError> {
         self.instance_mut(op)?.finalized = true;

@@ -1,0 +1,326 @@
+//! CPython's cycle collector, `Modules/gcmodule.c` of 3.8 to 3.12 and `Python/gc.c` of 3.13 (the
+//! same generational algorithm), on the object layer of `crates/objects`.
+//!
+//! ```text
+//!   collect(o, generation)                                   gc_collect_main
+//!     counts: generations[g+1].count += 1, counts 0..=g = 0
+//!     gc_list_merge: the younger generations into generation g ("young")
+//!     deduce_unreachable(young, unreachable)
+//!       update_refs      gc_refs = ob_refcnt, for each object in young
+//!       subtract_refs    gc_refs -= 1 for each reference from inside young (tp_traverse)
+//!       move_unreachable gc_refs == 0 -> unreachable, unless something reachable refers to it
+//!     untrack_tuples(young); survivors merged into generation g+1 (or untrack_dicts, full)
+//!     finalize_garbage, handle_resurrected_objects          (refused if a finalizer is due)
+//!     delete_garbage   tp_clear on each unreachable object; what stays alive goes to old
+//!     clear_freelists  on a full collection
+//! ```
+//!
+//! Each step keeps CPython's names and order, so the list order (and so the order in which
+//! objects are freed, and where later objects land) is CPython's. The object layer keeps each
+//! object's `PyGC_Head` links and, while a collection runs, its `gc_refs` (`objects::gclist`).
+//!
+//! ```
+//! use objects::Objects;
+//! use pymalloc::Profile;
+//!
+//! let mut o = Objects::new(Profile::CPYTHON_3_11)?;
+//! let a = o.list_new_generic()?;
+//! let b = o.list_new_generic()?;
+//! o.list_append(a, b)?; // a -> b -> a: a cycle
+//! o.list_append(b, a)?;
+//! o.decref(a)?;
+//! o.decref(b)?;
+//! assert!(o.is_live(a) && o.is_live(b)); // counts of 1: reference counting cannot free them
+//! assert_eq!(gc::collect(&mut o, 2)?.collected, 2);
+//! assert!(!o.is_live(a) && !o.is_live(b));
+//! # Ok::<(), objects::ObjError>(())
+//! ```
+//!
+//! Not modelled yet (refused with an error, never collected wrongly): objects with a finalizer
+//! due (`__del__`, PEP 442), weak references, `tp_clear` of types other than lists and dicts.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+use objects::gclist::{NUM_GENERATIONS, collector_head};
+use objects::{ObjError, Objects, TypeId};
+
+/// What one collection found (`gc_collect_main`'s `n_collected` and `n_uncollectable`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Collected {
+    /// Unreachable objects cleared (`m`): what `gc.collect()` returns, with `uncollectable`.
+    pub collected: usize,
+    /// Unreachable objects kept because of legacy finalizers (`n`).
+    pub uncollectable: usize,
+}
+
+/// The heads of the lists `gc_collect_main` keeps on its stack.
+const UNREACHABLE: u64 = 0;
+const FINALIZERS: u64 = 1;
+const FINAL_UNREACHABLE: u64 = 2;
+
+/// `gc_collect_main(tstate, generation, ...)`: collects `generation` and every younger one.
+pub fn collect(o: &mut Objects, generation: usize) -> Result<Collected, ObjError> {
+    if generation >= NUM_GENERATIONS {
+        return Err(ObjError::NotModelled {
+            what: "a generation number above 2 (gc.collect raises ValueError)",
+        });
+    }
+    update_counts(o, generation);
+    // Merge younger generations with the one being collected.
+    let young = o.gen_head(generation);
+    for i in 0..generation {
+        let head = o.gen_head(i);
+        o.gc_list_merge(head, young);
+    }
+    let old = if generation < NUM_GENERATIONS - 1 {
+        o.gen_head(generation + 1)
+    } else {
+        young
+    };
+    let unreachable = collector_head(UNREACHABLE);
+    deduce_unreachable(o, young, unreachable)?;
+    untrack_tuples(o, young)?;
+    // Move reachable objects to the next generation.
+    if young != old {
+        if generation == NUM_GENERATIONS - 2 {
+            o.gc_counts_mut().long_lived_pending += o.gc_list_size(young) as i64;
+        }
+        o.gc_list_merge(young, old);
+    } else {
+        // Dicts are untracked only in full collections (bpo-14775: quadratic build-up).
+        untrack_dicts(o, young)?;
+        let total = o.gc_list_size(young) as i64;
+        let counts = o.gc_counts_mut();
+        counts.long_lived_pending = 0;
+        counts.long_lived_total = total;
+    }
+    // move_legacy_finalizers: no modelled type has tp_del, so `finalizers` stays empty.
+    let finalizers = collector_head(FINALIZERS);
+    o.gc_list_init(finalizers);
+    // handle_weakrefs: no weak references exist in the model. finalize_garbage:
+    finalize_garbage(o, unreachable)?;
+    let final_unreachable = collector_head(FINAL_UNREACHABLE);
+    handle_resurrected_objects(o, unreachable, final_unreachable, old)?;
+    let collected = o.gc_list_size(final_unreachable);
+    delete_garbage(o, final_unreachable, old)?;
+    let uncollectable = o.gc_list_size(finalizers);
+    // handle_legacy_finalizers: gc.garbage gets them (none here); they join `old`.
+    o.gc_list_merge(finalizers, old);
+    if generation == NUM_GENERATIONS - 1 {
+        o.clear_freelists()?;
+    }
+    Ok(Collected {
+        collected,
+        uncollectable,
+    })
+}
+
+/// The counts `gc_collect_main` updates first: one more collection of the next younger
+/// generation for `generation + 1`, and every count up to `generation` back to 0.
+fn update_counts(o: &mut Objects, generation: usize) {
+    let counts = o.gc_counts_mut();
+    match generation {
+        0 => counts.count1 += 1,
+        1 => counts.count2 += 1,
+        _ => {}
+    }
+    counts.count0 = 0;
+    if generation >= 1 {
+        counts.count1 = 0;
+    }
+    if generation >= 2 {
+        counts.count2 = 0;
+    }
+    counts.collection_due = false;
+}
+
+/// `deduce_unreachable(base, unreachable)`: `update_refs`, `subtract_refs`, then
+/// `move_unreachable`, after which `base` holds what is reachable from outside it and
+/// `unreachable` the rest.
+fn deduce_unreachable(o: &mut Objects, base: u64, unreachable: u64) -> Result<(), ObjError> {
+    update_refs(o, base)?;
+    subtract_refs(o, base)?;
+    o.gc_list_init(unreachable);
+    move_unreachable(o, base, unreachable)
+}
+
+/// `update_refs`: each object's `gc_refs` starts as its reference count, and it is marked as
+/// being collected.
+fn update_refs(o: &mut Objects, containers: u64) -> Result<(), ObjError> {
+    for op in o.gc_list(containers) {
+        let refs = o.refcnt(op)? as i64;
+        o.gc_reset_refs(op, refs);
+    }
+    Ok(())
+}
+
+/// `subtract_refs`: `tp_traverse` of each object with `visit_decref`, which takes one off the
+/// `gc_refs` of every object being collected that it refers to. What is left is the number of
+/// references from outside the generation.
+fn subtract_refs(o: &mut Objects, containers: u64) -> Result<(), ObjError> {
+    for op in o.gc_list(containers) {
+        for r in o.referents(op)? {
+            // visit_decref: only GC objects being collected have gc_refs.
+            if o.is_gc(r.target) && o.gc_is_collecting(r.target) {
+                let refs = o.gc_refs(r.target);
+                o.gc_set_refs(r.target, refs - 1);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `move_unreachable(young, unreachable)`: walks `young` in order. An object with references
+/// from outside (`gc_refs > 0`) is reachable: everything it refers to is too (`visit_reachable`
+/// marks them, and brings back those already moved to `unreachable`). One with none is moved to
+/// `unreachable`, for now. The walk reaches the objects brought back, as they are appended to
+/// `young`.
+fn move_unreachable(o: &mut Objects, young: u64, unreachable: u64) -> Result<(), ObjError> {
+    let mut prev = young;
+    let mut gc = o.gc_next(young);
+    while gc != young {
+        if o.gc_refs(gc) != 0 {
+            for r in o.referents(gc)? {
+                visit_reachable(o, r.target, young);
+            }
+            // No longer being collected: visit_reachable now passes it by.
+            o.gc_clear_collecting(gc);
+            prev = gc;
+        } else {
+            // Tentatively unreachable (C also sets NEXT_MASK_UNREACHABLE on it).
+            o.gc_list_move(gc, unreachable);
+            o.gc_set_unreachable(gc, true);
+        }
+        gc = o.gc_next(prev);
+    }
+    // After move_unreachable, `unreachable` is an ordinary list: NEXT_MASK_UNREACHABLE cleared
+    // by move_legacy_finalizers in C; the model clears its marks here.
+    for op in o.gc_list(unreachable) {
+        o.gc_set_unreachable(op, false);
+    }
+    Ok(())
+}
+
+/// `visit_reachable(op, reachable)`: `op` is referred to by a reachable object.
+fn visit_reachable(o: &mut Objects, op: u64, young: u64) {
+    // Objects of other generations, and those move_unreachable has passed already.
+    if !o.is_gc(op) || !o.gc_is_collecting(op) {
+        return;
+    }
+    if o.gc_is_unreachable(op) {
+        // It had gc_refs == 0 when move_unreachable got to it, but it is reachable after all:
+        // back to the end of `young`, where the walk will reach it again.
+        o.gc_set_unreachable(op, false);
+        o.gc_list_move(op, young);
+        o.gc_set_refs(op, 1);
+    } else if o.gc_refs(op) == 0 {
+        // Still ahead of the walk in `young`: it will be treated as reachable there.
+        o.gc_set_refs(op, 1);
+    }
+}
+
+/// `_PyObject_GC_MAY_BE_TRACKED(obj)`: a GC object, and for a tuple, a tracked one.
+fn may_be_tracked(o: &Objects, op: u64) -> Result<bool, ObjError> {
+    if op == 0 || !o.is_gc(op) {
+        return Ok(false);
+    }
+    if o.type_of(op)? == TypeId::Tuple {
+        return Ok(o.gc_is_tracked(op));
+    }
+    Ok(true)
+}
+
+/// `untrack_tuples(head)`: `_PyTuple_MaybeUntrack` of each tuple: untracked when none of its
+/// items may be tracked (and none is NULL).
+fn untrack_tuples(o: &mut Objects, head: u64) -> Result<(), ObjError> {
+    for op in o.gc_list(head) {
+        if o.type_of(op)? != TypeId::Tuple {
+            continue;
+        }
+        let items = o.tuple_items(op)?;
+        let mut keep = false;
+        for item in items {
+            if item == 0 || may_be_tracked(o, item)? {
+                keep = true;
+                break;
+            }
+        }
+        if !keep {
+            o.gc_untrack(op);
+        }
+    }
+    Ok(())
+}
+
+/// `untrack_dicts(head)`: `_PyDict_MaybeUntrack` of each dict: untracked when none of its keys
+/// and values may be tracked.
+fn untrack_dicts(o: &mut Objects, head: u64) -> Result<(), ObjError> {
+    for op in o.gc_list(head) {
+        if o.type_of(op)? != TypeId::Dict {
+            continue;
+        }
+        let mut keep = false;
+        for r in o.referents(op)? {
+            if may_be_tracked(o, r.target)? {
+                keep = true;
+                break;
+            }
+        }
+        if !keep {
+            o.gc_untrack(op);
+        }
+    }
+    Ok(())
+}
+
+/// `finalize_garbage`: `tp_finalize` of each unreachable object that has one and has not run
+/// it. The model's finalizers are `__del__` methods, Python code the collector would have to
+/// call in the middle of its work: refused for now.
+fn finalize_garbage(o: &mut Objects, collectable: u64) -> Result<(), ObjError> {
+    for op in o.gc_list(collectable) {
+        if o.type_of(op)? == TypeId::Instance && o.has_finalizer_due(op)? {
+            return Err(ObjError::NotModelled {
+                what: "a collection that finds an object with __del__ (PEP 442 finalizers)",
+            });
+        }
+    }
+    Ok(())
+}
+
+/// `handle_resurrected_objects(unreachable, still_unreachable, old_generation)`: the
+/// unreachable set looked at again after the finalizers ran; what they made reachable goes to
+/// `old`, the rest to `still_unreachable`.
+fn handle_resurrected_objects(
+    o: &mut Objects,
+    unreachable: u64,
+    still_unreachable: u64,
+    old: u64,
+) -> Result<(), ObjError> {
+    // gc_list_clear_collecting(unreachable): the marks go before deduce_unreachable sets them.
+    for op in o.gc_list(unreachable) {
+        o.gc_clear_collecting(op);
+    }
+    deduce_unreachable(o, unreachable, still_unreachable)?;
+    // The objects of still_unreachable stay marked in C (they are about to go); clear ours.
+    for op in o.gc_list(still_unreachable) {
+        o.gc_clear_collecting(op);
+    }
+    o.gc_list_merge(unreachable, old);
+    Ok(())
+}
+
+/// `delete_garbage(collectable, old)`: `tp_clear` of each object in turn, holding a reference
+/// across the call; one that is still first in the list afterwards is alive (something it
+/// refers to will free it, or it was resurrected) and moves to `old`.
+fn delete_garbage(o: &mut Objects, collectable: u64, old: u64) -> Result<(), ObjError> {
+    while !o.gc_list_is_empty(collectable) {
+        let op = o.gc_next(collectable);
+        o.incref(op)?;
+        o.tp_clear(op)?;
+        o.decref(op)?;
+        if o.gc_next(collectable) == op {
+            o.gc_list_move(op, old);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,184 @@
+//! The collector's lists (`Modules/gcmodule.c`'s `gc_list_*` helpers on `PyGC_Head` links), its
+//! per-object marks while it runs, and `tp_clear`.
+//!
+//! ```text
+//!   gcstate->generations[0..3].head, permanent_generation.head     (heads in the interpreter state)
+//!        head <-> op <-> op <-> ... <-> head       (_gc_next / _gc_prev of each tracked object)
+//! ```
+//!
+//! A tracked object is in exactly one list. The links are kept beside memory (`gc_links`, as for
+//! generation 0 until now); the collector's own lists (`unreachable`, `finalizers`, ... on C's
+//! stack) have heads of their own, [`collector_head`]. During a collection CPython keeps each
+//! object's `gc_refs` and its `PREV_MASK_COLLECTING` flag in `_gc_prev`; the model keeps them in
+//! [`Objects::gc_refs`], beside the links, for the objects being collected.
+
+use crate::error::ObjError;
+use crate::slots::GC;
+use crate::space::{Objects, Place};
+use crate::types::TypeId;
+
+/// `NUM_GENERATIONS`.
+pub const NUM_GENERATIONS: usize = 3;
+
+/// `sizeof(struct gc_generation)`: a `PyGC_Head`, then `threshold` and `count` (ints).
+const GENERATION_SIZE: u64 = 24;
+
+/// The head of one of the collector's lists that C keeps on its stack (`unreachable`,
+/// `finalizers`, `final_unreachable`, ...), by number: addresses below the generations' heads
+/// that no object can have.
+pub fn collector_head(i: u64) -> u64 {
+    crate::image::GEN0_HEAD - 0x40 - 16 * i
+}
+
+impl Objects {
+    /// `GEN_HEAD(gcstate, generation)`: 0 to 2, and 3 for `permanent_generation`, which follows
+    /// the three in `struct _gc_runtime_state`.
+    pub fn gen_head(&self, generation: usize) -> u64 {
+        crate::image::GEN0_HEAD + GENERATION_SIZE * generation as u64
+    }
+
+    /// `gc_list_init`: an empty list.
+    pub fn gc_list_init(&mut self, head: u64) {
+        self.gc_links.insert(head, (head, head));
+    }
+
+    /// `gc_list_is_empty`.
+    pub fn gc_list_is_empty(&self, head: u64) -> bool {
+        self.gc_links
+            .get(&head)
+            .is_none_or(|&(next, _)| next == head)
+    }
+
+    /// `GC_NEXT`: what follows `at` (an object or a head) in its list.
+    pub fn gc_next(&self, at: u64) -> u64 {
+        self.gc_links.get(&at).map_or(at, |&(next, _)| next)
+    }
+
+    /// The list's objects, from the head's `_gc_next` on.
+    pub fn gc_list(&self, head: u64) -> Vec<u64> {
+        let mut out = Vec::new();
+        let mut at = self.gc_next(head);
+        while at != head {
+            out.push(at);
+            at = self.gc_next(at);
+        }
+        out
+    }
+
+    /// `gc_list_size`.
+    pub fn gc_list_size(&self, head: u64) -> usize {
+        self.gc_list(head).len()
+    }
+
+    /// `gc_list_append(node, list)`: `op` (in no list) linked last.
+    pub fn gc_list_append(&mut self, op: u64, head: u64) {
+        let (_, last) = self.gc_links[&head];
+        self.gc_links.get_mut(&last).expect("linked").0 = op;
+        self.gc_links.insert(op, (head, last));
+        self.gc_links.get_mut(&head).expect("head").1 = op;
+    }
+
+    /// `gc_list_remove(node)`: unlinked; it is then in no list (untracked).
+    pub fn gc_list_remove(&mut self, op: u64) {
+        if let Some((next, prev)) = self.gc_links.remove(&op) {
+            self.gc_links.get_mut(&prev).expect("linked").0 = next;
+            self.gc_links.get_mut(&next).expect("linked").1 = prev;
+        }
+    }
+
+    /// `gc_list_move(node, list)`: from its list to the end of `head`'s.
+    pub fn gc_list_move(&mut self, op: u64, head: u64) {
+        self.gc_list_remove(op);
+        self.gc_list_append(op, head);
+    }
+
+    /// `gc_list_merge(from, to)`: `from`'s objects appended to `to` in order; `from` empty.
+    pub fn gc_list_merge(&mut self, from: u64, to: u64) {
+        if self.gc_list_is_empty(from) {
+            return;
+        }
+        let (first, last) = self.gc_links[&from];
+        let (_, to_last) = self.gc_links[&to];
+        self.gc_links.get_mut(&to_last).expect("linked").0 = first;
+        self.gc_links.get_mut(&first).expect("linked").1 = to_last;
+        self.gc_links.get_mut(&last).expect("linked").0 = to;
+        self.gc_links.get_mut(&to).expect("head").1 = last;
+        self.gc_list_init(from);
+    }
+
+    /// `gc_get_refs` of an object being collected (0 for any other).
+    pub fn gc_refs(&self, op: u64) -> i64 {
+        self.gc_marks.get(&op).map_or(0, |m| m.refs)
+    }
+
+    /// `gc_reset_refs(gc, refs)`: also marks it `PREV_MASK_COLLECTING`.
+    pub fn gc_reset_refs(&mut self, op: u64, refs: i64) {
+        self.gc_marks.insert(
+            op,
+            GcMark {
+                refs,
+                unreachable: false,
+            },
+        );
+    }
+
+    /// `NEXT_MASK_UNREACHABLE`: set while `move_unreachable` has put the object in its
+    /// `unreachable` list, tentatively.
+    pub fn gc_set_unreachable(&mut self, op: u64, on: bool) {
+        if let Some(m) = self.gc_marks.get_mut(&op) {
+            m.unreachable = on;
+        }
+    }
+
+    /// Whether `NEXT_MASK_UNREACHABLE` is set.
+    pub fn gc_is_unreachable(&self, op: u64) -> bool {
+        self.gc_marks.get(&op).is_some_and(|m| m.unreachable)
+    }
+
+    /// `gc_set_refs`.
+    pub fn gc_set_refs(&mut self, op: u64, refs: i64) {
+        if let Some(m) = self.gc_marks.get_mut(&op) {
+            m.refs = refs;
+        }
+    }
+
+    /// `gc_is_collecting`: in the generation being collected and not yet known reachable.
+    pub fn gc_is_collecting(&self, op: u64) -> bool {
+        self.gc_marks.contains_key(&op)
+    }
+
+    /// `gc_clear_collecting`.
+    pub fn gc_clear_collecting(&mut self, op: u64) {
+        self.gc_marks.remove(&op);
+    }
+
+    /// `_PyObject_IS_GC(op)`: an object of a type with `Py_TPFLAGS_HAVE_GC`, in the allocators'
+    /// memory (the image's static objects are never tracked).
+    pub fn is_gc(&self, op: u64) -> bool {
+        match self.place(op) {
+            Some(Place::Slot { key, .. }) => self.slots.get(key).is_some_and(|s| s.small & GC != 0),
+            _ => false,
+        }
+    }
+
+    /// `Py_TYPE(op)->tp_clear(op)`, for the types whose cycles the model collects: a list
+    /// (`_list_clear`), a dict (`dict_tp_clear`: `PyDict_Clear`). False for a type without
+    /// `tp_clear` (a tuple: its items go when its count does).
+    pub fn tp_clear(&mut self, op: u64) -> Result<bool, ObjError> {
+        match self.type_of(op)? {
+            TypeId::List => self.list_clear(op).map(|()| true),
+            TypeId::Dict => self.dict_clear(op).map(|()| true),
+            TypeId::Tuple => Ok(false),
+            _ => Err(ObjError::NotModelled {
+                what: "tp_clear of this type (the collector clears lists and dicts)",
+            }),
+        }
+    }
+}
+
+/// What the collector keeps in an object's `_gc_prev` while it runs.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct GcMark {
+    refs: i64,
+    unreachable: bool,
+}
