@@ -58,6 +58,55 @@ const UNREACHABLE: u64 = 0;
 const FINALIZERS: u64 = 1;
 const FINAL_UNREACHABLE: u64 = 2;
 
+/// `collect_generations` (`gc_collect_generations` from 3.11): collects the oldest generation
+/// whose count exceeds its threshold, with every younger one. Generation 2 is skipped unless the
+/// objects that have survived a collection of generation 1 since the last full collection
+/// (`long_lived_pending`) are at least a quarter of those that survived it (`long_lived_total`):
+/// full collections would otherwise grow quadratically with the number of objects (bpo-4074).
+/// Run by an allocation up to 3.11 (`_PyObject_GC_Alloc`), by the eval breaker from 3.12
+/// (`_Py_RunGC`), with `collecting` set.
+pub fn collect_generations(o: &mut Objects) -> Result<(), ObjError> {
+    let c = o.gc_counts();
+    let counts = [c.count0, c.count1, c.count2];
+    let thresholds = [c.threshold0, c.threshold1, c.threshold2];
+    o.gc_counts_mut().collection_due = false;
+    o.gc_counts_mut().collecting = true;
+    let mut result = Ok(());
+    for i in (0..NUM_GENERATIONS).rev() {
+        if counts[i] > thresholds[i] {
+            if i == NUM_GENERATIONS - 1 && c.long_lived_pending < c.long_lived_total / 4 {
+                continue;
+            }
+            result = collect(o, i).map(|_| ());
+            break;
+        }
+    }
+    o.gc_counts_mut().collecting = false;
+    result
+}
+
+/// `gc.freeze()` (`gc_freeze_impl`): every tracked object moves to the permanent generation,
+/// which no collection looks at, and generation 0's count starts again.
+pub fn freeze(o: &mut Objects) {
+    let permanent = o.gen_head(NUM_GENERATIONS);
+    for i in 0..NUM_GENERATIONS {
+        let head = o.gen_head(i);
+        o.gc_list_merge(head, permanent);
+        o.gc_counts_mut().count0 = 0;
+    }
+}
+
+/// `gc.unfreeze()`: the permanent generation's objects back into the oldest one.
+pub fn unfreeze(o: &mut Objects) {
+    let (permanent, oldest) = (o.gen_head(NUM_GENERATIONS), o.gen_head(NUM_GENERATIONS - 1));
+    o.gc_list_merge(permanent, oldest);
+}
+
+/// `gc.get_freeze_count()`: how many objects the permanent generation holds.
+pub fn freeze_count(o: &Objects) -> usize {
+    o.gc_list_size(o.gen_head(NUM_GENERATIONS))
+}
+
 /// `gc_collect_main(tstate, generation, ...)`: collects `generation` and every younger one.
 pub fn collect(o: &mut Objects, generation: usize) -> Result<Collected, ObjError> {
     if generation >= NUM_GENERATIONS {

@@ -87,7 +87,7 @@ pub use heavy::Digits;
 pub use image::IMAGE_BASE;
 pub use layout::Layout;
 pub use repr::{float_repr, unicode_repr};
-pub use space::{GcCounts, Objects};
+pub use space::{Collector, GcCounts, Objects};
 pub use trace::ObjEvent;
 pub use traverse::{Cache, Edge, Referent, Uncounted};
 pub use typeobject::{ClassData, InstanceData};

@@ -74,11 +74,17 @@ pub struct GcCounts {
     pub threshold1: i64,
     /// See `threshold1`.
     pub threshold2: i64,
+    /// `gcstate->collecting`: a collection is running (no other starts).
+    pub collecting: bool,
     /// `long_lived_total`: objects that survived the last full collection.
     pub long_lived_total: i64,
     /// `long_lived_pending`: objects that have survived a collection of generation 1 since.
     pub long_lived_pending: i64,
 }
+
+/// A collector: `collect_generations` (`Modules/gcmodule.c`), run when an allocation makes a
+/// collection due.
+pub type Collector = fn(&mut Objects) -> Result<(), ObjError>;
 
 /// `tstate->trash`: deallocations deferred when nesting got too deep (`Py_TRASHCAN_BEGIN`).
 #[derive(Debug, Default)]
@@ -130,6 +136,8 @@ pub struct Objects {
     pub(crate) gc_links: AddrMap<(u64, u64)>,
     /// What the collector keeps in `_gc_prev` of each object it is collecting.
     pub(crate) gc_marks: AddrMap<crate::gclist::GcMark>,
+    /// What an allocation calls when a collection is due (up to 3.11).
+    pub(crate) collector: Option<Collector>,
     /// `tstate->dict`, made on first use by `PyThreadState_GetDict`.
     pub(crate) tstate_dict: u64,
     /// `pydict_global_version`: the last `ma_version_tag` handed out.
@@ -189,6 +197,7 @@ impl Objects {
                 count2: 0,
                 threshold1: 10,
                 threshold2: 10,
+                collecting: false,
                 long_lived_total: 0,
                 long_lived_pending: 0,
             },
@@ -196,6 +205,7 @@ impl Objects {
             trace: Trace::default(),
             gc_links: AddrMap::default(),
             gc_marks: AddrMap::default(),
+            collector: None,
             tstate_dict: 0,
             dict_version: 0,
             empty_keys_refcnt: 1,
@@ -432,16 +442,38 @@ impl Objects {
             self.gc_alloc_count();
         }
         self.forget_block(block, total);
+        // Up to 3.11 `_PyObject_GC_Alloc` collects at once, inside the allocation, before the
+        // new object is initialised or tracked; from 3.12 the collection waits for the eval
+        // breaker (the layer above checks `collection_due` there).
+        if gc
+            && self.gc.collection_due
+            && self.layout.minor <= 11
+            && let Some(collect_generations) = self.collector
+        {
+            collect_generations(self)?;
+        }
         Ok(block + if gc { GC_HEAD_SIZE } else { 0 })
     }
 
-    /// `_PyObject_GC_Alloc`'s bookkeeping: count the allocation, and see whether a collection
-    /// is due (`count > threshold && enabled && threshold && !collecting`).
+    /// `_PyObject_GC_Alloc`'s bookkeeping (`_PyObject_GC_Link` from 3.12): count the
+    /// allocation, and see whether a collection is due (`count > threshold && enabled &&
+    /// threshold && !collecting`).
     fn gc_alloc_count(&mut self) {
         self.gc.count0 += 1;
-        if self.gc.count0 > self.gc.threshold0 && self.gc.enabled && self.gc.threshold0 != 0 {
+        if self.gc.count0 > self.gc.threshold0
+            && self.gc.enabled
+            && self.gc.threshold0 != 0
+            && !self.gc.collecting
+        {
             self.gc.collection_due = true;
         }
+    }
+
+    /// The collector `_PyObject_GC_Alloc` calls when a collection is due (`collect_generations`),
+    /// which the layer above the object layer provides (`crates/gc`). Without one, allocations
+    /// only count.
+    pub fn set_collector(&mut self, collector: Collector) {
+        self.collector = Some(collector);
     }
 
     /// Records the object's state in the slot of its block (`nbytes` requested for it).

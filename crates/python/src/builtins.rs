@@ -265,6 +265,31 @@ pub(crate) const METHOD_DEFS: &[MethodDef] = &[
         name: "collect",
         call: crate::modules::gc_collect,
     },
+    MethodDef {
+        module: "gc",
+        name: "set_threshold",
+        call: crate::modules::gc_set_threshold,
+    },
+    MethodDef {
+        module: "gc",
+        name: "is_tracked",
+        call: crate::modules::gc_is_tracked,
+    },
+    MethodDef {
+        module: "gc",
+        name: "freeze",
+        call: crate::modules::gc_freeze,
+    },
+    MethodDef {
+        module: "gc",
+        name: "unfreeze",
+        call: crate::modules::gc_unfreeze,
+    },
+    MethodDef {
+        module: "gc",
+        name: "get_freeze_count",
+        call: crate::modules::gc_get_freeze_count,
+    },
 ];
 
 fn one_arg(name: &str, args: &[u64]) -> Result<u64, RunError> {

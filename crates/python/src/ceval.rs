@@ -313,13 +313,21 @@ impl Interp {
     /// raises `KeyboardInterrupt`, as CPython's default SIGINT handler makes it do.
     fn eval_breaker(&mut self) -> Result<(), RunError> {
         match &mut self.sigint_after {
-            None => Ok(()),
-            Some(0) => Err(RunError::exception("KeyboardInterrupt", "")),
-            Some(n) => {
-                *n -= 1;
-                Ok(())
-            }
+            None => {}
+            Some(0) => return Err(RunError::exception("KeyboardInterrupt", "")),
+            Some(n) => *n -= 1,
         }
+        self.run_scheduled_gc()
+    }
+
+    /// 3.12+: a collection an allocation scheduled (`_Py_ScheduleGC`) runs at the next check
+    /// of the eval breaker (`_Py_HandlePending` -> `_Py_RunGC`); up to 3.11 it ran inside the
+    /// allocation.
+    pub(crate) fn run_scheduled_gc(&mut self) -> Result<(), RunError> {
+        if self.o.layout().minor >= 12 && self.o.gc_counts().collection_due {
+            gc::collect_generations(&mut self.o)?;
+        }
+        Ok(())
     }
 
     /// Releases what a frame that raised still holds on its stack.
@@ -1608,7 +1616,7 @@ impl Interp {
                 for a in args {
                     self.decref(a)?;
                 }
-                result
+                self.after_c_call(result)
             }
             TypeId::CFunction => {
                 let def = self.o.cfunction_def(callable)?;
@@ -1656,13 +1664,13 @@ impl Interp {
                     return result;
                 }
                 self.release_call(callable, args)?;
-                result
+                self.after_c_call(result)
             }
             TypeId::Type if self.o.static_type_at(callable).is_some() => {
                 let ty = self.o.static_type_at(callable).expect("a static type");
                 let result = self.call_type(ty, &args);
                 self.release_call(callable, args)?;
-                result
+                self.after_c_call(result)
             }
             ty => {
                 let e = RunError::exception(
@@ -1673,6 +1681,18 @@ impl Interp {
                 Err(e)
             }
         }
+    }
+
+    /// `CHECK_EVAL_BREAKER()` after a call of C code gave its result (3.12's `CALL`): a
+    /// collection scheduled meanwhile runs now. A Python function's frame checks at its
+    /// `RESUME` instead, and nothing is checked when it returns.
+    fn after_c_call(&mut self, result: Result<u64, RunError>) -> Result<u64, RunError> {
+        let v = result?;
+        if let Err(e) = self.run_scheduled_gc() {
+            self.decref(v)?;
+            return Err(e);
+        }
+        Ok(v)
     }
 
     /// `dict_vectorcall`: `dict_new`, then each keyword argument stored under its name, the

@@ -130,6 +130,8 @@ impl Interp {
             c_held: Vec::new(),
             sigint_after: None,
         };
+        // Up to 3.11 an allocation collects when a collection is due (_PyObject_GC_Alloc).
+        interp.o.set_collector(gc::collect_generations);
         interp.add_method_descriptors()?;
         interp.modules = interp.o.dict_new()?;
         let builtins = interp.new_module("builtins")?;

@@ -1,7 +1,7 @@
 //! The extension modules the modelled programs import, made when first imported (as CPython's
 //! import system runs a module's init function then): `ctypes` (`Modules/_ctypes` and
 //! `Lib/ctypes/__init__.py`, only `cast` and `py_object`) and `gc` (`Modules/gcmodule.c`'s
-//! interface to the counts the object layer keeps; the collector itself is not built yet).
+//! interface: the counts the object layer keeps, the collector of `crates/gc`).
 
 use objects::{Field, TypeId};
 
@@ -14,9 +14,6 @@ pub(crate) const EXTENSIONS: [&str; 4] = ["ctypes", "gc", "os", "_model"];
 /// The model's process id, which `os.getpid()` returns: like its addresses, the same on every
 /// run.
 pub(crate) const MODEL_PID: i128 = 4242;
-
-/// `generations[1].threshold` and `generations[2].threshold` (`_PyGC_InitState`).
-const THRESHOLDS_1_2: (i64, i64) = (10, 10);
 
 impl Interp {
     /// Makes and registers `name` (one of [`EXTENSIONS`]): a new reference to the module, or
@@ -165,16 +162,10 @@ pub(crate) fn type_instancecheck(i: &mut Interp, args: &[u64]) -> Result<u64, Ru
     Ok(b)
 }
 
-/// `gc.get_count()`: `(count0, count1, count2)`. Counts 1 and 2 change only when the collector
-/// runs, which the model does not do yet: once a collection is due, the counts CPython would
-/// print are not modelled.
+/// `gc.get_count()`: `(count0, count1, count2)`.
 pub(crate) fn gc_get_count(i: &mut Interp, _args: &[u64]) -> Result<u64, RunError> {
     let c = i.o.gc_counts();
-    if c.collection_due {
-        return Err(collection_not_modelled());
-    }
-    let items = [i128::from(c.count0), 0, 0];
-    i.new_tuple_of_ints(&items)
+    i.new_tuple_of_ints(&[c.count0, c.count1, c.count2].map(i128::from))
 }
 
 impl Interp {
@@ -190,11 +181,70 @@ impl Interp {
     }
 }
 
-/// `gc.get_threshold()`: `(700, 10, 10)`, `(2000, 10, 10)` on 3.13.
+/// `gc.get_threshold()`: `(700, 10, 10)` at start, `(2000, 10, 10)` on 3.13.
 pub(crate) fn gc_get_threshold(i: &mut Interp, _args: &[u64]) -> Result<u64, RunError> {
     let c = i.o.gc_counts();
-    let (t1, t2) = THRESHOLDS_1_2;
-    i.new_tuple_of_ints(&[i128::from(c.threshold0), i128::from(t1), i128::from(t2)])
+    i.new_tuple_of_ints(&[c.threshold0, c.threshold1, c.threshold2].map(i128::from))
+}
+
+/// `gc.set_threshold(threshold0[, threshold1[, threshold2]])` (`"i|ii:set_threshold"`): any
+/// int that fits in a C int, negative ones too (CPython checks nothing more).
+pub(crate) fn gc_set_threshold(i: &mut Interp, args: &[u64]) -> Result<u64, RunError> {
+    if args.is_empty() || args.len() > 3 {
+        let n = args.len();
+        return Err(RunError::exception(
+            "TypeError",
+            if n == 0 {
+                "set_threshold() takes at least 1 argument (0 given)".to_string()
+            } else {
+                format!("set_threshold() takes at most 3 arguments ({n} given)")
+            },
+        ));
+    }
+    let mut values = Vec::new();
+    for &a in args {
+        if !matches!(i.o.type_of(a)?, TypeId::Int | TypeId::Bool) {
+            return Err(RunError::exception(
+                "TypeError",
+                format!(
+                    "'{}' object cannot be interpreted as an integer",
+                    i.type_name(a)?
+                ),
+            ));
+        }
+        let v = i32::try_from(i.o.long_value(a)?).map_err(|_| {
+            RunError::exception("OverflowError", "signed integer is greater than maximum")
+        })?;
+        values.push(i64::from(v));
+    }
+    let c = i.o.gc_counts_mut();
+    for (k, v) in values.into_iter().enumerate() {
+        match k {
+            0 => c.threshold0 = v,
+            1 => c.threshold1 = v,
+            _ => c.threshold2 = v,
+        }
+    }
+    let none = i.o.none();
+    i.incref(none)?;
+    Ok(none)
+}
+
+/// `gc.is_tracked(obj)`: a GC object linked in one of the collector's lists.
+pub(crate) fn gc_is_tracked(i: &mut Interp, args: &[u64]) -> Result<u64, RunError> {
+    let [obj] = *args else {
+        return Err(RunError::exception(
+            "TypeError",
+            format!(
+                "gc.is_tracked() takes exactly one argument ({} given)",
+                args.len()
+            ),
+        ));
+    };
+    let tracked = !i.is_extra(obj) && i.o.is_gc(obj) && i.o.gc_is_tracked(obj);
+    let b = i.o.bool_object(tracked);
+    i.incref(b)?;
+    Ok(b)
 }
 
 /// `gc.isenabled()`.
@@ -220,15 +270,59 @@ pub(crate) fn gc_disable(i: &mut Interp, _args: &[u64]) -> Result<u64, RunError>
     Ok(none)
 }
 
-/// `gc.collect()`: the collector is the next layer (crates/gc), not built yet.
-pub(crate) fn gc_collect(_i: &mut Interp, _args: &[u64]) -> Result<u64, RunError> {
-    Err(collection_not_modelled())
+/// `gc.collect(generation=2)` (`gc_collect_impl`): the number of unreachable objects found,
+/// 0 if a collection is already running.
+pub(crate) fn gc_collect(i: &mut Interp, args: &[u64]) -> Result<u64, RunError> {
+    let generation = match args {
+        [] => 2,
+        [g] if matches!(i.o.type_of(*g)?, TypeId::Int | TypeId::Bool) => i.o.long_value(*g)?,
+        [g] => {
+            return Err(RunError::exception(
+                "TypeError",
+                format!(
+                    "'{}' object cannot be interpreted as an integer",
+                    i.type_name(*g)?
+                ),
+            ));
+        }
+        _ => {
+            return Err(RunError::exception(
+                "TypeError",
+                format!("collect() takes at most 1 argument ({} given)", args.len()),
+            ));
+        }
+    };
+    let Ok(generation @ 0..=2) = usize::try_from(generation) else {
+        return Err(RunError::exception("ValueError", "invalid generation"));
+    };
+    if i.o.gc_counts().collecting {
+        return i.new_int(0);
+    }
+    i.o.gc_counts_mut().collecting = true;
+    let found = gc::collect(&mut i.o, generation);
+    i.o.gc_counts_mut().collecting = false;
+    let found = found?;
+    i.new_int((found.collected + found.uncollectable) as i128)
 }
 
-fn collection_not_modelled() -> RunError {
-    RunError::NotModelled {
-        construct: "a collection of the cyclic garbage collector".into(),
-        filename: String::new(),
-        line: 0,
-    }
+/// `gc.freeze()`: every tracked object into the permanent generation.
+pub(crate) fn gc_freeze(i: &mut Interp, _args: &[u64]) -> Result<u64, RunError> {
+    gc::freeze(&mut i.o);
+    let none = i.o.none();
+    i.incref(none)?;
+    Ok(none)
+}
+
+/// `gc.unfreeze()`: the permanent generation back into the oldest.
+pub(crate) fn gc_unfreeze(i: &mut Interp, _args: &[u64]) -> Result<u64, RunError> {
+    gc::unfreeze(&mut i.o);
+    let none = i.o.none();
+    i.incref(none)?;
+    Ok(none)
+}
+
+/// `gc.get_freeze_count()`.
+pub(crate) fn gc_get_freeze_count(i: &mut Interp, _args: &[u64]) -> Result<u64, RunError> {
+    let n = gc::freeze_count(&i.o);
+    i.new_int(n as i128)
 }
