@@ -187,16 +187,18 @@ fn update_counts(o: &mut Objects, generation: usize) {
 /// `move_unreachable`, after which `base` holds what is reachable from outside it and
 /// `unreachable` the rest.
 fn deduce_unreachable(o: &mut Objects, base: u64, unreachable: u64) -> Result<(), ObjError> {
-    update_refs(o, base)?;
-    subtract_refs(o, base)?;
+    // The list does not change until move_unreachable: both passes walk one snapshot of it.
+    let containers = o.gc_list(base);
+    update_refs(o, &containers)?;
+    subtract_refs(o, &containers)?;
     o.gc_list_init(unreachable);
     move_unreachable(o, base, unreachable)
 }
 
 /// `update_refs`: each object's `gc_refs` starts as its reference count, and it is marked as
 /// being collected.
-fn update_refs(o: &mut Objects, containers: u64) -> Result<(), ObjError> {
-    for op in o.gc_list(containers) {
+fn update_refs(o: &mut Objects, containers: &[u64]) -> Result<(), ObjError> {
+    for &op in containers {
         let refs = o.refcnt(op)? as i64;
         o.gc_reset_refs(op, refs);
     }
@@ -204,16 +206,12 @@ fn update_refs(o: &mut Objects, containers: u64) -> Result<(), ObjError> {
 }
 
 /// `subtract_refs`: `tp_traverse` of each object with `visit_decref`, which takes one off the
-/// `gc_refs` of every object being collected that it refers to. What is left is the number of
-/// references from outside the generation.
-fn subtract_refs(o: &mut Objects, containers: u64) -> Result<(), ObjError> {
-    for op in o.gc_list(containers) {
+/// `gc_refs` of every object being collected that it refers to (only tracked objects have a
+/// `PyGC_Head` to mark). What is left is the number of references from outside the generation.
+fn subtract_refs(o: &mut Objects, containers: &[u64]) -> Result<(), ObjError> {
+    for &op in containers {
         for r in o.referents(op)? {
-            // visit_decref: only GC objects being collected have gc_refs.
-            if o.is_gc(r.target) && o.gc_is_collecting(r.target) {
-                let refs = o.gc_refs(r.target);
-                o.gc_set_refs(r.target, refs - 1);
-            }
+            o.gc_decref(r.target);
         }
     }
     Ok(())
@@ -253,7 +251,7 @@ fn move_unreachable(o: &mut Objects, young: u64, unreachable: u64) -> Result<(),
 /// `visit_reachable(op, reachable)`: `op` is referred to by a reachable object.
 fn visit_reachable(o: &mut Objects, op: u64, young: u64) {
     // Objects of other generations, and those move_unreachable has passed already.
-    if !o.is_gc(op) || !o.gc_is_collecting(op) {
+    if !o.gc_is_collecting(op) {
         return;
     }
     if o.gc_is_unreachable(op) {

@@ -9,8 +9,8 @@
 //! A tracked object is in exactly one list. The links are kept beside memory (`gc_links`, as for
 //! generation 0 until now); the collector's own lists (`unreachable`, `finalizers`, ... on C's
 //! stack) have heads of their own, [`collector_head`]. During a collection CPython keeps each
-//! object's `gc_refs` and its `PREV_MASK_COLLECTING` flag in `_gc_prev`; the model keeps them in
-//! [`Objects::gc_refs`], beside the links, for the objects being collected.
+//! object's `gc_refs` and its `PREV_MASK_COLLECTING` flag in `_gc_prev` (and
+//! `NEXT_MASK_UNREACHABLE` in `_gc_next`); the model keeps them in the same entry as the links.
 
 use crate::error::ObjError;
 use crate::slots::GC;
@@ -39,19 +39,17 @@ impl Objects {
 
     /// `gc_list_init`: an empty list.
     pub fn gc_list_init(&mut self, head: u64) {
-        self.gc_links.insert(head, (head, head));
+        self.gc_links.insert(head, GcHead::linked(head, head));
     }
 
     /// `gc_list_is_empty`.
     pub fn gc_list_is_empty(&self, head: u64) -> bool {
-        self.gc_links
-            .get(&head)
-            .is_none_or(|&(next, _)| next == head)
+        self.gc_links.get(&head).is_none_or(|h| h.next == head)
     }
 
     /// `GC_NEXT`: what follows `at` (an object or a head) in its list.
     pub fn gc_next(&self, at: u64) -> u64 {
-        self.gc_links.get(&at).map_or(at, |&(next, _)| next)
+        self.gc_links.get(&at).map_or(at, |h| h.next)
     }
 
     /// The list's objects, from the head's `_gc_next` on.
@@ -67,29 +65,49 @@ impl Objects {
 
     /// `gc_list_size`.
     pub fn gc_list_size(&self, head: u64) -> usize {
-        self.gc_list(head).len()
+        let mut n = 0;
+        let mut at = self.gc_next(head);
+        while at != head {
+            n += 1;
+            at = self.gc_next(at);
+        }
+        n
     }
 
     /// `gc_list_append(node, list)`: `op` (in no list) linked last.
     pub fn gc_list_append(&mut self, op: u64, head: u64) {
-        let (_, last) = self.gc_links[&head];
-        self.gc_links.get_mut(&last).expect("linked").0 = op;
-        self.gc_links.insert(op, (head, last));
-        self.gc_links.get_mut(&head).expect("head").1 = op;
+        self.link_last(op, head, GcHead::linked(0, 0));
+    }
+
+    /// Links `entry` (its marks kept) as `op`, last in `head`'s list.
+    fn link_last(&mut self, op: u64, head: u64, mut entry: GcHead) {
+        let last = self.gc_links[&head].prev;
+        self.gc_links.get_mut(&last).expect("linked").next = op;
+        entry.next = head;
+        entry.prev = last;
+        self.gc_links.insert(op, entry);
+        self.gc_links.get_mut(&head).expect("head").prev = op;
+    }
+
+    /// Unlinks `op`, returning its entry (marks and all).
+    fn unlink(&mut self, op: u64) -> Option<GcHead> {
+        let h = self.gc_links.remove(&op)?;
+        self.gc_links.get_mut(&h.prev).expect("linked").next = h.next;
+        self.gc_links.get_mut(&h.next).expect("linked").prev = h.prev;
+        Some(h)
     }
 
     /// `gc_list_remove(node)`: unlinked; it is then in no list (untracked).
     pub fn gc_list_remove(&mut self, op: u64) {
-        if let Some((next, prev)) = self.gc_links.remove(&op) {
-            self.gc_links.get_mut(&prev).expect("linked").0 = next;
-            self.gc_links.get_mut(&next).expect("linked").1 = prev;
-        }
+        self.unlink(op);
     }
 
-    /// `gc_list_move(node, list)`: from its list to the end of `head`'s.
+    /// `gc_list_move(node, list)`: from its list to the end of `head`'s, keeping what the
+    /// collector marked in its `_gc_prev`.
     pub fn gc_list_move(&mut self, op: u64, head: u64) {
-        self.gc_list_remove(op);
-        self.gc_list_append(op, head);
+        if let Some(entry) = self.unlink(op) {
+            self.link_last(op, head, entry);
+        }
     }
 
     /// `gc_list_merge(from, to)`: `from`'s objects appended to `to` in order; `from` empty.
@@ -97,59 +115,80 @@ impl Objects {
         if self.gc_list_is_empty(from) {
             return;
         }
-        let (first, last) = self.gc_links[&from];
-        let (_, to_last) = self.gc_links[&to];
-        self.gc_links.get_mut(&to_last).expect("linked").0 = first;
-        self.gc_links.get_mut(&first).expect("linked").1 = to_last;
-        self.gc_links.get_mut(&last).expect("linked").0 = to;
-        self.gc_links.get_mut(&to).expect("head").1 = last;
+        let GcHead {
+            next: first,
+            prev: last,
+            ..
+        } = self.gc_links[&from];
+        let to_last = self.gc_links[&to].prev;
+        self.gc_links.get_mut(&to_last).expect("linked").next = first;
+        self.gc_links.get_mut(&first).expect("linked").prev = to_last;
+        self.gc_links.get_mut(&last).expect("linked").next = to;
+        self.gc_links.get_mut(&to).expect("head").prev = last;
         self.gc_list_init(from);
     }
 
     /// `gc_get_refs` of an object being collected (0 for any other).
     pub fn gc_refs(&self, op: u64) -> i64 {
-        self.gc_marks.get(&op).map_or(0, |m| m.refs)
+        self.gc_links.get(&op).map_or(0, |h| h.refs)
     }
 
     /// `gc_reset_refs(gc, refs)`: also marks it `PREV_MASK_COLLECTING`.
     pub fn gc_reset_refs(&mut self, op: u64, refs: i64) {
-        self.gc_marks.insert(
-            op,
-            GcMark {
-                refs,
-                unreachable: false,
-            },
-        );
+        if let Some(h) = self.gc_links.get_mut(&op) {
+            h.refs = refs;
+            h.flags = COLLECTING;
+        }
+    }
+
+    /// `gc_set_refs`.
+    pub fn gc_set_refs(&mut self, op: u64, refs: i64) {
+        if let Some(h) = self.gc_links.get_mut(&op) {
+            h.refs = refs;
+        }
+    }
+
+    /// `gc_decref`: one reference fewer from outside, for an object being collected.
+    pub fn gc_decref(&mut self, op: u64) {
+        if let Some(h) = self.gc_links.get_mut(&op)
+            && h.flags & COLLECTING != 0
+        {
+            h.refs -= 1;
+        }
     }
 
     /// `NEXT_MASK_UNREACHABLE`: set while `move_unreachable` has put the object in its
     /// `unreachable` list, tentatively.
     pub fn gc_set_unreachable(&mut self, op: u64, on: bool) {
-        if let Some(m) = self.gc_marks.get_mut(&op) {
-            m.unreachable = on;
+        if let Some(h) = self.gc_links.get_mut(&op) {
+            h.flags = if on {
+                h.flags | UNREACHABLE
+            } else {
+                h.flags & !UNREACHABLE
+            };
         }
     }
 
     /// Whether `NEXT_MASK_UNREACHABLE` is set.
     pub fn gc_is_unreachable(&self, op: u64) -> bool {
-        self.gc_marks.get(&op).is_some_and(|m| m.unreachable)
-    }
-
-    /// `gc_set_refs`.
-    pub fn gc_set_refs(&mut self, op: u64, refs: i64) {
-        if let Some(m) = self.gc_marks.get_mut(&op) {
-            m.refs = refs;
-        }
+        self.gc_links
+            .get(&op)
+            .is_some_and(|h| h.flags & UNREACHABLE != 0)
     }
 
     /// `gc_is_collecting`: in the generation being collected and not yet known reachable.
     pub fn gc_is_collecting(&self, op: u64) -> bool {
-        self.gc_marks.contains_key(&op)
+        self.gc_links
+            .get(&op)
+            .is_some_and(|h| h.flags & COLLECTING != 0)
     }
 
-    /// `gc_clear_collecting`.
+    /// `gc_clear_collecting`: the refs and flags go (C's `_gc_prev` becomes a link again).
     pub fn gc_clear_collecting(&mut self, op: u64) {
-        self.gc_marks.remove(&op);
+        if let Some(h) = self.gc_links.get_mut(&op) {
+            h.refs = 0;
+            h.flags = 0;
+        }
     }
 
     /// `_PyObject_IS_GC(op)`: an object of a type with `Py_TPFLAGS_HAVE_GC`, in the allocators'
@@ -176,9 +215,28 @@ impl Objects {
     }
 }
 
-/// What the collector keeps in an object's `_gc_prev` while it runs.
+/// `PREV_MASK_COLLECTING`.
+const COLLECTING: u8 = 1;
+/// `NEXT_MASK_UNREACHABLE`.
+const UNREACHABLE: u8 = 2;
+
+/// A `PyGC_Head`: the links, and what the collector keeps in them while it runs (`gc_refs`
+/// and the two flags, in `_gc_prev` and `_gc_next` in C).
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct GcMark {
+pub(crate) struct GcHead {
+    pub(crate) next: u64,
+    pub(crate) prev: u64,
     refs: i64,
-    unreachable: bool,
+    flags: u8,
+}
+
+impl GcHead {
+    fn linked(next: u64, prev: u64) -> GcHead {
+        GcHead {
+            next,
+            prev,
+            refs: 0,
+            flags: 0,
+        }
+    }
 }

@@ -76,7 +76,7 @@ impl Objects {
         if addr != head && addr != head + 8 {
             return None;
         }
-        let (next, prev) = self.gc_links[&head];
+        let crate::gclist::GcHead { next, prev, .. } = self.gc_links[&head];
         let word = if addr == head { next } else { prev };
         Some(self.head_of(word))
     }
@@ -169,7 +169,7 @@ impl Objects {
     /// flags, none of which the model sets).
     fn gc_word(&self, op: u64, offset: u64) -> u64 {
         match self.gc_links.get(&op) {
-            Some(&(next, prev)) => self.head_of(if offset == 0 { next } else { prev }),
+            Some(h) => self.head_of(if offset == 0 { h.next } else { h.prev }),
             None => 0,
         }
     }

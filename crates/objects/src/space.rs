@@ -133,9 +133,7 @@ pub struct Objects {
     pub(crate) trace: Trace,
     /// `_PyGC_Head` links of tracked objects: object address -> (`_gc_next`, `_gc_prev`) of
     /// its head, both head addresses. The generation list's own head is in the image.
-    pub(crate) gc_links: AddrMap<(u64, u64)>,
-    /// What the collector keeps in `_gc_prev` of each object it is collecting.
-    pub(crate) gc_marks: AddrMap<crate::gclist::GcMark>,
+    pub(crate) gc_links: AddrMap<crate::gclist::GcHead>,
     /// What an allocation calls when a collection is due (up to 3.11).
     pub(crate) collector: Option<Collector>,
     /// `tstate->dict`, made on first use by `PyThreadState_GetDict`.
@@ -204,7 +202,6 @@ impl Objects {
             trash: Trash::default(),
             trace: Trace::default(),
             gc_links: AddrMap::default(),
-            gc_marks: AddrMap::default(),
             collector: None,
             tstate_dict: 0,
             dict_version: 0,
@@ -967,18 +964,12 @@ impl Objects {
     /// `_PyObject_GC_TRACK(op)`: link at the end of generation 0.
     pub(crate) fn gc_track(&mut self, op: u64) {
         let head = self.gen0_head();
-        let (_, last) = self.gc_links[&head];
-        self.gc_links.get_mut(&last).expect("linked").0 = op;
-        self.gc_links.insert(op, (head, last));
-        self.gc_links.get_mut(&head).expect("head").1 = op;
+        self.gc_list_append(op, head);
     }
 
     /// `PyObject_GC_UnTrack(op)`: unlink, if tracked.
     pub fn gc_untrack(&mut self, op: u64) {
-        if let Some((next, prev)) = self.gc_links.remove(&op) {
-            self.gc_links.get_mut(&prev).expect("linked").0 = next;
-            self.gc_links.get_mut(&next).expect("linked").1 = prev;
-        }
+        self.gc_list_remove(op);
     }
 
     /// `gc.is_tracked(op)`.
@@ -990,10 +981,10 @@ impl Objects {
     pub fn gc_generation0(&self) -> Vec<u64> {
         let head = self.gen0_head();
         let mut out = Vec::new();
-        let mut at = self.gc_links[&head].0;
+        let mut at = self.gc_links[&head].next;
         while at != head {
             out.push(at);
-            at = self.gc_links[&at].0;
+            at = self.gc_links[&at].next;
         }
         out
     }
