@@ -27,6 +27,9 @@ use crate::slots::{GC, IMMORTAL, Kind, PREHEADER, Slot, SlotKey, Slots, State};
 use crate::trace::{ObjEvent, Trace};
 use crate::types::TypeId;
 
+/// `_PyGC_PREV_MASK`: `_gc_prev` without its two flag bits (`_PyGC_PREV_SHIFT`).
+const _PYGC_PREV_MASK: u64 = u64::MAX << 2;
+
 /// `SMALL_REQUEST_THRESHOLD`: larger objects live in glibc chunks.
 const SMALL_REQUEST_THRESHOLD: u64 = 512;
 
@@ -534,6 +537,9 @@ impl Objects {
         };
         let slot = *self.slots.get(key).expect("placed");
         let gc = self.gc_offset(&slot) != 0;
+        if gc {
+            self.gc_del_untrack(op, slot.state == State::Freed)?;
+        }
         if gc && self.gc.count0 > 0 {
             self.gc.count0 -= 1;
         }
@@ -556,6 +562,32 @@ impl Objects {
         let freed = self.mem.object_free(block);
         self.sync_allocator();
         Ok(freed?)
+    }
+
+    /// `PyObject_GC_Del`'s first step: `if (_PyObject_GC_IS_TRACKED(op)) gc_list_remove(g)`.
+    /// Tracked means that `_gc_next`, the first word of the block, is not 0. An object freed
+    /// before (a list on the free list twice) has pymalloc's free-list link there, unless its
+    /// pool was full: it reads as tracked, and `gc_list_remove` writes `_gc_next` through the
+    /// untracked `_gc_prev`, 0: a write to address 0, C's segmentation fault at exit.
+    fn gc_del_untrack(&mut self, op: u64, freed_before: bool) -> Result<(), ObjError> {
+        if !freed_before {
+            self.gc_untrack(op);
+            return Ok(());
+        }
+        let g = op - GC_HEAD_SIZE;
+        let next = self.read_word(g)?;
+        if next == 0 {
+            return Ok(());
+        }
+        let ty = self.type_of(op)?;
+        self.trace.record(ObjEvent::FreedAgain { op, ty, next });
+        // gc_list_remove: prev = GC_PREV(node) (the flag bits masked off), next = GC_NEXT(node).
+        let prev = self.read_word(g + 8)? & _PYGC_PREV_MASK;
+        self.mem.write_word(prev, next)?; // _PyGCHead_SET_NEXT(prev, next)
+        let flags = self.read_word(next + 8)? & !_PYGC_PREV_MASK;
+        self.mem.write_word(next + 8, prev | flags)?; // _PyGCHead_SET_PREV(next, prev)
+        self.mem.write_word(g, 0)?; // node->_gc_next = 0
+        Ok(())
     }
 
     /// `PyMem_Malloc`, `PyMem_Calloc` and friends for memory that is not an object (item
@@ -1117,16 +1149,22 @@ mod tests {
             1,
             "C's increment, on a listed list"
         );
-        // Its items went when it died: the second list_dealloc reads the stale buffer and
-        // frees it again, which pymalloc's bookkeeping catches.
-        let again = o.c_decref(li);
+        // Its items went when it died: the second list_dealloc reads the stale buffer, frees
+        // it again (pymalloc links it in a second time, as C does) and pushes the list on the
+        // free list a second time: the next two lists are the same object.
+        let buffer = o.list_data(li).unwrap().item;
+        o.set_trace(true);
+        o.c_decref(li).unwrap();
+        let events = o.take_trace();
         assert!(
-            matches!(
-                again,
-                Err(ObjError::Mem(pymalloc::MemError::DoubleFree { .. }))
-            ),
-            "{again:?}"
+            events.contains(&ObjEvent::Mem(pymalloc::Event::FreedAgain {
+                address: buffer,
+                link: buffer
+            })),
+            "the buffer, head of its pool's list, now links to itself: {events:?}"
         );
+        assert_eq!(o.free.list, [li, li]);
+        assert_eq!((o.list_new(0).unwrap(), o.list_new(0).unwrap()), (li, li));
         // A wild address: the model's segmentation fault.
         assert!(matches!(
             o.c_incref(0x1000),

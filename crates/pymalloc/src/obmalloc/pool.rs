@@ -65,8 +65,8 @@ fn usedpools_slot(addr: u64) -> Option<usize> {
 }
 
 /// Model bookkeeping CPython does not have: one bit per block, set while the block is handed
-/// out, so a double free or a free of a never-allocated address is caught instead of corrupting
-/// the free list. 1,024 bits cover the most blocks a pool holds (1,021 of 16 bytes).
+/// out, so a free of a never-allocated address is caught, and a double free, which C takes
+/// without a word, is named in the trace. 1,024 bits cover the most blocks a pool holds (1,021 of 16 bytes).
 #[derive(Clone, Debug, Default)]
 pub(crate) struct BlockBits([u64; 16]);
 
@@ -608,15 +608,27 @@ impl Allocator {
         let Some(ph) = self.pools.get_mut(&pool) else {
             return Err(MemError::InvalidFree { addr: p });
         };
-        let index = allocated_index(ph, pool, p)?;
+        // C trusts `p`: a block freed twice is linked in again, to its own link when it is
+        // still the head (then the next two allocations hand it out twice), and the count
+        // goes down again (`ref.count` is a `uint`: it wraps below 0).
+        let Some(index) = ph.block_index(pool, p) else {
+            return Err(MemError::InvalidFree { addr: p });
+        };
+        let again = !ph.allocated.get(index);
         // Link p to the start of the pool's freeblock list.
         let lastfree = ph.freeblock;
         ph.freeblock = p;
-        ph.count -= 1;
+        ph.count = ph.count.wrapping_sub(1);
         ph.allocated.set(index, false);
         let count = ph.count;
         let mapping = self.arenas[self.pools[&pool].arenaindex as usize].mapping;
         self.write_link(mapping, pool, p, lastfree); // *(block **)p = lastfree
+        if again {
+            self.vm.trace.record(Event::FreedAgain {
+                address: p,
+                link: lastfree,
+            });
+        }
         if lastfree == 0 {
             // Pool was full, so doesn't currently live in any list: link it back in.
             self.insert_to_usedpool(pool);
@@ -748,12 +760,11 @@ mod tests {
     }
 
     #[test]
-    fn misuse_of_free_is_reported_not_corrupting() {
+    fn a_free_of_no_block_is_reported_not_corrupting() {
         let mut a = Allocator::new(Profile::CPYTHON_3_11);
         let p = a.object_malloc(64).unwrap();
         let q = a.object_malloc(64).unwrap();
         a.object_free(p).unwrap();
-        assert_eq!(a.object_free(p), Err(MemError::DoubleFree { addr: p }));
         assert_eq!(
             a.object_free(q + 16),
             Err(MemError::InvalidFree { addr: q + 16 })
@@ -769,6 +780,36 @@ mod tests {
             Err(MemError::InvalidFree { addr: virgin })
         );
         assert_eq!(a.object_malloc(64), Ok(p));
+    }
+
+    #[test]
+    fn a_block_freed_twice_is_linked_in_twice_as_in_c() {
+        let mut a = Allocator::new(Profile::CPYTHON_3_11);
+        let p = a.object_malloc(64).unwrap();
+        let q = a.object_malloc(64).unwrap();
+        let pool = a.pool_addr(p);
+        a.object_free(p).unwrap();
+        a.object_free(q).unwrap();
+        a.vm.trace.set(true);
+        // p is free, q heads the list: p goes in front of q, and the pool's count wraps.
+        assert_eq!(a.object_free(p), Ok(()));
+        assert_eq!(a.read_word(p), Ok(q));
+        assert_eq!(a.pool(pool).freeblock, p);
+        assert_eq!(a.pool(pool).count, u32::MAX, "ref.count-- of a uint at 0");
+        assert_eq!(
+            a.vm.trace.take()[0],
+            Event::FreedAgain {
+                address: p,
+                link: q
+            }
+        );
+        // The list now reads p, q, p, ...: C hands p out, then q, then p again while it is in
+        // use. The model stops there, where one block would have two owners.
+        assert_eq!(a.object_malloc(64), Ok(p));
+        assert_eq!(
+            a.object_malloc(64),
+            Err(MemError::CorruptFreeList { pool, link: p })
+        );
     }
 
     #[test]
