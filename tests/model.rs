@@ -50,6 +50,27 @@ const EXPLAINED: &[(&str, &[u8], usize, &str, &str)] = &[
          `--trace`도 같은 빈 블록을 읽는 과정을 보여 준다",
     ),
     (
+        "puzzle1_buffer_reuse",
+        &[10, 11, 12, 13],
+        2,
+        PRINT_TAKES_THE_LIST_EN,
+        PRINT_TAKES_THE_LIST_KO,
+    ),
+    (
+        "puzzle1_null",
+        &[10, 11, 12, 13],
+        2,
+        PRINT_TAKES_THE_LIST_EN,
+        PRINT_TAKES_THE_LIST_KO,
+    ),
+    (
+        "puzzle1_link",
+        &[10, 11, 12, 13],
+        2,
+        PRINT_TAKES_THE_LIST_EN,
+        PRINT_TAKES_THE_LIST_KO,
+    ),
+    (
         "blog/gc_count",
         &[10],
         0,
@@ -99,6 +120,25 @@ const EXPLAINED: &[(&str, &[u8], usize, &str, &str)] = &[
          모델은 `site`를 돌리지 않고 둘 다 임포트하지 않는다",
     ),
 ];
+
+/// Why the puzzle1 experiments exit 0 on CPython.
+const PRINT_TAKES_THE_LIST_EN: &str = "CPython's `print` writes through `sys.stdout`, a \
+     `TextIOWrapper`, which the model does not build: while the stale list is being printed (it \
+     is still on the list free list), `_io_TextIOWrapper_write` makes its list of pending pieces \
+     with `PyList_New(2)`, which takes the stale list off the free list, and the flush \
+     (`_textiowrapper_writeflush`) deallocates it. When `.value`'s reference is released, the \
+     count goes below zero instead of to zero: the list is on the free list once, and exit is \
+     clean. gdb shows both calls on 3.8 to 3.13 (crates/python/measurements/stale_exit.NAME.txt). \
+     In the model the release is the list's second deallocation, and exit faults as the blog's \
+     program does";
+const PRINT_TAKES_THE_LIST_KO: &str = "CPython의 `print`는 `sys.stdout`, 곧 `TextIOWrapper`를 거쳐 \
+     쓰는데, 모델은 이 객체를 만들지 않는다. 낡은 리스트를 출력하는 동안(리스트는 아직 리스트 \
+     자유 목록에 있다) `_io_TextIOWrapper_write`가 쓸 조각들의 리스트를 `PyList_New(2)`로 만들면서 \
+     낡은 리스트를 자유 목록에서 꺼내 가고, 플러시(`_textiowrapper_writeflush`)가 그 리스트를 \
+     해제한다. 그 뒤 `.value`의 참조를 놓으면 참조 횟수는 0이 아니라 0 아래로 내려간다. 리스트는 \
+     자유 목록에 한 번만 있고, 종료는 깨끗하다. gdb가 3.8부터 3.13까지 두 호출을 모두 보여 준다\
+     (crates/python/measurements/stale_exit.NAME.txt). 모델에서는 참조를 놓는 일이 리스트의 두 번째 \
+     해제가 되고, 종료 때 블로그의 프로그램처럼 세그멘테이션 오류가 난다";
 
 /// Why `gc.get_count()` starts elsewhere on CPython.
 const GC_START_EN: &str = "generation 0's count and the collections before the script's first \

@@ -151,3 +151,46 @@ fn two_new_lists_are_the_same_object_after_a_double_free() {
         assert!(t[listed + first + 1..].contains(&from), "{t}");
     }
 }
+
+/// The stale read's outcomes, each from a history that differs only before the call
+/// (examples/python/puzzle1_*.py, identical to CPython 3.8 to 3.13 on the line they print): the
+/// stale list's freed item buffer, and the buffer `Py_ReprEnter`'s append gets for the
+/// `Py_Repr` list during the read.
+#[test]
+fn the_stale_reads_outcome_follows_the_heap_before_the_call() {
+    let cases = [
+        (
+            include_str!("../../../examples/python/puzzle1_buffer_reuse.py"),
+            "[[...]]\n",
+            true,
+        ),
+        (
+            include_str!("../../../examples/python/puzzle1_null.py"),
+            "[<NULL>]\n",
+            false,
+        ),
+        (
+            include_str!("../../../examples/python/puzzle1_link.py"),
+            "[1502000]\n",
+            false,
+        ),
+    ];
+    for (source, printed, reused) in cases {
+        for profile in [
+            Profile::CPYTHON_3_11,
+            Profile::CPYTHON_3_12,
+            Profile::CPYTHON_3_13,
+        ] {
+            let out = run_source_traced(profile, source, "p.py", Trace::Lines).unwrap();
+            assert_eq!(out.stdout, printed, "{profile}");
+            let t = &out.trace;
+            let ret = t.find("return id(li)").expect("test returns");
+            let freed = &t[ret..][t[ret..].find("free buf  ").expect("freed") + 10..];
+            let stale = freed.split_whitespace().next().unwrap();
+            let read = t.rfind("  print(ctypes.cast").expect("the stale read");
+            let repr = &t[read..][t[read..].find("buffer    ").expect("Py_Repr's") + 10..];
+            let repr_buffer = repr.split_whitespace().next().unwrap();
+            assert_eq!(repr_buffer == stale, reused, "{profile}: {t}");
+        }
+    }
+}
