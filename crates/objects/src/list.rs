@@ -120,6 +120,11 @@ impl Objects {
         Ok(self.list_at(self.live_list_record(op)?))
     }
 
+    /// The list free list (`free_list[0..numfree]`), the next list to be handed out last.
+    pub fn list_free_list(&self) -> &[u64] {
+        &self.free.list
+    }
+
     /// `len(list)`.
     pub fn list_len(&self, op: u64) -> Result<u64, ObjError> {
         Ok(self.live_list(op)?.size)
