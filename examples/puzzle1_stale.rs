@@ -135,7 +135,11 @@ fn the_crash_at_exit(out: &mut String) -> Res {
         "== 3. The crash at exit: puzzle1_null.py on 3.11, from the stale read to the fault ==\n"
     )?;
     let run = traced("puzzle1_null")?;
-    let read = run.trace.rfind("puzzle1_null.py:40").ok_or("no line 40")?;
+    let read = run
+        .trace
+        .rfind("  print(ctypes.cast")
+        .ok_or("no stale read")?;
+    let read = run.trace[..read].rfind('\n').map_or(0, |i| i + 1);
     let exit = run.trace.find("(exit)").ok_or("no exit")?;
     for line in run.trace[read..exit].lines().filter(|l| about_lists(l)) {
         writeln!(out, "{line}")?;
@@ -178,13 +182,13 @@ const LINKS_SHOWN: usize = 4;
 /// The mermaid flowchart of the stale `list`, its item buffer, the list free list and the free
 /// list of the buffer's pool, read from the model's memory as C would read it.
 fn heap_chart(o: &Objects, list: u64) -> Result<String, Box<dyn std::error::Error>> {
-    let mut c = String::from("flowchart LR\n");
+    let mut c = String::from("flowchart TB\n");
     let size = o.read_word(list + 16)?;
     let items = o.read_word(list + 24)?;
     let refcnt = o.read_word(list)?;
     writeln!(
         c,
-        "    stale[\"list {list:#x}<br>ob_refcnt {refcnt}, ob_size {size}\"]"
+        "    stale[\"the stale list {list:#x}<br>ob_refcnt {refcnt}, ob_size {size}\"]"
     )?;
     // The list free list, from the entry handed out next.
     let free = o.list_free_list();

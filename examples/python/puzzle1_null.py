@@ -24,6 +24,7 @@ The print flushes at once: on CPython the corrupted heap can crash the interpret
 it writes a buffered line.
 """
 
+# ANCHOR: program
 import ctypes
 
 
@@ -31,10 +32,13 @@ def test() -> int:
     li = list()
     li.append("hsafdasdsadasdfsdfsdasdasi")
     return id(li)
+# ANCHOR_END: program
 
 
+# ANCHOR: history
 keep = [i * 1000 for i in range(2000)]
 repr([0])
 del keep[500]
 del keep[1500]
 print(ctypes.cast(test(), ctypes.py_object).value, flush=True)
+# ANCHOR_END: history

@@ -21,6 +21,7 @@ The print flushes at once: on CPython the corrupted heap can crash the interpret
 it writes a buffered line.
 """
 
+# ANCHOR: program
 import ctypes
 
 
@@ -28,8 +29,11 @@ def test() -> int:
     li = list()
     li.append("hsafdasdsadasdfsdfsdasdasi")
     return id(li)
+# ANCHOR_END: program
 
 
+# ANCHOR: history
 keep = [i * 1000 for i in range(2000)]
 del keep[1500]
 print(ctypes.cast(test(), ctypes.py_object).value, flush=True)
+# ANCHOR_END: history
