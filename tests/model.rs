@@ -40,14 +40,24 @@ const EXPLAINED: &[(&str, &[u8], usize, &str, &str)] = &[
          the next 32-byte request gets another one, and the stale item 0 is a free block whose \
          type word is NULL, so the call through `tp_repr` faults (`--trace` shows each step). \
          CPython 3.13.0 prints `[[...]]` as 3.11.7 does (this program's capture), and the \
-         model's `--trace` on 3.13 shows the same free block read",
+         model's `--trace` on 3.13 shows the same free block read. Under gdb \
+         (crates/python/measurements/stale_exit.stale_list.txt) CPython's item 0 is NULL on all \
+         three: on 3.11.7 and 3.13.0 the buffer heads a pool with 509 of its 510 blocks handed \
+         out, and the `Py_Repr` list's append reuses it; on 3.12.1 a block freed after it heads \
+         the pool. The experiments puzzle1_buffer_reuse and puzzle1_null arrange those heaps, \
+         and the model prints what CPython prints",
         "낡은 읽기의 결과는 호출 전의 힙 상태에 달렸다. CPython은 시작 과정이 해제된 항목 버퍼가 \
          있던 32바이트 풀을 계속 사용 중으로 붙잡고 있고, 낡은 리스트는 그때 그 블록에 든 것을 \
          보여 준다. 모델의 힙은 거의 비어 있다. `id`가 만든 int를 해제하면 그 풀이 비고, 다음 \
          32바이트 요청은 다른 풀에서 블록을 받는다. 그래서 낡은 0번 항목은 타입 워드가 NULL인 빈 \
          블록이 되고, `tp_repr`를 거친 호출이 세그멘테이션 오류를 낸다(`--trace`가 단계마다 보여 준다). \
          CPython 3.13.0도 3.11.7처럼 `[[...]]`를 출력하고(이 프로그램의 캡처), 3.13에서 모델의 \
-         `--trace`도 같은 빈 블록을 읽는 과정을 보여 준다",
+         `--trace`도 같은 빈 블록을 읽는 과정을 보여 준다. gdb로 보면\
+         (crates/python/measurements/stale_exit.stale_list.txt) 세 버전 모두 CPython의 0번 항목이 \
+         NULL이다. 3.11.7과 3.13.0에서는 버퍼가 510개 블록 중 509개가 나가 있는 풀의 맨 앞에 있고, \
+         `Py_Repr` 리스트의 덧붙이기가 그 버퍼를 다시 쓴다. 3.12.1에서는 그 뒤에 해제된 블록이 풀의 맨 \
+         앞에 있다. 실험 puzzle1_buffer_reuse와 puzzle1_null이 이런 힙을 만들어 주면 모델도 CPython과 \
+         같은 줄을 출력한다",
     ),
     (
         "puzzle1_buffer_reuse",
@@ -93,12 +103,17 @@ const EXPLAINED: &[(&str, &[u8], usize, &str, &str)] = &[
          block: on CPython 3.10.13 a block that held an int during start-up (the capture prints \
          one), in the model a block no object has used, whose type word is NULL, so the call \
          through `tp_repr` faults (`cargo model run --python 3.10 --trace` shows the buffer \
-         freed and the fault)",
+         freed and the fault). gdb finds the same on CPython 3.8.18 and 3.10.13 \
+         (crates/python/measurements/stale_exit.stale_list.txt); the experiment puzzle1_link \
+         arranges a link to an int's old block, and the model prints what CPython prints",
         "낡은 읽기의 결과는 호출 전의 힙 상태에 달렸다. 해제된 항목 버퍼의 첫 워드는 같은 풀의 다음 \
          빈 블록을 가리키는 pymalloc의 연결이고, 낡은 0번 항목이 바로 그 블록이다. CPython 3.10.13에서는 \
          시작 과정에서 int가 쓰던 블록이고(캡처가 int를 출력한다), 모델에서는 어떤 객체도 쓴 적 없는 \
          블록이라 타입 워드가 NULL이다. 그래서 `tp_repr`를 거친 호출이 세그멘테이션 오류를 낸다\
-         (`cargo model run --python 3.10 --trace`가 버퍼 해제와 오류를 보여 준다)",
+         (`cargo model run --python 3.10 --trace`가 버퍼 해제와 오류를 보여 준다). gdb로 보면 \
+         CPython 3.8.18과 3.10.13에서 같은 일이 일어난다(crates/python/measurements/stale_exit.stale_list.txt). \
+         실험 puzzle1_link가 int가 있던 블록으로 가는 연결을 만들어 주면 모델도 CPython과 같은 줄을 \
+         출력한다",
     ),
     (
         "blog/refcount_constants",

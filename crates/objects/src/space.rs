@@ -1129,6 +1129,35 @@ mod tests {
     }
 
     #[test]
+    fn a_list_listed_twice_is_freed_twice_at_exit_quietly_when_its_pool_was_full() {
+        // The first PyObject_GC_Del frees the list's block into a full pool: its link, the
+        // _gc_next word, is NULL, so the second call sees an untracked object and frees the
+        // block again (pymalloc links it in a second time), with no fault.
+        let mut o = Objects::new(Profile::CPYTHON_3_11).unwrap();
+        let li = o.list_new_generic().unwrap();
+        o.decref(li).unwrap();
+        o.c_incref(li).unwrap();
+        o.c_decref(li).unwrap();
+        assert_eq!(o.list_free_list(), [li, li]);
+        let pool = li & !(o.profile().pool_size() - 1);
+        let mut kept = Vec::new();
+        while kept
+            .last()
+            .is_none_or(|&x| x & !(o.profile().pool_size() - 1) == pool)
+        {
+            kept.push(o.list_new_generic().unwrap());
+        }
+        o.set_trace(true);
+        o.clear_freelists().unwrap();
+        let block = li - GC_HEAD_SIZE;
+        let again = pymalloc::Event::FreedAgain {
+            address: block,
+            link: block,
+        };
+        assert!(o.take_trace().contains(&ObjEvent::Mem(again)));
+    }
+
+    #[test]
     fn c_level_counts_revive_and_double_free_a_listed_list() {
         // The blog's stale list: freed onto the free list, then ctypes' py_object takes a
         // reference to it (Py_INCREF), and letting that go deallocates it a second time.
