@@ -48,10 +48,11 @@ pub enum MemError {
         /// The address of the word that would have been overwritten.
         addr: u64,
     },
-    /// A pool's free list leads somewhere that is not a free block of that pool: a freed block
-    /// was written to after it was freed (a use after free), or a block freed twice is in use
-    /// again. CPython would hand out the wild address, or the same block a second time, as if it
-    /// were a free block; the model stops.
+    /// A pool's free list leads to a mapped address that is not a free block of that pool: a
+    /// freed block was written to after it was freed (a use after free), or a block freed twice
+    /// is in use again. CPython would hand out the wild address, or the same block a second time,
+    /// as if it were a free block; the model stops. (A link into unmapped memory is followed as
+    /// in C, to a [`MemError::Segfault`].)
     CorruptFreeList {
         /// The pool whose free list is broken.
         pool: u64,

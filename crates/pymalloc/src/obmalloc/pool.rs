@@ -247,9 +247,12 @@ pub(crate) fn link_word(raw_links: &AddrMap<u64>, ph: &PoolHeader, pool: u64, bp
     }
 }
 
-/// Reads the free-list link in `bp`, the head of `ph`'s list. Invariant kept: a pool's
-/// `freeblock` is NULL or a free, carved block of that pool. CPython trusts the link it reads;
-/// the model checks it, because a client may have written there after freeing the block.
+/// Reads the free-list link in `bp`, the head of `ph`'s list, as `*(block **)bp` does. CPython
+/// trusts the head, whatever the last link it read said; so does the model, up to the head it
+/// cannot hand out: one that is no free block of the pool (a client wrote over a link after the
+/// free, or a block freed twice is in use again). C reads it and hands it out; the model stops
+/// there, with [`MemError::CorruptFreeList`], which the caller turns into the segmentation
+/// fault C meets when no mapping covers the head ([`Allocator::fault_if_unmapped`]).
 fn checked_link(
     raw_links: &AddrMap<u64>,
     ph: &PoolHeader,
@@ -260,11 +263,10 @@ fn checked_link(
         // Only a corrupted list leaves a used pool without a free block: C reads NULL.
         return Err(MemError::Segfault { addr: 0 });
     }
-    let link = link_word(raw_links, ph, pool, bp);
-    if link != 0 && (link == bp || !ph.is_free_block(pool, link)) {
-        return Err(MemError::CorruptFreeList { pool, link });
+    if !ph.is_free_block(pool, bp) {
+        return Err(MemError::CorruptFreeList { pool, link: bp });
     }
-    Ok(link)
+    Ok(link_word(raw_links, ph, pool, bp))
 }
 
 fn mark_allocated(ph: &mut PoolHeader, pool: u64, bp: u64) {
@@ -380,7 +382,10 @@ impl Allocator {
         let ph = self.pools.get_mut(&pool).expect("used pools have headers");
         let mapping = self.arenas[ph.arenaindex as usize].mapping;
         let bp = ph.freeblock;
-        let link = checked_link(&self.raw_links, ph, pool, bp)?;
+        let link = match checked_link(&self.raw_links, ph, pool, bp) {
+            Ok(link) => link,
+            Err(e) => return Err(self.fault_if_unmapped(e)),
+        };
         ph.count += 1;
         ph.freeblock = link; // pool->freeblock = *(block **)bp
         mark_allocated(ph, pool, bp);
@@ -408,10 +413,26 @@ impl Allocator {
             .get_mut(&pool)
             .expect("pools in lists have headers");
         let bp = ph.freeblock;
-        let link = checked_link(&self.raw_links, ph, pool, bp)?;
+        let link = match checked_link(&self.raw_links, ph, pool, bp) {
+            Ok(link) => link,
+            Err(e) => return Err(self.fault_if_unmapped(e)),
+        };
         ph.freeblock = link;
         self.take_link(pool, bp, link);
         Ok(bp)
+    }
+
+    /// A free-list head that no mapping covers is read by C all the same: the segmentation
+    /// fault, at that address.
+    fn fault_if_unmapped(&self, e: MemError) -> MemError {
+        match e {
+            MemError::CorruptFreeList { link, .. }
+                if !link.is_multiple_of(8) || self.vm.find(link).is_none() =>
+            {
+                MemError::Segfault { addr: link }
+            }
+            e => e,
+        }
     }
 
     /// A block leaves the free list: its link stays in its first word, as in C, where the new
@@ -431,7 +452,8 @@ impl Allocator {
     /// The free list's head, if it and the link in it are sound.
     fn peek_freeblock(&self, pool: u64) -> Result<u64, MemError> {
         let ph = self.pool(pool);
-        checked_link(&self.raw_links, ph, pool, ph.freeblock)?;
+        checked_link(&self.raw_links, ph, pool, ph.freeblock)
+            .map_err(|e| self.fault_if_unmapped(e))?;
         Ok(ph.freeblock)
     }
 
@@ -806,6 +828,7 @@ mod tests {
         // The list now reads p, q, p, ...: C hands p out, then q, then p again while it is in
         // use. The model stops there, where one block would have two owners.
         assert_eq!(a.object_malloc(64), Ok(p));
+        assert_eq!(a.object_malloc(64), Ok(q));
         assert_eq!(
             a.object_malloc(64),
             Err(MemError::CorruptFreeList { pool, link: p })
@@ -813,19 +836,29 @@ mod tests {
     }
 
     #[test]
-    fn a_use_after_free_that_breaks_the_list_is_caught() {
+    fn a_link_overwritten_after_the_free_is_followed_as_in_c() {
         let mut a = Allocator::new(Profile::CPYTHON_3_11);
         let p = a.object_malloc(64).unwrap();
-        let _q = a.object_malloc(64).unwrap();
+        let q = a.object_malloc(64).unwrap();
         a.object_free(p).unwrap();
+        // A wild link: p comes out, then C reads the word at the link, which no mapping covers.
         a.write_word(p, 0x1234_5678).unwrap();
-        let pool = a.pool_addr(p);
+        assert_eq!(a.object_malloc(64), Ok(p));
         assert_eq!(
             a.object_malloc(64),
-            Err(MemError::CorruptFreeList {
-                pool,
-                link: 0x1234_5678
-            })
+            Err(MemError::Segfault { addr: 0x1234_5678 })
+        );
+        // A link to a block in use: C would hand q out a second time; the model stops there.
+        let mut a = Allocator::new(Profile::CPYTHON_3_11);
+        let p = a.object_malloc(64).unwrap();
+        assert_eq!(a.object_malloc(64), Ok(q));
+        a.object_free(p).unwrap();
+        a.write_word(p, q).unwrap();
+        assert_eq!(a.object_malloc(64), Ok(p));
+        let pool = a.pool_addr(q);
+        assert_eq!(
+            a.object_malloc(64),
+            Err(MemError::CorruptFreeList { pool, link: q })
         );
     }
 
