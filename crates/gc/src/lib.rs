@@ -246,7 +246,7 @@ fn untrack_tuples(o: &mut Objects, head: u64) -> Result<(), ObjError> {
             }
         }
         if !keep {
-            o.gc_untrack(op);
+            o.gc_untrack(op)?;
         }
     }
     Ok(())
@@ -267,7 +267,7 @@ fn untrack_dicts(o: &mut Objects, head: u64) -> Result<(), ObjError> {
             }
         }
         if !keep {
-            o.gc_untrack(op);
+            o.gc_untrack(op)?;
         }
     }
     Ok(())

@@ -356,7 +356,7 @@ impl Objects {
     /// `list_dealloc`: untrack; release the items from the last to the first; free the buffer;
     /// then onto the free list while it holds fewer than 80, else `PyObject_GC_Del`.
     pub(crate) fn list_dealloc(&mut self, op: u64) -> Result<(), ObjError> {
-        self.gc_untrack(op);
+        self.gc_untrack(op)?;
         if !self.trashcan_begin(op) {
             return Ok(());
         }

@@ -571,8 +571,7 @@ impl Objects {
     /// untracked `_gc_prev`, 0: a write to address 0, C's segmentation fault at exit.
     fn gc_del_untrack(&mut self, op: u64, freed_before: bool) -> Result<(), ObjError> {
         if !freed_before {
-            self.gc_untrack(op);
-            return Ok(());
+            return self.gc_untrack(op);
         }
         let g = op - GC_HEAD_SIZE;
         let next = self.read_word(g)?;
@@ -964,36 +963,55 @@ impl Objects {
         Ok(op)
     }
 
-    /// `_PyObject_GC_TRACK(op)`: link at the end of generation 0.
+    /// `_PyObject_GC_TRACK(op)`: link at the end of generation 0. C writes through whatever
+    /// `_gc_prev` of the list's head names, even an object untracked since: a list the free
+    /// list hands out twice is tracked twice, and the list is corrupt from then on, as in C.
     pub(crate) fn gc_track(&mut self, op: u64) {
         let head = self.gen0_head();
         let (_, last) = self.gc_links[&head];
-        self.gc_links.get_mut(&last).expect("linked").0 = op;
+        self.gc_links.entry(last).or_insert((0, 0)).0 = op;
         self.gc_links.insert(op, (head, last));
-        self.gc_links.get_mut(&head).expect("head").1 = op;
+        self.gc_links
+            .get_mut(&head)
+            .expect("the head is always linked")
+            .1 = op;
     }
 
-    /// `PyObject_GC_UnTrack(op)`: unlink, if tracked.
-    pub fn gc_untrack(&mut self, op: u64) {
-        if let Some((next, prev)) = self.gc_links.remove(&op) {
-            self.gc_links.get_mut(&prev).expect("linked").0 = next;
-            self.gc_links.get_mut(&next).expect("linked").1 = prev;
+    /// `PyObject_GC_UnTrack(op)`: if tracked (`_gc_next` is not 0), `gc_list_remove`, through
+    /// whatever the links name. An object whose `_gc_next` was written after it was untracked
+    /// (by the second tracking of a list handed out twice) has a NULL `_gc_prev`: C writes to
+    /// address 0 there.
+    pub fn gc_untrack(&mut self, op: u64) -> Result<(), ObjError> {
+        let Some(&(next, prev)) = self.gc_links.get(&op) else {
+            return Ok(());
+        };
+        if next == 0 {
+            return Ok(());
         }
+        if prev == 0 {
+            return Err(pymalloc::MemError::Segfault { addr: 0 }.into());
+        }
+        self.gc_links.entry(prev).or_insert((0, 0)).0 = next;
+        self.gc_links.entry(next).or_insert((0, 0)).1 = prev;
+        // node->_gc_next = 0, and _gc_prev's pointer bits with it.
+        self.gc_links.remove(&op);
+        Ok(())
     }
 
-    /// `gc.is_tracked(op)`.
+    /// `gc.is_tracked(op)`: `_gc_next` is not 0.
     pub fn gc_is_tracked(&self, op: u64) -> bool {
-        self.gc_links.contains_key(&op)
+        self.gc_links.get(&op).is_some_and(|&(next, _)| next != 0)
     }
 
-    /// The objects of generation 0, oldest first.
+    /// The objects of generation 0, oldest first: as far as the links lead back to the head
+    /// (a list corrupted as above may not), each object once.
     pub fn gc_generation0(&self) -> Vec<u64> {
         let head = self.gen0_head();
         let mut out = Vec::new();
         let mut at = self.gc_links[&head].0;
-        while at != head {
+        while at != head && at != 0 && out.len() < self.gc_links.len() {
             out.push(at);
-            at = self.gc_links[&at].0;
+            at = self.gc_links.get(&at).map_or(0, |&(next, _)| next);
         }
         out
     }
@@ -1155,6 +1173,32 @@ mod tests {
             link: block,
         };
         assert!(o.take_trace().contains(&ObjEvent::Mem(again)));
+    }
+
+    #[test]
+    fn a_list_handed_out_twice_corrupts_the_generation_list_as_in_c() -> Result<(), ObjError> {
+        let mut o = Objects::new(Profile::CPYTHON_3_11)?;
+        let li = o.list_new_generic()?;
+        o.decref(li)?;
+        o.c_incref(li)?;
+        o.c_decref(li)?;
+        // On the free list twice: two new lists are one object, tracked twice, and the second
+        // _PyObject_GC_TRACK leaves its _gc_prev naming itself.
+        assert_eq!((o.list_new(0)?, o.list_new(0)?), (li, li));
+        assert_eq!(o.read_word(li - 8)?, li - GC_HEAD_SIZE);
+        // Deallocated: gc_list_remove through those links, no panic; the head's _gc_prev
+        // still names it.
+        o.decref(li)?;
+        assert!(!o.gc_is_tracked(li));
+        // The next object tracked is linked after it: its _gc_next is written, so C's
+        // _PyObject_GC_IS_TRACKED says yes, with a NULL _gc_prev.
+        let next = o.list_new_generic()?;
+        assert!(o.gc_is_tracked(li) && o.gc_is_tracked(next));
+        assert_eq!(
+            o.gc_untrack(li),
+            Err(pymalloc::MemError::Segfault { addr: 0 }.into())
+        );
+        Ok(())
     }
 
     #[test]
