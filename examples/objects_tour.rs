@@ -283,6 +283,7 @@ fn subject(event: &ObjEvent) -> Option<u64> {
         | ObjEvent::Zero { op }
         | ObjEvent::Dealloc { op, .. }
         | ObjEvent::ToFreeList { op, .. }
+        | ObjEvent::FreedAgain { op, .. }
         | ObjEvent::Free { op } => Some(op),
         ObjEvent::BufferAlloc { addr, .. } | ObjEvent::BufferFree { addr } => Some(addr),
         ObjEvent::BufferRealloc { new, .. } => Some(new),

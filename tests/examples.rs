@@ -24,3 +24,4 @@ example!(pymalloc_tour, "../examples/pymalloc_tour.rs");
 example!(objects_tour, "../examples/objects_tour.rs");
 example!(model_trace, "../examples/model_trace.rs");
 example!(puzzle2_owners, "../examples/puzzle2_owners.rs");
+example!(puzzle1_stale, "../examples/puzzle1_stale.rs");

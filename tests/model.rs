@@ -40,14 +40,45 @@ const EXPLAINED: &[(&str, &[u8], usize, &str, &str)] = &[
          the next 32-byte request gets another one, and the stale item 0 is a free block whose \
          type word is NULL, so the call through `tp_repr` faults (`--trace` shows each step). \
          CPython 3.13.0 prints `[[...]]` as 3.11.7 does (this program's capture), and the \
-         model's `--trace` on 3.13 shows the same free block read",
+         model's `--trace` on 3.13 shows the same free block read. Under gdb \
+         (crates/python/measurements/stale_exit.stale_list.txt) CPython's item 0 is NULL on all \
+         three: on 3.11.7 and 3.13.0 the buffer heads a pool with 509 of its 510 blocks handed \
+         out, and the `Py_Repr` list's append reuses it; on 3.12.1 a block freed after it heads \
+         the pool. The experiments puzzle1_buffer_reuse and puzzle1_null arrange those heaps, \
+         and the model prints what CPython prints",
         "낡은 읽기의 결과는 호출 전의 힙 상태에 달렸다. CPython은 시작 과정이 해제된 항목 버퍼가 \
          있던 32바이트 풀을 계속 사용 중으로 붙잡고 있고, 낡은 리스트는 그때 그 블록에 든 것을 \
          보여 준다. 모델의 힙은 거의 비어 있다. `id`가 만든 int를 해제하면 그 풀이 비고, 다음 \
          32바이트 요청은 다른 풀에서 블록을 받는다. 그래서 낡은 0번 항목은 타입 워드가 NULL인 빈 \
          블록이 되고, `tp_repr`를 거친 호출이 세그멘테이션 오류를 낸다(`--trace`가 단계마다 보여 준다). \
          CPython 3.13.0도 3.11.7처럼 `[[...]]`를 출력하고(이 프로그램의 캡처), 3.13에서 모델의 \
-         `--trace`도 같은 빈 블록을 읽는 과정을 보여 준다",
+         `--trace`도 같은 빈 블록을 읽는 과정을 보여 준다. gdb로 보면\
+         (crates/python/measurements/stale_exit.stale_list.txt) 세 버전 모두 CPython의 0번 항목이 \
+         NULL이다. 3.11.7과 3.13.0에서는 버퍼가 510개 블록 중 509개가 나가 있는 풀의 맨 앞에 있고, \
+         `Py_Repr` 리스트의 덧붙이기가 그 버퍼를 다시 쓴다. 3.12.1에서는 그 뒤에 해제된 블록이 풀의 맨 \
+         앞에 있다. 실험 puzzle1_buffer_reuse와 puzzle1_null이 이런 힙을 만들어 주면 모델도 CPython과 \
+         같은 줄을 출력한다",
+    ),
+    (
+        "puzzle1_buffer_reuse",
+        &[10, 11, 12, 13],
+        2,
+        PRINT_TAKES_THE_LIST_EN,
+        PRINT_TAKES_THE_LIST_KO,
+    ),
+    (
+        "puzzle1_null",
+        &[10, 11, 12, 13],
+        2,
+        PRINT_TAKES_THE_LIST_EN,
+        PRINT_TAKES_THE_LIST_KO,
+    ),
+    (
+        "puzzle1_link",
+        &[10, 11, 12, 13],
+        2,
+        PRINT_TAKES_THE_LIST_EN,
+        PRINT_TAKES_THE_LIST_KO,
     ),
     (
         "blog/gc_count",
@@ -72,12 +103,17 @@ const EXPLAINED: &[(&str, &[u8], usize, &str, &str)] = &[
          block: on CPython 3.10.13 a block that held an int during start-up (the capture prints \
          one), in the model a block no object has used, whose type word is NULL, so the call \
          through `tp_repr` faults (`cargo model run --python 3.10 --trace` shows the buffer \
-         freed and the fault)",
+         freed and the fault). gdb finds the same on CPython 3.8.18 and 3.10.13 \
+         (crates/python/measurements/stale_exit.stale_list.txt); the experiment puzzle1_link \
+         arranges a link to an int's old block, and the model prints what CPython prints",
         "낡은 읽기의 결과는 호출 전의 힙 상태에 달렸다. 해제된 항목 버퍼의 첫 워드는 같은 풀의 다음 \
          빈 블록을 가리키는 pymalloc의 연결이고, 낡은 0번 항목이 바로 그 블록이다. CPython 3.10.13에서는 \
          시작 과정에서 int가 쓰던 블록이고(캡처가 int를 출력한다), 모델에서는 어떤 객체도 쓴 적 없는 \
          블록이라 타입 워드가 NULL이다. 그래서 `tp_repr`를 거친 호출이 세그멘테이션 오류를 낸다\
-         (`cargo model run --python 3.10 --trace`가 버퍼 해제와 오류를 보여 준다)",
+         (`cargo model run --python 3.10 --trace`가 버퍼 해제와 오류를 보여 준다). gdb로 보면 \
+         CPython 3.8.18과 3.10.13에서 같은 일이 일어난다(crates/python/measurements/stale_exit.stale_list.txt). \
+         실험 puzzle1_link가 int가 있던 블록으로 가는 연결을 만들어 주면 모델도 CPython과 같은 줄을 \
+         출력한다",
     ),
     (
         "blog/refcount_constants",
@@ -99,6 +135,25 @@ const EXPLAINED: &[(&str, &[u8], usize, &str, &str)] = &[
          모델은 `site`를 돌리지 않고 둘 다 임포트하지 않는다",
     ),
 ];
+
+/// Why the puzzle1 experiments exit 0 on CPython.
+const PRINT_TAKES_THE_LIST_EN: &str = "CPython's `print` writes through `sys.stdout`, a \
+     `TextIOWrapper`, which the model does not build: while the stale list is being printed (it \
+     is still on the list free list), `_io_TextIOWrapper_write` makes its list of pending pieces \
+     with `PyList_New(2)`, which takes the stale list off the free list, and the flush \
+     (`_textiowrapper_writeflush`) deallocates it. When `.value`'s reference is released, the \
+     count goes below zero instead of to zero: the list is on the free list once, and exit is \
+     clean. gdb shows both calls on 3.8 to 3.13 (crates/python/measurements/stale_exit.NAME.txt). \
+     In the model the release is the list's second deallocation, and exit faults as the blog's \
+     program does";
+const PRINT_TAKES_THE_LIST_KO: &str = "CPython의 `print`는 `sys.stdout`, 곧 `TextIOWrapper`를 거쳐 \
+     쓰는데, 모델은 이 객체를 만들지 않는다. 낡은 리스트를 출력하는 동안(리스트는 아직 리스트 \
+     자유 목록에 있다) `_io_TextIOWrapper_write`가 쓸 조각들의 리스트를 `PyList_New(2)`로 만들면서 \
+     낡은 리스트를 자유 목록에서 꺼내 가고, 플러시(`_textiowrapper_writeflush`)가 그 리스트를 \
+     해제한다. 그 뒤 `.value`의 참조를 놓으면 참조 횟수는 0이 아니라 0 아래로 내려간다. 리스트는 \
+     자유 목록에 한 번만 있고, 종료는 깨끗하다. gdb가 3.8부터 3.13까지 두 호출을 모두 보여 준다\
+     (crates/python/measurements/stale_exit.NAME.txt). 모델에서는 참조를 놓는 일이 리스트의 두 번째 \
+     해제가 되고, 종료 때 블로그의 프로그램처럼 세그멘테이션 오류가 난다";
 
 /// Why `gc.get_count()` starts elsewhere on CPython.
 const GC_START_EN: &str = "generation 0's count and the collections before the script's first \

@@ -87,19 +87,20 @@ pub fn collect_generations(o: &mut Objects) -> Result<(), ObjError> {
 
 /// `gc.freeze()` (`gc_freeze_impl`): every tracked object moves to the permanent generation,
 /// which no collection looks at, and generation 0's count starts again.
-pub fn freeze(o: &mut Objects) {
+pub fn freeze(o: &mut Objects) -> Result<(), ObjError> {
     let permanent = o.gen_head(NUM_GENERATIONS);
     for i in 0..NUM_GENERATIONS {
         let head = o.gen_head(i);
-        o.gc_list_merge(head, permanent);
+        o.gc_list_merge(head, permanent)?;
         o.gc_counts_mut().count0 = 0;
     }
+    Ok(())
 }
 
 /// `gc.unfreeze()`: the permanent generation's objects back into the oldest one.
-pub fn unfreeze(o: &mut Objects) {
+pub fn unfreeze(o: &mut Objects) -> Result<(), ObjError> {
     let (permanent, oldest) = (o.gen_head(NUM_GENERATIONS), o.gen_head(NUM_GENERATIONS - 1));
-    o.gc_list_merge(permanent, oldest);
+    o.gc_list_merge(permanent, oldest)
 }
 
 /// `gc.get_freeze_count()`: how many objects the permanent generation holds.
@@ -119,7 +120,7 @@ pub fn collect(o: &mut Objects, generation: usize) -> Result<Collected, ObjError
     let young = o.gen_head(generation);
     for i in 0..generation {
         let head = o.gen_head(i);
-        o.gc_list_merge(head, young);
+        o.gc_list_merge(head, young)?;
     }
     let old = if generation < NUM_GENERATIONS - 1 {
         o.gen_head(generation + 1)
@@ -134,7 +135,7 @@ pub fn collect(o: &mut Objects, generation: usize) -> Result<Collected, ObjError
         if generation == NUM_GENERATIONS - 2 {
             o.gc_counts_mut().long_lived_pending += o.gc_list_size(young) as i64;
         }
-        o.gc_list_merge(young, old);
+        o.gc_list_merge(young, old)?;
     } else {
         // Dicts are untracked only in full collections (bpo-14775: quadratic build-up).
         untrack_dicts(o, young)?;
@@ -154,7 +155,7 @@ pub fn collect(o: &mut Objects, generation: usize) -> Result<Collected, ObjError
     delete_garbage(o, final_unreachable, old)?;
     let uncollectable = o.gc_list_size(finalizers);
     // handle_legacy_finalizers: gc.garbage gets them (none here); they join `old`.
-    o.gc_list_merge(finalizers, old);
+    o.gc_list_merge(finalizers, old)?;
     if generation == NUM_GENERATIONS - 1 {
         o.clear_freelists()?;
     }
@@ -228,14 +229,14 @@ fn move_unreachable(o: &mut Objects, young: u64, unreachable: u64) -> Result<(),
     while gc != young {
         if o.gc_refs(gc) != 0 {
             for r in o.referents(gc)? {
-                visit_reachable(o, r.target, young);
+                visit_reachable(o, r.target, young)?;
             }
             // No longer being collected: visit_reachable now passes it by.
             o.gc_clear_collecting(gc);
             prev = gc;
         } else {
             // Tentatively unreachable (C also sets NEXT_MASK_UNREACHABLE on it).
-            o.gc_list_move(gc, unreachable);
+            o.gc_list_move(gc, unreachable)?;
             o.gc_set_unreachable(gc, true);
         }
         gc = o.gc_next(prev);
@@ -249,21 +250,22 @@ fn move_unreachable(o: &mut Objects, young: u64, unreachable: u64) -> Result<(),
 }
 
 /// `visit_reachable(op, reachable)`: `op` is referred to by a reachable object.
-fn visit_reachable(o: &mut Objects, op: u64, young: u64) {
+fn visit_reachable(o: &mut Objects, op: u64, young: u64) -> Result<(), ObjError> {
     // Objects of other generations, and those move_unreachable has passed already.
     if !o.gc_is_collecting(op) {
-        return;
+        return Ok(());
     }
     if o.gc_is_unreachable(op) {
         // It had gc_refs == 0 when move_unreachable got to it, but it is reachable after all:
         // back to the end of `young`, where the walk will reach it again.
         o.gc_set_unreachable(op, false);
-        o.gc_list_move(op, young);
+        o.gc_list_move(op, young)?;
         o.gc_set_refs(op, 1);
     } else if o.gc_refs(op) == 0 {
         // Still ahead of the walk in `young`: it will be treated as reachable there.
         o.gc_set_refs(op, 1);
     }
+    Ok(())
 }
 
 /// `_PyObject_GC_MAY_BE_TRACKED(obj)`: a GC object, and for a tuple, a tracked one.
@@ -293,7 +295,7 @@ fn untrack_tuples(o: &mut Objects, head: u64) -> Result<(), ObjError> {
             }
         }
         if !keep {
-            o.gc_untrack(op);
+            o.gc_untrack(op)?;
         }
     }
     Ok(())
@@ -314,7 +316,7 @@ fn untrack_dicts(o: &mut Objects, head: u64) -> Result<(), ObjError> {
             }
         }
         if !keep {
-            o.gc_untrack(op);
+            o.gc_untrack(op)?;
         }
     }
     Ok(())
@@ -352,7 +354,7 @@ fn handle_resurrected_objects(
     for op in o.gc_list(still_unreachable) {
         o.gc_clear_collecting(op);
     }
-    o.gc_list_merge(unreachable, old);
+    o.gc_list_merge(unreachable, old)?;
     Ok(())
 }
 
@@ -366,7 +368,7 @@ fn delete_garbage(o: &mut Objects, collectable: u64, old: u64) -> Result<(), Obj
         o.tp_clear(op)?;
         o.decref(op)?;
         if o.gc_next(collectable) == op {
-            o.gc_list_move(op, old);
+            o.gc_list_move(op, old)?;
         }
     }
     Ok(())

@@ -1003,7 +1003,7 @@ impl Objects {
     /// its value); then onto the dict free list while it holds fewer than 80, else
     /// `PyObject_GC_Del`.
     pub(crate) fn dict_dealloc(&mut self, op: u64) -> Result<(), ObjError> {
-        self.gc_untrack(op);
+        self.gc_untrack(op)?;
         if !self.trashcan_begin(op) {
             return Ok(());
         }

@@ -532,7 +532,7 @@ impl Objects {
     /// untrack, release the references in the version's order, free (3.8 keeps bound methods).
     pub(crate) fn fields_dealloc(&mut self, op: u64) -> Result<(), ObjError> {
         let ty = self.type_of(op)?;
-        self.gc_untrack(op);
+        self.gc_untrack(op)?;
         if ty == TypeId::Code && self.layout.minor <= 10 {
             self.free_opcache(op)?;
         }

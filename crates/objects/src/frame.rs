@@ -144,7 +144,7 @@ impl Objects {
     /// becomes its code's zombie frame if the code has none, else goes on the free list
     /// (linked through `f_back`) if there is room, else back to the allocator.
     pub(crate) fn frame_dealloc(&mut self, f: u64) -> Result<(), ObjError> {
-        self.gc_untrack(f);
+        self.gc_untrack(f)?;
         let code = self.read_word(f + F_CODE)?;
         if self.read_word(code + CO_ZOMBIEFRAME)? == 0 {
             self.set_fields_word(code, CO_ZOMBIEFRAME, f)?;

@@ -52,11 +52,13 @@ impl Objects {
         self.gc_links.get(&at).map_or(at, |h| h.next)
     }
 
-    /// The list's objects, from the head's `_gc_next` on.
+    /// The list's objects, from the head's `_gc_next` on, as far as the links lead back to the
+    /// head (a list corrupted by an object tracked twice may not: the walk stops at a NULL link
+    /// or after as many steps as there are links).
     pub fn gc_list(&self, head: u64) -> Vec<u64> {
         let mut out = Vec::new();
         let mut at = self.gc_next(head);
-        while at != head {
+        while at != head && at != 0 && out.len() < self.gc_links.len() {
             out.push(at);
             at = self.gc_next(at);
         }
@@ -65,13 +67,7 @@ impl Objects {
 
     /// `gc_list_size`.
     pub fn gc_list_size(&self, head: u64) -> usize {
-        let mut n = 0;
-        let mut at = self.gc_next(head);
-        while at != head {
-            n += 1;
-            at = self.gc_next(at);
-        }
-        n
+        self.gc_list(head).len()
     }
 
     /// `gc_list_append(node, list)`: `op` (in no list) linked last.
@@ -79,53 +75,82 @@ impl Objects {
         self.link_last(op, head, GcHead::linked(0, 0));
     }
 
-    /// Links `entry` (its marks kept) as `op`, last in `head`'s list.
+    /// Links `entry` (its marks kept) as `op`, last in `head`'s list, writing through whatever
+    /// the head's `_gc_prev` names, as C does.
     fn link_last(&mut self, op: u64, head: u64, mut entry: GcHead) {
-        let last = self.gc_links[&head].prev;
-        self.gc_links.get_mut(&last).expect("linked").next = op;
+        let last = self.gc_links.get(&head).map_or(head, |h| h.prev);
+        self.gc_links
+            .entry(last)
+            .or_insert(GcHead::linked(0, 0))
+            .next = op;
         entry.next = head;
         entry.prev = last;
         self.gc_links.insert(op, entry);
-        self.gc_links.get_mut(&head).expect("head").prev = op;
+        self.gc_links
+            .entry(head)
+            .or_insert(GcHead::linked(0, 0))
+            .prev = op;
     }
 
-    /// Unlinks `op`, returning its entry (marks and all).
-    fn unlink(&mut self, op: u64) -> Option<GcHead> {
-        let h = self.gc_links.remove(&op)?;
-        self.gc_links.get_mut(&h.prev).expect("linked").next = h.next;
-        self.gc_links.get_mut(&h.next).expect("linked").prev = h.prev;
-        Some(h)
-    }
-
-    /// `gc_list_remove(node)`: unlinked; it is then in no list (untracked).
-    pub fn gc_list_remove(&mut self, op: u64) {
-        self.unlink(op);
+    /// Unlinks `op`, returning its entry (marks and all); a NULL neighbour is C's write to
+    /// address 0.
+    fn unlink(&mut self, op: u64) -> Result<Option<GcHead>, ObjError> {
+        let Some(&h) = self.gc_links.get(&op) else {
+            return Ok(None);
+        };
+        if h.next == 0 || h.prev == 0 {
+            return Err(pymalloc::MemError::Segfault { addr: 0 }.into());
+        }
+        self.gc_links.remove(&op);
+        self.gc_links
+            .entry(h.prev)
+            .or_insert(GcHead::linked(0, 0))
+            .next = h.next;
+        self.gc_links
+            .entry(h.next)
+            .or_insert(GcHead::linked(0, 0))
+            .prev = h.prev;
+        Ok(Some(h))
     }
 
     /// `gc_list_move(node, list)`: from its list to the end of `head`'s, keeping what the
     /// collector marked in its `_gc_prev`.
-    pub fn gc_list_move(&mut self, op: u64, head: u64) {
-        if let Some(entry) = self.unlink(op) {
+    pub fn gc_list_move(&mut self, op: u64, head: u64) -> Result<(), ObjError> {
+        if let Some(entry) = self.unlink(op)? {
             self.link_last(op, head, entry);
         }
+        Ok(())
     }
 
     /// `gc_list_merge(from, to)`: `from`'s objects appended to `to` in order; `from` empty.
-    pub fn gc_list_merge(&mut self, from: u64, to: u64) {
+    pub fn gc_list_merge(&mut self, from: u64, to: u64) -> Result<(), ObjError> {
         if self.gc_list_is_empty(from) {
-            return;
+            return Ok(());
         }
         let GcHead {
             next: first,
             prev: last,
             ..
         } = self.gc_links[&from];
-        let to_last = self.gc_links[&to].prev;
-        self.gc_links.get_mut(&to_last).expect("linked").next = first;
-        self.gc_links.get_mut(&first).expect("linked").prev = to_last;
-        self.gc_links.get_mut(&last).expect("linked").next = to;
-        self.gc_links.get_mut(&to).expect("head").prev = last;
+        if first == 0 || last == 0 {
+            return Err(pymalloc::MemError::Segfault { addr: 0 }.into());
+        }
+        let to_last = self.gc_links.get(&to).map_or(to, |h| h.prev);
+        self.gc_links
+            .entry(to_last)
+            .or_insert(GcHead::linked(0, 0))
+            .next = first;
+        self.gc_links
+            .entry(first)
+            .or_insert(GcHead::linked(0, 0))
+            .prev = to_last;
+        self.gc_links
+            .entry(last)
+            .or_insert(GcHead::linked(0, 0))
+            .next = to;
+        self.gc_links.entry(to).or_insert(GcHead::linked(0, 0)).prev = last;
         self.gc_list_init(from);
+        Ok(())
     }
 
     /// `gc_get_refs` of an object being collected (0 for any other).
@@ -231,7 +256,7 @@ pub(crate) struct GcHead {
 }
 
 impl GcHead {
-    fn linked(next: u64, prev: u64) -> GcHead {
+    pub(crate) fn linked(next: u64, prev: u64) -> GcHead {
         GcHead {
             next,
             prev,

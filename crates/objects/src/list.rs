@@ -120,6 +120,11 @@ impl Objects {
         Ok(self.list_at(self.live_list_record(op)?))
     }
 
+    /// The list free list (`free_list[0..numfree]`), the next list to be handed out last.
+    pub fn list_free_list(&self) -> &[u64] {
+        &self.free.list
+    }
+
     /// `len(list)`.
     pub fn list_len(&self, op: u64) -> Result<u64, ObjError> {
         Ok(self.live_list(op)?.size)
@@ -351,7 +356,7 @@ impl Objects {
     /// `list_dealloc`: untrack; release the items from the last to the first; free the buffer;
     /// then onto the free list while it holds fewer than 80, else `PyObject_GC_Del`.
     pub(crate) fn list_dealloc(&mut self, op: u64) -> Result<(), ObjError> {
-        self.gc_untrack(op);
+        self.gc_untrack(op)?;
         if !self.trashcan_begin(op) {
             return Ok(());
         }

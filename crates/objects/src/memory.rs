@@ -166,10 +166,13 @@ impl Objects {
     }
 
     /// A `PyGC_Head` word: the links while tracked; 0 once untracked (`_gc_prev` keeps only
-    /// flags, none of which the model sets).
+    /// flags, none of which the model sets), unless a corrupt list wrote there since.
     fn gc_word(&self, op: u64, offset: u64) -> u64 {
         match self.gc_links.get(&op) {
-            Some(h) => self.head_of(if offset == 0 { h.next } else { h.prev }),
+            Some(h) => match if offset == 0 { h.next } else { h.prev } {
+                0 => 0,
+                link => self.head_of(link),
+            },
             None => 0,
         }
     }

@@ -19,6 +19,7 @@ use pymalloc::profile::{index2size, size_class};
 use pymalloc::{Allocator, Event, Profile};
 
 use crate::error::ObjError;
+use crate::gclist::GcHead;
 use crate::hash::AddrMap;
 use crate::heavy::{Heavy, HeavyStore};
 use crate::image::Image;
@@ -26,6 +27,9 @@ use crate::layout::{GC_HEAD_SIZE, Layout};
 use crate::slots::{GC, IMMORTAL, Kind, PREHEADER, Slot, SlotKey, Slots, State};
 use crate::trace::{ObjEvent, Trace};
 use crate::types::TypeId;
+
+/// `_PyGC_PREV_MASK`: `_gc_prev` without its two flag bits (`_PyGC_PREV_SHIFT`).
+const _PYGC_PREV_MASK: u64 = u64::MAX << 2;
 
 /// `SMALL_REQUEST_THRESHOLD`: larger objects live in glibc chunks.
 const SMALL_REQUEST_THRESHOLD: u64 = 512;
@@ -563,6 +567,9 @@ impl Objects {
         };
         let slot = *self.slots.get(key).expect("placed");
         let gc = self.gc_offset(&slot) != 0;
+        if gc {
+            self.gc_del_untrack(op, slot.state == State::Freed)?;
+        }
         if gc && self.gc.count0 > 0 {
             self.gc.count0 -= 1;
         }
@@ -585,6 +592,31 @@ impl Objects {
         let freed = self.mem.object_free(block);
         self.sync_allocator();
         Ok(freed?)
+    }
+
+    /// `PyObject_GC_Del`'s first step: `if (_PyObject_GC_IS_TRACKED(op)) gc_list_remove(g)`.
+    /// Tracked means that `_gc_next`, the first word of the block, is not 0. An object freed
+    /// before (a list on the free list twice) has pymalloc's free-list link there, unless its
+    /// pool was full: it reads as tracked, and `gc_list_remove` writes `_gc_next` through the
+    /// untracked `_gc_prev`, 0: a write to address 0, C's segmentation fault at exit.
+    fn gc_del_untrack(&mut self, op: u64, freed_before: bool) -> Result<(), ObjError> {
+        if !freed_before {
+            return self.gc_untrack(op);
+        }
+        let g = op - GC_HEAD_SIZE;
+        let next = self.read_word(g)?;
+        if next == 0 {
+            return Ok(());
+        }
+        let ty = self.type_of(op)?;
+        self.trace.record(ObjEvent::FreedAgain { op, ty, next });
+        // gc_list_remove: prev = GC_PREV(node) (the flag bits masked off), next = GC_NEXT(node).
+        let prev = self.read_word(g + 8)? & _PYGC_PREV_MASK;
+        self.mem.write_word(prev, next)?; // _PyGCHead_SET_NEXT(prev, next)
+        let flags = self.read_word(next + 8)? & !_PYGC_PREV_MASK;
+        self.mem.write_word(next + 8, prev | flags)?; // _PyGCHead_SET_PREV(next, prev)
+        self.mem.write_word(g, 0)?; // node->_gc_next = 0
+        Ok(())
     }
 
     /// `PyMem_Malloc`, `PyMem_Calloc` and friends for memory that is not an object (item
@@ -961,30 +993,64 @@ impl Objects {
         Ok(op)
     }
 
-    /// `_PyObject_GC_TRACK(op)`: link at the end of generation 0.
+    /// `_PyObject_GC_TRACK(op)`: link at the end of generation 0. C writes through whatever
+    /// `_gc_prev` of the list's head names, even an object untracked since: a list the free
+    /// list hands out twice is tracked twice, and the list is corrupt from then on, as in C.
     pub(crate) fn gc_track(&mut self, op: u64) {
         let head = self.gen0_head();
-        self.gc_list_append(op, head);
+        let last = self.gc_links[&head].prev;
+        self.gc_links
+            .entry(last)
+            .or_insert(GcHead::linked(0, 0))
+            .next = op;
+        self.gc_links.insert(op, GcHead::linked(head, last));
+        self.gc_links
+            .get_mut(&head)
+            .expect("the head is always linked")
+            .prev = op;
     }
 
-    /// `PyObject_GC_UnTrack(op)`: unlink, if tracked.
-    pub fn gc_untrack(&mut self, op: u64) {
-        self.gc_list_remove(op);
+    /// `PyObject_GC_UnTrack(op)`: if tracked (`_gc_next` is not 0), `gc_list_remove`, through
+    /// whatever the links name. An object whose `_gc_next` was written after it was untracked
+    /// (by the second tracking of a list handed out twice) has a NULL `_gc_prev`: C writes to
+    /// address 0 there.
+    pub fn gc_untrack(&mut self, op: u64) -> Result<(), ObjError> {
+        let Some(&GcHead { next, prev, .. }) = self.gc_links.get(&op) else {
+            return Ok(());
+        };
+        if next == 0 {
+            return Ok(());
+        }
+        if prev == 0 {
+            return Err(pymalloc::MemError::Segfault { addr: 0 }.into());
+        }
+        self.gc_links
+            .entry(prev)
+            .or_insert(GcHead::linked(0, 0))
+            .next = next;
+        self.gc_links
+            .entry(next)
+            .or_insert(GcHead::linked(0, 0))
+            .prev = prev;
+        // node->_gc_next = 0, and _gc_prev's pointer bits with it.
+        self.gc_links.remove(&op);
+        Ok(())
     }
 
-    /// `gc.is_tracked(op)`.
+    /// `gc.is_tracked(op)`: `_gc_next` is not 0.
     pub fn gc_is_tracked(&self, op: u64) -> bool {
-        self.gc_links.contains_key(&op)
+        self.gc_links.get(&op).is_some_and(|h| h.next != 0)
     }
 
-    /// The objects of generation 0, oldest first.
+    /// The objects of generation 0, oldest first: as far as the links lead back to the head
+    /// (a list corrupted as above may not), each object once.
     pub fn gc_generation0(&self) -> Vec<u64> {
         let head = self.gen0_head();
         let mut out = Vec::new();
         let mut at = self.gc_links[&head].next;
-        while at != head {
+        while at != head && at != 0 && out.len() < self.gc_links.len() {
             out.push(at);
-            at = self.gc_links[&at].next;
+            at = self.gc_links.get(&at).map_or(0, |h| h.next);
         }
         out
     }
@@ -1120,6 +1186,61 @@ mod tests {
     }
 
     #[test]
+    fn a_list_listed_twice_is_freed_twice_at_exit_quietly_when_its_pool_was_full() {
+        // The first PyObject_GC_Del frees the list's block into a full pool: its link, the
+        // _gc_next word, is NULL, so the second call sees an untracked object and frees the
+        // block again (pymalloc links it in a second time), with no fault.
+        let mut o = Objects::new(Profile::CPYTHON_3_11).unwrap();
+        let li = o.list_new_generic().unwrap();
+        o.decref(li).unwrap();
+        o.c_incref(li).unwrap();
+        o.c_decref(li).unwrap();
+        assert_eq!(o.list_free_list(), [li, li]);
+        let pool = li & !(o.profile().pool_size() - 1);
+        let mut kept = Vec::new();
+        while kept
+            .last()
+            .is_none_or(|&x| x & !(o.profile().pool_size() - 1) == pool)
+        {
+            kept.push(o.list_new_generic().unwrap());
+        }
+        o.set_trace(true);
+        o.clear_freelists().unwrap();
+        let block = li - GC_HEAD_SIZE;
+        let again = pymalloc::Event::FreedAgain {
+            address: block,
+            link: block,
+        };
+        assert!(o.take_trace().contains(&ObjEvent::Mem(again)));
+    }
+
+    #[test]
+    fn a_list_handed_out_twice_corrupts_the_generation_list_as_in_c() -> Result<(), ObjError> {
+        let mut o = Objects::new(Profile::CPYTHON_3_11)?;
+        let li = o.list_new_generic()?;
+        o.decref(li)?;
+        o.c_incref(li)?;
+        o.c_decref(li)?;
+        // On the free list twice: two new lists are one object, tracked twice, and the second
+        // _PyObject_GC_TRACK leaves its _gc_prev naming itself.
+        assert_eq!((o.list_new(0)?, o.list_new(0)?), (li, li));
+        assert_eq!(o.read_word(li - 8)?, li - GC_HEAD_SIZE);
+        // Deallocated: gc_list_remove through those links, no panic; the head's _gc_prev
+        // still names it.
+        o.decref(li)?;
+        assert!(!o.gc_is_tracked(li));
+        // The next object tracked is linked after it: its _gc_next is written, so C's
+        // _PyObject_GC_IS_TRACKED says yes, with a NULL _gc_prev.
+        let next = o.list_new_generic()?;
+        assert!(o.gc_is_tracked(li) && o.gc_is_tracked(next));
+        assert_eq!(
+            o.gc_untrack(li),
+            Err(pymalloc::MemError::Segfault { addr: 0 }.into())
+        );
+        Ok(())
+    }
+
+    #[test]
     fn c_level_counts_revive_and_double_free_a_listed_list() {
         // The blog's stale list: freed onto the free list, then ctypes' py_object takes a
         // reference to it (Py_INCREF), and letting that go deallocates it a second time.
@@ -1140,16 +1261,22 @@ mod tests {
             1,
             "C's increment, on a listed list"
         );
-        // Its items went when it died: the second list_dealloc reads the stale buffer and
-        // frees it again, which pymalloc's bookkeeping catches.
-        let again = o.c_decref(li);
+        // Its items went when it died: the second list_dealloc reads the stale buffer, frees
+        // it again (pymalloc links it in a second time, as C does) and pushes the list on the
+        // free list a second time: the next two lists are the same object.
+        let buffer = o.list_data(li).unwrap().item;
+        o.set_trace(true);
+        o.c_decref(li).unwrap();
+        let events = o.take_trace();
         assert!(
-            matches!(
-                again,
-                Err(ObjError::Mem(pymalloc::MemError::DoubleFree { .. }))
-            ),
-            "{again:?}"
+            events.contains(&ObjEvent::Mem(pymalloc::Event::FreedAgain {
+                address: buffer,
+                link: buffer
+            })),
+            "the buffer, head of its pool's list, now links to itself: {events:?}"
         );
+        assert_eq!(o.free.list, [li, li]);
+        assert_eq!((o.list_new(0).unwrap(), o.list_new(0).unwrap()), (li, li));
         // A wild address: the model's segmentation fault.
         assert!(matches!(
             o.c_incref(0x1000),

@@ -39,6 +39,16 @@ pub enum ObjEvent {
         /// Objects on that list now.
         numfree: usize,
     },
+    /// `PyObject_GC_Del` of an object whose block was freed before: its `_gc_next` reads
+    /// `next`, pymalloc's free-list link, so the object looks tracked.
+    FreedAgain {
+        /// The object.
+        op: u64,
+        /// Its type, as its remains say.
+        ty: TypeId,
+        /// Its first word.
+        next: u64,
+    },
     /// The object's block went back to the allocator.
     Free {
         /// The object.
@@ -91,6 +101,11 @@ impl fmt::Display for ObjEvent {
                 write!(f, "free list {ty} at {op:#x} ({numfree} on the list)")
             }
             ObjEvent::Free { op } => write!(f, "free      {op:#x}"),
+            ObjEvent::FreedAgain { op, ty, next } => write!(
+                f,
+                "gc_del    {ty} at {op:#x} again: freed before, its _gc_next reads {next:#x} \
+                 (pymalloc's link), so it looks tracked: gc_list_remove"
+            ),
             ObjEvent::BufferAlloc { addr, nbytes } => {
                 write!(f, "buffer    {addr:#x} ({nbytes} bytes)")
             }

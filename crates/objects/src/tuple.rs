@@ -130,7 +130,7 @@ impl Objects {
             Some(Body::Tuple(v)) => v.clone(),
             _ => return Err(self.wrong_type(op, "struct sequence")),
         };
-        self.gc_untrack(op);
+        self.gc_untrack(op)?;
         for item in items {
             self.c_xdecref(item)?;
         }
@@ -149,7 +149,7 @@ impl Objects {
             // singleton"); here it is misuse.
             return Err(ObjError::DecrefBelowZero { addr: op });
         }
-        self.gc_untrack(op);
+        self.gc_untrack(op)?;
         if !self.trashcan_begin(op) {
             return Ok(());
         }

@@ -644,7 +644,7 @@ impl Objects {
     /// (forwards) and their array; free the object; then release the class.
     pub(crate) fn instance_dealloc(&mut self, op: u64) -> Result<(), ObjError> {
         let i = self.instance_data(op)?;
-        self.gc_untrack(op);
+        self.gc_untrack(op)?;
         if self.class_data(i.class)?.finalize && !i.finalized {
             // PyObject_CallFinalizerFromDealloc: tracked again, the count set back to 1 while
             // `__del__` runs. The model's object layer cannot call Python code, so the
@@ -706,7 +706,7 @@ impl Objects {
     /// dict, bases, mro, names), its doc, its shared keys, then itself.
     pub(crate) fn class_dealloc(&mut self, op: u64) -> Result<(), ObjError> {
         let c = self.class_data(op)?;
-        self.gc_untrack(op);
+        self.gc_untrack(op)?;
         for r in self.referents(op)? {
             self.decref(r.target)?;
         }

@@ -1,9 +1,9 @@
 //! What goes wrong is a value, never a panic.
 //!
-//! C reports most of these by crashing, or not at all: a double free in pymalloc silently links a
-//! block into its pool's free list twice, and the same block is later handed out to two owners.
-//! The model notices, because it keeps a little bookkeeping CPython does not (see
-//! [`crate::obmalloc`]), and says what happened instead.
+//! C reports most of these by crashing, or not at all. A double free in pymalloc silently links
+//! a block into its pool's free list twice; the model does the same (and names it in the trace),
+//! and stops only where the same block would be handed out to two owners. glibc's own checks
+//! (a tcache double free) abort, in C as here.
 
 use std::fmt;
 
@@ -21,8 +21,8 @@ pub enum MemError {
         /// The address passed to the free or realloc call.
         addr: u64,
     },
-    /// Freeing (or reallocating) a block that is already free. CPython would link the block into
-    /// its pool's free list a second time and later hand it out twice; glibc aborts.
+    /// Freeing (or reallocating) a block that is already free, where C notices: glibc aborts
+    /// ("free(): double free detected in tcache 2"); pymalloc's realloc of a freed block.
     DoubleFree {
         /// The address passed to the free or realloc call.
         addr: u64,
@@ -48,9 +48,11 @@ pub enum MemError {
         /// The address of the word that would have been overwritten.
         addr: u64,
     },
-    /// A pool's free list leads somewhere that is not a free block of that pool: a freed block
-    /// was written to after it was freed (a use after free). CPython would hand out the wild
-    /// address as if it were a block; the model stops.
+    /// A pool's free list leads to a mapped address that is not a free block of that pool: a
+    /// freed block was written to after it was freed (a use after free), or a block freed twice
+    /// is in use again. CPython would hand out the wild address, or the same block a second time,
+    /// as if it were a free block; the model stops. (A link into unmapped memory is followed as
+    /// in C, to a [`MemError::Segfault`].)
     CorruptFreeList {
         /// The pool whose free list is broken.
         pool: u64,

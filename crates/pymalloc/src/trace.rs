@@ -106,6 +106,14 @@ pub enum Event {
         /// Its size class.
         class: u32,
     },
+    /// A block that was already free was freed again (`pymalloc_free` cannot tell): it is on
+    /// its pool's free list once more, linked to `link`, itself when it was the head.
+    FreedAgain {
+        /// The block.
+        address: u64,
+        /// The link written into its first word.
+        link: u64,
+    },
     /// A pool's last allocated block was freed: it went to its arena's `freepools`.
     PoolEmpty {
         /// The pool's address.
@@ -152,6 +160,12 @@ impl fmt::Display for Event {
             }
             Event::PoolUsed { address, class } => {
                 write!(f, "pool {address:#x} used, class {class}")
+            }
+            Event::FreedAgain { address, link } => {
+                write!(
+                    f,
+                    "block {address:#x} freed again, already free: linked to {link:#x}"
+                )
             }
             Event::PoolEmpty { address, class } => {
                 write!(f, "pool {address:#x} empty, class {class}")

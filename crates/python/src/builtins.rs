@@ -329,6 +329,11 @@ fn builtin_print(i: &mut Interp, args: &[u64]) -> Result<u64, RunError> {
                 format!("'{name}' is an invalid keyword argument for print()"),
             ));
         }
+        if name == "flush" {
+            // file.flush() when true: the model's standard output is written as printed, so
+            // there is nothing left to flush.
+            continue;
+        }
         let text = if *v == i.o.none() {
             None
         } else if !i.is_extra(*v) && i.o.type_of(*v)? == TypeId::Str {
@@ -342,7 +347,7 @@ fn builtin_print(i: &mut Interp, args: &[u64]) -> Result<u64, RunError> {
         match name.as_str() {
             "sep" => sep = text.unwrap_or_else(|| " ".into()),
             "end" => end = text.unwrap_or_else(|| "\n".into()),
-            "file" | "flush" => {
+            "file" => {
                 return Err(RunError::NotModelled {
                     construct: format!("print(..., {name}=...)"),
                     filename: String::new(),

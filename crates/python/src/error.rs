@@ -161,7 +161,7 @@ impl fmt::Display for RunError {
             ),
             RunError::Memory(ObjError::Mem(pymalloc::MemError::Segfault { addr })) => write!(
                 f,
-                "Fatal Python error: Segmentation fault (the model read {addr:#x}, which no mapping covers)"
+                "Fatal Python error: Segmentation fault (the model accessed {addr:#x}, which no mapping covers)"
             ),
             RunError::Memory(e) => write!(f, "the model stopped: {e}"),
             RunError::Usage(m) => write!(f, "{m}"),

@@ -307,7 +307,7 @@ pub(crate) fn gc_collect(i: &mut Interp, args: &[u64]) -> Result<u64, RunError> 
 
 /// `gc.freeze()`: every tracked object into the permanent generation.
 pub(crate) fn gc_freeze(i: &mut Interp, _args: &[u64]) -> Result<u64, RunError> {
-    gc::freeze(&mut i.o);
+    gc::freeze(&mut i.o)?;
     let none = i.o.none();
     i.incref(none)?;
     Ok(none)
@@ -315,7 +315,7 @@ pub(crate) fn gc_freeze(i: &mut Interp, _args: &[u64]) -> Result<u64, RunError> 
 
 /// `gc.unfreeze()`: the permanent generation back into the oldest.
 pub(crate) fn gc_unfreeze(i: &mut Interp, _args: &[u64]) -> Result<u64, RunError> {
-    gc::unfreeze(&mut i.o);
+    gc::unfreeze(&mut i.o)?;
     let none = i.o.none();
     i.incref(none)?;
     Ok(none)

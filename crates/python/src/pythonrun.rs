@@ -253,12 +253,12 @@ impl Interp {
         Ok(module)
     }
 
-    /// `Py_FinalizeEx`, as far as the model goes: `finalize_modules` runs a full collection
-    /// (`_PyGC_CollectNoFail`), whose last step frees every object kept on a free list
-    /// (`_PyGC_ClearAllFreeLists`, or `clear_freelists` up to 3.10). The collection itself is
-    /// the collector's (not built yet): only that step is modelled. A list deallocated twice
-    /// sits on the list free list twice, so its block is freed twice here: the crash at exit
-    /// of the blog's first program.
+    /// `Py_FinalizeEx`, as far as the model goes: its full collection (`PyGC_Collect`), whose
+    /// last step frees every object kept on a free list (`_PyGC_ClearAllFreeLists`, or
+    /// `clear_freelists` up to 3.10). The collection itself is the collector's (not built yet):
+    /// only that step is modelled. A list deallocated twice sits on the list free list twice,
+    /// and its second `PyObject_GC_Del` faults: the crash at exit of the blog's first program
+    /// (crates/python/measurements/stale_exit.*, under gdb on 3.8 to 3.13).
     pub(crate) fn finalize(&mut self) -> Result<(), RunError> {
         self.trace_phase("(exit) Py_FinalizeEx: the free lists cleared");
         self.o.clear_freelists()?;

@@ -65,8 +65,8 @@ fn usedpools_slot(addr: u64) -> Option<usize> {
 }
 
 /// Model bookkeeping CPython does not have: one bit per block, set while the block is handed
-/// out, so a double free or a free of a never-allocated address is caught instead of corrupting
-/// the free list. 1,024 bits cover the most blocks a pool holds (1,021 of 16 bytes).
+/// out, so a free of a never-allocated address is caught, and a double free, which C takes
+/// without a word, is named in the trace. 1,024 bits cover the most blocks a pool holds (1,021 of 16 bytes).
 #[derive(Clone, Debug, Default)]
 pub(crate) struct BlockBits([u64; 16]);
 
@@ -247,9 +247,12 @@ pub(crate) fn link_word(raw_links: &AddrMap<u64>, ph: &PoolHeader, pool: u64, bp
     }
 }
 
-/// Reads the free-list link in `bp`, the head of `ph`'s list. Invariant kept: a pool's
-/// `freeblock` is NULL or a free, carved block of that pool. CPython trusts the link it reads;
-/// the model checks it, because a client may have written there after freeing the block.
+/// Reads the free-list link in `bp`, the head of `ph`'s list, as `*(block **)bp` does. CPython
+/// trusts the head, whatever the last link it read said; so does the model, up to the head it
+/// cannot hand out: one that is no free block of the pool (a client wrote over a link after the
+/// free, or a block freed twice is in use again). C reads it and hands it out; the model stops
+/// there, with [`MemError::CorruptFreeList`], which the caller turns into the segmentation
+/// fault C meets when no mapping covers the head ([`Allocator::fault_if_unmapped`]).
 fn checked_link(
     raw_links: &AddrMap<u64>,
     ph: &PoolHeader,
@@ -260,11 +263,10 @@ fn checked_link(
         // Only a corrupted list leaves a used pool without a free block: C reads NULL.
         return Err(MemError::Segfault { addr: 0 });
     }
-    let link = link_word(raw_links, ph, pool, bp);
-    if link != 0 && (link == bp || !ph.is_free_block(pool, link)) {
-        return Err(MemError::CorruptFreeList { pool, link });
+    if !ph.is_free_block(pool, bp) {
+        return Err(MemError::CorruptFreeList { pool, link: bp });
     }
-    Ok(link)
+    Ok(link_word(raw_links, ph, pool, bp))
 }
 
 fn mark_allocated(ph: &mut PoolHeader, pool: u64, bp: u64) {
@@ -380,7 +382,10 @@ impl Allocator {
         let ph = self.pools.get_mut(&pool).expect("used pools have headers");
         let mapping = self.arenas[ph.arenaindex as usize].mapping;
         let bp = ph.freeblock;
-        let link = checked_link(&self.raw_links, ph, pool, bp)?;
+        let link = match checked_link(&self.raw_links, ph, pool, bp) {
+            Ok(link) => link,
+            Err(e) => return Err(self.fault_if_unmapped(e)),
+        };
         ph.count += 1;
         ph.freeblock = link; // pool->freeblock = *(block **)bp
         mark_allocated(ph, pool, bp);
@@ -408,10 +413,26 @@ impl Allocator {
             .get_mut(&pool)
             .expect("pools in lists have headers");
         let bp = ph.freeblock;
-        let link = checked_link(&self.raw_links, ph, pool, bp)?;
+        let link = match checked_link(&self.raw_links, ph, pool, bp) {
+            Ok(link) => link,
+            Err(e) => return Err(self.fault_if_unmapped(e)),
+        };
         ph.freeblock = link;
         self.take_link(pool, bp, link);
         Ok(bp)
+    }
+
+    /// A free-list head that no mapping covers is read by C all the same: the segmentation
+    /// fault, at that address.
+    fn fault_if_unmapped(&self, e: MemError) -> MemError {
+        match e {
+            MemError::CorruptFreeList { link, .. }
+                if !link.is_multiple_of(8) || self.vm.find(link).is_none() =>
+            {
+                MemError::Segfault { addr: link }
+            }
+            e => e,
+        }
     }
 
     /// A block leaves the free list: its link stays in its first word, as in C, where the new
@@ -431,7 +452,8 @@ impl Allocator {
     /// The free list's head, if it and the link in it are sound.
     fn peek_freeblock(&self, pool: u64) -> Result<u64, MemError> {
         let ph = self.pool(pool);
-        checked_link(&self.raw_links, ph, pool, ph.freeblock)?;
+        checked_link(&self.raw_links, ph, pool, ph.freeblock)
+            .map_err(|e| self.fault_if_unmapped(e))?;
         Ok(ph.freeblock)
     }
 
@@ -608,15 +630,27 @@ impl Allocator {
         let Some(ph) = self.pools.get_mut(&pool) else {
             return Err(MemError::InvalidFree { addr: p });
         };
-        let index = allocated_index(ph, pool, p)?;
+        // C trusts `p`: a block freed twice is linked in again, to its own link when it is
+        // still the head (then the next two allocations hand it out twice), and the count
+        // goes down again (`ref.count` is a `uint`: it wraps below 0).
+        let Some(index) = ph.block_index(pool, p) else {
+            return Err(MemError::InvalidFree { addr: p });
+        };
+        let again = !ph.allocated.get(index);
         // Link p to the start of the pool's freeblock list.
         let lastfree = ph.freeblock;
         ph.freeblock = p;
-        ph.count -= 1;
+        ph.count = ph.count.wrapping_sub(1);
         ph.allocated.set(index, false);
         let count = ph.count;
         let mapping = self.arenas[self.pools[&pool].arenaindex as usize].mapping;
         self.write_link(mapping, pool, p, lastfree); // *(block **)p = lastfree
+        if again {
+            self.vm.trace.record(Event::FreedAgain {
+                address: p,
+                link: lastfree,
+            });
+        }
         if lastfree == 0 {
             // Pool was full, so doesn't currently live in any list: link it back in.
             self.insert_to_usedpool(pool);
@@ -748,12 +782,11 @@ mod tests {
     }
 
     #[test]
-    fn misuse_of_free_is_reported_not_corrupting() {
+    fn a_free_of_no_block_is_reported_not_corrupting() {
         let mut a = Allocator::new(Profile::CPYTHON_3_11);
         let p = a.object_malloc(64).unwrap();
         let q = a.object_malloc(64).unwrap();
         a.object_free(p).unwrap();
-        assert_eq!(a.object_free(p), Err(MemError::DoubleFree { addr: p }));
         assert_eq!(
             a.object_free(q + 16),
             Err(MemError::InvalidFree { addr: q + 16 })
@@ -772,19 +805,60 @@ mod tests {
     }
 
     #[test]
-    fn a_use_after_free_that_breaks_the_list_is_caught() {
+    fn a_block_freed_twice_is_linked_in_twice_as_in_c() {
         let mut a = Allocator::new(Profile::CPYTHON_3_11);
         let p = a.object_malloc(64).unwrap();
-        let _q = a.object_malloc(64).unwrap();
-        a.object_free(p).unwrap();
-        a.write_word(p, 0x1234_5678).unwrap();
+        let q = a.object_malloc(64).unwrap();
         let pool = a.pool_addr(p);
+        a.object_free(p).unwrap();
+        a.object_free(q).unwrap();
+        a.vm.trace.set(true);
+        // p is free, q heads the list: p goes in front of q, and the pool's count wraps.
+        assert_eq!(a.object_free(p), Ok(()));
+        assert_eq!(a.read_word(p), Ok(q));
+        assert_eq!(a.pool(pool).freeblock, p);
+        assert_eq!(a.pool(pool).count, u32::MAX, "ref.count-- of a uint at 0");
+        assert_eq!(
+            a.vm.trace.take()[0],
+            Event::FreedAgain {
+                address: p,
+                link: q
+            }
+        );
+        // The list now reads p, q, p, ...: C hands p out, then q, then p again while it is in
+        // use. The model stops there, where one block would have two owners.
+        assert_eq!(a.object_malloc(64), Ok(p));
+        assert_eq!(a.object_malloc(64), Ok(q));
         assert_eq!(
             a.object_malloc(64),
-            Err(MemError::CorruptFreeList {
-                pool,
-                link: 0x1234_5678
-            })
+            Err(MemError::CorruptFreeList { pool, link: p })
+        );
+    }
+
+    #[test]
+    fn a_link_overwritten_after_the_free_is_followed_as_in_c() {
+        let mut a = Allocator::new(Profile::CPYTHON_3_11);
+        let p = a.object_malloc(64).unwrap();
+        let q = a.object_malloc(64).unwrap();
+        a.object_free(p).unwrap();
+        // A wild link: p comes out, then C reads the word at the link, which no mapping covers.
+        a.write_word(p, 0x1234_5678).unwrap();
+        assert_eq!(a.object_malloc(64), Ok(p));
+        assert_eq!(
+            a.object_malloc(64),
+            Err(MemError::Segfault { addr: 0x1234_5678 })
+        );
+        // A link to a block in use: C would hand q out a second time; the model stops there.
+        let mut a = Allocator::new(Profile::CPYTHON_3_11);
+        let p = a.object_malloc(64).unwrap();
+        assert_eq!(a.object_malloc(64), Ok(q));
+        a.object_free(p).unwrap();
+        a.write_word(p, q).unwrap();
+        assert_eq!(a.object_malloc(64), Ok(p));
+        let pool = a.pool_addr(q);
+        assert_eq!(
+            a.object_malloc(64),
+            Err(MemError::CorruptFreeList { pool, link: q })
         );
     }
 
