@@ -226,15 +226,17 @@ impl Objects {
     }
 
     /// `Py_TYPE(op)->tp_clear(op)`, for the types whose cycles the model collects: a list
-    /// (`_list_clear`), a dict (`dict_tp_clear`: `PyDict_Clear`). False for a type without
-    /// `tp_clear` (a tuple: its items go when its count does).
+    /// (`_list_clear`), a dict (`dict_tp_clear`: `PyDict_Clear`), an instance of a plain class
+    /// (`subtype_clear`). False for a type without `tp_clear` (a tuple: its items go when its
+    /// count does).
     pub fn tp_clear(&mut self, op: u64) -> Result<bool, ObjError> {
         match self.type_of(op)? {
             TypeId::List => self.list_clear(op).map(|()| true),
             TypeId::Dict => self.dict_clear(op).map(|()| true),
+            TypeId::Instance => self.instance_clear(op).map(|()| true),
             TypeId::Tuple => Ok(false),
             _ => Err(ObjError::NotModelled {
-                what: "tp_clear of this type (the collector clears lists and dicts)",
+                what: "tp_clear of this type (the collector clears lists, dicts and instances)",
             }),
         }
     }

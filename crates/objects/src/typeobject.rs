@@ -677,6 +677,33 @@ impl Objects {
         self.decref(i.class)
     }
 
+    /// `subtype_clear` of an instance of a plain class: its attributes released in index
+    /// order, each slot set to NULL first (`Py_CLEAR`). 3.11's `_PyObject_ClearInstanceAttributes`
+    /// leaves the values array for the deallocator; 3.12's `_PyObject_ClearManagedDict` frees
+    /// it. An instance whose `__dict__` was made has it released instead.
+    pub(crate) fn instance_clear(&mut self, op: u64) -> Result<(), ObjError> {
+        let i = self.instance_data(op)?;
+        if i.values != 0 {
+            for ix in 0..self.instance_nvalues(i.class)? {
+                let at = i.values + 8 * ix;
+                let v = self.read_word(at)?;
+                if v != 0 {
+                    self.mem.write_word(at, 0)?;
+                    self.decref(v)?;
+                }
+            }
+            if self.layout.minor >= 12 {
+                self.instance_mut(op)?.values = 0;
+                self.free_values(i.values)?;
+            }
+        }
+        if i.dict != 0 {
+            self.instance_mut(op)?.dict = 0;
+            self.decref(i.dict)?;
+        }
+        Ok(())
+    }
+
     /// The instances whose `__del__` is due (`slot_tp_finalize`), in the order their counts
     /// reached zero; the caller runs each, calls [`Objects::set_finalized`], and releases the
     /// reference the instance was given back.
