@@ -148,9 +148,9 @@ pub fn collect(o: &mut Objects, generation: usize) -> Result<Collected, ObjError
     let finalizers = collector_head(FINALIZERS);
     o.gc_list_init(finalizers);
     // handle_weakrefs: no weak references exist in the model. finalize_garbage:
-    finalize_garbage(o, unreachable)?;
+    let finalized = finalize_garbage(o, unreachable)?;
     let final_unreachable = collector_head(FINAL_UNREACHABLE);
-    handle_resurrected_objects(o, unreachable, final_unreachable, old)?;
+    handle_resurrected_objects(o, unreachable, final_unreachable, old, finalized)?;
     let collected = o.gc_list_size(final_unreachable);
     delete_garbage(o, final_unreachable, old)?;
     let uncollectable = o.gc_list_size(finalizers);
@@ -325,7 +325,7 @@ fn untrack_dicts(o: &mut Objects, head: u64) -> Result<(), ObjError> {
 /// `finalize_garbage`: `tp_finalize` of each unreachable object that has one and has not run
 /// it. The model's finalizers are `__del__` methods, Python code the collector would have to
 /// call in the middle of its work: refused for now.
-fn finalize_garbage(o: &mut Objects, collectable: u64) -> Result<(), ObjError> {
+fn finalize_garbage(o: &mut Objects, collectable: u64) -> Result<bool, ObjError> {
     for op in o.gc_list(collectable) {
         if o.type_of(op)? == TypeId::Instance && o.has_finalizer_due(op)? {
             return Err(ObjError::NotModelled {
@@ -333,29 +333,32 @@ fn finalize_garbage(o: &mut Objects, collectable: u64) -> Result<(), ObjError> {
             });
         }
     }
-    Ok(())
+    Ok(false)
 }
 
 /// `handle_resurrected_objects(unreachable, still_unreachable, old_generation)`: the
 /// unreachable set looked at again after the finalizers ran; what they made reachable goes to
-/// `old`, the rest to `still_unreachable`.
+/// `old`, the rest to `still_unreachable`. When no finalizer ran, nothing can have been made
+/// reachable: `deduce_unreachable` would move every object, in order, to `still_unreachable`
+/// (none has a reference from outside the set), which the model does at once. The marks
+/// `gc_list_clear_collecting` would clear stay until `delete_garbage`, as on the objects C
+/// leaves in `still_unreachable`.
 fn handle_resurrected_objects(
     o: &mut Objects,
     unreachable: u64,
     still_unreachable: u64,
     old: u64,
+    finalized: bool,
 ) -> Result<(), ObjError> {
-    // gc_list_clear_collecting(unreachable): the marks go before deduce_unreachable sets them.
+    o.gc_list_init(still_unreachable);
+    if !finalized {
+        return o.gc_list_merge(unreachable, still_unreachable);
+    }
     for op in o.gc_list(unreachable) {
         o.gc_clear_collecting(op);
     }
     deduce_unreachable(o, unreachable, still_unreachable)?;
-    // The objects of still_unreachable stay marked in C (they are about to go); clear ours.
-    for op in o.gc_list(still_unreachable) {
-        o.gc_clear_collecting(op);
-    }
-    o.gc_list_merge(unreachable, old)?;
-    Ok(())
+    o.gc_list_merge(unreachable, old)
 }
 
 /// `delete_garbage(collectable, old)`: `tp_clear` of each object in turn, holding a reference
@@ -368,6 +371,8 @@ fn delete_garbage(o: &mut Objects, collectable: u64, old: u64) -> Result<(), Obj
         o.tp_clear(op)?;
         o.decref(op)?;
         if o.gc_next(collectable) == op {
+            // Still alive: it may die later.
+            o.gc_clear_collecting(op);
             o.gc_list_move(op, old)?;
         }
     }
