@@ -211,8 +211,8 @@ fn update_refs(o: &mut Objects, containers: &[u64]) -> Result<(), ObjError> {
 /// `PyGC_Head` to mark). What is left is the number of references from outside the generation.
 fn subtract_refs(o: &mut Objects, containers: &[u64]) -> Result<(), ObjError> {
     for &op in containers {
-        for r in o.referents(op)? {
-            o.gc_decref(r.target);
+        for target in o.tp_traverse(op)? {
+            o.gc_decref(target);
         }
     }
     Ok(())
@@ -228,8 +228,8 @@ fn move_unreachable(o: &mut Objects, young: u64, unreachable: u64) -> Result<(),
     let mut gc = o.gc_next(young);
     while gc != young {
         if o.gc_refs(gc) != 0 {
-            for r in o.referents(gc)? {
-                visit_reachable(o, r.target, young)?;
+            for target in o.tp_traverse(gc)? {
+                visit_reachable(o, target, young)?;
             }
             // No longer being collected: visit_reachable now passes it by.
             o.gc_clear_collecting(gc);
@@ -309,8 +309,8 @@ fn untrack_dicts(o: &mut Objects, head: u64) -> Result<(), ObjError> {
             continue;
         }
         let mut keep = false;
-        for r in o.referents(op)? {
-            if may_be_tracked(o, r.target)? {
+        for target in o.tp_traverse(op)? {
+            if may_be_tracked(o, target)? {
                 keep = true;
                 break;
             }

@@ -423,6 +423,41 @@ impl Objects {
         Ok(out)
     }
 
+    /// `dict_traverse`: a str-keyed table visits each value (a split table's in its values
+    /// array), any other table each entry's value, then its key. Up to 3.10 a table is str-keyed
+    /// while its lookup function is one of the `lookdict_unicode` ones; the model takes that as
+    /// every key being a str.
+    pub(crate) fn dict_traverse(&self, d: &DictData) -> Result<Vec<u64>, ObjError> {
+        let k = self.read_keys(d.keys)?;
+        let referents = self.dict_referents(d)?;
+        let unicode = if self.layout.minor >= 11 {
+            k.unicode || d.values != 0
+        } else {
+            let mut all_str = true;
+            for r in &referents {
+                if matches!(r.edge, Edge::Key(_)) && self.type_of(r.target)? != TypeId::Str {
+                    all_str = false;
+                }
+            }
+            all_str
+        };
+        let mut out = Vec::new();
+        let mut key = 0;
+        for r in referents {
+            match r.edge {
+                Edge::Key(_) => key = r.target,
+                _ if unicode => out.push(r.target),
+                _ => {
+                    out.push(r.target);
+                    if key != 0 {
+                        out.push(key);
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// The keys a shared keys object owns (`dictkeys_decref` releases them with it).
     pub fn keys_referents(&self, keys: u64) -> Result<Vec<Referent>, ObjError> {
         let k = self.read_keys(keys)?;

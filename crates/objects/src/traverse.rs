@@ -206,6 +206,56 @@ impl Objects {
         })
     }
 
+    /// `Py_TYPE(op)->tp_traverse(op, visit, arg)`: what the collector visits from `op`, in C's
+    /// order, NULLs skipped as `Py_VISIT` skips them. Not every reference the object owns: a
+    /// tuple is visited from its last item (`tupletraverse`), a str-keyed dict visits only its
+    /// values, an instance its attributes then its class, a heap type its dict, MRO and bases
+    /// (`type_traverse`: its names cannot be in a cycle). Other types: what they own.
+    pub fn tp_traverse(&self, op: u64) -> Result<Vec<u64>, ObjError> {
+        let view = self.view(op)?;
+        if view.slot.kind != Kind::Heavy {
+            return Ok(Vec::new());
+        }
+        Ok(match view.body {
+            Some(Body::Tuple(v)) => v.iter().rev().copied().filter(|&t| t != 0).collect(),
+            Some(Body::List(_)) => {
+                let d = self.list_data(op)?;
+                let mut out = Vec::new();
+                for i in 0..d.size {
+                    let item = self.mem.read_word(d.item + 8 * i)?;
+                    if item != 0 {
+                        out.push(item);
+                    }
+                }
+                out
+            }
+            Some(Body::Dict(d)) => self.dict_traverse(d)?,
+            Some(Body::Instance(i)) => {
+                // subtype_traverse: the attributes (or the __dict__ made for them), the type.
+                let mut out: Vec<u64> = self
+                    .referents(op)?
+                    .into_iter()
+                    .filter(|r| r.edge != Edge::ObType)
+                    .map(|r| r.target)
+                    .collect();
+                out.push(i.class);
+                out
+            }
+            Some(Body::Class(c)) => {
+                let base = if c.bases != 0 {
+                    self.type_object(crate::types::TypeId::Object)
+                } else {
+                    0
+                };
+                [c.dict, c.mro, c.bases, base]
+                    .into_iter()
+                    .filter(|&t| t != 0)
+                    .collect()
+            }
+            _ => self.referents(op)?.into_iter().map(|r| r.target).collect(),
+        })
+    }
+
     /// The keys object a split dict or a class (`ht_cached_keys`) shares, which owns the keys'
     /// references; `None` for anything else.
     pub fn shared_keys(&self, op: u64) -> Result<Option<u64>, ObjError> {
