@@ -71,6 +71,7 @@ mod methods;
 mod modules;
 pub mod opcode;
 mod opcode_tables;
+mod peephole;
 mod printf;
 pub mod pyarena;
 pub mod pythonrun;

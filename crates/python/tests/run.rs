@@ -137,6 +137,82 @@ fn cpython_3_10_every_fixture() {
     }
 }
 
+/// 3.9's bytecode for every fixture: 3.10's instructions, but no control-flow graph passes —
+/// the blocks laid out as compiled (dead ones too), a `while` tested at the top only, no
+/// `NOP` for a line (`pass`, `break`, a constant statement), annotations as
+/// `BUILD_CONST_KEY_MAP` — then `PyCode_Optimize` on the bytecode (jumps to jumps retargeted,
+/// tuples of constants folded into new constants, code after a return dropped, an
+/// `EXTENDED_ARG 0` left where a jump shrank); jump arguments in bytes, absolute ones
+/// undescribed by `dis`; a line only where `co_lnotab` changes it (an attribute or a call
+/// over several lines goes back to the expression's first). Run with 3.9's function objects
+/// (no `func_builtins`) and frame objects. `counts` and `varargs` read start-up's counts
+/// (refused as on 3.10); `cfg310` and `cfg312` have code under a constant test, which 3.9
+/// compiles without emitting it (refused).
+#[test]
+fn cpython_3_9_every_fixture() {
+    for name in [
+        "arith",
+        "augmented",
+        "branches",
+        "builtins_more",
+        "calls_lines",
+        "cfg",
+        "cfg313",
+        "closures",
+        "comps",
+        "control",
+        "defaults",
+        "displays",
+        "docdel",
+        "folding",
+        "fromimport",
+        "generated",
+        "global_hints",
+        "identities",
+        "inlined",
+        "keywords",
+        "lambdas",
+        "loops",
+        "merge",
+        "methods",
+        "modules",
+        "refcounts",
+        "slices",
+        "stale_repr",
+        "sysos",
+        "version_info",
+    ] {
+        same_as_recorded(Profile::CPYTHON_3_9, name);
+    }
+    for name in ["counts", "varargs"] {
+        let file = format!("{name}.py");
+        let listing = dis_source(Profile::CPYTHON_3_9, &fixture(&file), &file).unwrap();
+        assert_eq!(
+            normalise_addresses(&listing),
+            fixture(&format!("{name}.dis.3.9.txt")),
+            "{name}"
+        );
+    }
+    for (name, construct) in [
+        ("counts", "sys.getrefcount of None"),
+        ("varargs", "sys.getrefcount of None"),
+        ("cfg310", "code under a constant test"),
+        ("cfg312", "code under a constant test"),
+        ("classes", "a class statement on 3.9"),
+        ("finalizers", "a class statement on 3.9"),
+        ("tries", "a try statement on 3.9"),
+    ] {
+        let file = format!("{name}.py");
+        let err = run_source(Profile::CPYTHON_3_9, &fixture(&file), &file)
+            .unwrap()
+            .error;
+        assert!(
+            matches!(&err, Some(RunError::NotModelled { construct: c, .. }) if c.starts_with(construct)),
+            "{name}: {err:?}"
+        );
+    }
+}
+
 /// Calls of every shape (keywords, `*args`, `**kwargs`, methods over several lines, a lambda
 /// called at once, recursion), closures over parameters (3.10: a parameter's value moved into
 /// its cell), `while ... else`, augmented items, chained comparisons in a condition, and an
@@ -888,6 +964,7 @@ fn a_module_beside_the_script_is_imported() {
     let path = format!("{dir}/main.py");
     let source = std::fs::read_to_string(&path).unwrap();
     for profile in [
+        Profile::CPYTHON_3_9,
         Profile::CPYTHON_3_10,
         Profile::CPYTHON_3_11,
         Profile::CPYTHON_3_12,
