@@ -1,5 +1,6 @@
-//! `Lib/dis.py`: the listing `dis.dis(code)` prints, column for column (3.10's, 3.11's and
-//! 3.12's format, which differ only in the arguments they describe; 3.13's, with labels for
+//! `Lib/dis.py`: the listing `dis.dis(code)` prints, column for column (3.9's, 3.10's, 3.11's
+//! and 3.12's format, which differ only in the arguments they describe — 3.9's leaves absolute
+//! jumps undescribed; 3.13's, with labels for
 //! jump targets and no offsets, in [`listing_3_13`]).
 
 use std::fmt::Write;

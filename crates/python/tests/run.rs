@@ -1,4 +1,4 @@
-//! The small Python against real CPython 3.10.13, 3.11.7 and 3.12.1: outputs and `dis`
+//! The small Python against real CPython 3.9.18, 3.10.13, 3.11.7, 3.12.1 and 3.13.0: outputs and `dis`
 //! listings recorded from the real interpreters, and the errors for what the model does not
 //! run.
 //!
@@ -6,7 +6,7 @@
 //! `PYENV_VERSION=3.11.7 python3 -I NAME.py` printed, and `NAME.dis.3.11.txt`, what
 //! `dis.dis(compile(source, 'NAME.py', 'exec'))` printed with addresses written as `0x<addr>`
 //! (`fixtures/dis_fixture.py`); `fixtures/make.sh [NAME.py...]` records both again, and
-//! CPython 3.10.13's, 3.12.1's and 3.13.0's as `NAME.out.3.10.txt`, `NAME.dis.3.10.txt` and so
+//! CPython 3.9.18's, 3.10.13's, 3.12.1's and 3.13.0's as `NAME.out.3.10.txt`, `NAME.dis.3.10.txt` and so
 //! on.
 
 use pymalloc::Profile;
