@@ -162,6 +162,7 @@ fn cpython_3_9_every_fixture() {
         "comps",
         "control",
         "defaults",
+        "dict_builtin",
         "displays",
         "docdel",
         "folding",
@@ -180,6 +181,7 @@ fn cpython_3_9_every_fixture() {
         "slices",
         "stale_repr",
         "sysos",
+        "type_names",
         "version_info",
     ] {
         same_as_recorded(Profile::CPYTHON_3_9, name);
