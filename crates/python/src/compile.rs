@@ -205,6 +205,7 @@ pub fn compile(
         units: Vec::new(),
         imported: Default::default(),
         cache_only: Vec::new(),
+        do_not_emit: 0,
     };
     c.parser_objects(&body)?;
     c.imported = imported_names(&body);
@@ -287,6 +288,8 @@ struct Compiler<'a> {
     imported: std::collections::HashSet<String>,
     /// The objects only `c_const_cache` holds ([`Compiled::cache_only`]).
     cache_only: Vec<u64>,
+    /// 3.9's `c_do_not_emit_bytecode`, for the code objects it would make and drop.
+    do_not_emit: u32,
 }
 
 /// `_PyCode_ConstantKey`: constants are merged when type and value are equal.
@@ -422,6 +425,9 @@ struct Unit {
     /// the others carry no line, and `assemble_lnotab` writes an entry only at a change.
     lineno: i32,
     lineno_set: bool,
+    /// 3.9's `c_do_not_emit_bytecode`: code under a constant test is compiled (its names
+    /// still enter `co_names` through `compiler_nameop`) but emits nothing.
+    do_not_emit: u32,
     /// 3.11's `u_lineno` after the statement last compiled: each statement sets it
     /// (`SET_LOC`), a few leave it unset (`UNSET_LOC`), and what 3.11 emits next without a
     /// location of its own takes it (the `RERAISE` after an exceptional `finally` body).
@@ -484,6 +490,7 @@ impl Unit {
             last_loc: -1,
             lineno: -1,
             lineno_set: false,
+            do_not_emit: 0,
             code,
             globals,
             blocks: vec![Block::default()],
@@ -617,6 +624,9 @@ impl Unit {
     }
 
     fn push(&mut self, name: &'static str, arg: u32, target: Option<usize>, line: i32) {
+        if self.do_not_emit > 0 {
+            return;
+        }
         let ended = self.blocks[self.cur]
             .instrs
             .last()
@@ -1064,6 +1074,10 @@ impl Compiler<'_> {
     /// `compiler_add_o(c->u->u_consts, ...)` after `merge_consts_recursive`: the index of the
     /// constant in the unit's `co_consts`, the module-wide canonical object put there.
     fn add_const(&mut self, unit: &mut Unit, key: ConstKey, op: u64) -> u32 {
+        // 3.9's compiler_addop_load_const adds nothing under BEGIN_DO_NOT_EMIT_BYTECODE.
+        if unit.do_not_emit > 0 {
+            return 0;
+        }
         let is_none = key == ConstKey::None;
         let truth = match &key {
             ConstKey::None => false,
@@ -1242,7 +1256,18 @@ impl Compiler<'_> {
 
     // ---- names ------------------------------------------------------------------------------
 
+    /// `compiler_addop_name`'s index in `co_names` (an attribute, a method, a module): none
+    /// is added under 3.9's `BEGIN_DO_NOT_EMIT_BYTECODE`.
     fn name_index(&mut self, unit: &mut Unit, name: &str) -> Result<u32, RunError> {
+        if unit.do_not_emit > 0 {
+            return Ok(0);
+        }
+        self.nameop_index(unit, name)
+    }
+
+    /// `compiler_nameop`'s index in `co_names`: `compiler_add_o` before the instruction,
+    /// so added even where 3.9 emits no bytecode.
+    fn nameop_index(&mut self, unit: &mut Unit, name: &str) -> Result<u32, RunError> {
         let op = self.interned(name)?;
         Ok(match unit.code.names.iter().position(|&n| n == op) {
             Some(i) => i as u32,
@@ -1430,7 +1455,7 @@ impl Compiler<'_> {
                 if null_before {
                     unit.emit("PUSH_NULL", 0, line);
                 }
-                let i = self.name_index(unit, name)?;
+                let i = self.nameop_index(unit, name)?;
                 unit.emit("LOAD_NAME", i, line);
             }
             Scope::Fast(i) => {
@@ -1448,13 +1473,13 @@ impl Compiler<'_> {
             Scope::Global if unit.minor >= 13 => {
                 // The PUSH_NULL after it is folded into its low bit by optimize_basic_block
                 // (after the small blocks are copied, counting it).
-                let i = self.name_index(unit, name)?;
+                let i = self.nameop_index(unit, name)?;
                 unit.emit("LOAD_GLOBAL", i << 1, line);
             }
             Scope::Global => {
                 // A PUSH_NULL before LOAD_GLOBAL is folded into its low bit
                 // (optimize_basic_block).
-                let i = self.name_index(unit, name)?;
+                let i = self.nameop_index(unit, name)?;
                 let arg = if unit.legacy() {
                     i
                 } else {
@@ -1499,13 +1524,13 @@ impl Compiler<'_> {
         let [by_name, fast, deref, global] = ops;
         match self.scope(unit, name) {
             Scope::Module => {
-                let i = self.name_index(unit, name)?;
+                let i = self.nameop_index(unit, name)?;
                 unit.emit(by_name, i, line);
             }
             Scope::Fast(i) => unit.emit(fast, i, line),
             Scope::Deref(i) => unit.emit(deref, i, line),
             Scope::Global => {
-                let i = self.name_index(unit, name)?;
+                let i = self.nameop_index(unit, name)?;
                 unit.emit(global, i, line);
             }
         }
@@ -1555,6 +1580,7 @@ impl Compiler<'_> {
         qualname: String,
         available: &[String],
     ) -> Result<(usize, Vec<String>), RunError> {
+        self.refuse_unemitted_code(f)?;
         let a = &f.args;
         if !a.posonlyargs.is_empty() || !a.kwonlyargs.is_empty() {
             return Err(self.not_modelled("positional-only or keyword-only parameters", f));
@@ -1796,6 +1822,7 @@ impl Compiler<'_> {
     /// The class body's code unit (`COMPILER_SCOPE_CLASS`): `__module__` from the globals'
     /// `__name__`, `__qualname__`, the docstring as `__doc__`, the body, and `return None`.
     fn class_body(&mut self, cd: &ast::StmtClassDef, qualname: String) -> Result<usize, RunError> {
+        self.refuse_unemitted_code(cd)?;
         let firstlineno = self.line(cd);
         let mut unit = Unit::new(
             CodeUnit::new(
@@ -2136,9 +2163,20 @@ impl Compiler<'_> {
 
     /// `compiler_if`.
     fn compiler_if(&mut self, unit: &mut Unit, s: &ast::StmtIf) -> Result<(), RunError> {
-        if unit.minor == 9 && self.expr_constant_3_9(&s.test, s, !s.orelse.is_empty())? {
-            // 3.9: `if 1:` is its body alone.
-            return self.stmts(unit, &s.body);
+        if unit.minor == 9
+            && let Some(truth) = self.expr_constant_3_9(&s.test)
+        {
+            // 3.9: `if 1:` is its body, `if 0:` its `else`, the other compiled unemitted.
+            if truth {
+                self.stmts(unit, &s.body)?;
+                self.stmts_not_emitted(unit, &s.orelse)?;
+            } else {
+                self.stmts_not_emitted(unit, &s.body)?;
+                self.stmts(unit, &s.orelse)?;
+            }
+            let end = unit.new_block();
+            unit.use_next_block(end);
+            return Ok(());
         }
         let end = unit.new_block();
         let next = if s.orelse.is_empty() {
@@ -2158,31 +2196,49 @@ impl Compiler<'_> {
         Ok(())
     }
 
-    /// 3.9's `expr_constant` of an `if` or `while` test: whether it is a true constant,
-    /// whose test goes. A false one (and a true one's `else` of an `if`) is compiled with
-    /// `BEGIN_DO_NOT_EMIT_BYTECODE`, which the model refuses.
-    fn expr_constant_3_9(
-        &self,
-        test: &Expr,
-        s: &impl Ranged,
-        dead_else: bool,
-    ) -> Result<bool, RunError> {
-        let Some(v) = self.fold(test) else {
-            return Ok(false);
-        };
-        if !v.truth() || dead_else {
+    /// 3.9's `expr_constant` of an `if` or `while` test: the truth of a constant (after
+    /// `ast_opt`'s folding), `None` for any other test.
+    fn expr_constant_3_9(&self, test: &Expr) -> Option<bool> {
+        self.fold(test).map(|v| v.truth())
+    }
+
+    /// 3.9's `BEGIN_DO_NOT_EMIT_BYTECODE` ... `END_DO_NOT_EMIT_BYTECODE` around statements:
+    /// compiled for their errors and their names, emitting nothing. A function, class or
+    /// comprehension there would still be compiled into a code object and dropped: refused.
+    fn stmts_not_emitted(&mut self, unit: &mut Unit, body: &[Stmt]) -> Result<(), RunError> {
+        unit.do_not_emit += 1;
+        self.do_not_emit += 1;
+        let compiled = self.stmts(unit, body);
+        unit.do_not_emit -= 1;
+        self.do_not_emit -= 1;
+        compiled
+    }
+
+    /// The refusal of code that 3.9 would compile into a code object and drop.
+    fn refuse_unemitted_code(&self, node: &impl Ranged) -> Result<(), RunError> {
+        if self.do_not_emit > 0 {
             return Err(self.not_modelled(
-                "code under a constant test 3.9 compiles without emitting it",
-                s,
+                "a function, class or comprehension under a constant test 3.9 compiles \
+                 without emitting it",
+                node,
             ));
         }
-        Ok(true)
+        Ok(())
     }
 
     /// 3.9's `compiler_while`: the test at the top only (none when it is a true constant),
     /// a `JUMP_ABSOLUTE` back to it after the body, the `else` after the loop.
     fn compiler_while_3_9(&mut self, unit: &mut Unit, s: &ast::StmtWhile) -> Result<(), RunError> {
-        let constant = self.expr_constant_3_9(&s.test, s, false)?;
+        let constant = self.expr_constant_3_9(&s.test);
+        if constant == Some(false) {
+            // The body under a loop of no blocks, so that `break` and `continue` compile.
+            let (top, exit) = (unit.new_block(), unit.new_block());
+            unit.fblocks.push(FBlock::While { top, exit });
+            self.stmts_not_emitted(unit, &s.body)?;
+            unit.fblocks.pop();
+            return self.stmts(unit, &s.orelse);
+        }
+        let constant = constant == Some(true);
         let top = unit.new_block();
         let end = unit.new_block();
         let anchor = unit.new_block();
@@ -2792,6 +2848,7 @@ impl Compiler<'_> {
         e: &Expr,
     ) -> Result<(), RunError> {
         let line = self.loc(e);
+        self.refuse_unemitted_code(e)?;
         if lc.generators.iter().any(|g| g.is_async) {
             return Err(self.not_modelled("an async comprehension", e));
         }
