@@ -169,6 +169,7 @@ fn cpython_3_9_every_fixture() {
         "docdel",
         "folding",
         "fromimport",
+        "gc_collect",
         "generated",
         "global_hints",
         "identities",
