@@ -241,6 +241,23 @@ fn constant_tests_on_3_9_to_3_13() {
     }
 }
 
+/// 3.9's `PyCode_Optimize`: a swap made `ROT_TWO` (and `ROT_THREE`, `ROT_TWO`), a function
+/// with a line of more than 255 bytes of code left unoptimized (`co_lnotab` holds a 255 the
+/// optimizer will not rewrite), jumps to jumps retargeted with an `EXTENDED_ARG 0` left where
+/// the new target is nearer; identical to CPython 3.9.18 to 3.13.0.
+#[test]
+fn the_peephole_optimizer_of_3_9() {
+    for profile in [
+        Profile::CPYTHON_3_9,
+        Profile::CPYTHON_3_10,
+        Profile::CPYTHON_3_11,
+        Profile::CPYTHON_3_12,
+        Profile::CPYTHON_3_13,
+    ] {
+        same_as_recorded(profile, "peephole");
+    }
+}
+
 /// Calls of every shape (keywords, `*args`, `**kwargs`, methods over several lines, a lambda
 /// called at once, recursion), closures over parameters (3.10: a parameter's value moved into
 /// its cell), `while ... else`, augmented items, chained comparisons in a condition, and an
