@@ -2781,7 +2781,8 @@ impl Compiler<'_> {
             unit.emit("LIST_EXTEND", 1, line);
             return Ok(());
         }
-        if n > STACK_USE_GUIDELINE {
+        // 3.10's: 3.9 builds any list display on the stack.
+        if n > STACK_USE_GUIDELINE && unit.minor >= 10 {
             unit.emit("BUILD_LIST", 0, line);
             for x in elts {
                 self.expr(unit, x)?;
@@ -3494,11 +3495,16 @@ impl Compiler<'_> {
     fn call_3_10(&mut self, unit: &mut Unit, c: &ast::ExprCall, line: i32) -> Result<(), RunError> {
         if let Expr::Attribute(a) = &*c.func
             && c.keywords.is_empty()
-            && c.args.len() < STACK_USE_GUIDELINE
+            && (c.args.len() < STACK_USE_GUIDELINE || unit.minor == 9)
         {
             self.expr(unit, &a.value)?;
             let i = self.name_index(unit, a.attr.as_str())?;
-            let end_line = self.end_line(&*c.func);
+            // 3.9's u_lineno is the call's own line again after the object's.
+            let end_line = if unit.minor == 9 {
+                line
+            } else {
+                self.end_line(&*c.func)
+            };
             unit.emit("LOAD_METHOD", i, end_line);
             for arg in &c.args {
                 self.expr(unit, arg)?;

@@ -140,7 +140,8 @@ fn cpython_3_10_every_fixture() {
 /// 3.9's bytecode for every fixture: 3.10's instructions, but no control-flow graph passes —
 /// the blocks laid out as compiled (dead ones too), a `while` tested at the top only, no
 /// `NOP` for a line (`pass`, `break`, a constant statement), annotations as
-/// `BUILD_CONST_KEY_MAP` — then `PyCode_Optimize` on the bytecode (jumps to jumps retargeted,
+/// `BUILD_CONST_KEY_MAP`, displays and method calls of any length on the stack (`stack_use`:
+/// no `STACK_USE_GUIDELINE`) — then `PyCode_Optimize` on the bytecode (jumps to jumps retargeted,
 /// tuples of constants folded into new constants, code after a return dropped, an
 /// `EXTENDED_ARG 0` left where a jump shrank); jump arguments in bytes, absolute ones
 /// undescribed by `dis`; a line only where `co_lnotab` changes it (an attribute or a call
@@ -182,6 +183,7 @@ fn cpython_3_9_every_fixture() {
         "modules",
         "refcounts",
         "slices",
+        "stack_use",
         "stale_repr",
         "sysos",
         "type_names",
