@@ -148,9 +148,9 @@ fn cpython_3_10_every_fixture() {
 /// over several lines goes back to the expression's first). Run with 3.9's function objects
 /// (no `func_builtins`) and frame objects. `counts` and `varargs` read start-up's counts
 /// (refused as on 3.10); `cfg310` and `cfg312` have comprehensions under a constant test,
-/// which 3.9 compiles into code objects it drops (refused). (300 generated programs: every
-/// listing but one so refused identical to 3.9.18's, every output but those reading the counts
-/// of start-up's objects.)
+/// which 3.9 compiles into code objects it drops (refused). (700 generated programs: every
+/// listing but the 9 so refused identical to 3.9.18's, every output but those reading the
+/// counts of start-up's objects.)
 #[test]
 fn cpython_3_9_every_fixture() {
     for name in [
