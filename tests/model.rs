@@ -61,21 +61,21 @@ const EXPLAINED: &[(&str, &[u8], usize, &str, &str)] = &[
     ),
     (
         "puzzle1_buffer_reuse",
-        &[10, 11, 12, 13],
+        &[9, 10, 11, 12, 13],
         2,
         PRINT_TAKES_THE_LIST_EN,
         PRINT_TAKES_THE_LIST_KO,
     ),
     (
         "puzzle1_null",
-        &[10, 11, 12, 13],
+        &[9, 10, 11, 12, 13],
         2,
         PRINT_TAKES_THE_LIST_EN,
         PRINT_TAKES_THE_LIST_KO,
     ),
     (
         "puzzle1_link",
-        &[10, 11, 12, 13],
+        &[9, 10, 11, 12, 13],
         2,
         PRINT_TAKES_THE_LIST_EN,
         PRINT_TAKES_THE_LIST_KO,
@@ -114,6 +114,35 @@ const EXPLAINED: &[(&str, &[u8], usize, &str, &str)] = &[
          CPython 3.8.18과 3.10.13에서 같은 일이 일어난다(crates/python/measurements/stale_exit.stale_list.txt). \
          실험 puzzle1_link가 int가 있던 블록으로 가는 연결을 만들어 주면 모델도 CPython과 같은 줄을 \
          출력한다",
+    ),
+    ("blog/gc_count", &[9], 0, GC_START_3_9_EN, GC_START_3_9_KO),
+    (
+        "blog/gc_append_pop",
+        &[9],
+        0,
+        GC_START_3_9_EN,
+        GC_START_3_9_KO,
+    ),
+    (
+        "blog/stale_list",
+        &[9],
+        0,
+        "the stale read depends on the heap before the call. Under gdb \
+         (crates/python/measurements/stale_exit.stale_list.txt) CPython 3.9.18's item 0 is NULL: \
+         the freed item buffer heads its pool, and the `Py_Repr` list's append reuses it, so the \
+         stale list prints itself (`[[...]]`, as on 3.11.7 and 3.13.0). In the model the \
+         buffer's first word is pymalloc's link to the pool's next free block, a 32-byte buffer \
+         freed while line 13 printed the list, whose type word is NULL, so the call through \
+         `tp_repr` faults (`cargo model run --python 3.9 --trace` shows both buffers freed and \
+         the fault); the experiment puzzle1_buffer_reuse arranges CPython's heap",
+        "낡은 읽기의 결과는 호출 전의 힙 상태에 달렸다. gdb로 보면\
+         (crates/python/measurements/stale_exit.stale_list.txt) CPython 3.9.18의 0번 항목은 NULL이다. \
+         해제된 항목 버퍼가 풀의 맨 앞에 있고 `Py_Repr` 리스트의 덧붙이기가 그 버퍼를 다시 써서, 낡은 \
+         리스트가 자기 자신을 출력한다(3.11.7, 3.13.0처럼 `[[...]]`). 모델에서는 그 버퍼의 첫 워드가 \
+         같은 풀의 다음 빈 블록을 가리키는 pymalloc의 연결이고, 그 블록은 13번 줄이 리스트를 출력하는 \
+         동안 해제된 32바이트 버퍼라 타입 워드가 NULL이다. 그래서 `tp_repr`를 거친 호출이 세그멘테이션 \
+         오류를 낸다(`cargo model run --python 3.9 --trace`가 두 버퍼의 해제와 오류를 보여 준다). 실험 \
+         puzzle1_buffer_reuse가 CPython의 힙을 만들어 준다",
     ),
     (
         "blog/refcount_constants",
@@ -182,6 +211,19 @@ const GC_START_3_10_EN: &str = "generation 0's count and the collections before 
 const GC_START_3_10_KO: &str = "0세대의 카운트와 스크립트 첫 줄 이전의 수거 횟수는 시작 과정의 \
      몫이다. 3.10.13에서 CPython의 시작 과정은 40개 객체를 세어 두고 0세대 수거를 열 번 남긴다\
      (`python3 -I -c 'import gc; print(gc.get_count())'`가 `(40, 10, 0)`을 출력한다). 모델의 시작 \
+     과정은 자기 객체 몇 개만 만든다. 그다음부터는 둘 다 평평하다. 매 반복의 리스트는 리스트 자유 \
+     목록에서 나와 그리로 돌아가고, 출력되는 튜플은 튜플 자유 목록에서 나온다";
+
+/// Why `gc.get_count()` starts elsewhere on CPython 3.9.
+const GC_START_3_9_EN: &str = "generation 0's count and the collections before the script's \
+     first line belong to start-up: on 3.9.18 CPython's leaves 565 objects counted and nine \
+     collections of generation 0 (`python3 -I -c 'import gc; print(gc.get_count())'` prints \
+     `(565, 9, 0)`); the model's start-up makes only its own few objects. From there both stay \
+     flat: each iteration's list comes from the list free list and goes back to it, and the \
+     printed tuple from the tuple free list";
+const GC_START_3_9_KO: &str = "0세대의 카운트와 스크립트 첫 줄 이전의 수거 횟수는 시작 과정의 \
+     몫이다. 3.9.18에서 CPython의 시작 과정은 565개 객체를 세어 두고 0세대 수거를 아홉 번 남긴다\
+     (`python3 -I -c 'import gc; print(gc.get_count())'`가 `(565, 9, 0)`을 출력한다). 모델의 시작 \
      과정은 자기 객체 몇 개만 만든다. 그다음부터는 둘 다 평평하다. 매 반복의 리스트는 리스트 자유 \
      목록에서 나와 그리로 돌아가고, 출력되는 튜플은 튜플 자유 목록에서 나온다";
 

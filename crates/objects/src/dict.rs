@@ -72,16 +72,24 @@ impl Objects {
     /// `dict_new(&PyDict_Type, NULL, NULL)`, what `dict()` starts from: `tp_alloc` (a GC
     /// allocation, never the free list), then a fresh `ma_version_tag` and the shared empty keys.
     /// Not tracked: 3.10's `PyType_GenericAlloc` tracks it and `dict_new` untracks an exact dict
-    /// at once; 3.11's `_PyType_AllocNoTrack` never tracks it.
+    /// at once; 3.11's `_PyType_AllocNoTrack` never tracks it. Up to 3.9 `dict_new` gives it
+    /// a keys object of its own, `new_keys_object(PyDict_MINSIZE)` (`sys.getsizeof(dict())`
+    /// is 232 on 3.9.18, 64 on 3.10.13).
     pub fn dict_new_generic(&mut self) -> Result<u64, ObjError> {
         let op = self.malloc_object(DICT_SIZE, true)?;
+        let version = self.next_dict_version();
+        let keys = if self.layout.minor <= 9 {
+            self.new_keys_object(LOG_MINSIZE, true)?.addr
+        } else {
+            self.empty_keys_refcnt_add(1);
+            self.empty_keys_addr()
+        };
         let data = DictData {
             used: 0,
-            version: self.next_dict_version(),
-            keys: self.empty_keys_addr(),
+            version,
+            keys,
             values: 0,
         };
-        self.empty_keys_refcnt_add(1);
         let word = self.heavy.insert(Heavy {
             ty: TypeId::Dict,
             body: Body::Dict(data),

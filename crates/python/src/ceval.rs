@@ -1473,9 +1473,15 @@ impl Interp {
         };
         let module_key = self.o.py_id("__name__")?;
         let module = self.o.dict_getitem(globals, module_key)?.unwrap_or(0);
+        // func_builtins is 3.10's: 3.9's frame finds the builtins through the globals.
+        let builtins = if self.o.layout().minor >= 10 {
+            self.builtins
+        } else {
+            0
+        };
         for (field, value) in [
             (Field::FuncGlobals, globals),
-            (Field::FuncBuiltins, self.builtins),
+            (Field::FuncBuiltins, builtins),
             (Field::FuncName, name),
             (Field::FuncQualname, qualname),
             (Field::FuncDoc, doc),

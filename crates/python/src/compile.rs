@@ -40,6 +40,9 @@ pub struct Instr {
     /// Its argument (0 for instructions without one); for a jump, the relative offset in code
     /// units that CPython 3.11 stores.
     pub arg: u32,
+    /// The `EXTENDED_ARG`s written before it: as many as the argument needs, except where
+    /// 3.9's peephole optimizer shortened a jump's argument in place (`EXTENDED_ARG 0`).
+    pub extended_args: u32,
     /// The source line it belongs to (`None` for an artificial instruction no line reached).
     pub line: Option<u32>,
     /// For a jump: the index of the instruction it jumps to.
@@ -183,10 +186,10 @@ pub fn compile(
             line: lines.line(e.offset.to_usize()),
         }
     })?;
-    if !(10..=13).contains(&minor) {
+    if !(9..=13).contains(&minor) {
         return Err(RunError::NotModelled {
             construct: format!(
-                "the bytecode of CPython 3.{minor} (3.10's to 3.13's are modelled so far)"
+                "the bytecode of CPython 3.{minor} (3.9's to 3.13's are modelled so far)"
             ),
             filename: filename.into(),
             line: 1,
@@ -202,6 +205,7 @@ pub fn compile(
         units: Vec::new(),
         imported: Default::default(),
         cache_only: Vec::new(),
+        do_not_emit: 0,
     };
     c.parser_objects(&body)?;
     c.imported = imported_names(&body);
@@ -284,6 +288,8 @@ struct Compiler<'a> {
     imported: std::collections::HashSet<String>,
     /// The objects only `c_const_cache` holds ([`Compiled::cache_only`]).
     cache_only: Vec<u64>,
+    /// 3.9's `c_do_not_emit_bytecode`, for the code objects it would make and drop.
+    do_not_emit: u32,
 }
 
 /// `_PyCode_ConstantKey`: constants are merged when type and value are equal.
@@ -414,6 +420,14 @@ struct Unit {
     /// `COMPILER_SCOPE_CLASS`: a class body, whose names are `LOAD_NAME`'s and whose
     /// definitions are qualified `Class.name`.
     class: bool,
+    /// 3.9's `u_lineno` and `u_lineno_set`: only the first instruction emitted after a
+    /// statement starts or an expression changes the line records it (`compiler_set_lineno`);
+    /// the others carry no line, and `assemble_lnotab` writes an entry only at a change.
+    lineno: i32,
+    lineno_set: bool,
+    /// 3.9's `c_do_not_emit_bytecode`: code under a constant test is compiled (its names
+    /// still enter `co_names` through `compiler_nameop`) but emits nothing.
+    do_not_emit: u32,
     /// 3.11's `u_lineno` after the statement last compiled: each statement sets it
     /// (`SET_LOC`), a few leave it unset (`UNSET_LOC`), and what 3.11 emits next without a
     /// location of its own takes it (the `RERAISE` after an exceptional `finally` body).
@@ -474,6 +488,9 @@ impl Unit {
             handler_depth: HashMap::new(),
             finally_bodies: Vec::new(),
             last_loc: -1,
+            lineno: -1,
+            lineno_set: false,
+            do_not_emit: 0,
             code,
             globals,
             blocks: vec![Block::default()],
@@ -503,6 +520,15 @@ impl Unit {
     /// comes.
     fn emit(&mut self, name: &'static str, arg: u32, line: i32) {
         self.push(name, arg, None, line);
+    }
+
+    /// A `NOP` that gives a statement without other code of its line (a constant, `pass`,
+    /// `break`, `continue`, `return`'s line) an instruction for its line event (PEP 626,
+    /// 3.10); 3.9 emits nothing there.
+    fn line_nop(&mut self, line: i32) {
+        if self.minor != 9 {
+            self.emit("NOP", 0, line);
+        }
     }
 
     /// 3.12: `FOR_ITER` jumps to an `END_FOR` (no location), which an exhausted iterator
@@ -574,7 +600,33 @@ impl Unit {
         self.push(name, 0, Some(target), line);
     }
 
+    /// 3.9's `compiler_visit_stmt`: a statement starts a line (`u_lineno_set = 0`), even
+    /// one the previous statement was on.
+    fn start_statement(&mut self, line: i32) {
+        self.lineno = line;
+        self.lineno_set = false;
+    }
+
+    /// 3.9's line of an instruction emitted at `line` (-1: where the compiler does not move
+    /// `u_lineno`): `compiler_visit_expr` moves `u_lineno` to an expression on another line,
+    /// and back after it, each time unsetting `u_lineno_set`; `compiler_set_lineno` gives the
+    /// line to the next instruction only (-1 for the others, which add nothing to `co_lnotab`).
+    fn lineno_3_9(&mut self, line: i32) -> i32 {
+        if line >= 0 && line != self.lineno {
+            self.lineno = line;
+            self.lineno_set = false;
+        }
+        if self.lineno_set {
+            return -1;
+        }
+        self.lineno_set = true;
+        self.lineno
+    }
+
     fn push(&mut self, name: &'static str, arg: u32, target: Option<usize>, line: i32) {
+        if self.do_not_emit > 0 {
+            return;
+        }
         let ended = self.blocks[self.cur]
             .instrs
             .last()
@@ -583,6 +635,11 @@ impl Unit {
             let b = self.new_block();
             self.use_next_block(b);
         }
+        let line = if self.minor == 9 {
+            self.lineno_3_9(line)
+        } else {
+            line
+        };
         // label_exception_targets leaves the pseudo-instructions themselves unlabelled.
         let handler = if is_block_push(name) || name == "POP_BLOCK" {
             None
@@ -1017,6 +1074,10 @@ impl Compiler<'_> {
     /// `compiler_add_o(c->u->u_consts, ...)` after `merge_consts_recursive`: the index of the
     /// constant in the unit's `co_consts`, the module-wide canonical object put there.
     fn add_const(&mut self, unit: &mut Unit, key: ConstKey, op: u64) -> u32 {
+        // 3.9's compiler_addop_load_const adds nothing under BEGIN_DO_NOT_EMIT_BYTECODE.
+        if unit.do_not_emit > 0 {
+            return 0;
+        }
         let is_none = key == ConstKey::None;
         let truth = match &key {
             ConstKey::None => false,
@@ -1195,7 +1256,18 @@ impl Compiler<'_> {
 
     // ---- names ------------------------------------------------------------------------------
 
+    /// `compiler_addop_name`'s index in `co_names` (an attribute, a method, a module): none
+    /// is added under 3.9's `BEGIN_DO_NOT_EMIT_BYTECODE`.
     fn name_index(&mut self, unit: &mut Unit, name: &str) -> Result<u32, RunError> {
+        if unit.do_not_emit > 0 {
+            return Ok(0);
+        }
+        self.nameop_index(unit, name)
+    }
+
+    /// `compiler_nameop`'s index in `co_names`: `compiler_add_o` before the instruction,
+    /// so added even where 3.9 emits no bytecode.
+    fn nameop_index(&mut self, unit: &mut Unit, name: &str) -> Result<u32, RunError> {
         let op = self.interned(name)?;
         Ok(match unit.code.names.iter().position(|&n| n == op) {
             Some(i) => i as u32,
@@ -1383,7 +1455,7 @@ impl Compiler<'_> {
                 if null_before {
                     unit.emit("PUSH_NULL", 0, line);
                 }
-                let i = self.name_index(unit, name)?;
+                let i = self.nameop_index(unit, name)?;
                 unit.emit("LOAD_NAME", i, line);
             }
             Scope::Fast(i) => {
@@ -1401,13 +1473,13 @@ impl Compiler<'_> {
             Scope::Global if unit.minor >= 13 => {
                 // The PUSH_NULL after it is folded into its low bit by optimize_basic_block
                 // (after the small blocks are copied, counting it).
-                let i = self.name_index(unit, name)?;
+                let i = self.nameop_index(unit, name)?;
                 unit.emit("LOAD_GLOBAL", i << 1, line);
             }
             Scope::Global => {
                 // A PUSH_NULL before LOAD_GLOBAL is folded into its low bit
                 // (optimize_basic_block).
-                let i = self.name_index(unit, name)?;
+                let i = self.nameop_index(unit, name)?;
                 let arg = if unit.legacy() {
                     i
                 } else {
@@ -1452,13 +1524,13 @@ impl Compiler<'_> {
         let [by_name, fast, deref, global] = ops;
         match self.scope(unit, name) {
             Scope::Module => {
-                let i = self.name_index(unit, name)?;
+                let i = self.nameop_index(unit, name)?;
                 unit.emit(by_name, i, line);
             }
             Scope::Fast(i) => unit.emit(fast, i, line),
             Scope::Deref(i) => unit.emit(deref, i, line),
             Scope::Global => {
-                let i = self.name_index(unit, name)?;
+                let i = self.nameop_index(unit, name)?;
                 unit.emit(global, i, line);
             }
         }
@@ -1508,6 +1580,7 @@ impl Compiler<'_> {
         qualname: String,
         available: &[String],
     ) -> Result<(usize, Vec<String>), RunError> {
+        self.refuse_unemitted_code(f)?;
         let a = &f.args;
         if !a.posonlyargs.is_empty() || !a.kwonlyargs.is_empty() {
             return Err(self.not_modelled("positional-only or keyword-only parameters", f));
@@ -1591,12 +1664,13 @@ impl Compiler<'_> {
     fn stmt(&mut self, unit: &mut Unit, s: &Stmt) -> Result<(), RunError> {
         let line = self.loc(s);
         unit.last_loc = line;
+        unit.start_statement(line);
         match s {
             Stmt::Expr(e) => {
                 // compiler_visit_stmt_expr: a constant statement is a NOP; the POP_TOP is
                 // artificial (UNSET_LOC).
                 if self.fold(&e.value).is_some() {
-                    unit.emit("NOP", 0, line);
+                    unit.line_nop(line);
                 } else {
                     self.expr(unit, &e.value)?;
                     unit.emit("POP_TOP", 0, -1);
@@ -1637,7 +1711,9 @@ impl Compiler<'_> {
             Stmt::FunctionDef(f) => {
                 let mut flags = self.compiler_default_arguments(unit, &f.args, line)?;
                 let annotations = self.annotations(unit, f, line)?;
-                if annotations > 0 {
+                if annotations > 0 && unit.minor == 9 {
+                    flags |= 4;
+                } else if annotations > 0 {
                     unit.emit("BUILD_TUPLE", 2 * annotations, line);
                     flags |= 4;
                 }
@@ -1648,7 +1724,7 @@ impl Compiler<'_> {
                 self.store_name(unit, f.name.as_str(), line)?;
             }
             Stmt::ClassDef(cd) => self.compiler_class(unit, cd, line)?,
-            Stmt::Pass(_) => unit.emit("NOP", 0, line),
+            Stmt::Pass(_) => unit.line_nop(line),
             // Declarations only: the symbol table used them.
             Stmt::Global(_) => {}
             Stmt::Delete(d) => {
@@ -1746,6 +1822,7 @@ impl Compiler<'_> {
     /// The class body's code unit (`COMPILER_SCOPE_CLASS`): `__module__` from the globals'
     /// `__name__`, `__qualname__`, the docstring as `__doc__`, the body, and `return None`.
     fn class_body(&mut self, cd: &ast::StmtClassDef, qualname: String) -> Result<usize, RunError> {
+        self.refuse_unemitted_code(cd)?;
         let firstlineno = self.line(cd);
         let mut unit = Unit::new(
             CodeUnit::new(
@@ -1799,11 +1876,11 @@ impl Compiler<'_> {
             if preserve_tos {
                 self.expr(unit, v)?;
             } else {
-                unit.emit("NOP", 0, self.loc(&**v));
+                unit.line_nop(self.loc(&**v));
             }
         }
         if r.value.as_ref().is_none_or(|v| self.loc(&**v) != line) {
-            unit.emit("NOP", 0, line);
+            unit.line_nop(line);
         }
         let handlers = unit.handlers.clone();
         let mut loc = line;
@@ -2086,6 +2163,21 @@ impl Compiler<'_> {
 
     /// `compiler_if`.
     fn compiler_if(&mut self, unit: &mut Unit, s: &ast::StmtIf) -> Result<(), RunError> {
+        if unit.minor == 9
+            && let Some(truth) = self.expr_constant_3_9(&s.test)
+        {
+            // 3.9: `if 1:` is its body, `if 0:` its `else`, the other compiled unemitted.
+            if truth {
+                self.stmts(unit, &s.body)?;
+                self.stmts_not_emitted(unit, &s.orelse)?;
+            } else {
+                self.stmts_not_emitted(unit, &s.body)?;
+                self.stmts(unit, &s.orelse)?;
+            }
+            let end = unit.new_block();
+            unit.use_next_block(end);
+            return Ok(());
+        }
         let end = unit.new_block();
         let next = if s.orelse.is_empty() {
             end
@@ -2104,6 +2196,69 @@ impl Compiler<'_> {
         Ok(())
     }
 
+    /// 3.9's `expr_constant` of an `if` or `while` test: the truth of a constant (after
+    /// `ast_opt`'s folding), `None` for any other test.
+    fn expr_constant_3_9(&self, test: &Expr) -> Option<bool> {
+        self.fold(test).map(|v| v.truth())
+    }
+
+    /// 3.9's `BEGIN_DO_NOT_EMIT_BYTECODE` ... `END_DO_NOT_EMIT_BYTECODE` around statements:
+    /// compiled for their errors and their names, emitting nothing. A function, class or
+    /// comprehension there would still be compiled into a code object and dropped: refused.
+    fn stmts_not_emitted(&mut self, unit: &mut Unit, body: &[Stmt]) -> Result<(), RunError> {
+        unit.do_not_emit += 1;
+        self.do_not_emit += 1;
+        let compiled = self.stmts(unit, body);
+        unit.do_not_emit -= 1;
+        self.do_not_emit -= 1;
+        compiled
+    }
+
+    /// The refusal of code that 3.9 would compile into a code object and drop.
+    fn refuse_unemitted_code(&self, node: &impl Ranged) -> Result<(), RunError> {
+        if self.do_not_emit > 0 {
+            return Err(self.not_modelled(
+                "a function, class or comprehension under a constant test 3.9 compiles \
+                 without emitting it",
+                node,
+            ));
+        }
+        Ok(())
+    }
+
+    /// 3.9's `compiler_while`: the test at the top only (none when it is a true constant),
+    /// a `JUMP_ABSOLUTE` back to it after the body, the `else` after the loop.
+    fn compiler_while_3_9(&mut self, unit: &mut Unit, s: &ast::StmtWhile) -> Result<(), RunError> {
+        let constant = self.expr_constant_3_9(&s.test);
+        if constant == Some(false) {
+            // The body under a loop of no blocks, so that `break` and `continue` compile.
+            let (top, exit) = (unit.new_block(), unit.new_block());
+            unit.fblocks.push(FBlock::While { top, exit });
+            self.stmts_not_emitted(unit, &s.body)?;
+            unit.fblocks.pop();
+            return self.stmts(unit, &s.orelse);
+        }
+        let constant = constant == Some(true);
+        let top = unit.new_block();
+        let end = unit.new_block();
+        let anchor = unit.new_block();
+        unit.use_next_block(top);
+        unit.fblocks.push(FBlock::While { top, exit: end });
+        if !constant {
+            let line = self.loc(s);
+            self.jump_if(unit, &s.test, anchor, false, line)?;
+        }
+        self.stmts(unit, &s.body)?;
+        unit.emit_jump("JUMP_ABSOLUTE", top, -1);
+        if !constant {
+            unit.use_next_block(anchor);
+        }
+        unit.fblocks.pop();
+        self.stmts(unit, &s.orelse)?;
+        unit.use_next_block(end);
+        Ok(())
+    }
+
     /// `compiler_while`: the test at the top, and again at the bottom jumping back.
     fn compiler_while(
         &mut self,
@@ -2111,6 +2266,9 @@ impl Compiler<'_> {
         s: &ast::StmtWhile,
         line: i32,
     ) -> Result<(), RunError> {
+        if unit.minor == 9 {
+            return self.compiler_while_3_9(unit, s);
+        }
         let top = unit.new_block();
         let body = unit.new_block();
         let anchor = unit.new_block();
@@ -2174,7 +2332,7 @@ impl Compiler<'_> {
     /// `compiler_break`: a `NOP` for the line, the blocks inside the loop unwound, the loop's
     /// iterator popped, a jump out.
     fn compiler_break(&mut self, unit: &mut Unit, s: &Stmt, line: i32) -> Result<(), RunError> {
-        unit.emit("NOP", 0, line);
+        unit.line_nop(line);
         let handlers = unit.handlers.clone();
         let mut loc = line;
         let Some(fb) = self.unwind_fblock_stack(unit, false, &mut loc, true)? else {
@@ -2196,7 +2354,7 @@ impl Compiler<'_> {
 
     /// `compiler_continue`: the blocks inside the loop unwound, a jump to the loop's top.
     fn compiler_continue(&mut self, unit: &mut Unit, s: &Stmt, line: i32) -> Result<(), RunError> {
-        unit.emit("NOP", 0, line);
+        unit.line_nop(line);
         let handlers = unit.handlers.clone();
         let mut loc = line;
         let Some(fb) = self.unwind_fblock_stack(unit, false, &mut loc, true)? else {
@@ -2359,6 +2517,9 @@ impl Compiler<'_> {
         f: &ast::StmtFunctionDef,
         line: i32,
     ) -> Result<u32, RunError> {
+        if unit.minor == 9 {
+            return self.annotations_3_9(unit, f, line);
+        }
         let mut n = 0;
         for a in &f.args.args {
             if let Some(ann) = &a.def.annotation {
@@ -2381,6 +2542,52 @@ impl Compiler<'_> {
         Ok(n)
     }
 
+    /// 3.9's `compiler_visit_annotations`: each annotation's value, then the names' tuple
+    /// (`ADDOP_LOAD_CONST_NEW`, merged as any constant) and `BUILD_CONST_KEY_MAP`.
+    fn annotations_3_9(
+        &mut self,
+        unit: &mut Unit,
+        f: &ast::StmtFunctionDef,
+        line: i32,
+    ) -> Result<u32, RunError> {
+        let mut names = Vec::new();
+        for a in &f.args.args {
+            if let Some(ann) = &a.def.annotation {
+                self.expr(unit, ann)?;
+                names.push(a.def.arg.to_string());
+            }
+        }
+        if let Some(r) = &f.returns {
+            self.expr(unit, r)?;
+            names.push("return".to_string());
+        }
+        if names.is_empty() {
+            return Ok(0);
+        }
+        let mut items = Vec::with_capacity(names.len());
+        for name in &names {
+            // The parser's identifiers; `return_str`, kept by the compiler once made.
+            items.push(if name == "return" {
+                self.o.py_id("return")?
+            } else {
+                self.interned(name)?
+            });
+        }
+        let key = ConstKey::Tuple(names.iter().map(|n| ConstKey::Str(n.clone())).collect());
+        let t = match self.const_cache.iter().find(|(k, _)| *k == key) {
+            Some(&(_, t)) => t,
+            None => {
+                let t = self.o.tuple_pack(&items)?;
+                self.cache_only.push(t);
+                t
+            }
+        };
+        let k = self.add_const(unit, key, t);
+        unit.emit("LOAD_CONST", k, line);
+        unit.emit("BUILD_CONST_KEY_MAP", names.len() as u32, line);
+        Ok(names.len() as u32)
+    }
+
     // ---- expressions ------------------------------------------------------------------------
 
     fn expr(&mut self, unit: &mut Unit, e: &Expr) -> Result<(), RunError> {
@@ -2400,8 +2607,14 @@ impl Compiler<'_> {
                 self.expr(unit, &a.value)?;
                 let i = self.name_index(unit, a.attr.as_str())?;
                 // The attribute's last line (its end_lineno: 3.10 sets it, 3.11+
-                // update_start_location_to_match_attr).
-                unit.emit("LOAD_ATTR", i, self.end_line(e));
+                // update_start_location_to_match_attr); 3.9's u_lineno stays the
+                // expression's first.
+                let attr_line = if unit.minor == 9 {
+                    line
+                } else {
+                    self.end_line(e)
+                };
+                unit.emit("LOAD_ATTR", i, attr_line);
             }
             Expr::Call(c) => self.call(unit, c, line)?,
             Expr::Compare(c) => self.compiler_compare(unit, c, line)?,
@@ -2568,7 +2781,8 @@ impl Compiler<'_> {
             unit.emit("LIST_EXTEND", 1, line);
             return Ok(());
         }
-        if n > STACK_USE_GUIDELINE {
+        // 3.10's: 3.9 builds any list display on the stack.
+        if n > STACK_USE_GUIDELINE && unit.minor >= 10 {
             unit.emit("BUILD_LIST", 0, line);
             for x in elts {
                 self.expr(unit, x)?;
@@ -2635,6 +2849,7 @@ impl Compiler<'_> {
         e: &Expr,
     ) -> Result<(), RunError> {
         let line = self.loc(e);
+        self.refuse_unemitted_code(e)?;
         if lc.generators.iter().any(|g| g.is_async) {
             return Err(self.not_modelled("an async comprehension", e));
         }
@@ -3280,11 +3495,16 @@ impl Compiler<'_> {
     fn call_3_10(&mut self, unit: &mut Unit, c: &ast::ExprCall, line: i32) -> Result<(), RunError> {
         if let Expr::Attribute(a) = &*c.func
             && c.keywords.is_empty()
-            && c.args.len() < STACK_USE_GUIDELINE
+            && (c.args.len() < STACK_USE_GUIDELINE || unit.minor == 9)
         {
             self.expr(unit, &a.value)?;
             let i = self.name_index(unit, a.attr.as_str())?;
-            let end_line = self.end_line(&*c.func);
+            // 3.9's u_lineno is the call's own line again after the object's.
+            let end_line = if unit.minor == 9 {
+                line
+            } else {
+                self.end_line(&*c.func)
+            };
             unit.emit("LOAD_METHOD", i, end_line);
             for arg in &c.args {
                 self.expr(unit, arg)?;
@@ -3468,6 +3688,9 @@ impl Compiler<'_> {
     /// `assemble`: the implicit `return None`, the CFG optimisations of 3.11, line numbers,
     /// jump directions and offsets. Fills `unit.code.instrs`.
     fn assemble(&mut self, unit: &mut Unit, implicit_return: bool) -> Result<(), RunError> {
+        if unit.minor == 9 {
+            return self.assemble_3_9(unit, implicit_return);
+        }
         // Make sure every block that falls off the end returns None (UNSET_LOC). A
         // comprehension ends in its own RETURN_VALUE, with no NEXT_BLOCK after it.
         if implicit_return {
@@ -3602,6 +3825,77 @@ impl Compiler<'_> {
         }
         unit.code.instrs = assemble_jump_offsets(&unit.blocks, unit.minor, &unit.handler_depth);
         Ok(())
+    }
+}
+
+impl Compiler<'_> {
+    /// 3.9's `assemble` and `makecode`: no control-flow graph passes. A `return None` only
+    /// where the current block has no `RETURN_VALUE` (`b_return`); the blocks emitted in
+    /// the order `compiler_use_next_block` chained them (`dfs`'s reverse postorder, dead
+    /// blocks included); `stackdepth`; the jumps' arguments in bytes
+    /// (`assemble_jump_offsets`); then `PyCode_Optimize` on the bytecode and `co_lnotab`.
+    fn assemble_3_9(&mut self, unit: &mut Unit, implicit_return: bool) -> Result<(), RunError> {
+        let returns = unit.blocks[unit.cur]
+            .instrs
+            .iter()
+            .any(|i| i.name == "RETURN_VALUE");
+        if implicit_return && !returns {
+            let none = self.none_const(unit);
+            unit.emit("LOAD_CONST", none, -1);
+            unit.emit("RETURN_VALUE", 0, -1);
+        }
+        unit.code.stacksize = stackdepth_3_10(&unit.blocks);
+        let assembled = assemble_jump_offsets(&unit.blocks, 9, &unit.handler_depth);
+        let firstlineno = unit.code.firstlineno;
+        let mut consts = ConstList3_9 { c: self, unit };
+        let instrs = crate::peephole::optimize(&assembled, firstlineno, &mut consts).map_err(
+            |e| match e {
+                RunError::NotModelled {
+                    construct, line, ..
+                } => RunError::NotModelled {
+                    construct,
+                    filename: consts.c.filename.clone(),
+                    line,
+                },
+                other => other,
+            },
+        )?;
+        unit.code.instrs = instrs;
+        Ok(())
+    }
+}
+
+/// 3.9's `co_consts` while `PyCode_Optimize` runs: a list it appends folded tuples to.
+struct ConstList3_9<'c, 'o> {
+    c: &'c mut Compiler<'o>,
+    unit: &'c mut Unit,
+}
+
+impl crate::peephole::ConstList for ConstList3_9<'_, '_> {
+    fn is_true(&self, k: u32) -> bool {
+        // A code object is true.
+        self.unit.const_values.get(&k).copied().unwrap_or(true)
+    }
+
+    fn append_tuple(&mut self, items: &[u32]) -> Result<u32, RunError> {
+        let mut objects = Vec::with_capacity(items.len());
+        for &k in items {
+            let Const::Object(op) = self.unit.code.consts[k as usize] else {
+                return Err(RunError::NotModelled {
+                    construct: "a tuple of code objects".into(),
+                    filename: self.c.filename.clone(),
+                    line: self.unit.code.firstlineno,
+                });
+            };
+            objects.push(op);
+        }
+        // The list's reference, which the code object's tuple takes over.
+        let t = self.c.o.tuple_pack(&objects)?;
+        self.c.cache_only.push(t);
+        self.unit.code.consts.push(Const::Object(t));
+        let k = (self.unit.code.consts.len() - 1) as u32;
+        self.unit.const_values.insert(k, !items.is_empty());
+        Ok(k)
     }
 }
 
@@ -5188,7 +5482,7 @@ fn normalize_jumps_3_12(blocks: &mut Vec<Block>, minor: u8) {
 }
 
 /// `hasjabs` (up to 3.10): jumps whose argument is the target's offset, not a distance.
-fn is_absolute_jump(name: &str) -> bool {
+pub(crate) fn is_absolute_jump(name: &str) -> bool {
     matches!(
         name,
         "JUMP_ABSOLUTE"
@@ -5250,6 +5544,7 @@ fn assemble_jump_offsets(
                 name: i.name,
                 op: crate::opcode::Op::of(i.name),
                 arg: i.arg,
+                extended_args: crate::opcode::extended_args(i.arg),
                 line: u32::try_from(i.line).ok(),
                 target: i.target,
                 handler: i.handler.map(|h| {
@@ -5278,6 +5573,7 @@ fn assemble_jump_offsets(
         for i in out.iter_mut() {
             if let Some(t) = i.target {
                 i.arg = t as u32;
+                i.extended_args = crate::opcode::extended_args(i.arg);
             }
         }
     }
@@ -5299,11 +5595,14 @@ fn assemble_jump_offsets(
             } else {
                 to - after
             };
+            // 3.9: in bytes (`sizeof(_Py_CODEUNIT)` each).
+            let arg = if minor <= 9 { 2 * arg } else { arg };
             let resized = table.size(out[k].name, arg) != size;
             if arg != out[k].arg && (minor < 12 || resized) {
                 changed = true;
             }
             out[k].arg = arg;
+            out[k].extended_args = crate::opcode::extended_args(arg);
         }
         if !changed {
             return out;

@@ -1,12 +1,13 @@
-//! `Lib/dis.py`: the listing `dis.dis(code)` prints, column for column (3.10's, 3.11's and
-//! 3.12's format, which differ only in the arguments they describe; 3.13's, with labels for
+//! `Lib/dis.py`: the listing `dis.dis(code)` prints, column for column (3.9's, 3.10's, 3.11's
+//! and 3.12's format, which differ only in the arguments they describe — 3.9's leaves absolute
+//! jumps undescribed; 3.13's, with labels for
 //! jump targets and no offsets, in [`listing_3_13`]).
 
 use std::fmt::Write;
 
 use objects::Objects;
 
-use crate::compile::{Compiled, Const, Handler, Instr};
+use crate::compile::{Compiled, Const, Handler, Instr, is_absolute_jump};
 use crate::error::RunError;
 use crate::opcode::OpcodeTable;
 
@@ -46,7 +47,7 @@ pub fn offsets(table: OpcodeTable, instrs: &[Instr]) -> (Vec<u32>, u32) {
     let mut out = Vec::with_capacity(instrs.len());
     for i in instrs {
         out.push(at);
-        at += table.size(i.name, i.arg);
+        at += 2 * (1 + u32::from(table.caches(i.name)) + i.extended_args);
     }
     (out, at)
 }
@@ -124,7 +125,7 @@ fn listing(
             last_line = i.line;
         }
         // The line and the label belong to the first row.
-        let rows = with_extended_args(i.name, i.arg);
+        let rows = with_extended_args(i);
         for (r, &(name, arg)) in rows.iter().enumerate() {
             let first = r == 0;
             let mut fields = Vec::new();
@@ -149,6 +150,8 @@ fn listing(
                 fields.push(format!("{arg:>5}"));
                 let argrepr = match (name, i.target) {
                     ("EXTENDED_ARG", _) => String::new(),
+                    // 3.9's dis describes the relative jumps only (`hasjrel`).
+                    (_, Some(_)) if table.minor() <= 9 && is_absolute_jump(name) => String::new(),
                     (_, Some(t)) => format!("to {}", offsets[t]),
                     _ => argrepr(o, table, compiled, codes, u, i)?,
                 };
@@ -221,7 +224,7 @@ fn listing_3_13(
     let label_width = 4 + labelled.len().to_string().len();
     let mut out = String::new();
     for (k, i) in unit.instrs.iter().enumerate() {
-        let rows = with_extended_args(i.name, i.arg);
+        let rows = with_extended_args(i);
         for (r, &(name, arg)) in rows.iter().enumerate() {
             let offset = offsets[k] + 2 * r as u32;
             let starts_line = starts[k] && r == 0;
@@ -424,11 +427,11 @@ fn argrepr(
 
 /// An instruction as `dis` lists it: an argument above 255 is preceded by `EXTENDED_ARG`s,
 /// each shown with the argument so far.
-fn with_extended_args(name: &'static str, arg: u32) -> Vec<(&'static str, u32)> {
-    let extended = crate::opcode::extended_args(arg);
+fn with_extended_args(i: &Instr) -> Vec<(&'static str, u32)> {
+    let extended = i.extended_args;
     let mut rows: Vec<(&'static str, u32)> = (0..extended)
-        .map(|j| ("EXTENDED_ARG", arg >> (8 * (extended - j))))
+        .map(|j| ("EXTENDED_ARG", i.arg >> (8 * (extended - j))))
         .collect();
-    rows.push((name, arg));
+    rows.push((i.name, i.arg));
     rows
 }

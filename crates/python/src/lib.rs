@@ -26,13 +26,15 @@
 //!   pyarena     the parser's arena: one reference to every literal and identifier
 //!   refs        who holds each reference: roots, frames, objects; an inspector hook
 //!   trace       --trace: each source line run, then the events it caused beneath
+//!   peephole    3.9's PyCode_Optimize on the assembled bytecode and its line table
 //!   opcode      each version's opcode numbers and inline caches; dis: the `dis` listing
 //!      |
 //!   objects (crates/objects) -> pymalloc (crates/pymalloc)
 //! ```
 //!
-//! The runtime runs 3.10's, 3.11's, 3.12's and 3.13's bytecode (3.10's `CALL_FUNCTION`s,
-//! operators by name and absolute jumps, each call in a frame object; 3.12's list
+//! The runtime runs 3.9's, 3.10's, 3.11's, 3.12's and 3.13's bytecode (3.10's `CALL_FUNCTION`s,
+//! operators by name and absolute jumps, each call in a frame object; 3.9's the same without
+//! flow-graph passes, through `peephole`'s `PyCode_Optimize`; 3.12's list
 //! comprehensions inlined, with an exception table; 3.13's `TO_BOOL`, superinstructions, `CALL`
 //! with the callable beneath `self` or NULL, `SET_FUNCTION_ATTRIBUTE` and `FORMAT_SIMPLE`, and
 //! its `dis` with labels) for module code; functions with positional parameters, keyword
@@ -71,6 +73,7 @@ mod methods;
 mod modules;
 pub mod opcode;
 mod opcode_tables;
+mod peephole;
 mod printf;
 pub mod pyarena;
 pub mod pythonrun;
