@@ -208,7 +208,7 @@ impl Objects {
 
     /// `Py_TYPE(op)->tp_traverse(op, visit, arg)`: what the collector visits from `op`, in C's
     /// order, NULLs skipped as `Py_VISIT` skips them. Not every reference the object owns: a
-    /// tuple is visited from its last item (`tupletraverse`), a str-keyed dict visits only its
+    /// list or a tuple is visited from its last item, a str-keyed dict visits only its
     /// values, an instance its attributes then its class, a heap type its dict, MRO and bases
     /// (`type_traverse`: its names cannot be in a cycle). Other types: what they own.
     pub fn tp_traverse(&self, op: u64) -> Result<Vec<u64>, ObjError> {
@@ -219,9 +219,10 @@ impl Objects {
         Ok(match view.body {
             Some(Body::Tuple(v)) => v.iter().rev().copied().filter(|&t| t != 0).collect(),
             Some(Body::List(_)) => {
+                // list_traverse, from the last item too.
                 let d = self.list_data(op)?;
                 let mut out = Vec::new();
-                for i in 0..d.size {
+                for i in (0..d.size).rev() {
                     let item = self.mem.read_word(d.item + 8 * i)?;
                     if item != 0 {
                         out.push(item);

@@ -290,6 +290,21 @@ pub(crate) const METHOD_DEFS: &[MethodDef] = &[
         name: "get_freeze_count",
         call: crate::modules::gc_get_freeze_count,
     },
+    MethodDef {
+        module: "gc",
+        name: "get_referents",
+        call: crate::modules::gc_get_referents,
+    },
+    MethodDef {
+        module: "gc",
+        name: "get_referrers",
+        call: crate::modules::gc_get_referrers,
+    },
+    MethodDef {
+        module: "gc",
+        name: "get_objects",
+        call: crate::modules::gc_get_objects,
+    },
 ];
 
 fn one_arg(name: &str, args: &[u64]) -> Result<u64, RunError> {

@@ -326,3 +326,90 @@ pub(crate) fn gc_get_freeze_count(i: &mut Interp, _args: &[u64]) -> Result<u64, 
     let n = gc::freeze_count(&i.o);
     i.new_int(n as i128)
 }
+
+/// `gc.get_referents(*objs)`: a new list of what each GC object among `objs` visits in its
+/// `tp_traverse`, in order (other objects give nothing).
+pub(crate) fn gc_get_referents(i: &mut Interp, args: &[u64]) -> Result<u64, RunError> {
+    let result = i.o.list_new(0)?;
+    for &obj in args {
+        if i.is_extra(obj) || !i.o.is_gc(obj) {
+            continue;
+        }
+        for target in i.o.tp_traverse(obj)? {
+            i.o.list_append(result, target)?;
+        }
+    }
+    Ok(result)
+}
+
+/// `gc.get_referrers(*objs)`: a new list of the tracked objects of generations 0, 1 and 2, in
+/// that order and each list's, whose `tp_traverse` visits one of `objs` (`gc_referrers_for`;
+/// the result list itself is skipped). The permanent generation is not searched.
+pub(crate) fn gc_get_referrers(i: &mut Interp, args: &[u64]) -> Result<u64, RunError> {
+    let result = i.o.list_new(0)?;
+    for generation in 0..objects::gclist::NUM_GENERATIONS {
+        let head = i.o.gen_head(generation);
+        for obj in i.o.gc_list(head) {
+            if obj == result {
+                continue;
+            }
+            if i.o.tp_traverse(obj)?.iter().any(|t| args.contains(t)) {
+                i.o.list_append(result, obj)?;
+            }
+        }
+    }
+    Ok(result)
+}
+
+/// `gc.get_objects(generation=None)`: a new list of the tracked objects of one generation, or
+/// of generations 0, 1 and 2 in that order (`append_objects`, the result list skipped).
+pub(crate) fn gc_get_objects(i: &mut Interp, args: &[u64]) -> Result<u64, RunError> {
+    let generations: Vec<usize> = match args {
+        [] => (0..objects::gclist::NUM_GENERATIONS).collect(),
+        [g] if *g == i.o.none() => (0..objects::gclist::NUM_GENERATIONS).collect(),
+        [g] if matches!(i.o.type_of(*g)?, TypeId::Int | TypeId::Bool) => {
+            let g = i.o.long_value(*g)?;
+            if g < 0 {
+                return Err(RunError::exception(
+                    "ValueError",
+                    "generation parameter cannot be negative",
+                ));
+            }
+            if g >= objects::gclist::NUM_GENERATIONS as i128 {
+                return Err(RunError::exception(
+                    "ValueError",
+                    "generation parameter must be less than the number of available generations (3)",
+                ));
+            }
+            vec![g as usize]
+        }
+        [g] => {
+            return Err(RunError::exception(
+                "TypeError",
+                format!(
+                    "'{}' object cannot be interpreted as an integer",
+                    i.type_name(*g)?
+                ),
+            ));
+        }
+        _ => {
+            return Err(RunError::exception(
+                "TypeError",
+                format!(
+                    "get_objects() takes at most 1 argument ({} given)",
+                    args.len()
+                ),
+            ));
+        }
+    };
+    let result = i.o.list_new(0)?;
+    for generation in generations {
+        let head = i.o.gen_head(generation);
+        for obj in i.o.gc_list(head) {
+            if obj != result {
+                i.o.list_append(result, obj)?;
+            }
+        }
+    }
+    Ok(result)
+}

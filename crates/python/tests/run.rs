@@ -1230,3 +1230,18 @@ fn cycles_through_instances_collected_on_3_11_and_3_12() {
         same_as_recorded(profile, "gc_instances");
     }
 }
+
+/// `gc.get_referents`, `gc.get_referrers` and `gc.get_objects` through the collector's view of
+/// each object (`tp_traverse` in C's order), on 3.9 to 3.13.
+#[test]
+fn what_the_collector_sees_on_3_9_to_3_13() {
+    for profile in [
+        Profile::CPYTHON_3_9,
+        Profile::CPYTHON_3_10,
+        Profile::CPYTHON_3_11,
+        Profile::CPYTHON_3_12,
+        Profile::CPYTHON_3_13,
+    ] {
+        same_as_recorded(profile, "gc_referents");
+    }
+}
