@@ -139,6 +139,12 @@ impl Objects {
         }
     }
 
+    /// Whether `op` is `''` or one of the one-character strs of `unicode_latin1`, the caches
+    /// that up to 3.10 are heap objects start-up code holds references to.
+    pub fn is_cached_str(&self, op: u64) -> bool {
+        op == self.caches.empty_str || self.caches.latin1.contains(&op)
+    }
+
     /// `sys.intern(s)` (`PyUnicode_InternInPlace`): the interned string equal to `s`, a new
     /// reference; `s` itself is interned if none was. The interned dict's two references are not
     /// counted. On 3.12, a string interned at run time becomes immortal.

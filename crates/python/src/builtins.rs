@@ -937,8 +937,8 @@ fn sys_getrefcount(i: &mut Interp, args: &[u64]) -> Result<u64, RunError> {
     if i.o.layout().minor <= 10 && held_by_start_up(i, x)? {
         return Err(RunError::NotModelled {
             construct: format!(
-                "sys.getrefcount of None, True, False, () or a small int on 3.{} (the references \
-                 CPython's start-up holds to them are not modelled)",
+                "sys.getrefcount of None, True, False, (), '', a one-character str or a small \
+                 int on 3.{} (the references CPython's start-up holds to them are not modelled)",
                 i.o.layout().minor
             ),
             filename: String::new(),
@@ -949,9 +949,10 @@ fn sys_getrefcount(i: &mut Interp, args: &[u64]) -> Result<u64, RunError> {
     Ok(i.o.long_from_i128(i128::from(n))?)
 }
 
-/// Up to 3.10 `None`, `True`, `False`, `()` and the small ints are ordinary objects whose
-/// counts include thousands of references made at start-up (`getrefcount(())` is above 1000
-/// on 3.10.13); from 3.11 they are static, counted from 999999999 or immortal.
+/// Up to 3.10 `None`, `True`, `False`, `()`, `''`, the one-character strs and the small ints
+/// are ordinary objects whose counts include references made at start-up (`getrefcount(())`
+/// is above 1000 on 3.10.13, `getrefcount('')` 61); from 3.11 they are static, counted from
+/// 999999999 or immortal.
 fn held_by_start_up(i: &Interp, x: u64) -> Result<bool, RunError> {
     if x == i.o.none() || x == i.o.bool_object(true) || x == i.o.bool_object(false) {
         return Ok(true);
@@ -959,6 +960,7 @@ fn held_by_start_up(i: &Interp, x: u64) -> Result<bool, RunError> {
     Ok(match i.o.type_of(x)? {
         TypeId::Tuple => i.o.tuple_items(x)?.is_empty(),
         TypeId::Int => (-5..=256).contains(&i.o.long_value(x)?),
+        TypeId::Str => i.o.is_cached_str(x),
         _ => false,
     })
 }
