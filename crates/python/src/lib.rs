@@ -84,4 +84,6 @@ mod trace;
 
 pub use error::RunError;
 pub use interp::Interp;
-pub use pythonrun::{RunOutput, Trace, dis_source, run_source, run_source_traced};
+pub use pythonrun::{
+    RunOutput, Trace, dis_source, positions_source, run_source, run_source_traced,
+};

@@ -162,6 +162,19 @@ pub fn dis_source(profile: Profile, source: &str, filename: &str) -> Result<Stri
     crate::dis::dis(&mut interp.o, &compiled, &codes)
 }
 
+/// The `co_positions` of each instruction of `source` compiled on `profile`'s version
+/// ([`crate::dis::positions`]).
+pub fn positions_source(
+    profile: Profile,
+    source: &str,
+    filename: &str,
+) -> Result<String, RunError> {
+    let mut interp = Interp::new(profile)?;
+    let mut arena = Arena::default();
+    let compiled = compile(&mut interp.o, &mut arena, source, filename)?;
+    Ok(crate::dis::positions(&compiled))
+}
+
 impl Interp {
     /// `pyrun_file`: parse into an arena, compile, run in `__main__`, free the arena.
     pub fn run_main(&mut self, source: &str, filename: &str) -> Result<(), RunError> {

@@ -1245,3 +1245,40 @@ fn what_the_collector_sees_on_3_9_to_3_13() {
         same_as_recorded(profile, "gc_referents");
     }
 }
+
+/// Each instruction's location (`co_positions`: line, end line, first and last column) is the
+/// one CPython 3.11.7's, 3.12.1's and 3.13.0's compilers give it: the location of the node
+/// being compiled when it was emitted, copied with the line by the passes that move lines
+/// (`NAME.pos.3.X.txt`, recorded by `fixtures/make_positions.sh` from `dis.get_instructions`).
+#[test]
+fn instructions_carry_cpython_s_positions() {
+    for profile in [
+        Profile::CPYTHON_3_11,
+        Profile::CPYTHON_3_12,
+        Profile::CPYTHON_3_13,
+    ] {
+        for name in [
+            "exc_attr",
+            "exc_index",
+            "exc_key",
+            "exc_name",
+            "exc_type",
+            "exc_value",
+            "exc_zero",
+            "arith",
+        ] {
+            let file = format!("{name}.py");
+            let positions = python::positions_source(profile, &fixture(&file), &file).unwrap();
+            let recorded = fixture(&format!("{name}.pos.{profile}.txt"));
+            let first_difference = positions
+                .lines()
+                .zip(recorded.lines())
+                .enumerate()
+                .find(|(_, (model, cpython))| model != cpython);
+            assert_eq!(
+                positions, recorded,
+                "{name} on {profile}: first difference (line, model, CPython) {first_difference:?}"
+            );
+        }
+    }
+}
