@@ -372,7 +372,7 @@ impl Interp {
                             Ok(source) => traceback.insert(
                                 0,
                                 TraceLine {
-                                    filename: self.filenames[&f.code_obj].clone(),
+                                    filename: self.traceback_filename(&self.filenames[&f.code_obj]),
                                     line,
                                     name: f.code.name.clone(),
                                     source,

@@ -146,21 +146,6 @@ where
         .map_err(|_| RunError::Usage("the interpreter's thread panicked".into()))?
 }
 
-/// The working directory as `_Py_abspath` puts it before a relative name, with its `/`.
-fn working_directory() -> Option<String> {
-    std::env::current_dir()
-        .ok()
-        .map(|cwd| format!("{}/", cwd.display()))
-}
-
-/// A file's name without the working directory that [`Interp::run_filename`] put before it.
-fn as_given(filename: &str) -> String {
-    working_directory()
-        .and_then(|cwd| filename.strip_prefix(&cwd))
-        .unwrap_or(filename)
-        .into()
-}
-
 /// Modules the model brings in Python source, for third-party modules the blog imports:
 /// `psutil` (the part its programs use, reading the model's address space).
 const EMBEDDED: [(&str, &str); 1] = [("psutil", include_str!("lib/psutil.py"))];
@@ -193,29 +178,12 @@ pub fn positions_source(
 impl Interp {
     /// `pyrun_file`: parse into an arena, compile, run in `__main__`, free the arena.
     ///
-    /// What the model does not run is named with the file as it was given (the working
-    /// directory that 3.9+ puts before it taken out), so that its messages read the same on
-    /// every machine.
+    /// The code objects keep the script's name as it was given, as 3.8's do: 3.9+ makes it
+    /// absolute (`config_run_filename_abspath`), which tracebacks show
+    /// ([`Interp::traceback_filename`]), but a name whose length depends on where the
+    /// repository lies would move what the model allocates after it from one machine to the
+    /// next.
     pub fn run_main(&mut self, source: &str, filename: &str) -> Result<(), RunError> {
-        let code_name = self.run_filename(filename);
-        self.run_script(source, filename, &code_name)
-            .map_err(|e| match e {
-                RunError::NotModelled {
-                    construct,
-                    filename,
-                    line,
-                } => RunError::NotModelled {
-                    construct,
-                    filename: as_given(&filename),
-                    line,
-                },
-                e => e,
-            })
-    }
-
-    /// `pyrun_file` of `source`, the script `argv0` (`sys.argv[0]`) whose code is named
-    /// `filename` (`co_filename`, `__file__`).
-    fn run_script(&mut self, source: &str, argv0: &str, filename: &str) -> Result<(), RunError> {
         // sys.path[0]: the script's directory, where `import NAME` finds NAME.py.
         self.script_dir = Some(
             std::path::Path::new(filename)
@@ -228,7 +196,7 @@ impl Interp {
         }
         self.sources.insert(filename.into(), source.into());
         self.trace_phase("(start) __main__ made; the script parsed into its arena and compiled");
-        self.set_argv(argv0)?;
+        self.set_argv(filename)?;
         let main = self.new_module("__main__")?;
         let globals = self.o.field(main, Field::MdDict)?;
         let key = self.o.py_id("__builtins__")?;
@@ -248,17 +216,18 @@ impl Interp {
         result
     }
 
-    /// The script's name as its code objects carry it: from 3.9 on made absolute
-    /// (`config_run_filename_abspath`: `_Py_abspath` joins the working directory and the name
-    /// as given, `./` and all).
-    fn run_filename(&self, filename: &str) -> String {
+    /// A file's name as a traceback prints it: from 3.9 on, a name relative to the working
+    /// directory made absolute (`config_run_filename_abspath`: `_Py_abspath` joins the
+    /// directory and the name as given, `./` and all; `sys.path[0]` is then absolute too, and
+    /// so are the names of the modules imported from it).
+    pub(crate) fn traceback_filename(&self, filename: &str) -> String {
         let path = std::path::Path::new(filename);
-        if self.o.layout().minor < 9 || path.is_absolute() {
+        if self.o.layout().minor < 9 || path.is_absolute() || filename.starts_with('<') {
             return filename.into();
         }
-        match working_directory() {
-            Some(cwd) => format!("{cwd}{filename}"),
-            None => filename.into(),
+        match std::env::current_dir() {
+            Ok(cwd) => format!("{}/{filename}", cwd.display()),
+            Err(_) => filename.into(),
         }
     }
 
