@@ -84,21 +84,13 @@ impl Interp {
     /// What the traceback prints under the frame of `f` for the instruction `at`, which
     /// raised on `line`: the source of the file the code came from (kept when it was
     /// compiled, as `linecache` would read it) and the instruction's `co_positions`.
-    fn traceback_source(&self, f: &Frame, at: usize, line: u32) -> Result<Vec<String>, RunError> {
+    fn traceback_source(&self, f: &Frame, at: usize, line: u32) -> Vec<String> {
         let filename = &self.filenames[&f.code_obj];
         let Some(source) = self.sources.get(filename) else {
-            return Ok(Vec::new());
+            return Vec::new();
         };
-        let minor = self.o.layout().minor;
         let positions = f.code.instrs[at].positions();
-        crate::traceback::frame_lines(minor, source, line, positions).map_err(|e| match e {
-            RunError::NotModelled { construct, .. } => RunError::NotModelled {
-                construct,
-                filename: filename.clone(),
-                line,
-            },
-            e => e,
-        })
+        crate::traceback::frame_lines(self.o.layout().minor, source, line, positions)
     }
 
     /// `offer_suggestions_for_name_error` (3.10, 3.11) and 3.12's `_compute_suggestion_error`:
@@ -367,19 +359,15 @@ impl Interp {
                         *suggestion = self.name_error_suggestion(f, message)?;
                     }
                     if let RunError::Exception { traceback, .. } = &mut e {
-                        let shown = self.traceback_source(f, pc - 1, line);
-                        match shown {
-                            Ok(source) => traceback.insert(
-                                0,
-                                TraceLine {
-                                    filename: self.traceback_filename(&self.filenames[&f.code_obj]),
-                                    line,
-                                    name: f.code.name.clone(),
-                                    source,
-                                },
-                            ),
-                            Err(not_modelled) => e = not_modelled,
-                        }
+                        traceback.insert(
+                            0,
+                            TraceLine {
+                                filename: self.traceback_filename(&self.filenames[&f.code_obj]),
+                                line,
+                                name: f.code.name.clone(),
+                                source: self.traceback_source(f, pc - 1, line),
+                            },
+                        );
                     }
                     // A process that faulted stops where it is: nothing is released after.
                     if !e.is_fatal() {

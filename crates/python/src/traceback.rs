@@ -7,56 +7,34 @@
 
 use rustpython_parser::ast::{self, Expr, Ranged, Stmt};
 
-use crate::error::RunError;
-
 /// `_TRACEBACK_SOURCE_LINE_INDENT`.
 const INDENT: &str = "    ";
 
 /// The lines printed under a frame's `File` line: the source line `line` of `source` (none
 /// if the file has no such line), then the carets of the instruction at `positions`
 /// (`co_positions`: line, end line, columns in UTF-8 bytes) as `minor`'s version prints them.
-/// A span 3.13 would print over several lines is not modelled.
 pub(crate) fn frame_lines(
     minor: u8,
     source: &str,
     line: u32,
     positions: [Option<u32>; 4],
-) -> Result<Vec<String>, RunError> {
+) -> Vec<String> {
+    if minor >= 13 {
+        return format_frame_summary(source, line, positions);
+    }
     let Some(text) = source.lines().nth(line as usize - 1) else {
-        return Ok(Vec::new());
+        return Vec::new();
     };
     let stripped = text.trim_start_matches(is_whitespace);
-    if minor >= 13 && stripped.trim().is_empty() {
-        return Ok(Vec::new());
-    }
     let mut out = vec![format!("{INDENT}{stripped}")];
     let [Some(start_line), Some(end_line), Some(col), Some(end_col)] = positions else {
-        return Ok(out);
+        return out;
     };
-    if minor < 11 || start_line != line {
-        return Ok(out);
+    if minor >= 11 && start_line == line {
+        let (start, end) = (char_offset(text, col), char_offset(text, end_col));
+        out.extend(carets_3_11(text, start_line, end_line, start, end));
     }
-    let start = char_offset(text, col);
-    let carets = if minor >= 13 {
-        if end_line != start_line {
-            return Err(RunError::NotModelled {
-                construct: "3.13's traceback of an instruction over several lines".into(),
-                filename: String::new(),
-                line,
-            });
-        }
-        carets_3_13(text, start, char_offset(text, end_col))
-    } else {
-        carets_3_11(
-            text,
-            start_line,
-            end_line,
-            start,
-            char_offset(text, end_col),
-        )
-    };
-    out.extend(carets);
-    Ok(out)
+    out
 }
 
 /// `IS_WHITESPACE`: what `display_source_line_with_margin` strips as indentation.
@@ -164,81 +142,223 @@ fn extract_anchors_3_11(segment: &str) -> Option<Anchors> {
     }
 }
 
-/// 3.13's `format_frame_summary` for a span on one line: the line dedented, then carets
-/// unless `_should_show_carets` says they would add nothing.
-fn carets_3_13(text: &str, start: usize, end: usize) -> Option<String> {
-    let chars: Vec<char> = text.chars().collect();
-    let end = end.min(chars.len());
-    let segment: String = chars[start.min(end)..end].iter().collect();
-    let anchors = extract_anchors_3_13(&segment);
-    // Offsets in the dedented line.
-    let dedent = chars.iter().take_while(|c| c.is_whitespace()).count();
-    let dedented: String = chars[dedent..].iter().collect();
-    let (start, end) = (start.saturating_sub(dedent), end.saturating_sub(dedent));
-    if !should_show_carets(&dedented, start, end, anchors.is_some()) {
-        return None;
+/// `textwrap.dedent`: lines of blanks emptied, then the leading blanks all other lines share
+/// taken off.
+fn dedent(text: &str) -> String {
+    let lines: Vec<&str> = text
+        .split('\n')
+        .map(|l| {
+            if l.chars().all(|c| c == ' ' || c == '\t') {
+                ""
+            } else {
+                l
+            }
+        })
+        .collect();
+    let mut margin: Option<&str> = None;
+    for l in lines.iter().filter(|l| !l.is_empty()) {
+        let indent = &l[..l.len() - l.trim_start_matches([' ', '\t']).len()];
+        margin = Some(match margin {
+            None => indent,
+            Some(m) => {
+                let common = m.bytes().zip(indent.bytes()).take_while(|(a, b)| a == b);
+                &m[..common.count()]
+            }
+        });
     }
-    let anchors = anchors.map(|a| Anchors {
-        left_end: a.left_end + start,
-        right_start: a.right_start + start,
-    });
-    let marks = (0..end).map(|col| match anchors {
-        _ if col < start => ' ',
-        Some(a) if a.left_end <= col && col < a.right_start => '^',
-        Some(_) => '~',
-        None => '^',
-    });
-    Some(INDENT.chars().chain(marks).collect())
+    let margin = margin.unwrap_or("");
+    let dedented: Vec<&str> = lines
+        .iter()
+        .map(|l| l.strip_prefix(margin).unwrap_or(l))
+        .collect();
+    dedented.join("\n")
 }
 
-/// 3.13's `_extract_caret_anchors_from_line_segment` for one line: a binary operator (its
-/// first character after the left operand that is neither blank nor `)`, and the next if it
-/// is not blank and comes before the right operand), a subscript's `[` to its end, a call's
-/// `(` to its end.
-fn extract_anchors_3_13(segment: &str) -> Option<Anchors> {
-    let chars: Vec<char> = segment.chars().collect();
-    let until = |mut col: usize, stop: &dyn Fn(char) -> bool| {
-        while col < chars.len() && !stop(chars[col]) {
-            col += 1;
-        }
-        col
+/// 3.13's `StackSummary.format_frame_summary` under the `File` line: the lines from the
+/// instruction's first to its last, dedented (the first and last, those around the anchors,
+/// and `...<N lines>...` for the rest), each followed by its carets unless
+/// `_should_show_carets` finds they would add nothing; the first line alone, stripped,
+/// without columns.
+fn format_frame_summary(source: &str, line: u32, positions: [Option<u32>; 4]) -> Vec<String> {
+    let end_line = positions[1].unwrap_or(line).max(line);
+    let original: Vec<&str> = (line..=end_line)
+        .map(|k| source.lines().nth(k as usize - 1).unwrap_or("").trim_end())
+        .collect();
+    let dedented = dedent(&(original.join("\n") + "\n"));
+    if dedented.trim().is_empty() {
+        return Vec::new();
+    }
+    let [_, _, Some(col), Some(end_col)] = positions else {
+        return vec![format!("{INDENT}{}", original[0].trim())];
     };
-    let anchors = match parse_expression(segment)? {
+    let all_lines: Vec<&str> = dedented.lines().take(original.len()).collect();
+    let last = all_lines.len() - 1;
+    let dedent_characters = original[0].chars().count() - all_lines[0].chars().count();
+    let start = char_offset(original[0], col).saturating_sub(dedent_characters);
+    let end = char_offset(original[last], end_col).saturating_sub(dedent_characters);
+    let joined = all_lines.join("\n");
+    let joined: Vec<char> = joined.chars().collect();
+    let cut = joined.len() - (all_lines[last].chars().count().saturating_sub(end));
+    let segment: String = joined[start.min(cut)..cut].iter().collect();
+    let anchors = extract_anchors_3_13(&segment);
+    let show = should_show_carets(&all_lines, start, end, anchors.is_some());
+    // Anchors on the segment's first line count from the instruction's start.
+    let anchors = anchors.map(|a| SpanAnchors {
+        left_end: a.left_end + if a.left_line == 0 { start } else { 0 },
+        right_start: a.right_start + if a.right_line == 0 { start } else { 0 },
+        ..a
+    });
+    let mut significant = vec![0, last];
+    if let Some(a) = anchors {
+        for l in [a.left_line, a.right_line] {
+            significant.extend((l.saturating_sub(1)..=l + 1).filter(|&k| k <= last));
+        }
+    }
+    significant.sort_unstable();
+    significant.dedup();
+    let mut result = Vec::new();
+    let output_line = |k: usize, result: &mut Vec<String>| {
+        result.push(all_lines[k].to_string());
+        if show {
+            result.push(caret_line(all_lines[k], k, last, start, end, anchors));
+        }
+    };
+    for (i, &k) in significant.iter().enumerate() {
+        if i > 0 {
+            let diff = k - significant[i - 1];
+            if diff == 2 {
+                output_line(k - 1, &mut result);
+            } else if diff > 2 {
+                result.push(format!("...<{} lines>...", diff - 1));
+            }
+        }
+        output_line(k, &mut result);
+    }
+    // textwrap.indent(textwrap.dedent(...), '    ', lambda line: True)
+    dedent(&result.join("\n"))
+        .split('\n')
+        .map(|l| format!("{INDENT}{l}"))
+        .collect()
+}
+
+/// `output_line`'s carets for line `k` of `last + 1`: blanks before its text and before the
+/// instruction's start, `^` inside the anchors, `~` elsewhere (all `^` without anchors), up to
+/// the instruction's end on its last line and to the line's end before.
+fn caret_line(
+    text: &str,
+    k: usize,
+    last: usize,
+    start: usize,
+    end: usize,
+    anchors: Option<SpanAnchors>,
+) -> String {
+    let spaces = text.chars().count() - text.trim_start().chars().count();
+    let count = if k == last { end } else { text.chars().count() };
+    (0..count)
+        .map(|col| match anchors {
+            _ if col < spaces || (k == 0 && col < start) => ' ',
+            Some(a)
+                if (k > a.left_line || (k == a.left_line && col >= a.left_end))
+                    && (k < a.right_line || (k == a.right_line && col < a.right_start)) =>
+            {
+                '^'
+            }
+            Some(_) => '~',
+            None => '^',
+        })
+        .collect()
+}
+
+/// Anchors over several lines: where the `~`s end and the `^`s start (line of the segment,
+/// character) and where the `^`s end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct SpanAnchors {
+    left_line: usize,
+    left_end: usize,
+    right_line: usize,
+    right_start: usize,
+}
+
+/// 3.13's `_extract_caret_anchors_from_line_segment`: the segment parsed in parentheses (so
+/// that it may go over lines); a binary operator (its first character after the left operand
+/// that is neither blank nor `)`, and the next if it is not blank and comes before the right
+/// operand), a subscript's `[` to its end, a call's `(` to its end; comments and line
+/// continuations skipped.
+fn extract_anchors_3_13(segment: &str) -> Option<SpanAnchors> {
+    let wrapped = format!("(\n{segment}\n)");
+    let expr = parse_expression(&wrapped)?;
+    let lines: Vec<Vec<char>> = segment.lines().map(|l| l.chars().collect()).collect();
+    let starts: Vec<usize> = std::iter::once(0)
+        .chain(wrapped.match_indices('\n').map(|(i, _)| i + 1))
+        .collect();
+    // A node's (line of the segment, character) from its byte offset in `wrapped`.
+    let place = |offset: ast::text_size::TextSize| -> Option<(usize, usize)> {
+        let offset = offset.to_usize();
+        let l = starts.partition_point(|&s| s <= offset).checked_sub(2)?;
+        let text = &wrapped[starts[l + 1]..];
+        Some((l, char_offset(text, (offset - starts[l + 1]) as u32)))
+    };
+    let next_valid = |(mut l, mut c): (usize, usize)| -> Option<(usize, usize)> {
+        while l < lines.len() && c >= lines[l].len() {
+            (l, c) = (l + 1, 0);
+        }
+        (l < lines.len()).then_some((l, c))
+    };
+    let until = |mut at: (usize, usize), stop: &dyn Fn(char) -> bool| -> Option<(usize, usize)> {
+        loop {
+            let ch = lines[at.0][at.1];
+            if ch == '\\' || ch == '#' {
+                at = next_valid((at.0 + 1, 0))?;
+            } else if !stop(ch) {
+                at = next_valid((at.0, at.1 + 1))?;
+            } else {
+                return Some(at);
+            }
+        }
+    };
+    let bracket = |inner: &Expr, whole: &Expr, open: char| -> Option<SpanAnchors> {
+        let (ll, lc) = until(next_valid(place(inner.end())?)?, &|c| c == open)?;
+        let (rl, rc) = place(whole.end())?;
+        Some(SpanAnchors {
+            left_line: ll,
+            left_end: lc,
+            right_line: rl,
+            right_start: rc,
+        })
+    };
+    match &expr {
         Expr::BinOp(b) => {
-            let col = until(at(segment, b.left.end()), &|c| {
+            let (l, c) = until(next_valid(place(b.left.end())?)?, &|c| {
                 !c.is_whitespace() && c != ')'
-            });
-            let mut right = col + 1;
-            if right < chars.len()
-                && right < at(segment, b.right.start())
-                && !chars[right].is_whitespace()
-                && !matches!(chars[right], '\\' | '#')
+            })?;
+            let (right_line, right_col) = place(b.right.start())?;
+            let mut right = c + 1;
+            if right < lines[l].len()
+                && (right_line > l || right < right_col)
+                && !lines[l][right].is_whitespace()
+                && !matches!(lines[l][right], '\\' | '#')
             {
                 right += 1;
             }
-            Anchors {
-                left_end: col,
+            Some(SpanAnchors {
+                left_line: l,
+                left_end: c,
+                right_line: l,
                 right_start: right,
-            }
+            })
         }
-        Expr::Subscript(s) => Anchors {
-            left_end: until(at(segment, s.value.end()), &|c| c == '['),
-            right_start: chars.len(),
-        },
-        Expr::Call(c) => Anchors {
-            left_end: until(at(segment, c.func.end()), &|c| c == '('),
-            right_start: chars.len(),
-        },
-        _ => return None,
-    };
-    Some(anchors)
+        Expr::Subscript(s) => bracket(&s.value, &expr, '['),
+        Expr::Call(c) => bracket(&c.func, &expr, '('),
+        _ => None,
+    }
 }
 
 /// 3.13's `_should_show_carets`: not under a call that is the whole value of a `return` or
-/// of an assignment to one name and spans the whole line; always with anchors; otherwise
-/// only if the span leaves something of the line uncovered.
-fn should_show_carets(line: &str, start: usize, end: usize, anchored: bool) -> bool {
-    if let Ok(body) = <ast::Suite as rustpython_parser::Parse>::parse(line, "<line>") {
+/// of an assignment to one name and spans all the lines; always with anchors; otherwise only
+/// if the span leaves something of its first or last line uncovered.
+fn should_show_carets(all_lines: &[&str], start: usize, end: usize, anchored: bool) -> bool {
+    let text = all_lines.join("\n");
+    if let Ok(body) = <ast::Suite as rustpython_parser::Parse>::parse(&text, "<lines>") {
         let value = match body.first() {
             Some(Stmt::Return(r)) => r
                 .value
@@ -249,15 +369,25 @@ fn should_show_carets(line: &str, start: usize, end: usize, anchored: bool) -> b
             }
             _ => None,
         };
-        if value.is_some_and(|v| at(line, v.start()) == start && at(line, v.end()) == end) {
+        let last = all_lines.len() - 1;
+        let line_start = |l: usize| all_lines[..l].iter().map(|x| x.len() + 1).sum::<usize>();
+        let spans_all = |v: &Expr| {
+            let (s, e) = (v.start().to_usize(), v.end().to_usize());
+            s < all_lines[0].len()
+                && char_offset(all_lines[0], s as u32) == start
+                && e >= line_start(last)
+                && char_offset(all_lines[last], (e - line_start(last)) as u32) == end
+        };
+        if value.is_some_and(spans_all) {
             return false;
         }
     }
-    let chars: Vec<char> = line.chars().collect();
-    let before = chars[..start.min(chars.len())]
+    let first: Vec<char> = all_lines[0].chars().collect();
+    let last: Vec<char> = all_lines[all_lines.len() - 1].chars().collect();
+    let before = first[..start.min(first.len())]
         .iter()
         .any(|c| !c.is_whitespace());
-    let after = chars[end.min(chars.len())..]
+    let after = last[end.min(last.len())..]
         .iter()
         .any(|c| !c.is_whitespace());
     anchored || before || after
@@ -278,8 +408,10 @@ mod tests {
         );
         assert_eq!(
             extract_anchors_3_13("(n + 1) // (n - n)"),
-            Some(Anchors {
+            Some(SpanAnchors {
+                left_line: 0,
                 left_end: 8,
+                right_line: 0,
                 right_start: 10
             })
         );
@@ -290,8 +422,10 @@ mod tests {
         assert_eq!(extract_anchors_3_11("f(x)"), None);
         assert_eq!(
             extract_anchors_3_13("f(x)"),
-            Some(Anchors {
+            Some(SpanAnchors {
+                left_line: 0,
                 left_end: 1,
+                right_line: 0,
                 right_start: 4
             })
         );
@@ -306,7 +440,14 @@ mod tests {
             Some("           ^^^^")
         );
         // 3.13: the call alone on its line is anchored; `return f(x)` is not marked.
-        assert_eq!(carets_3_13("    f(x)", 4, 8).as_deref(), Some("    ~^^^"));
-        assert_eq!(carets_3_13("    return f(x)", 11, 15), None);
+        let at = |line, col, end_col| [Some(line), Some(line), Some(col), Some(end_col)];
+        assert_eq!(
+            format_frame_summary("def g():\n    f(x)\n", 2, at(2, 4, 8)),
+            ["    f(x)", "    ~^^^"]
+        );
+        assert_eq!(
+            format_frame_summary("def g():\n    return f(x)\n", 2, at(2, 11, 15)),
+            ["    return f(x)"]
+        );
     }
 }

@@ -1269,6 +1269,10 @@ fn instructions_carry_cpython_s_positions() {
             "exc_type",
             "exc_value",
             "exc_zero",
+            "exc_lines",
+            "exc_assign_lines",
+            "exc_binop_lines",
+            "exc_suggest",
             "arith",
         ] {
             if name == "exc_attr" && profile == Profile::CPYTHON_3_13 {
@@ -1302,7 +1306,8 @@ fn relative_to_cwd(text: &str) -> String {
 /// error exactly as CPython 3.10.13, 3.11.7, 3.12.1 and 3.13.0 print it (`NAME.err.3.X.txt`):
 /// each frame's source line, and from 3.11 on the carets under the instruction that raised
 /// (`~` for a binary operator's operands and a subscript's value; 3.13 also a call's
-/// callable, and the whole line marked when it is all the span).
+/// callable, and the whole line marked when it is all the span; 3.13 prints every line of
+/// an instruction over several, 3.11 and 3.12 the first), and a NameError's suggestion.
 #[test]
 fn tracebacks_read_as_cpython_s() {
     for profile in [
@@ -1319,6 +1324,10 @@ fn tracebacks_read_as_cpython_s() {
             "exc_type",
             "exc_value",
             "exc_zero",
+            "exc_lines",
+            "exc_assign_lines",
+            "exc_binop_lines",
+            "exc_suggest",
         ] {
             let file = format!("{name}.py");
             let out = run_source(profile, &fixture(&file), &file).unwrap();
