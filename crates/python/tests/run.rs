@@ -1348,6 +1348,12 @@ fn tracebacks_read_as_cpython_s() {
             );
             let err = out.error.unwrap_or_else(|| panic!("{name}: no error"));
             assert_eq!(err.exit_status(), 1, "{name} on {profile}: {err}");
+            let listing = dis_source(profile, &fixture(&file), &file).unwrap();
+            assert_eq!(
+                normalise_addresses(&listing),
+                fixture(&format!("{name}.dis.{profile}.txt")),
+                "{name} on {profile}"
+            );
             assert_eq!(
                 relative_to_cwd(&format!("{err}\n")),
                 fixture(&format!("{name}.err.{profile}.txt")),
