@@ -93,7 +93,8 @@ impl Interp {
         crate::traceback::frame_lines(self.o.layout().minor, source, line, positions)
     }
 
-    /// `offer_suggestions_for_name_error` (3.10, 3.11) and 3.12's `_compute_suggestion_error`:
+    /// `offer_suggestions_for_name_error` (3.10, 3.11) and 3.12's `_compute_suggestion_error`
+    /// (none before 3.10):
     /// the name nearest to the one a NameError was raised for (`NameError.name`, the name
     /// its message quotes) among the frame's local variables, its globals and the builtins
     /// (CPython's, [`CPYTHON_BUILTINS`]); 3.10 and 3.11 look in `co_varnames`, then the
@@ -104,7 +105,12 @@ impl Interp {
         f: &Frame,
         message: &str,
     ) -> Result<Option<String>, RunError> {
-        let Some(name) = message.split('\'').nth(1) else {
+        // Suggestions came with 3.10.
+        let Some(name) = message
+            .split('\'')
+            .nth(1)
+            .filter(|_| self.o.layout().minor >= 10)
+        else {
             return Ok(None);
         };
         let mut globals = Vec::new();

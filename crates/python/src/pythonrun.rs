@@ -155,11 +155,29 @@ const STACK_SIZE: usize = 1 << 30;
 
 /// `dis.dis(compile(source, filename, 'exec'))` on `profile`'s version.
 pub fn dis_source(profile: Profile, source: &str, filename: &str) -> Result<String, RunError> {
-    let mut interp = Interp::new(profile)?;
-    let mut arena = Arena::default();
-    let compiled = compile(&mut interp.o, &mut arena, source, filename)?;
-    let codes = interp.make_code_objects(&compiled)?;
-    crate::dis::dis(&mut interp.o, &compiled, &codes)
+    let (source, filename) = (source.to_string(), filename.to_string());
+    on_big_stack(move || {
+        let mut interp = Interp::new(profile)?;
+        let mut arena = Arena::default();
+        let compiled = compile(&mut interp.o, &mut arena, &source, &filename)?;
+        let codes = interp.make_code_objects(&compiled)?;
+        crate::dis::dis(&mut interp.o, &compiled, &codes)
+    })
+}
+
+/// `compile` on a thread whose stack is the running program's ([`STACK_SIZE`]): the
+/// compiler recurses once per level of a nested expression, as CPython's does, in frames
+/// bigger than C's.
+fn on_big_stack<T: Send + 'static>(
+    compile: impl FnOnce() -> Result<T, RunError> + Send + 'static,
+) -> Result<T, RunError> {
+    std::thread::Builder::new()
+        .name("compile".into())
+        .stack_size(STACK_SIZE)
+        .spawn(compile)
+        .map_err(|e| RunError::Usage(format!("cannot start the compiler's thread: {e}")))?
+        .join()
+        .map_err(|_| RunError::Usage("the compiler's thread panicked".into()))?
 }
 
 /// The `co_positions` of each instruction of `source` compiled on `profile`'s version
@@ -169,10 +187,13 @@ pub fn positions_source(
     source: &str,
     filename: &str,
 ) -> Result<String, RunError> {
-    let mut interp = Interp::new(profile)?;
-    let mut arena = Arena::default();
-    let compiled = compile(&mut interp.o, &mut arena, source, filename)?;
-    Ok(crate::dis::positions(&compiled))
+    let (source, filename) = (source.to_string(), filename.to_string());
+    on_big_stack(move || {
+        let mut interp = Interp::new(profile)?;
+        let mut arena = Arena::default();
+        let compiled = compile(&mut interp.o, &mut arena, &source, &filename)?;
+        Ok(crate::dis::positions(&compiled))
+    })
 }
 
 impl Interp {

@@ -1303,7 +1303,8 @@ fn relative_to_cwd(text: &str) -> String {
 
 /// Programs that end with an uncaught NameError, TypeError, ZeroDivisionError, IndexError,
 /// KeyError, AttributeError and ValueError: their output, and the traceback on standard
-/// error exactly as CPython 3.10.13, 3.11.7, 3.12.1 and 3.13.0 print it (`NAME.err.3.X.txt`):
+/// error exactly as CPython 3.9.18, 3.10.13, 3.11.7, 3.12.1 and 3.13.0 print it
+/// (`NAME.err.3.X.txt`):
 /// each frame's source line, and from 3.11 on the carets under the instruction that raised
 /// (`~` for a binary operator's operands and a subscript's value; 3.13 also a call's
 /// callable, and the whole line marked when it is all the span; 3.13 prints every line of
@@ -1311,6 +1312,7 @@ fn relative_to_cwd(text: &str) -> String {
 #[test]
 fn tracebacks_read_as_cpython_s() {
     for profile in [
+        Profile::CPYTHON_3_9,
         Profile::CPYTHON_3_10,
         Profile::CPYTHON_3_11,
         Profile::CPYTHON_3_12,
@@ -1331,7 +1333,10 @@ fn tracebacks_read_as_cpython_s() {
         ] {
             let file = format!("{name}.py");
             let out = run_source(profile, &fixture(&file), &file).unwrap();
-            let classes = matches!(profile, Profile::CPYTHON_3_10 | Profile::CPYTHON_3_13);
+            let classes = matches!(
+                profile,
+                Profile::CPYTHON_3_9 | Profile::CPYTHON_3_10 | Profile::CPYTHON_3_13
+            );
             if name == "exc_attr" && classes {
                 // A class statement, not modelled on 3.10 and 3.13: refused by name.
                 let err = out.error.unwrap();
