@@ -22,7 +22,7 @@ pub(crate) fn frame_lines(
     if minor >= 13 {
         return format_frame_summary(source, line, positions);
     }
-    let Some(text) = source.lines().nth(line as usize - 1) else {
+    let Some(text) = source_line(source, line) else {
         return Vec::new();
     };
     let stripped = text.trim_start_matches(is_whitespace);
@@ -35,6 +35,11 @@ pub(crate) fn frame_lines(
         out.extend(carets_3_11(text, start_line, end_line, start, end));
     }
     out
+}
+
+/// Line `line` of `source` (`linecache.getline`: none for line 0 or past the end).
+fn source_line(source: &str, line: u32) -> Option<&str> {
+    source.lines().nth((line as usize).checked_sub(1)?)
 }
 
 /// `IS_WHITESPACE`: what `display_source_line_with_margin` strips as indentation.
@@ -93,7 +98,7 @@ fn carets_3_11(
         None
     };
     let truncation = chars.iter().take_while(|&&c| is_whitespace(c)).count();
-    if end - start == chars.len() - truncation && anchors.is_none() {
+    if end.saturating_sub(start) == chars.len() - truncation && anchors.is_none() {
         return None;
     }
     // print_error_location_carets: one mark per column from the indentation on.
@@ -182,7 +187,7 @@ fn dedent(text: &str) -> String {
 fn format_frame_summary(source: &str, line: u32, positions: [Option<u32>; 4]) -> Vec<String> {
     let end_line = positions[1].unwrap_or(line).max(line);
     let original: Vec<&str> = (line..=end_line)
-        .map(|k| source.lines().nth(k as usize - 1).unwrap_or("").trim_end())
+        .map(|k| source_line(source, k).unwrap_or("").trim_end())
         .collect();
     let dedented = dedent(&(original.join("\n") + "\n"));
     if dedented.trim().is_empty() {
@@ -415,6 +420,16 @@ mod tests {
                 right_start: 10
             })
         );
+    }
+
+    #[test]
+    fn line_0_has_no_source() {
+        // A module's RESUME is on line 0 (found by the generated programs of front_end.rs):
+        // _Py_DisplaySourceLine reads no line for it.
+        for minor in [10, 11, 12] {
+            let at = [Some(0), Some(1), Some(0), Some(0)];
+            assert!(frame_lines(minor, "x = 1\n", 0, at).is_empty());
+        }
     }
 
     #[test]
