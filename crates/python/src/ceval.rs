@@ -81,6 +81,71 @@ fn caught_by_try(instrs: &[crate::compile::Instr], at: usize) -> bool {
 }
 
 impl Interp {
+    /// What the traceback prints under the frame of `f` for the instruction `at`, which
+    /// raised on `line`: the source of the file the code came from (kept when it was
+    /// compiled, as `linecache` would read it) and the instruction's `co_positions`.
+    fn traceback_source(&self, f: &Frame, at: usize, line: u32) -> Vec<String> {
+        let filename = &self.filenames[&f.code_obj];
+        let Some(source) = self.sources.get(filename) else {
+            return Vec::new();
+        };
+        let positions = f.code.instrs[at].positions();
+        crate::traceback::frame_lines(self.o.layout().minor, source, line, positions)
+    }
+
+    /// `offer_suggestions_for_name_error` (3.10, 3.11) and 3.12's `_compute_suggestion_error`
+    /// (none before 3.10):
+    /// the name nearest to the one a NameError was raised for (`NameError.name`, the name
+    /// its message quotes) among the frame's local variables, its globals and the builtins
+    /// (CPython's, [`CPYTHON_BUILTINS`]); 3.10 and 3.11 look in `co_varnames`, then the
+    /// globals, then the builtins, each alone; 3.12 and later in the bound locals, the
+    /// globals and the builtins as one list.
+    fn name_error_suggestion(
+        &mut self,
+        f: &Frame,
+        message: &str,
+    ) -> Result<Option<String>, RunError> {
+        // Suggestions came with 3.10.
+        let Some(name) = message
+            .split('\'')
+            .nth(1)
+            .filter(|_| self.o.layout().minor >= 10)
+        else {
+            return Ok(None);
+        };
+        let mut globals = Vec::new();
+        for (k, _) in self.o.dict_items(f.globals)? {
+            globals.push(self.o.unicode_text(k)?);
+        }
+        let builtins: Vec<String> = CPYTHON_BUILTINS
+            .split_whitespace()
+            .map(String::from)
+            .collect();
+        let mut varnames = Vec::new();
+        for (&n, &value) in f.code.varnames.iter().zip(&f.fast) {
+            varnames.push((self.o.unicode_text(n)?, value));
+        }
+        if self.o.layout().minor < 12 {
+            let varnames = varnames.into_iter().map(|(n, _)| n).collect();
+            let lists = [varnames, globals, builtins];
+            return Ok(lists
+                .iter()
+                .find_map(|dir| crate::suggestions::calculate_suggestions(dir, name))
+                .map(String::from));
+        }
+        let mut candidates = if f.locals != 0 {
+            globals.clone()
+        } else {
+            (varnames.into_iter())
+                .filter(|&(_, v)| v != 0)
+                .map(|(n, _)| n)
+                .collect()
+        };
+        candidates.extend(globals);
+        candidates.extend(builtins);
+        Ok(crate::suggestions::compute_suggestion(&candidates, name).map(String::from))
+    }
+
     /// Runs a module's code object with `globals` as its globals and locals; returns the
     /// result (a new reference).
     pub(crate) fn eval_module(&mut self, code_obj: u64, globals: u64) -> Result<u64, RunError> {
@@ -288,13 +353,25 @@ impl Interp {
                         filename.clone_from(&self.filenames[&f.code_obj]);
                         *at = line;
                     }
+                    if let RunError::Exception {
+                        kind,
+                        message,
+                        traceback,
+                        suggestion,
+                    } = &mut e
+                        && kind == "NameError"
+                        && traceback.is_empty()
+                    {
+                        *suggestion = self.name_error_suggestion(f, message)?;
+                    }
                     if let RunError::Exception { traceback, .. } = &mut e {
                         traceback.insert(
                             0,
                             TraceLine {
-                                filename: self.filenames[&f.code_obj].clone(),
+                                filename: self.traceback_filename(&self.filenames[&f.code_obj]),
                                 line,
                                 name: f.code.name.clone(),
+                                source: self.traceback_source(f, pc - 1, line),
                             },
                         );
                     }

@@ -45,11 +45,67 @@ pub struct Instr {
     pub extended_args: u32,
     /// The source line it belongs to (`None` for an artificial instruction no line reached).
     pub line: Option<u32>,
+    /// The rest of its location (`co_positions`): where the node it was compiled for ends,
+    /// and its columns.
+    pub span: Span,
     /// For a jump: the index of the instruction it jumps to.
     pub target: Option<usize>,
     /// The exception table's entry for this instruction (3.11's and 3.12's
     /// `assemble_exception_table`): who handles an exception raised here.
     pub handler: Option<Handler>,
+}
+
+/// The part of an instruction's `location` after its line: `end_lineno`, `col_offset` and
+/// `end_col_offset` of the node being compiled when it was emitted (columns in UTF-8 bytes
+/// from the line's start, as the parser gives them); -1 where there is none, as for an
+/// artificial instruction (`NO_LOCATION`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Span {
+    /// `end_lineno`.
+    pub end_line: i32,
+    /// `col_offset`.
+    pub col: i32,
+    /// `end_col_offset`.
+    pub end_col: i32,
+}
+
+impl Span {
+    /// No span (`NO_LOCATION`'s columns).
+    pub const NONE: Span = Span {
+        end_line: -1,
+        col: -1,
+        end_col: -1,
+    };
+}
+
+/// A node's whole location (`LOC(x)`: `lineno`, `end_lineno`, `col_offset`,
+/// `end_col_offset`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Loc {
+    line: i32,
+    span: Span,
+}
+
+impl Instr {
+    /// What `co_positions` gives for it: (`lineno`, `end_lineno`, `col_offset`,
+    /// `end_col_offset`), as the location table keeps them (`write_location_info_entry`):
+    /// nothing without a line, the line alone (`NO_COLUMNS`, ending where it starts) without
+    /// columns.
+    pub fn positions(&self) -> [Option<u32>; 4] {
+        let Some(line) = self.line else {
+            return [None; 4];
+        };
+        let known = |v: i32| u32::try_from(v).ok();
+        let Span {
+            end_line,
+            col,
+            end_col,
+        } = self.span;
+        if (col < 0 || end_col < 0) && (end_line == line as i32 || end_line < 0) {
+            return [Some(line), Some(line), None, None];
+        }
+        [Some(line), known(end_line), known(col), known(end_col)]
+    }
 }
 
 /// An exception handler, as the exception table records it for an instruction: where to
@@ -167,6 +223,22 @@ impl Lines {
 
     fn line(&self, offset: usize) -> u32 {
         self.starts.partition_point(|&s| s <= offset) as u32
+    }
+
+    /// The location of the bytes `range` (`lineno`, `end_lineno`, `col_offset`,
+    /// `end_col_offset`: the parser's byte columns).
+    fn loc(&self, range: rustpython_parser::text_size::TextRange) -> Loc {
+        let (start, end) = (range.start().to_usize(), range.end().to_usize());
+        let (line, end_line) = (self.line(start), self.line(end));
+        let col = |line: u32, offset: usize| (offset - self.starts[line as usize - 1]) as i32;
+        Loc {
+            line: line as i32,
+            span: Span {
+                end_line: end_line as i32,
+                col: col(line, start),
+                end_col: col(end_line, end),
+            },
+        }
     }
 }
 
@@ -348,6 +420,9 @@ struct CInstr {
     arg: u32,
     target: Option<usize>,
     line: i32,
+    /// The rest of `i_loc`: copied with the line wherever a pass gives one instruction
+    /// another's location.
+    span: Span,
     /// The block that handles an exception here (`i_except`), set as the instruction is
     /// emitted inside a `SETUP_FINALLY` (or `SETUP_CLEANUP`) ... `POP_BLOCK`, as
     /// `label_exception_targets` finds it along the flow; copies keep it.
@@ -432,6 +507,10 @@ struct Unit {
     /// (`SET_LOC`), a few leave it unset (`UNSET_LOC`), and what 3.11 emits next without a
     /// location of its own takes it (the `RERAISE` after an exceptional `finally` body).
     last_loc: i32,
+    /// The location of the node being compiled (3.11's `u_lineno`, `u_end_lineno`,
+    /// `u_col_offset` and `u_end_col_offset`, which `SET_LOC` sets; 3.12's `LOC(e)` handed
+    /// down): what an instruction emitted on its line takes as its columns.
+    loc: Loc,
 }
 
 /// `STACK_USE_GUIDELINE`: displays longer than this are built item by item.
@@ -491,6 +570,15 @@ impl Unit {
             lineno: -1,
             lineno_set: false,
             do_not_emit: 0,
+            // compiler_enter_scope: the unit starts at its first line, columns 0.
+            loc: Loc {
+                line: code.firstlineno as i32,
+                span: Span {
+                    end_line: code.firstlineno as i32,
+                    col: 0,
+                    end_col: 0,
+                },
+            },
             code,
             globals,
             blocks: vec![Block::default()],
@@ -646,11 +734,18 @@ impl Unit {
         } else {
             self.handlers.last().copied()
         };
+        // The node being compiled gives its columns to what is emitted on its line.
+        let span = if line >= 0 && line == self.loc.line {
+            self.loc.span
+        } else {
+            Span::NONE
+        };
         self.blocks[self.cur].instrs.push(CInstr {
             name,
             arg,
             target,
             line,
+            span,
             handler,
         });
     }
@@ -1549,6 +1644,8 @@ impl Compiler<'_> {
         );
         self.units.push(unit.code.clone()); // index 0, filled in at the end
         if !unit.legacy() {
+            // A module's RESUME is on line 0 (compiler_enter_scope).
+            unit.loc.line = 0;
             unit.emit("RESUME", 0, 0);
         }
         self.compiler_body(&mut unit, body)?;
@@ -1665,6 +1762,8 @@ impl Compiler<'_> {
         let line = self.loc(s);
         unit.last_loc = line;
         unit.start_statement(line);
+        // compiler_visit_stmt's SET_LOC.
+        unit.loc = self.lines.loc(s.range());
         match s {
             Stmt::Expr(e) => {
                 // compiler_visit_stmt_expr: a constant statement is a NOP; the POP_TOP is
@@ -1734,7 +1833,7 @@ impl Compiler<'_> {
             }
             Stmt::If(i) => self.compiler_if(unit, i)?,
             Stmt::While(w) => self.compiler_while(unit, w, line)?,
-            Stmt::For(f) => self.compiler_for(unit, f, line)?,
+            Stmt::For(f) => self.compiler_for(unit, f)?,
             Stmt::Break(_) => self.compiler_break(unit, s, line)?,
             Stmt::Continue(_) => self.compiler_continue(unit, s, line)?,
             Stmt::Try(t) if matches!(self.minor(), 11 | 12) => {
@@ -2289,12 +2388,7 @@ impl Compiler<'_> {
 
     /// `compiler_for`: `GET_ITER`, then `FOR_ITER` at the top of the loop and an artificial
     /// `JUMP` back at the bottom.
-    fn compiler_for(
-        &mut self,
-        unit: &mut Unit,
-        s: &ast::StmtFor,
-        line: i32,
-    ) -> Result<(), RunError> {
+    fn compiler_for(&mut self, unit: &mut Unit, s: &ast::StmtFor) -> Result<(), RunError> {
         let start = unit.new_block();
         let body = unit.new_block();
         let cleanup = unit.new_block();
@@ -2304,9 +2398,16 @@ impl Compiler<'_> {
             exit: end,
         });
         self.iterable(unit, &s.iter)?;
-        unit.emit("GET_ITER", 0, line);
+        // 3.13 gets the iterator and steps it at the iterable's location, 3.11 and 3.12 at
+        // the statement's.
+        let stmt_loc = unit.loc;
+        if unit.minor >= 13 {
+            unit.loc = self.lines.loc(s.iter.range());
+        }
+        unit.emit("GET_ITER", 0, unit.loc.line);
         unit.use_next_block(start);
-        unit.emit_jump("FOR_ITER", cleanup, line);
+        unit.emit_jump("FOR_ITER", cleanup, unit.loc.line);
+        unit.loc = stmt_loc;
         unit.use_next_block(body);
         self.store_target(unit, &s.target)?;
         self.stmts(unit, &s.body)?;
@@ -2324,9 +2425,50 @@ impl Compiler<'_> {
     /// its items are constants.
     fn iterable(&mut self, unit: &mut Unit, e: &Expr) -> Result<(), RunError> {
         if let Expr::List(l) = e {
-            return self.tuple_display(unit, &l.elts, e);
+            return self.visited(unit, e, |c, unit| c.tuple_display(unit, &l.elts, e));
         }
         self.expr(unit, e)
+    }
+
+    /// `update_start_location_to_match_attr`: an attribute over several lines starts, for
+    /// what is emitted for it, at its name on its last line.
+    fn attr_loc(&self, loc: Loc, a: &ast::ExprAttribute) -> Loc {
+        let end = self.lines.loc(a.range()).span;
+        if loc.line == end.end_line {
+            return loc;
+        }
+        let len = a.attr.as_str().chars().count() as i32;
+        let mut moved = Loc {
+            line: end.end_line,
+            span: Span {
+                col: end.end_col - len,
+                ..loc.span
+            },
+        };
+        if len > end.end_col {
+            moved.span.col = -1;
+            moved.span.end_col = -1;
+        }
+        moved.span.end_line = moved.span.end_line.max(moved.line);
+        if moved.line == moved.span.end_line {
+            moved.span.end_col = moved.span.end_col.max(moved.span.col);
+        }
+        moved
+    }
+
+    /// `compile` run as `compiler_visit_expr` runs a node: with the node's location the
+    /// unit's while it emits, the enclosing one's again after.
+    fn visited<T>(
+        &mut self,
+        unit: &mut Unit,
+        node: &impl Ranged,
+        compile: impl FnOnce(&mut Self, &mut Unit) -> Result<T, RunError>,
+    ) -> Result<T, RunError> {
+        let outer = unit.loc;
+        unit.loc = self.lines.loc(node.range());
+        let result = compile(self, unit);
+        unit.loc = outer;
+        result
     }
 
     /// `compiler_break`: a `NOP` for the line, the blocks inside the loop unwound, the loop's
@@ -2381,6 +2523,24 @@ impl Compiler<'_> {
         line: i32,
     ) -> Result<(), RunError> {
         let tline = self.loc(&*a.target);
+        // The target's loads and stores at its location, the operator at the statement's.
+        let stmt_loc = unit.loc;
+        let target_loc = self.lines.loc(a.target.range());
+        unit.loc = target_loc;
+        let result = self.augassign_at(unit, a, line, tline, stmt_loc);
+        unit.loc = stmt_loc;
+        result
+    }
+
+    fn augassign_at(
+        &mut self,
+        unit: &mut Unit,
+        a: &ast::StmtAugAssign,
+        line: i32,
+        tline: i32,
+        stmt_loc: Loc,
+    ) -> Result<(), RunError> {
+        let target_loc = unit.loc;
         if let Expr::Subscript(sub) = &*a.target {
             if unit.minor >= 12 && matches!(&*sub.slice, Expr::Slice(sl) if sl.step.is_none()) {
                 return Err(self.not_modelled("an augmented assignment to a slice on 3.12", a));
@@ -2396,7 +2556,9 @@ impl Compiler<'_> {
             }
             unit.emit("BINARY_SUBSCR", 0, tline);
             self.expr(unit, &a.value)?;
+            unit.loc = stmt_loc;
             unit.binary_op(a.op, true, line);
+            unit.loc = target_loc;
             if unit.legacy() {
                 unit.emit("ROT_THREE", 0, tline);
             } else {
@@ -2413,7 +2575,9 @@ impl Compiler<'_> {
             let i = self.name_index(unit, at.attr.as_str())?;
             unit.emit("LOAD_ATTR", i, tline);
             self.expr(unit, &a.value)?;
+            unit.loc = stmt_loc;
             unit.binary_op(a.op, true, line);
+            unit.loc = target_loc;
             unit.swap_top_two(tline);
             unit.emit("STORE_ATTR", i, tline);
             return Ok(());
@@ -2423,7 +2587,9 @@ impl Compiler<'_> {
         };
         self.load_name(unit, n.id.as_str(), tline, false)?;
         self.expr(unit, &a.value)?;
+        unit.loc = stmt_loc;
         unit.binary_op(a.op, true, line);
+        unit.loc = target_loc;
         self.store_name(unit, n.id.as_str(), tline)
     }
 
@@ -2451,7 +2617,13 @@ impl Compiler<'_> {
     }
 
     /// An assignment's target (`compiler_visit_expr` in a store context).
+    /// A target is visited as an expression in a store context: its location while its
+    /// instructions are emitted.
     fn store_target(&mut self, unit: &mut Unit, t: &Expr) -> Result<(), RunError> {
+        self.visited(unit, t, |c, unit| c.store_target_at(unit, t))
+    }
+
+    fn store_target_at(&mut self, unit: &mut Unit, t: &Expr) -> Result<(), RunError> {
         let line = self.loc(t);
         match t {
             Expr::Name(n) => self.store_name(unit, n.id.as_str(), line),
@@ -2491,6 +2663,10 @@ impl Compiler<'_> {
 
     /// `del target` (`compiler_visit_expr` in a delete context).
     fn delete_target(&mut self, unit: &mut Unit, t: &Expr) -> Result<(), RunError> {
+        self.visited(unit, t, |c, unit| c.delete_target_at(unit, t))
+    }
+
+    fn delete_target_at(&mut self, unit: &mut Unit, t: &Expr) -> Result<(), RunError> {
         let line = self.loc(t);
         match t {
             Expr::Name(n) => self.delete_name(unit, n.id.as_str(), line)?,
@@ -2590,7 +2766,13 @@ impl Compiler<'_> {
 
     // ---- expressions ------------------------------------------------------------------------
 
+    /// `compiler_visit_expr`: the expression's location is the unit's while it is compiled,
+    /// the enclosing node's again after.
     fn expr(&mut self, unit: &mut Unit, e: &Expr) -> Result<(), RunError> {
+        self.visited(unit, e, |c, unit| c.compiler_visit_expr1(unit, e))
+    }
+
+    fn compiler_visit_expr1(&mut self, unit: &mut Unit, e: &Expr) -> Result<(), RunError> {
         if let Some(folded) = fold_not_compare(e) {
             return self.expr(unit, &folded);
         }
@@ -2614,6 +2796,7 @@ impl Compiler<'_> {
                 } else {
                     self.end_line(e)
                 };
+                unit.loc = self.attr_loc(unit.loc, a);
                 unit.emit("LOAD_ATTR", i, attr_line);
             }
             Expr::Call(c) => self.call(unit, c, line)?,
@@ -3430,33 +3613,53 @@ impl Compiler<'_> {
         if unit.legacy() {
             return self.call_3_10(unit, c, line);
         }
+        let call_loc = unit.loc;
+        let func_loc = self.lines.loc(c.func.range());
         match &*c.func {
             Expr::Attribute(a) if !self.import_originated(&a.value) => {
                 self.expr(unit, &a.value)?;
                 let i = self.name_index(unit, a.attr.as_str())?;
+                // maybe_optimize_method_call: the method loaded at the attribute's location.
+                unit.loc = func_loc;
                 unit.emit("LOAD_METHOD", i, line);
             }
             Expr::Attribute(a) => {
                 let Expr::Name(base) = &*a.value else {
                     unreachable!("import_originated only accepts names")
                 };
-                self.load_name(unit, base.id.as_str(), line, unit.minor < 13)?;
+                // compiler_call: PUSH_NULL at the callable's location (a LOAD_GLOBAL takes
+                // it into its low bit and keeps its own), then the callable visited.
+                let null = unit.minor < 13;
+                let global = matches!(self.scope(unit, base.id.as_str()), Scope::Global);
+                unit.loc = func_loc;
+                if null && !global {
+                    unit.emit("PUSH_NULL", 0, line);
+                }
+                unit.loc = self.lines.loc(base.range());
+                self.load_name(unit, base.id.as_str(), line, null && global)?;
+                unit.loc = func_loc;
                 let i = self.name_index(unit, a.attr.as_str())?;
                 unit.emit("LOAD_ATTR", i, line);
                 if unit.minor >= 13 {
                     unit.emit("PUSH_NULL", 0, line);
                 }
             }
-            Expr::Name(n) => self.load_name(unit, n.id.as_str(), line, true)?,
-            other if unit.minor >= 13 => {
-                self.expr(unit, other)?;
-                unit.emit("PUSH_NULL", 0, line);
+            Expr::Name(n) => {
+                unit.loc = func_loc;
+                self.load_name(unit, n.id.as_str(), line, true)?;
             }
             other => {
-                unit.emit("PUSH_NULL", 0, line);
+                unit.loc = func_loc;
+                if unit.minor < 13 {
+                    unit.emit("PUSH_NULL", 0, line);
+                }
                 self.expr(unit, other)?;
+                if unit.minor >= 13 {
+                    unit.emit("PUSH_NULL", 0, line);
+                }
             }
         }
+        unit.loc = call_loc;
         for a in &c.args {
             self.expr(unit, a)?;
         }
@@ -3742,6 +3945,7 @@ impl Compiler<'_> {
                     arg,
                     target: None,
                     line: -1,
+                    span: Span::NONE,
                     handler: None,
                 },
             );
@@ -4060,6 +4264,7 @@ fn jump_thread_3_13(
         arg: 0,
         target: target.target,
         line: target.line,
+        span: target.span,
         // basicblock_add_jump: a new instruction, outside any handler (label_exception_targets
         // ran before).
         handler: None,
@@ -4477,6 +4682,10 @@ fn clean_basic_block(blocks: &mut [Block], b: usize, prev_lineno: i32) {
             if src < n - 1 {
                 let next_lineno = blocks[b].instrs[src + 1].line;
                 if next_lineno < 0 || next_lineno == lineno {
+                    // The next instruction keeps its own columns on the same line.
+                    if next_lineno < 0 {
+                        blocks[b].instrs[src + 1].span = inst.span;
+                    }
                     blocks[b].instrs[src + 1].line = lineno;
                     continue;
                 }
@@ -4655,6 +4864,7 @@ fn resolve_line_numbers(blocks: &mut Vec<Block>) {
         if is_exit_without_lineno(&blocks[t]) && blocks[t].predecessors > 1 {
             let mut copy = blocks[t].clone();
             copy.instrs[0].line = last.line;
+            copy.instrs[0].span = last.span;
             copy.predecessors = 1;
             copy.next = blocks[t].next;
             blocks.push(copy);
@@ -4671,6 +4881,7 @@ fn resolve_line_numbers(blocks: &mut Vec<Block>) {
             && is_exit_without_lineno(&blocks[n])
         {
             blocks[n].instrs[0].line = last.line;
+            blocks[n].instrs[0].span = last.span;
         }
     }
     // propagate_line_numbers: within a block from the instruction before; into the next
@@ -4679,12 +4890,12 @@ fn resolve_line_numbers(blocks: &mut Vec<Block>) {
         let Some(last) = blocks[b].instrs.last().copied() else {
             continue;
         };
-        let mut prev = -1;
+        let mut prev = (-1, Span::NONE);
         for i in blocks[b].instrs.iter_mut() {
             if i.line < 0 {
-                i.line = prev;
+                (i.line, i.span) = prev;
             } else {
-                prev = i.line;
+                prev = (i.line, i.span);
             }
         }
         let mut heirs = Vec::new();
@@ -4699,7 +4910,7 @@ fn resolve_line_numbers(blocks: &mut Vec<Block>) {
                 && let Some(first) = blocks[h].instrs.first_mut()
                 && first.line < 0
             {
-                first.line = prev;
+                (first.line, first.span) = prev;
             }
         }
     }
@@ -4890,6 +5101,7 @@ fn duplicate_exits_without_lineno(blocks: &mut Vec<Block>) {
         if is_exit_without_lineno(&blocks[t]) && blocks[t].predecessors > 1 {
             let mut copy = blocks[t].clone();
             copy.instrs[0].line = last.line;
+            copy.instrs[0].span = last.span;
             copy.predecessors = 1;
             copy.next = blocks[t].next;
             blocks.push(copy);
@@ -4914,6 +5126,7 @@ fn duplicate_exits_without_lineno(blocks: &mut Vec<Block>) {
             && is_exit_without_lineno(&blocks[n])
         {
             blocks[n].instrs[0].line = last.line;
+            blocks[n].instrs[0].span = last.span;
         }
     }
 }
@@ -5066,12 +5279,12 @@ fn propagate_line_numbers(blocks: &mut [Block]) {
         if blocks[b].instrs.is_empty() {
             continue;
         }
-        let mut prev = -1;
+        let mut prev = (-1, Span::NONE);
         for i in blocks[b].instrs.iter_mut() {
             if i.line < 0 {
-                i.line = prev;
+                (i.line, i.span) = prev;
             } else {
-                prev = i.line;
+                prev = (i.line, i.span);
             }
         }
         if !blocks[b].nofallthrough
@@ -5079,7 +5292,7 @@ fn propagate_line_numbers(blocks: &mut [Block]) {
             && blocks[n].predecessors == 1
             && blocks[n].instrs[0].line < 0
         {
-            blocks[n].instrs[0].line = prev;
+            (blocks[n].instrs[0].line, blocks[n].instrs[0].span) = prev;
         }
         let last = *blocks[b].instrs.last().expect("non-empty");
         if let Some(t) = jump_target(last)
@@ -5087,6 +5300,7 @@ fn propagate_line_numbers(blocks: &mut [Block]) {
             && blocks[t].instrs[0].line < 0
         {
             blocks[t].instrs[0].line = last.line;
+            blocks[t].instrs[0].span = last.span;
         }
     }
 }
@@ -5465,6 +5679,7 @@ fn normalize_jumps_3_12(blocks: &mut Vec<Block>, minor: u8) {
                 target: Some(t),
                 // 3.13 gives it the conditional jump's location, 3.12 none.
                 line: if minor >= 13 { last.line } else { -1 },
+                span: if minor >= 13 { last.span } else { Span::NONE },
                 handler: None,
             }],
             next: Some(next),
@@ -5546,6 +5761,7 @@ fn assemble_jump_offsets(
                 arg: i.arg,
                 extended_args: crate::opcode::extended_args(i.arg),
                 line: u32::try_from(i.line).ok(),
+                span: i.span,
                 target: i.target,
                 handler: i.handler.map(|h| {
                     let (depth, lasti) = handler_depth.get(&h).copied().unwrap_or((0, false));

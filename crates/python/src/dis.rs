@@ -78,6 +78,34 @@ pub fn dis(o: &mut Objects, compiled: &Compiled, codes: &[u64]) -> Result<String
     Ok(out)
 }
 
+/// Each code unit's instructions with their `co_positions`, in `dis.dis`'s order of code
+/// objects: a line `co_qualname:`, then `OPNAME lineno end_lineno col_offset end_col_offset`
+/// per instruction (`None` where the location table has nothing), as
+/// `tests/fixtures/positions_fixture.py` prints them from `dis.get_instructions`.
+pub fn positions(compiled: &Compiled) -> String {
+    let mut out = String::new();
+    let mut todo = vec![0usize];
+    while let Some(u) = todo.pop() {
+        let unit = &compiled.units[u];
+        writeln!(out, "{}:", unit.qualname).expect("a String");
+        for i in &unit.instrs {
+            let [line, end_line, col, end_col] = i
+                .positions()
+                .map(|p| p.map_or("None".into(), |v| v.to_string()));
+            writeln!(out, "  {} {line} {end_line} {col} {end_col}", i.name).expect("a String");
+        }
+        let mut nested: Vec<usize> = (unit.consts.iter())
+            .filter_map(|c| match c {
+                Const::Code(i) => Some(*i),
+                Const::Object(_) => None,
+            })
+            .collect();
+        nested.reverse();
+        todo.extend(nested);
+    }
+    out
+}
+
 /// `_disassemble_bytes` of one code unit.
 fn listing(
     o: &mut Objects,

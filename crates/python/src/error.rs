@@ -14,6 +14,16 @@ pub struct TraceLine {
     pub line: u32,
     /// The function (`<module>` at the top).
     pub name: String,
+    /// What is printed under it: the source line, and the carets under the instruction
+    /// that raised (`tb_displayline`).
+    pub source: Vec<String>,
+}
+
+impl TraceLine {
+    /// `tb_print_internal`'s test for a repeated line: the same file, line and function.
+    fn repeats(&self, other: &TraceLine) -> bool {
+        (&self.filename, self.line, &self.name) == (&other.filename, other.line, &other.name)
+    }
 }
 
 /// Why a program stopped.
@@ -27,6 +37,9 @@ pub enum RunError {
         message: String,
         /// The frames it passed through.
         traceback: Vec<TraceLine>,
+        /// What printing it adds after the message (`print_exception`'s suggestions: a
+        /// NameError's `. Did you mean: 'name'?`), from the frame it was raised in.
+        suggestion: Option<String>,
     },
     /// A construct the model does not run: named, with its file and line.
     NotModelled {
@@ -94,6 +107,7 @@ impl RunError {
             kind: kind.into(),
             message: message.into(),
             traceback: Vec::new(),
+            suggestion: None,
         }
     }
 }
@@ -105,6 +119,7 @@ impl fmt::Display for RunError {
                 kind,
                 message,
                 traceback,
+                suggestion,
             } => {
                 writeln!(f, "Traceback (most recent call last):")?;
                 // tb_print_internal: a line repeated more than three times in a row is
@@ -121,7 +136,7 @@ impl fmt::Display for RunError {
                 let mut last: Option<&TraceLine> = None;
                 let mut cnt = 0;
                 for t in traceback {
-                    if last != Some(t) {
+                    if !last.is_some_and(|l| l.repeats(t)) {
                         if cnt > CUTOFF {
                             repeated(f, cnt)?;
                         }
@@ -135,15 +150,22 @@ impl fmt::Display for RunError {
                             "  File \"{}\", line {}, in {}",
                             t.filename, t.line, t.name
                         )?;
+                        for shown in &t.source {
+                            writeln!(f, "{shown}")?;
+                        }
                     }
                 }
                 if cnt > CUTOFF {
                     repeated(f, cnt)?;
                 }
                 if message.is_empty() {
-                    write!(f, "{kind}")
+                    write!(f, "{kind}")?;
                 } else {
-                    write!(f, "{kind}: {message}")
+                    write!(f, "{kind}: {message}")?;
+                }
+                match suggestion {
+                    Some(name) => write!(f, ". Did you mean: '{name}'?"),
+                    None => Ok(()),
                 }
             }
             RunError::NotModelled {

@@ -57,6 +57,9 @@ pub struct Interp {
     pub(crate) units: AddrMap<Rc<CodeUnit>>,
     /// The file each code object came from.
     pub(crate) filenames: HashMap<u64, String>,
+    /// The source of each file compiled, by name: the lines a traceback shows (CPython
+    /// reads them from the file again).
+    pub(crate) sources: HashMap<String, String>,
     /// What each `LOAD_GLOBAL` of a code object found last, by instruction.
     pub(crate) global_hints: AddrMap<Vec<Option<crate::ceval::GlobalHint>>>,
     pub(crate) defs: &'static [MethodDef],
@@ -110,6 +113,7 @@ impl Interp {
             builtins: 0,
             units: AddrMap::default(),
             filenames: HashMap::new(),
+            sources: HashMap::new(),
             global_hints: AddrMap::default(),
             defs: crate::builtins::METHOD_DEFS,
             extras: AddrMap::default(),

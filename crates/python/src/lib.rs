@@ -26,6 +26,7 @@
 //!   pyarena     the parser's arena: one reference to every literal and identifier
 //!   refs        who holds each reference: roots, frames, objects; an inspector hook
 //!   trace       --trace: each source line run, then the events it caused beneath
+//!   traceback   a frame's source line and 3.11+'s carets under the instruction that raised
 //!   peephole    3.9's PyCode_Optimize on the assembled bytecode and its line table
 //!   opcode      each version's opcode numbers and inline caches; dis: the `dis` listing
 //!      |
@@ -81,7 +82,10 @@ pub mod refs;
 mod suggestions;
 mod symtable;
 mod trace;
+mod traceback;
 
 pub use error::RunError;
 pub use interp::Interp;
-pub use pythonrun::{RunOutput, Trace, dis_source, run_source, run_source_traced};
+pub use pythonrun::{
+    RunOutput, Trace, dis_source, positions_source, run_source, run_source_traced,
+};

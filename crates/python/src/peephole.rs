@@ -6,7 +6,7 @@
 //! `EXTENDED_ARG 0`). The line table keeps its
 //! entries: an entry whose instruction went moves to the one after it.
 
-use crate::compile::Instr;
+use crate::compile::{Instr, Span};
 use crate::error::RunError;
 use crate::opcode::{Op, extended_args};
 
@@ -481,6 +481,8 @@ fn decode(code: &Code, lnotab: &[(usize, u32)], firstlineno: u32) -> Vec<Instr> 
             arg: code.get_arg(i),
             extended_args: (i - op_start) as u32,
             line: Some(line),
+            // co_lnotab has lines only.
+            span: Span::NONE,
             target: (absolute_jump(code.opcode(i)) || relative_jump(code.opcode(i)))
                 .then(|| code.jump_target(i)),
             handler: None,

@@ -155,15 +155,55 @@ const STACK_SIZE: usize = 1 << 30;
 
 /// `dis.dis(compile(source, filename, 'exec'))` on `profile`'s version.
 pub fn dis_source(profile: Profile, source: &str, filename: &str) -> Result<String, RunError> {
-    let mut interp = Interp::new(profile)?;
-    let mut arena = Arena::default();
-    let compiled = compile(&mut interp.o, &mut arena, source, filename)?;
-    let codes = interp.make_code_objects(&compiled)?;
-    crate::dis::dis(&mut interp.o, &compiled, &codes)
+    let (source, filename) = (source.to_string(), filename.to_string());
+    on_big_stack(move || {
+        let mut interp = Interp::new(profile)?;
+        let mut arena = Arena::default();
+        let compiled = compile(&mut interp.o, &mut arena, &source, &filename)?;
+        let codes = interp.make_code_objects(&compiled)?;
+        crate::dis::dis(&mut interp.o, &compiled, &codes)
+    })
+}
+
+/// `compile` on a thread whose stack is the running program's ([`STACK_SIZE`]): the
+/// compiler recurses once per level of a nested expression, as CPython's does, in frames
+/// bigger than C's.
+fn on_big_stack<T: Send + 'static>(
+    compile: impl FnOnce() -> Result<T, RunError> + Send + 'static,
+) -> Result<T, RunError> {
+    std::thread::Builder::new()
+        .name("compile".into())
+        .stack_size(STACK_SIZE)
+        .spawn(compile)
+        .map_err(|e| RunError::Usage(format!("cannot start the compiler's thread: {e}")))?
+        .join()
+        .map_err(|_| RunError::Usage("the compiler's thread panicked".into()))?
+}
+
+/// The `co_positions` of each instruction of `source` compiled on `profile`'s version
+/// ([`crate::dis::positions`]).
+pub fn positions_source(
+    profile: Profile,
+    source: &str,
+    filename: &str,
+) -> Result<String, RunError> {
+    let (source, filename) = (source.to_string(), filename.to_string());
+    on_big_stack(move || {
+        let mut interp = Interp::new(profile)?;
+        let mut arena = Arena::default();
+        let compiled = compile(&mut interp.o, &mut arena, &source, &filename)?;
+        Ok(crate::dis::positions(&compiled))
+    })
 }
 
 impl Interp {
     /// `pyrun_file`: parse into an arena, compile, run in `__main__`, free the arena.
+    ///
+    /// The code objects keep the script's name as it was given, as 3.8's do: 3.9+ makes it
+    /// absolute (`config_run_filename_abspath`), which tracebacks show
+    /// ([`Interp::traceback_filename`]), but a name whose length depends on where the
+    /// repository lies would move what the model allocates after it from one machine to the
+    /// next.
     pub fn run_main(&mut self, source: &str, filename: &str) -> Result<(), RunError> {
         // sys.path[0]: the script's directory, where `import NAME` finds NAME.py.
         self.script_dir = Some(
@@ -175,6 +215,7 @@ impl Interp {
         if let Some(t) = self.tracer.as_mut() {
             t.add_source(filename, source);
         }
+        self.sources.insert(filename.into(), source.into());
         self.trace_phase("(start) __main__ made; the script parsed into its arena and compiled");
         self.set_argv(filename)?;
         let main = self.new_module("__main__")?;
@@ -194,6 +235,21 @@ impl Interp {
         self.script.main = 0;
         self.o.decref(main)?;
         result
+    }
+
+    /// A file's name as a traceback prints it: from 3.9 on, a name relative to the working
+    /// directory made absolute (`config_run_filename_abspath`: `_Py_abspath` joins the
+    /// directory and the name as given, `./` and all; `sys.path[0]` is then absolute too, and
+    /// so are the names of the modules imported from it).
+    pub(crate) fn traceback_filename(&self, filename: &str) -> String {
+        let path = std::path::Path::new(filename);
+        if self.o.layout().minor < 9 || path.is_absolute() || filename.starts_with('<') {
+            return filename.into();
+        }
+        match std::env::current_dir() {
+            Ok(cwd) => format!("{}/{filename}", cwd.display()),
+            Err(_) => filename.into(),
+        }
     }
 
     /// `import NAME` of `NAME.py` in the script's directory (importlib's `SourceFileLoader`):
@@ -227,6 +283,7 @@ impl Interp {
         if let Some(t) = self.tracer.as_mut() {
             t.add_source(filename, source);
         }
+        self.sources.insert(filename.into(), source.into());
         let module = self.new_module(name)?;
         let globals = self.o.field(module, Field::MdDict)?;
         let key = self.o.py_id("__builtins__")?;

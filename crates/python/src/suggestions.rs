@@ -96,6 +96,32 @@ pub(crate) fn calculate_suggestions<'a>(dir: &'a [String], name: &str) -> Option
     suggestion.map(|(s, _)| s)
 }
 
+/// 3.12's and 3.13's `_compute_suggestion_error` (`Lib/traceback.py`) over one list of
+/// candidates: the first of the nearest, none farther than the name's length allows.
+pub(crate) fn compute_suggestion<'a>(candidates: &'a [String], name: &str) -> Option<&'a str> {
+    if candidates.len() > MAX_CANDIDATE_ITEMS || name.chars().count() > MAX_STRING_SIZE {
+        return None;
+    }
+    let mut best_distance = name.chars().count();
+    let mut suggestion = None;
+    for possible in candidates {
+        if possible == name {
+            continue;
+        }
+        let max_distance = ((possible.chars().count() + name.chars().count() + 3) * MOVE_COST / 6)
+            .min(best_distance.saturating_sub(1));
+        let distance = levenshtein_distance(name.as_bytes(), possible.as_bytes(), max_distance);
+        if distance > max_distance {
+            continue;
+        }
+        if suggestion.is_none() || distance < best_distance {
+            suggestion = Some(possible.as_str());
+            best_distance = distance;
+        }
+    }
+    suggestion
+}
+
 /// 3.13's message for a keyword argument the callable does not take (`initialize_locals` in
 /// `ceval.c`, `error_unexpected_keyword_arg` in `getargs.c`), with the suggestion if there is
 /// one. (CPython builds the candidates as a temporary list, which the model does not make.)

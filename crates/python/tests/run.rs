@@ -791,8 +791,8 @@ fn python_errors_come_with_a_traceback() {
         .error
         .unwrap();
     assert_eq!(
-        err.to_string(),
-        "Traceback (most recent call last):\n  File \"e.py\", line 3, in <module>\n  File \"e.py\", line 2, in f\nNameError: name 'g' is not defined"
+        relative_to_cwd(&err.to_string()),
+        "Traceback (most recent call last):\n  File \"e.py\", line 3, in <module>\n    f()\n  File \"e.py\", line 2, in f\n    return g()\n           ^\nNameError: name 'g' is not defined"
     );
     assert_eq!(err.exit_status(), 1);
     let err = run_source(Profile::CPYTHON_3_11, "x = (\n", "s.py")
@@ -968,9 +968,13 @@ fn the_recursion_limit_is_cpython_s() {
         .unwrap()
         .error
         .unwrap();
+    let frame = "  File \"r.py\", line 4, in f\n    return f(n - 1) + 1\n           ^^^^^^^^\n";
     assert_eq!(
-        err.to_string(),
-        "Traceback (most recent call last):\n  File \"r.py\", line 7, in <module>\n  File \"r.py\", line 4, in f\n  File \"r.py\", line 4, in f\n  File \"r.py\", line 4, in f\n  [Previous line repeated 996 more times]\nRecursionError: maximum recursion depth exceeded"
+        relative_to_cwd(&err.to_string()),
+        format!(
+            "Traceback (most recent call last):\n  File \"r.py\", line 7, in <module>\n    print(f(999))\n          ^^^^^^\n{}  [Previous line repeated 996 more times]\nRecursionError: maximum recursion depth exceeded",
+            frame.repeat(3)
+        )
     );
 }
 
@@ -1243,5 +1247,123 @@ fn what_the_collector_sees_on_3_9_to_3_13() {
         Profile::CPYTHON_3_13,
     ] {
         same_as_recorded(profile, "gc_referents");
+    }
+}
+
+/// Each instruction's location (`co_positions`: line, end line, first and last column) is the
+/// one CPython 3.11.7's, 3.12.1's and 3.13.0's compilers give it: the location of the node
+/// being compiled when it was emitted, copied with the line by the passes that move lines
+/// (`NAME.pos.3.X.txt`, recorded by `fixtures/make_positions.sh` from `dis.get_instructions`).
+#[test]
+fn instructions_carry_cpython_s_positions() {
+    for profile in [
+        Profile::CPYTHON_3_11,
+        Profile::CPYTHON_3_12,
+        Profile::CPYTHON_3_13,
+    ] {
+        for name in [
+            "exc_attr",
+            "exc_index",
+            "exc_key",
+            "exc_name",
+            "exc_type",
+            "exc_value",
+            "exc_zero",
+            "exc_lines",
+            "exc_assign_lines",
+            "exc_binop_lines",
+            "exc_suggest",
+            "arith",
+        ] {
+            if name == "exc_attr" && profile == Profile::CPYTHON_3_13 {
+                continue; // a class: not compiled on 3.13 yet
+            }
+            let file = format!("{name}.py");
+            let positions = python::positions_source(profile, &fixture(&file), &file).unwrap();
+            let recorded = fixture(&format!("{name}.pos.{profile}.txt"));
+            let first_difference = positions
+                .lines()
+                .zip(recorded.lines())
+                .enumerate()
+                .find(|(_, (model, cpython))| model != cpython);
+            assert_eq!(
+                positions, recorded,
+                "{name} on {profile}: first difference (line, model, CPython) {first_difference:?}"
+            );
+        }
+    }
+}
+
+/// The script's name as CPython 3.9+ prints it: absolute, from the working directory (the
+/// fixtures' recorded tracebacks have the fixtures' directory taken out, as `make.sh` does).
+fn relative_to_cwd(text: &str) -> String {
+    let cwd = std::env::current_dir().unwrap();
+    text.replace(&format!("{}/", cwd.display()), "")
+}
+
+/// Programs that end with an uncaught NameError, TypeError, ZeroDivisionError, IndexError,
+/// KeyError, AttributeError and ValueError: their output, and the traceback on standard
+/// error exactly as CPython 3.9.18, 3.10.13, 3.11.7, 3.12.1 and 3.13.0 print it
+/// (`NAME.err.3.X.txt`):
+/// each frame's source line, and from 3.11 on the carets under the instruction that raised
+/// (`~` for a binary operator's operands and a subscript's value; 3.13 also a call's
+/// callable, and the whole line marked when it is all the span; 3.13 prints every line of
+/// an instruction over several, 3.11 and 3.12 the first), and a NameError's suggestion.
+#[test]
+fn tracebacks_read_as_cpython_s() {
+    for profile in [
+        Profile::CPYTHON_3_9,
+        Profile::CPYTHON_3_10,
+        Profile::CPYTHON_3_11,
+        Profile::CPYTHON_3_12,
+        Profile::CPYTHON_3_13,
+    ] {
+        for name in [
+            "exc_attr",
+            "exc_index",
+            "exc_key",
+            "exc_name",
+            "exc_type",
+            "exc_value",
+            "exc_zero",
+            "exc_lines",
+            "exc_assign_lines",
+            "exc_binop_lines",
+            "exc_suggest",
+        ] {
+            let file = format!("{name}.py");
+            let out = run_source(profile, &fixture(&file), &file).unwrap();
+            let classes = matches!(
+                profile,
+                Profile::CPYTHON_3_9 | Profile::CPYTHON_3_10 | Profile::CPYTHON_3_13
+            );
+            if name == "exc_attr" && classes {
+                // A class statement, not modelled on 3.10 and 3.13: refused by name.
+                let err = out.error.unwrap();
+                assert!(
+                    err.to_string().starts_with("not modelled: a class"),
+                    "{err}"
+                );
+                continue;
+            }
+            assert_eq!(
+                out.stdout,
+                fixture(&format!("{name}.out.{profile}.txt")),
+                "{name} on {profile}"
+            );
+            let err = out.error.unwrap_or_else(|| panic!("{name}: no error"));
+            assert_eq!(err.exit_status(), 1, "{name} on {profile}: {err}");
+            let listing = dis_source(profile, &fixture(&file), &file).unwrap();
+            assert_eq!(
+                normalise_addresses(&listing),
+                fixture(&format!("{name}.dis.{profile}.txt")),
+                "{name} on {profile}"
+            );
+            assert_eq!(
+                relative_to_cwd(&format!("{err}\n")),
+                fixture(&format!("{name}.err.{profile}.txt")),
+                "{name} on {profile}"
+            );
+        }
     }
 }
