@@ -1,0 +1,113 @@
+"""The blog's third puzzle, round by round: what each list of strs costs, and where it goes.
+
+Our own experiment, beside the model's example examples/puzzle3_rounds.rs. A child interpreter runs
+the work of the blog's second memory program (blog/memory_strs.py): ten rounds, each appending a
+list `[str(i) for i in range(n)]` to a list that keeps them all, at n = 10**5 and 10**6. After
+each round it prints
+
+- the arenas pymalloc has mapped ("# arenas allocated current" of sys._debugmallocstats(), which
+  C code writes to the child's stderr, so the parent reads it from there);
+- the new list's item buffer: the size field of its glibc chunk, read just before the buffer
+  (the chunk header's second word), with glibc's IS_MMAPPED bit, which is set when malloc
+  mapped the chunk on its own rather than carving it from the heap;
+- RSS and VMS, from /proc/self/statm, as psutil's Process().memory_info() reads them on Linux,
+  and how much each grew in the round.
+
+Then the child drops the lists and prints the same figures once more.
+
+The figures repeat exactly from run to run only without address space layout randomisation: an
+arena starts on a pool boundary or not depending on where mmap puts it, and a misaligned arena
+has one pool fewer. So the child runs with the ADDR_NO_RANDOMIZE personality (what
+`setarch -R` sets) and an empty environment. Linux x86-64 only.
+
+    python3 -I examples/python/puzzle3_rounds.py
+"""
+
+import ctypes
+import re
+import subprocess
+import sys
+
+CHILD = r"""
+import ctypes
+import os
+import sys
+
+PAGE = os.sysconf("SC_PAGE_SIZE")
+IS_MMAPPED = 0x2
+# ob_item follows ob_refcnt, ob_type and ob_size in a PyListObject on every 64-bit CPython 3.
+OB_ITEM = 24
+
+
+def memory():
+    with open("/proc/self/statm") as statm:
+        vms, rss = statm.read().split()[:2]
+    return int(rss) * PAGE, int(vms) * PAGE
+
+
+def report(label, last, chunk):
+    sys.stderr.write("=== " + label + "\n")
+    sys.stderr.flush()
+    sys._debugmallocstats()
+    sys.stderr.flush()
+    rss, vms = memory()
+    print(label, rss, vms, rss - last[0], vms - last[1], chunk, flush=True)
+    return rss, vms
+
+
+def chunk_of(lst):
+    items = ctypes.c_void_p.from_address(id(lst) + OB_ITEM).value
+    size = ctypes.c_size_t.from_address(items - 8).value
+    mmapped = "mmapped" if size & IS_MMAPPED else "heap"
+    return "%d:%s" % (size & ~0x7, mmapped)
+
+
+def rounds(n, last):
+    a = []
+    for i in range(10):
+        a.append([str(i) for i in range(n)])
+        last = report("round-%d" % i, last, chunk_of(a[-1]))
+    return last
+
+
+n = int(sys.argv[1])
+last = report("start", memory(), "-")
+last = rounds(n, last)
+report("end", last, "-")
+"""
+
+ARENAS = re.compile(r"# arenas allocated current\s*=\s*([\d,]+)")
+ADDR_NO_RANDOMIZE = 0x0040000
+
+
+def without_aslr():
+    """In the child, before exec: the personality `setarch -R` gives."""
+    ctypes.CDLL(None, use_errno=True).personality(ADDR_NO_RANDOMIZE)
+
+
+def run(n):
+    child = subprocess.run(
+        [sys.executable, "-I", "-c", CHILD, str(n)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        universal_newlines=True,
+        env={},
+        preexec_fn=without_aslr,
+        check=True,
+    )
+    arenas = [m.group(1) for m in ARENAS.finditer(child.stderr)]
+    return [line.split() + [a] for line, a in zip(child.stdout.splitlines(), arenas)]
+
+
+def table(n):
+    print("n = %d" % n)
+    print("%-8s %7s %18s %14s %14s %12s %12s" % (
+        "when", "arenas", "item buffer", "rss", "vms", "rss growth", "vms growth"))
+    for label, rss, vms, drss, dvms, chunk, arenas in run(n):
+        print("%-8s %7s %18s %14s %14s %12s %12s" % (
+            label, arenas, chunk, rss, vms, drss, dvms))
+    print()
+
+
+table(10 ** 5)
+table(10 ** 6)
