@@ -106,29 +106,31 @@ pub fn rounds(path: &str) -> Result<Vec<(String, Memory)>, Box<dyn std::error::E
     Ok(rows)
 }
 
-/// The rows as `puzzle3_rounds.py` prints CPython's, with the mapped chunks instead of the
-/// newest list's item buffer.
+/// The rows as `puzzle3_rounds.py` prints CPython's (RSS and VMS as grown since the start), with
+/// the mapped chunks instead of the newest list's item buffer.
 fn table(out: &mut String, n: u64, rows: &[(String, Memory)]) -> std::fmt::Result {
     writeln!(out, "n = {n}")?;
     writeln!(
         out,
         "{:<8} {:>7} {:>14} {:>14} {:>12} {:>12}  mmapped chunks",
-        "when", "arenas", "rss", "vms", "rss growth", "vms growth"
+        "when", "arenas", "rss added", "vms added", "rss growth", "vms growth"
     )?;
-    let mut last = (rows[0].1.rss, rows[0].1.vms);
+    let signed = |m: &Memory| (m.rss as i64, m.vms as i64);
+    let start = signed(&rows[0].1);
+    let mut last = start;
     for (label, m) in rows {
-        let growth = (m.rss as i64 - last.0 as i64, m.vms as i64 - last.1 as i64);
+        let now = signed(m);
         writeln!(
             out,
             "{label:<8} {:>7} {:>14} {:>14} {:>12} {:>12}  {}",
             m.arenas,
-            m.rss,
-            m.vms,
-            growth.0,
-            growth.1,
+            now.0 - start.0,
+            now.1 - start.1,
+            now.0 - last.0,
+            now.1 - last.1,
             chunks(&m.mmapped_chunks)
         )?;
-        last = (m.rss, m.vms);
+        last = now;
     }
     writeln!(out)
 }

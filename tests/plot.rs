@@ -1,4 +1,4 @@
-//! The third puzzle's plot: RSS + VMS after each round of `[str(i) for i in range(10**6)]`, the
+//! The third puzzle's plot: how much RSS + VMS grew since the start, after each round of `[str(i) for i in range(10**6)]`, the
 //! blog's sum, on CPython 3.11.7 (the capture of `examples/python/puzzle3_rounds.py`) and on the
 //! model (the snapshot of `examples/puzzle3_rounds.rs`), one SVG per edition with its labels:
 //! `src/en/puzzle-3-memory.svg`, `src/ko/puzzle-3-memory.svg`.
@@ -20,7 +20,8 @@ const N: &str = "n = 1000000";
 /// The rows' labels, in order: start, round-0 … round-9, end.
 const ROWS: usize = 12;
 
-/// RSS + VMS of each row of the table headed `N`, from the columns holding RSS and VMS.
+/// RSS + VMS added since the start, for each row of the table headed `N`, from the columns
+/// holding RSS and VMS added.
 fn rss_plus_vms(text: &str, rss_column: usize) -> Result<Vec<u64>, String> {
     let (_, table) = text.split_once(N).ok_or(format!("no table for {N}"))?;
     let rows: Vec<u64> = table
@@ -42,8 +43,8 @@ fn rss_plus_vms(text: &str, rss_column: usize) -> Result<Vec<u64>, String> {
     Ok(rows)
 }
 
-/// CPython 3.11.7's figures (label, arenas, item buffer, rss, vms, …) and the model's (label,
-/// arenas, rss, vms, …).
+/// CPython 3.11.7's figures (label, arenas, item buffer, rss added, vms added, …) and the
+/// model's (label, arenas, rss added, vms added, …).
 fn curves() -> Result<(Vec<u64>, Vec<u64>), String> {
     let capture = Capture::load(&root().join("tests/captures/puzzle3_rounds/3.11.txt"))
         .map_err(|e| e.to_string())?;
@@ -65,9 +66,9 @@ struct Labels {
 }
 
 const EN: Labels = Labels {
-    title: "RSS + VMS after each new list of 10⁶ strs",
+    title: "RSS + VMS grown since the start, after each list of 10⁶ strs",
     x: "round",
-    y: "RSS + VMS (MB)",
+    y: "RSS + VMS added (MB)",
     cpython: "CPython 3.11.7",
     model: "the model (3.11 profile)",
     start: "start",
@@ -75,9 +76,9 @@ const EN: Labels = Labels {
 };
 
 const KO: Labels = Labels {
-    title: "str 10⁶개짜리 리스트를 하나씩 더할 때마다 잰 RSS + VMS",
+    title: "str 10⁶개짜리 리스트를 하나씩 더할 때마다 시작보다 늘어난 RSS + VMS",
     x: "라운드",
-    y: "RSS + VMS (MB)",
+    y: "늘어난 RSS + VMS (MB)",
     cpython: "CPython 3.11.7",
     model: "모델 (3.11 프로파일)",
     start: "시작",

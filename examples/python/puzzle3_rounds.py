@@ -10,17 +10,21 @@ each round it prints
 - the new list's item buffer: the size field of its glibc chunk, read just before the buffer
   (the chunk header's second word), with glibc's IS_MMAPPED bit, which is set when malloc
   mapped the chunk on its own rather than carving it from the heap;
-- RSS and VMS, from /proc/self/statm, as psutil's Process().memory_info() reads them on Linux,
-  and how much each grew in the round.
+- RSS and VMS, from /proc/self/statm, as psutil's Process().memory_info() reads them on Linux:
+  how much each has grown since the start, and in the round.
 
 Then the child drops the lists and prints the same figures once more.
 
 The figures repeat exactly from run to run only without address space layout randomisation: an
 arena starts on a pool boundary or not depending on where mmap puts it, and a misaligned arena
 has one pool fewer. So the child runs with the ADDR_NO_RANDOMIZE personality (what
-`setarch -R` sets) and an empty environment. Linux x86-64 only.
+`setarch -R` sets) and an empty environment. RSS at the start is not printed: it counts the
+pages of libpython and the C library the process has touched, and how many of their neighbours
+the kernel maps with them depends on what the page cache holds (it moved by five pages between
+two runs here). Linux x86-64 only.
 
-    python3 -I examples/python/puzzle3_rounds.py
+    python3 -I examples/python/puzzle3_rounds.py            # n = 10**5 and 10**6
+    python3 -I examples/python/puzzle3_rounds.py 10000000   # the blog's size (7 GiB, 30 s)
 """
 
 import ctypes
@@ -51,7 +55,7 @@ def report(label, last, chunk):
     sys._debugmallocstats()
     sys.stderr.flush()
     rss, vms = memory()
-    print(label, rss, vms, rss - last[0], vms - last[1], chunk, flush=True)
+    print(label, rss - START[0], vms - START[1], rss - last[0], vms - last[1], chunk, flush=True)
     return rss, vms
 
 
@@ -71,7 +75,8 @@ def rounds(n, last):
 
 
 n = int(sys.argv[1])
-last = report("start", memory(), "-")
+START = memory()
+last = report("start", START, "-")
 last = rounds(n, last)
 report("end", last, "-")
 """
@@ -95,19 +100,19 @@ def run(n):
         preexec_fn=without_aslr,
         check=True,
     )
-    arenas = [m.group(1) for m in ARENAS.finditer(child.stderr)]
+    arenas = [m.group(1).replace(",", "") for m in ARENAS.finditer(child.stderr)]
     return [line.split() + [a] for line, a in zip(child.stdout.splitlines(), arenas)]
 
 
 def table(n):
     print("n = %d" % n)
     print("%-8s %7s %18s %14s %14s %12s %12s" % (
-        "when", "arenas", "item buffer", "rss", "vms", "rss growth", "vms growth"))
+        "when", "arenas", "item buffer", "rss added", "vms added", "rss growth", "vms growth"))
     for label, rss, vms, drss, dvms, chunk, arenas in run(n):
         print("%-8s %7s %18s %14s %14s %12s %12s" % (
             label, arenas, chunk, rss, vms, drss, dvms))
     print()
 
 
-table(10 ** 5)
-table(10 ** 6)
+for n in [int(a) for a in sys.argv[1:]] or [10 ** 5, 10 ** 6]:
+    table(n)
