@@ -9,6 +9,10 @@
 //! The rows are those of `examples/python/puzzle3_rounds.py` on CPython: the start, the line
 //! after each round's append, the end.
 //!
+//! Last, the 10**5 program again after 30 lists were made and dropped: with the list free list
+//! full before the first round, as CPython's start-up leaves it, the end gives back what the
+//! plain run keeps.
+//!
 //! Every figure is read from the model's simulated memory, and the same on every run.
 use std::fmt::Write;
 
@@ -28,8 +32,35 @@ fn main() -> Res {
 /// Both sizes, one table each.
 pub fn run(out: &mut String) -> Res {
     for (n, program) in [(5, "puzzle3_strs_5"), (6, "puzzle3_strs_6")] {
-        let rows = rounds(&format!("examples/python/{program}.py"))?;
+        let rows = rounds(&format!("examples/python/{program}.py"), "")?;
         table(out, 10u64.pow(n), &rows)?;
+    }
+    free_list_filled_first(out)
+}
+
+// ANCHOR: free_list
+/// Prepended to the program: 30 lists made and dropped, which leaves the list free list
+/// holding them (up to `PyList_MAXFREELIST`, 80).
+const FILL_THE_LIST_FREE_LIST: &str = "w = [[] for _ in range(30)]\ndel w\n";
+// ANCHOR_END: free_list
+
+fn free_list_filled_first(out: &mut String) -> Res {
+    let path = "examples/python/puzzle3_strs_5.py";
+    writeln!(out, "n = 100000, the list free list filled first")?;
+    let plain = rounds(path, "")?;
+    let filled = rounds(path, FILL_THE_LIST_FREE_LIST)?;
+    for (how, rows) in [
+        ("as the blog wrote it", plain),
+        ("free list filled", filled),
+    ] {
+        let (start, end) = (&rows[0].1, &rows[rows.len() - 1].1);
+        writeln!(
+            out,
+            "{how:<21} arenas at the start {}, at the end {}; rss + vms at the end {} above the start",
+            start.arenas,
+            end.arenas,
+            (end.rss + end.vms) as i64 - (start.rss + start.vms) as i64
+        )?;
     }
     Ok(())
 }
@@ -82,12 +113,15 @@ fn memory(interp: &Interp) -> Memory {
 }
 // ANCHOR_END: inspector
 
-/// The rows of the program at `path`: (label, memory). Each printed line calls `memory_info`
+/// The rows of the program at `path`, run after `prelude`: (label, memory). Each printed line calls `memory_info`
 /// twice (`rss + vms`): the line's figures are those at its first call. The lines are the
 /// start, two a round (after the append, then in `memory_test_second`), and the end.
-pub fn rounds(path: &str) -> Result<Vec<(String, Memory)>, Box<dyn std::error::Error>> {
+pub fn rounds(
+    path: &str,
+    prelude: &str,
+) -> Result<Vec<(String, Memory)>, Box<dyn std::error::Error>> {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let source = std::fs::read_to_string(root.join(path))?;
+    let source = prelude.to_owned() + &std::fs::read_to_string(root.join(path))?;
     let inspector = MemoryInfoCalls::default();
     let (run, calls) =
         python::pythonrun::run_source_with(Profile::CPYTHON_3_11, &source, path, inspector)?;
