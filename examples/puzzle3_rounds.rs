@@ -31,8 +31,9 @@ fn main() -> Res {
 
 /// Both sizes, one table each.
 pub fn run(out: &mut String) -> Res {
-    for (n, program) in [(5, "puzzle3_strs_5"), (6, "puzzle3_strs_6")] {
+    for (section, n, program) in [(1, 5, "puzzle3_strs_5"), (2, 6, "puzzle3_strs_6")] {
         let rows = rounds(&format!("examples/python/{program}.py"), "")?;
+        writeln!(out, "== {section}. {program}.py on 3.11")?;
         table(out, 10u64.pow(n), &rows)?;
     }
     free_list_filled_first(out)
@@ -46,7 +47,7 @@ const FILL_THE_LIST_FREE_LIST: &str = "w = [[] for _ in range(30)]\ndel w\n";
 
 fn free_list_filled_first(out: &mut String) -> Res {
     let path = "examples/python/puzzle3_strs_5.py";
-    writeln!(out, "n = 100000, the list free list filled first")?;
+    writeln!(out, "== 3. {path} on 3.11, the list free list filled first")?;
     let plain = rounds(path, "")?;
     let filled = rounds(path, FILL_THE_LIST_FREE_LIST)?;
     for (how, rows) in [
