@@ -57,7 +57,8 @@ fn free_list_filled_first(out: &mut String) -> Res {
         let (start, end) = (&rows[0].1, &rows[rows.len() - 1].1);
         writeln!(
             out,
-            "{how:<21} arenas at the start {}, at the end {}; rss + vms at the end {} above the start",
+            "{how:<21} free lists {:>2}, arenas at the start {}, at the end {}; rss + vms at the end {} above the start",
+            start.free_lists,
             start.arenas,
             end.arenas,
             (end.rss + end.vms) as i64 - (start.rss + start.vms) as i64
@@ -72,6 +73,8 @@ fn free_list_filled_first(out: &mut String) -> Res {
 pub struct Memory {
     /// `# arenas allocated current`.
     pub arenas: u64,
+    /// Lists on the list free list ("free PyListObjects").
+    pub free_lists: usize,
     /// The lengths of the chunks glibc mapped on their own, largest first.
     pub mmapped_chunks: Vec<u64>,
     pub rss: u64,
@@ -107,6 +110,7 @@ fn memory(interp: &Interp) -> Memory {
     mmapped_chunks.sort_unstable_by(|x, y| y.cmp(x));
     Memory {
         arenas: a.stats().arenas_allocated_current,
+        free_lists: interp.o.list_free_list().len(),
         mmapped_chunks,
         rss: a.rss(),
         vms: a.vms(),
@@ -144,7 +148,11 @@ pub fn rounds(
 /// The rows as `puzzle3_rounds.py` prints CPython's (RSS and VMS as grown since the start), with
 /// the mapped chunks instead of the newest list's item buffer.
 fn table(out: &mut String, n: u64, rows: &[(String, Memory)]) -> std::fmt::Result {
-    writeln!(out, "n = {n}")?;
+    writeln!(
+        out,
+        "n = {n}; lists on the list free list at the start: {}",
+        rows[0].1.free_lists
+    )?;
     writeln!(
         out,
         "{:<8} {:>7} {:>14} {:>14} {:>12} {:>12}  mmapped chunks",

@@ -13,7 +13,9 @@ each round it prints
 - RSS and VMS, from /proc/self/statm, as psutil's Process().memory_info() reads them on Linux:
   how much each has grown since the start, and in the round.
 
-Then the child drops the lists and prints the same figures once more.
+Then the child drops the lists and prints the same figures once more. The table's first line
+says how many lists the list free list held at the start ("free PyListObjects" of the same
+report): each round's new list object comes from there while it lasts.
 
 The figures repeat exactly from run to run only without address space layout randomisation: an
 arena starts on a pool boundary or not depending on where mmap puts it, and a misaligned arena
@@ -82,6 +84,7 @@ report("end", last, "-")
 """
 
 ARENAS = re.compile(r"# arenas allocated current\s*=\s*([\d,]+)")
+FREE_LISTS = re.compile(r"(\d+) free PyListObjects")
 ADDR_NO_RANDOMIZE = 0x0040000
 
 
@@ -101,14 +104,17 @@ def run(n):
         check=True,
     )
     arenas = [m.group(1).replace(",", "") for m in ARENAS.finditer(child.stderr)]
-    return [line.split() + [a] for line, a in zip(child.stdout.splitlines(), arenas)]
+    free_lists = FREE_LISTS.search(child.stderr).group(1)
+    rows = [line.split() + [a] for line, a in zip(child.stdout.splitlines(), arenas)]
+    return free_lists, rows
 
 
 def table(n):
-    print("n = %d" % n)
+    free_lists, rows = run(n)
+    print("n = %d; lists on the list free list at the start: %s" % (n, free_lists))
     print("%-8s %7s %18s %14s %14s %12s %12s" % (
         "when", "arenas", "item buffer", "rss added", "vms added", "rss growth", "vms growth"))
-    for label, rss, vms, drss, dvms, chunk, arenas in run(n):
+    for label, rss, vms, drss, dvms, chunk, arenas in rows:
         print("%-8s %7s %18s %14s %14s %12s %12s" % (
             label, arenas, chunk, rss, vms, drss, dvms))
     print()
