@@ -10,8 +10,11 @@ each round it prints
 - the new list's item buffer: the size field of its glibc chunk, read just before the buffer
   (the chunk header's second word), with glibc's IS_MMAPPED bit, which is set when malloc
   mapped the chunk on its own rather than carving it from the heap;
-- RSS and VMS, from /proc/self/statm, as psutil's Process().memory_info() reads them on Linux:
-  how much each has grown since the start, and in the round.
+- RSS and VMS: how much each has grown since the start, and in the round. VMS is read from
+  /proc/self/statm, as psutil's Process().memory_info() reads it on Linux. RSS is the resident
+  anonymous memory of /proc/self/smaps_rollup: the pages the process wrote, which is all the
+  rounds' growth is made of, without the resident pages of files (libpython's code, the C
+  library's).
 
 Then the child drops the lists and prints the same figures once more. The table's first line
 says how many lists the list free list held at the start ("free PyListObjects" of the same
@@ -20,10 +23,15 @@ report): each round's new list object comes from there while it lasts.
 The figures repeat exactly from run to run only without address space layout randomisation: an
 arena starts on a pool boundary or not depending on where mmap puts it, and a misaligned arena
 has one pool fewer. So the child runs with the ADDR_NO_RANDOMIZE personality (what
-`setarch -R` sets) and an empty environment. RSS at the start is not printed: it counts the
-pages of libpython and the C library the process has touched, and how many of their neighbours
-the kernel maps with them depends on what the page cache holds (it moved by five pages between
-two runs here). Linux x86-64 only.
+`setarch -R` sets), and with fixed string hashes (PYTHONHASHSEED=0, the only variable of its
+environment; so not with -I, which ignores it, but with -s): with random hashes, sets and dicts
+made at start-up come out in another order, and a round's RSS moved by a page between runs.
+RSS is not psutil's (statm's second field), which does not repeat either: the kernel keeps that
+count in per-CPU parts and statm adds them up without waiting for them (a round's growth moved by
+a page between two runs here), and it includes file pages, of which the kernel maps more or
+fewer around each one that code touches first, depending on what the page cache holds (the
+start moved by five pages). smaps_rollup counts the anonymous pages themselves. Linux x86-64
+only.
 
     python3 -I examples/python/puzzle3_rounds.py            # n = 10**5 and 10**6
     python3 -I examples/python/puzzle3_rounds.py 10000000   # the blog's size (7 GiB, 30 s)
@@ -46,9 +54,11 @@ OB_ITEM = 24
 
 
 def memory():
+    with open("/proc/self/smaps_rollup") as rollup:
+        anonymous = next(l for l in rollup if l.startswith("Anonymous:"))
     with open("/proc/self/statm") as statm:
-        vms, rss = statm.read().split()[:2]
-    return int(rss) * PAGE, int(vms) * PAGE
+        vms = statm.read().split()[0]
+    return int(anonymous.split()[1]) * 1024, int(vms) * PAGE
 
 
 def report(label, last, chunk):
@@ -95,11 +105,11 @@ def without_aslr():
 
 def run(n):
     child = subprocess.run(
-        [sys.executable, "-I", "-c", CHILD, str(n)],
+        [sys.executable, "-s", "-c", CHILD, str(n)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         universal_newlines=True,
-        env={},
+        env={"PYTHONHASHSEED": "0"},
         preexec_fn=without_aslr,
         check=True,
     )
