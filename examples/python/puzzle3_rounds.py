@@ -30,8 +30,9 @@ RSS is not psutil's (statm's second field), which does not repeat either: the ke
 count in per-CPU parts and statm adds them up without waiting for them (a round's growth moved by
 a page between two runs here), and it includes file pages, of which the kernel maps more or
 fewer around each one that code touches first, depending on what the page cache holds (the
-start moved by five pages). smaps_rollup counts the anonymous pages themselves. Linux x86-64
-only.
+start moved by five pages). smaps_rollup counts the anonymous pages themselves; but a page the
+kernel is moving elsewhere (memory compaction, which other processes set off) is missing from a
+reading taken meanwhile, so each figure is the largest of three readings. Linux x86-64 only.
 
     python3 -I examples/python/puzzle3_rounds.py            # n = 10**5 and 10**6
     python3 -I examples/python/puzzle3_rounds.py 10000000   # the blog's size (7 GiB, 30 s)
@@ -53,12 +54,19 @@ IS_MMAPPED = 0x2
 OB_ITEM = 24
 
 
-def memory():
+def anonymous():
     with open("/proc/self/smaps_rollup") as rollup:
-        anonymous = next(l for l in rollup if l.startswith("Anonymous:"))
+        line = next(l for l in rollup if l.startswith("Anonymous:"))
+    return int(line.split()[1]) * 1024
+
+
+def memory():
+    # A page the kernel is moving (compaction) is not counted while it moves: the largest of
+    # three readings.
+    rss = max(anonymous() for _ in range(3))
     with open("/proc/self/statm") as statm:
         vms = statm.read().split()[0]
-    return int(anonymous.split()[1]) * 1024, int(vms) * PAGE
+    return rss, int(vms) * PAGE
 
 
 def report(label, last, chunk):
