@@ -150,6 +150,14 @@ fn verdict(
         None => Verdict::Missing,
         Some(Err(e)) => Verdict::Unreadable(e.to_string()),
         Some(Ok(old)) if old.body == fresh.body => Verdict::Same,
+        Some(Ok(old))
+            if PAGE_JITTER
+                .iter()
+                .any(|e| fresh.source.ends_with(&format!("/{e}.py")))
+                && within_a_page(&old.body, &fresh.body) =>
+        {
+            Verdict::Same
+        }
         Some(Ok(old)) => Verdict::Differs(format!(
             "{} on {} differs from {}:\n--- recorded ({})\n{}--- now\n{}",
             fresh.source,
@@ -159,6 +167,51 @@ fn verdict(
             old.body,
             fresh.body
         )),
+    }
+}
+
+/// Experiments that print a real process's resident memory: from one run to the next, on a busy
+/// machine, the kernel maps a page more or less here and there (a figure moves by 4096 bytes),
+/// whatever the program does. Their captures are compared word by word, a count of bytes in
+/// whole pages allowed to differ by one page; every other word (an arena count, a chunk size)
+/// must be the same.
+const PAGE_JITTER: &[&str] = &["puzzle3_rounds"];
+
+/// The same words, byte counts in whole pages equal to within a page (4096).
+fn within_a_page(recorded: &str, now: &str) -> bool {
+    let (a, b): (Vec<&str>, Vec<&str>) = (
+        recorded.split_whitespace().collect(),
+        now.split_whitespace().collect(),
+    );
+    a.len() == b.len()
+        && a.iter().zip(&b).all(|(x, y)| {
+            x == y
+                || matches!(
+                    (x.parse::<i64>(), y.parse::<i64>()),
+                    (Ok(p), Ok(q)) if p % 4096 == 0 && q % 4096 == 0 && (p - q).abs() <= 4096
+                )
+        })
+}
+
+#[test]
+fn a_page_of_jitter_is_allowed_only_where_real_memory_is_printed() {
+    let capture = |source: &str, body: &str| Capture {
+        source: source.into(),
+        python: Version::parse("3.11.7").unwrap(),
+        body: body.into(),
+    };
+    let path = Path::new("tests/captures/x/3.11.txt");
+    let rounds = "examples/python/puzzle3_rounds.py";
+    let old = "round-3  252  217067520\n";
+    for (source, body, same) in [
+        (rounds, "round-3  252  217063424\n", true),
+        (rounds, "round-3  252  217059328\n", false),
+        (rounds, "round-3  253  217067520\n", false),
+        (rounds, "round-4  252  217067520\n", false),
+        ("examples/python/x.py", "round-3  252  217063424\n", false),
+    ] {
+        let verdict = verdict(Some(Ok(capture(source, old))), &capture(source, body), path);
+        assert_eq!(matches!(verdict, Verdict::Same), same, "{source}: {body}");
     }
 }
 
