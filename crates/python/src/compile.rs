@@ -486,6 +486,12 @@ struct Unit {
     /// 3.12: names an inlined comprehension at module level binds, fast locals there
     /// (`u_fasthidden`).
     fast_hidden: Vec<String>,
+    /// 3.12: a function's names that only its inlined comprehensions bind. They have fast
+    /// slots, used while such a comprehension runs (`u_fasthidden` and `temp_symbols` of
+    /// `push_inlined_comprehension_state`); anywhere else in the function they keep the scope
+    /// the function's own code gives them (`inline_comprehension` leaves an existing symbol as
+    /// it is): a global.
+    comp_only: Vec<String>,
     /// Each handler block's stack depth at its `SETUP_*` (`stackdepth`), and whether it
     /// preserves `lasti`.
     handler_depth: HashMap<usize, (u32, bool)>,
@@ -564,6 +570,7 @@ impl Unit {
             minor,
             handlers: Vec::new(),
             fast_hidden: Vec::new(),
+            comp_only: Vec::new(),
             handler_depth: HashMap::new(),
             finally_bodies: Vec::new(),
             last_loc: -1,
@@ -1389,6 +1396,9 @@ impl Compiler<'_> {
         {
             return Scope::Fast(i);
         }
+        if unit.comp_only.iter().any(|g| g == name) {
+            return Scope::Global;
+        }
         if unit.globals.iter().any(|g| g == name) {
             return Scope::Global;
         }
@@ -1724,6 +1734,14 @@ impl Compiler<'_> {
             self.minor(),
         );
         self.set_layout(&mut unit, layout)?;
+        if inline {
+            let (own, _) = symtable::function_bindings(f, false);
+            unit.comp_only = locals
+                .iter()
+                .filter(|n| !own.contains(n))
+                .cloned()
+                .collect();
+        }
         // compiler_function: the docstring, or None, is always co_consts[0]; the body goes
         // on after it.
         let mut body = f.body.as_slice();
@@ -3128,6 +3146,14 @@ impl Compiler<'_> {
                 }
                 unit.fast_hidden.push(n.clone());
             }
+        } else {
+            // A name only comprehensions bind is the comprehension's local while it runs.
+            let only: Vec<String> = pushed
+                .iter()
+                .filter(|n| unit.comp_only.contains(n))
+                .cloned()
+                .collect();
+            unit.fast_hidden.extend(only);
         }
         let mut slots = Vec::new();
         for n in &pushed {

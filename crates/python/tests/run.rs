@@ -1367,3 +1367,18 @@ fn tracebacks_read_as_cpython_s() {
         }
     }
 }
+
+/// 3.12's and 3.13's inlined comprehensions (PEP 709): a name only a comprehension binds is
+/// read as a global outside it (CPython's `temp_symbols`), bound in both it is the function's.
+#[test]
+fn names_of_inlined_comprehensions_keep_their_scope_outside() {
+    for profile in [
+        Profile::CPYTHON_3_9,
+        Profile::CPYTHON_3_10,
+        Profile::CPYTHON_3_11,
+        Profile::CPYTHON_3_12,
+        Profile::CPYTHON_3_13,
+    ] {
+        same_as_recorded(profile, "inlined_scope");
+    }
+}
