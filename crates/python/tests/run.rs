@@ -40,6 +40,28 @@ fn same_as_cpython_3_12(name: &str) {
     same_as_recorded(Profile::CPYTHON_3_12, name);
 }
 
+/// The versions from 3.10 on, and from 3.9 on.
+const FROM_3_10: [Profile; 4] = [
+    Profile::CPYTHON_3_10,
+    Profile::CPYTHON_3_11,
+    Profile::CPYTHON_3_12,
+    Profile::CPYTHON_3_13,
+];
+const FROM_3_9: [Profile; 5] = [
+    Profile::CPYTHON_3_9,
+    Profile::CPYTHON_3_10,
+    Profile::CPYTHON_3_11,
+    Profile::CPYTHON_3_12,
+    Profile::CPYTHON_3_13,
+];
+
+/// [`same_as_recorded`] on each of `profiles`.
+fn same_on(profiles: &[Profile], name: &str) {
+    for &profile in profiles {
+        same_as_recorded(profile, name);
+    }
+}
+
 /// The model's output and listing of `fixtures/NAME.py` on `profile` are the ones recorded
 /// from that version (`NAME.out.3.X.txt`, `NAME.dis.3.X.txt`).
 fn same_as_recorded(profile: Profile, name: &str) {
@@ -1180,14 +1202,7 @@ print(m.rss > 0, m.vms >= m.rss, n.rss - m.rss > 5000000, n.vms > m.vms)
 /// builtin shadowed by a global and unshadowed again, a global rebound while a loop reads it.
 #[test]
 fn load_global_sees_every_change_of_its_dicts() {
-    for profile in [
-        Profile::CPYTHON_3_10,
-        Profile::CPYTHON_3_11,
-        Profile::CPYTHON_3_12,
-        Profile::CPYTHON_3_13,
-    ] {
-        same_as_recorded(profile, "global_hints");
-    }
+    same_on(&FROM_3_10, "global_hints");
 }
 
 /// `dict()` and `dict(**kwargs)`: `dict_new`'s `tp_alloc` counts one GC allocation where a
@@ -1195,15 +1210,8 @@ fn load_global_sees_every_change_of_its_dicts() {
 /// `type(x).__name__` of a built-in type: a new str each time (`type_name`).
 #[test]
 fn the_dict_type_called_and_type_names_on_3_10_to_3_13() {
-    for profile in [
-        Profile::CPYTHON_3_10,
-        Profile::CPYTHON_3_11,
-        Profile::CPYTHON_3_12,
-        Profile::CPYTHON_3_13,
-    ] {
-        same_as_recorded(profile, "dict_builtin");
-        same_as_recorded(profile, "type_names");
-    }
+    same_on(&FROM_3_10, "dict_builtin");
+    same_on(&FROM_3_10, "type_names");
 }
 
 /// The collector under the interpreter: `gc.collect()` finds a list cycle and a dict that holds
@@ -1214,14 +1222,7 @@ fn the_dict_type_called_and_type_names_on_3_10_to_3_13() {
 /// 400 long-lived ones, then collected.
 #[test]
 fn collections_as_cpython_counts_them_on_3_10_to_3_13() {
-    for profile in [
-        Profile::CPYTHON_3_10,
-        Profile::CPYTHON_3_11,
-        Profile::CPYTHON_3_12,
-        Profile::CPYTHON_3_13,
-    ] {
-        same_as_recorded(profile, "gc_collect");
-    }
+    same_on(&FROM_3_10, "gc_collect");
 }
 
 /// Cycles through instances (3.11 and 3.12, where classes are modelled): `subtype_clear`
@@ -1239,15 +1240,7 @@ fn cycles_through_instances_collected_on_3_11_and_3_12() {
 /// each object (`tp_traverse` in C's order), on 3.9 to 3.13.
 #[test]
 fn what_the_collector_sees_on_3_9_to_3_13() {
-    for profile in [
-        Profile::CPYTHON_3_9,
-        Profile::CPYTHON_3_10,
-        Profile::CPYTHON_3_11,
-        Profile::CPYTHON_3_12,
-        Profile::CPYTHON_3_13,
-    ] {
-        same_as_recorded(profile, "gc_referents");
-    }
+    same_on(&FROM_3_9, "gc_referents");
 }
 
 /// Each instruction's location (`co_positions`: line, end line, first and last column) is the
@@ -1372,13 +1365,5 @@ fn tracebacks_read_as_cpython_s() {
 /// read as a global outside it (CPython's `temp_symbols`), bound in both it is the function's.
 #[test]
 fn names_of_inlined_comprehensions_keep_their_scope_outside() {
-    for profile in [
-        Profile::CPYTHON_3_9,
-        Profile::CPYTHON_3_10,
-        Profile::CPYTHON_3_11,
-        Profile::CPYTHON_3_12,
-        Profile::CPYTHON_3_13,
-    ] {
-        same_as_recorded(profile, "inlined_scope");
-    }
+    same_on(&FROM_3_9, "inlined_scope");
 }
