@@ -1243,6 +1243,21 @@ fn what_the_collector_sees_on_3_9_to_3_13() {
     same_on(&FROM_3_9, "gc_referents");
 }
 
+/// The programs that end with an uncaught exception.
+const EXC_FIXTURES: [&str; 11] = [
+    "exc_attr",
+    "exc_index",
+    "exc_key",
+    "exc_name",
+    "exc_type",
+    "exc_value",
+    "exc_zero",
+    "exc_lines",
+    "exc_assign_lines",
+    "exc_binop_lines",
+    "exc_suggest",
+];
+
 /// Each instruction's location (`co_positions`: line, end line, first and last column) is the
 /// one CPython 3.11.7's, 3.12.1's and 3.13.0's compilers give it: the location of the node
 /// being compiled when it was emitted, copied with the line by the passes that move lines
@@ -1254,20 +1269,7 @@ fn instructions_carry_cpython_s_positions() {
         Profile::CPYTHON_3_12,
         Profile::CPYTHON_3_13,
     ] {
-        for name in [
-            "exc_attr",
-            "exc_index",
-            "exc_key",
-            "exc_name",
-            "exc_type",
-            "exc_value",
-            "exc_zero",
-            "exc_lines",
-            "exc_assign_lines",
-            "exc_binop_lines",
-            "exc_suggest",
-            "arith",
-        ] {
+        for name in EXC_FIXTURES.into_iter().chain(["arith"]) {
             if name == "exc_attr" && profile == Profile::CPYTHON_3_13 {
                 continue; // a class: not compiled on 3.13 yet
             }
@@ -1304,26 +1306,8 @@ fn relative_to_cwd(text: &str) -> String {
 /// an instruction over several, 3.11 and 3.12 the first), and a NameError's suggestion.
 #[test]
 fn tracebacks_read_as_cpython_s() {
-    for profile in [
-        Profile::CPYTHON_3_9,
-        Profile::CPYTHON_3_10,
-        Profile::CPYTHON_3_11,
-        Profile::CPYTHON_3_12,
-        Profile::CPYTHON_3_13,
-    ] {
-        for name in [
-            "exc_attr",
-            "exc_index",
-            "exc_key",
-            "exc_name",
-            "exc_type",
-            "exc_value",
-            "exc_zero",
-            "exc_lines",
-            "exc_assign_lines",
-            "exc_binop_lines",
-            "exc_suggest",
-        ] {
+    for profile in FROM_3_9 {
+        for name in EXC_FIXTURES {
             let file = format!("{name}.py");
             let out = run_source(profile, &fixture(&file), &file).unwrap();
             let classes = matches!(
