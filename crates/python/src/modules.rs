@@ -273,25 +273,7 @@ pub(crate) fn gc_disable(i: &mut Interp, _args: &[u64]) -> Result<u64, RunError>
 /// `gc.collect(generation=2)` (`gc_collect_impl`): the number of unreachable objects found,
 /// 0 if a collection is already running.
 pub(crate) fn gc_collect(i: &mut Interp, args: &[u64]) -> Result<u64, RunError> {
-    let generation = match args {
-        [] => 2,
-        [g] if matches!(i.o.type_of(*g)?, TypeId::Int | TypeId::Bool) => i.o.long_value(*g)?,
-        [g] => {
-            return Err(RunError::exception(
-                "TypeError",
-                format!(
-                    "'{}' object cannot be interpreted as an integer",
-                    i.type_name(*g)?
-                ),
-            ));
-        }
-        _ => {
-            return Err(RunError::exception(
-                "TypeError",
-                format!("collect() takes at most 1 argument ({} given)", args.len()),
-            ));
-        }
-    };
+    let generation = optional_int(i, args, "collect", false)?.unwrap_or(2);
     let Ok(generation @ 0..=2) = usize::try_from(generation) else {
         return Err(RunError::exception("ValueError", "invalid generation"));
     };
@@ -364,43 +346,21 @@ pub(crate) fn gc_get_referrers(i: &mut Interp, args: &[u64]) -> Result<u64, RunE
 /// `gc.get_objects(generation=None)`: a new list of the tracked objects of one generation, or
 /// of generations 0, 1 and 2 in that order (`append_objects`, the result list skipped).
 pub(crate) fn gc_get_objects(i: &mut Interp, args: &[u64]) -> Result<u64, RunError> {
-    let generations: Vec<usize> = match args {
-        [] => (0..objects::gclist::NUM_GENERATIONS).collect(),
-        [g] if *g == i.o.none() => (0..objects::gclist::NUM_GENERATIONS).collect(),
-        [g] if matches!(i.o.type_of(*g)?, TypeId::Int | TypeId::Bool) => {
-            let g = i.o.long_value(*g)?;
-            if g < 0 {
-                return Err(RunError::exception(
-                    "ValueError",
-                    "generation parameter cannot be negative",
-                ));
-            }
-            if g >= objects::gclist::NUM_GENERATIONS as i128 {
-                return Err(RunError::exception(
-                    "ValueError",
-                    "generation parameter must be less than the number of available generations (3)",
-                ));
-            }
-            vec![g as usize]
-        }
-        [g] => {
+    let generations: Vec<usize> = match optional_int(i, args, "get_objects", true)? {
+        None => (0..objects::gclist::NUM_GENERATIONS).collect(),
+        Some(g) if g < 0 => {
             return Err(RunError::exception(
-                "TypeError",
-                format!(
-                    "'{}' object cannot be interpreted as an integer",
-                    i.type_name(*g)?
-                ),
+                "ValueError",
+                "generation parameter cannot be negative",
             ));
         }
-        _ => {
+        Some(g) if g >= objects::gclist::NUM_GENERATIONS as i128 => {
             return Err(RunError::exception(
-                "TypeError",
-                format!(
-                    "get_objects() takes at most 1 argument ({} given)",
-                    args.len()
-                ),
+                "ValueError",
+                "generation parameter must be less than the number of available generations (3)",
             ));
         }
+        Some(g) => vec![g as usize],
     };
     let result = i.o.list_new(0)?;
     for generation in generations {
@@ -412,4 +372,32 @@ pub(crate) fn gc_get_objects(i: &mut Interp, args: &[u64]) -> Result<u64, RunErr
         }
     }
     Ok(result)
+}
+
+/// One optional int argument, as `gc`'s functions parse it: none given (or `None`, where
+/// `none_ok`), an int, or the errors CPython gives for anything else.
+fn optional_int(
+    i: &Interp,
+    args: &[u64],
+    name: &str,
+    none_ok: bool,
+) -> Result<Option<i128>, RunError> {
+    match args {
+        [] => Ok(None),
+        [g] if none_ok && *g == i.o.none() => Ok(None),
+        [g] if matches!(i.o.type_of(*g)?, TypeId::Int | TypeId::Bool) => {
+            Ok(Some(i.o.long_value(*g)?))
+        }
+        [g] => Err(RunError::exception(
+            "TypeError",
+            format!(
+                "'{}' object cannot be interpreted as an integer",
+                i.type_name(*g)?
+            ),
+        )),
+        _ => Err(RunError::exception(
+            "TypeError",
+            format!("{name}() takes at most 1 argument ({} given)", args.len()),
+        )),
+    }
 }
