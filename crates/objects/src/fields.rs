@@ -636,6 +636,14 @@ impl Objects {
         self.install_new(op, nbytes, Kind::Heavy, 0, word, TypeId::Bytes);
         Ok(op)
     }
+
+    /// The bytes a bytes object holds.
+    pub fn bytes_data(&self, op: u64) -> Result<Vec<u8>, ObjError> {
+        match self.heavy_of(op).map(|h| &h.body) {
+            Some(Body::Bytes(b)) => Ok(b.clone()),
+            _ => Err(self.wrong_type(op, "bytes")),
+        }
+    }
 }
 
 /// Whether `field` is one of `ty`'s.

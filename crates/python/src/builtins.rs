@@ -324,8 +324,8 @@ fn builtin_print(i: &mut Interp, args: &[u64]) -> Result<u64, RunError> {
     // sep= and end= (None for the default); the keyword values are the last arguments.
     let kwargs = std::mem::take(&mut i.kwargs);
     let args = &args[..args.len() - kwargs.len()];
-    let mut sep = " ".to_string();
-    let mut end = "\n".to_string();
+    i.print_parser_init(!kwargs.is_empty())?;
+    let (mut sep, mut end, mut flush) = (None, None, false);
     if i.o.layout().minor >= 13 {
         // 3.13's print is Argument Clinic's: _PyArg_UnpackKeywords checks every name first
         // (error_unexpected_keyword_arg, with a suggestion).
@@ -338,30 +338,11 @@ fn builtin_print(i: &mut Interp, args: &[u64]) -> Result<u64, RunError> {
         }
     }
     for (name, v) in &kwargs {
-        if !matches!(name.as_str(), "sep" | "end" | "file" | "flush") {
-            return Err(RunError::exception(
-                "TypeError",
-                format!("'{name}' is an invalid keyword argument for print()"),
-            ));
-        }
-        if name == "flush" {
-            // file.flush() when true: the model's standard output is written as printed, so
-            // there is nothing left to flush.
-            continue;
-        }
-        let text = if *v == i.o.none() {
-            None
-        } else if !i.is_extra(*v) && i.o.type_of(*v)? == TypeId::Str {
-            Some(i.o.unicode_text(*v)?)
-        } else {
-            return Err(RunError::exception(
-                "TypeError",
-                format!("{name} must be None or a string, not {}", i.type_name(*v)?),
-            ));
-        };
         match name.as_str() {
-            "sep" => sep = text.unwrap_or_else(|| " ".into()),
-            "end" => end = text.unwrap_or_else(|| "\n".into()),
+            "flush" => {
+                flush = i.is_true(*v)?;
+                continue;
+            }
             "file" => {
                 return Err(RunError::NotModelled {
                     construct: format!("print(..., {name}=...)"),
@@ -369,6 +350,7 @@ fn builtin_print(i: &mut Interp, args: &[u64]) -> Result<u64, RunError> {
                     line: 0,
                 });
             }
+            "sep" | "end" => {}
             other => {
                 return Err(RunError::exception(
                     "TypeError",
@@ -376,25 +358,41 @@ fn builtin_print(i: &mut Interp, args: &[u64]) -> Result<u64, RunError> {
                 ));
             }
         }
+        let value = if *v == i.o.none() {
+            None
+        } else if !i.is_extra(*v) && i.o.type_of(*v)? == TypeId::Str {
+            Some(*v)
+        } else {
+            return Err(RunError::exception(
+                "TypeError",
+                format!("{name} must be None or a string, not {}", i.type_name(*v)?),
+            ));
+        };
+        if name == "sep" {
+            sep = value;
+        } else {
+            end = value;
+        }
     }
+    // builtin_print_impl: each argument through PyFile_WriteObject, a default separator and
+    // end through PyFile_WriteString, all into sys.stdout's TextIOWrapper.
     for (k, &a) in args.iter().enumerate() {
         if k > 0 {
-            i.write_stdout(&sep);
+            match sep {
+                Some(s) => i.file_write_object(s)?,
+                None => i.file_write_string(" ")?,
+            }
         }
-        let text = if i.is_extra(a) {
-            i.extra_repr(a)?
-        } else if i.o.type_of(a)? == TypeId::Str {
-            i.o.unicode_text(a)?
-        } else {
-            let text = i.o.str_of(a)?;
-            // PyObject_Str: a new str, released once written.
-            let s = i.o.unicode_new(&text)?;
-            i.o.decref(s)?;
-            text
-        };
-        i.write_stdout(&text);
+        i.file_write_object(a)?;
     }
-    i.write_stdout(&end);
+    match end {
+        Some(e) => i.file_write_object(e)?,
+        None => i.file_write_string("\n")?,
+    }
+    if flush {
+        // file.flush(): TextIOWrapper.flush writes what is pending.
+        i.textiowrapper_writeflush()?;
+    }
     let none = i.o.none();
     i.o.incref(none)?;
     Ok(none)

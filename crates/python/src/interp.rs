@@ -100,6 +100,12 @@ pub struct Interp {
     pub(crate) c_held: Vec<u64>,
     /// How many checks of the eval breaker pass before a SIGINT is due, if one is arranged.
     pub(crate) sigint_after: Option<u64>,
+    /// `sys.stdout`'s `pending_bytes` (0 for NULL): what was written and not yet flushed.
+    pub(crate) stdout_pending: u64,
+    /// `pending_bytes_count`.
+    pub(crate) stdout_pending_count: u64,
+    /// The `kwtuple` of `print`'s argument parser, once made (0 before).
+    pub(crate) print_kwtuple: u64,
 }
 
 impl Interp {
@@ -133,6 +139,9 @@ impl Interp {
             finalizing: Vec::new(),
             c_held: Vec::new(),
             sigint_after: None,
+            stdout_pending: 0,
+            stdout_pending_count: 0,
+            print_kwtuple: 0,
         };
         // Up to 3.11 an allocation collects when a collection is due (_PyObject_GC_Alloc).
         interp.o.set_collector(gc::collect_generations);

@@ -81,6 +81,7 @@ pub mod pythonrun;
 pub mod refs;
 mod suggestions;
 mod symtable;
+mod textio;
 mod trace;
 mod traceback;
 

@@ -317,7 +317,9 @@ impl Interp {
     /// and its second `PyObject_GC_Del` faults: the crash at exit of the blog's first program
     /// (crates/python/measurements/stale_exit.*, under gdb on 3.8 to 3.13).
     pub(crate) fn finalize(&mut self) -> Result<(), RunError> {
-        self.trace_phase("(exit) Py_FinalizeEx: the free lists cleared");
+        self.trace_phase("(exit) Py_FinalizeEx: sys.stdout flushed, the free lists cleared");
+        // flush_std_files: what sys.stdout still holds is written and released first.
+        self.textiowrapper_writeflush()?;
         self.o.clear_freelists()?;
         Ok(())
     }

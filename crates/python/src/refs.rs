@@ -127,6 +127,10 @@ pub enum Root {
     /// A reference C code holds while it calls Python code (`type_call`'s arguments and new
     /// instance, the `__init__` or `__del__` it looked up).
     CHeld,
+    /// `sys.stdout`'s `pending_bytes`: what was printed and not yet flushed.
+    StdoutPending,
+    /// The keyword tuple of `print`'s argument parser (`_PyArg_Parser.kwtuple`).
+    PrintKwtuple,
 }
 
 /// Who holds a reference.
@@ -186,6 +190,8 @@ impl fmt::Display for Root {
             Root::Cache(c) => write!(f, "{c}"),
             Root::Finalizer => f.write_str("subtype_dealloc, while __del__ is due"),
             Root::CHeld => f.write_str("C code calling Python code"),
+            Root::StdoutPending => f.write_str("sys.stdout's pending_bytes"),
+            Root::PrintKwtuple => f.write_str("print's argument parser"),
         }
     }
 }
@@ -237,6 +243,12 @@ pub fn references(interp: &Interp) -> Result<Vec<Reference>, RunError> {
     }
     for &op in &interp.finalizing {
         root(Root::Finalizer, op);
+    }
+    if interp.stdout_pending != 0 {
+        root(Root::StdoutPending, interp.stdout_pending);
+    }
+    if interp.print_kwtuple != 0 {
+        root(Root::PrintKwtuple, interp.print_kwtuple);
     }
     for &op in &interp.c_held {
         root(Root::CHeld, op);
