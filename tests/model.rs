@@ -7,8 +7,10 @@
 //! `tests/model/differences.{en,ko}.md` (program, version, line, CPython, model, why), which the
 //! book includes. A difference must be explained: by the model not running the program yet
 //! (the row names the construct), or by an entry of [`EXPLAINED`], each naming its evidence. An
-//! unexplained difference fails the test. `MODEL_UPDATE=1 cargo test --test model` rewrites the
-//! tables; without it, tables that differ from what the runs give fail the test.
+//! unexplained difference fails the test, and so does an entry, or a version of one, that no
+//! difference uses any more: an explanation of what the runs no longer show. `MODEL_UPDATE=1
+//! cargo test --test model` rewrites the tables; without it, tables that differ from what the
+//! runs give fail the test.
 
 use book_pages::capture::{self, Capture};
 use pymalloc::Profile;
@@ -19,9 +21,18 @@ fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Known differences: (program, versions, line, why in English, why in Korean); line 0 stands
-/// for every line of the program. Every entry names the evidence for its explanation.
-const EXPLAINED: &[(&str, &[u8], usize, &str, &str)] = &[
+/// An explained difference: (program, versions, line, why in English, why in Korean); line 0
+/// stands for every line of the program.
+type Explanation = (
+    &'static str,
+    &'static [u8],
+    usize,
+    &'static str,
+    &'static str,
+);
+
+/// Known differences. Every entry names the evidence for its explanation.
+const EXPLAINED: &[Explanation] = &[
     ("blog/gc_count", &[11, 12, 13], 0, GC_START_EN, GC_START_KO),
     (
         "blog/gc_append_pop",
@@ -58,27 +69,6 @@ const EXPLAINED: &[(&str, &[u8], usize, &str, &str)] = &[
          `Py_Repr` 리스트의 덧붙이기가 그 버퍼를 다시 쓴다. 3.12.1에서는 그 뒤에 해제된 블록이 풀의 맨 \
          앞에 있다. 실험 puzzle1_buffer_reuse와 puzzle1_null이 이런 힙을 만들어 주면 모델도 CPython과 \
          같은 줄을 출력한다",
-    ),
-    (
-        "puzzle1_buffer_reuse",
-        &[9, 10, 11, 12, 13],
-        2,
-        PRINT_TAKES_THE_LIST_EN,
-        PRINT_TAKES_THE_LIST_KO,
-    ),
-    (
-        "puzzle1_null",
-        &[9, 10, 11, 12, 13],
-        2,
-        PRINT_TAKES_THE_LIST_EN,
-        PRINT_TAKES_THE_LIST_KO,
-    ),
-    (
-        "puzzle1_link",
-        &[9, 10, 11, 12, 13],
-        2,
-        PRINT_TAKES_THE_LIST_EN,
-        PRINT_TAKES_THE_LIST_KO,
     ),
     (
         "blog/memory_lists",
@@ -192,25 +182,6 @@ const EXPLAINED: &[(&str, &[u8], usize, &str, &str)] = &[
     ),
 ];
 
-/// Why the puzzle1 experiments exit 0 on CPython.
-const PRINT_TAKES_THE_LIST_EN: &str = "CPython's `print` writes through `sys.stdout`, a \
-     `TextIOWrapper`, which the model does not build: while the stale list is being printed (it \
-     is still on the list free list), `_io_TextIOWrapper_write` makes its list of pending pieces \
-     with `PyList_New(2)`, which takes the stale list off the free list, and the flush \
-     (`_textiowrapper_writeflush`) deallocates it. When `.value`'s reference is released, the \
-     count goes below zero instead of to zero: the list is on the free list once, and exit is \
-     clean. gdb shows both calls on 3.8 to 3.13 (crates/python/measurements/stale_exit.NAME.txt). \
-     In the model the release is the list's second deallocation, and exit faults as the blog's \
-     program does";
-const PRINT_TAKES_THE_LIST_KO: &str = "CPython의 `print`는 `sys.stdout`, 곧 `TextIOWrapper`를 거쳐 \
-     쓰는데, 모델은 이 객체를 만들지 않는다. 낡은 리스트를 출력하는 동안(리스트는 아직 리스트 \
-     자유 목록에 있다) `_io_TextIOWrapper_write`가 쓸 조각들의 리스트를 `PyList_New(2)`로 만들면서 \
-     낡은 리스트를 자유 목록에서 꺼내 가고, 플러시(`_textiowrapper_writeflush`)가 그 리스트를 \
-     해제한다. 그 뒤 `.value`의 참조를 놓으면 참조 횟수는 0이 아니라 0 아래로 내려간다. 리스트는 \
-     자유 목록에 한 번만 있고, 종료는 깨끗하다. gdb가 3.8부터 3.13까지 두 호출을 모두 보여 준다\
-     (crates/python/measurements/stale_exit.NAME.txt). 모델에서는 참조를 놓는 일이 리스트의 두 번째 \
-     해제가 되고, 종료 때 블로그의 프로그램처럼 세그멘테이션 오류가 난다";
-
 /// Programs run on the model with one profile only: (program, minor version). `puzzle3_strs_6`
 /// is `puzzle3_strs_5` with ten times the strs (ten million in all, half a minute on the model);
 /// both print only normalised memory figures, the same on every version.
@@ -267,6 +238,8 @@ struct Row {
     cpython: String,
     model: String,
     why: (String, String),
+    /// The index of the [`EXPLAINED`] entry that explains it, if one does.
+    entry: Option<usize>,
 }
 
 /// What the model printed, in a capture's form: normalised output, then the exit status when
@@ -314,6 +287,7 @@ fn differences() -> Vec<Row> {
                         not_modelled.clone(),
                         format!("아직 모델링하지 않음: {not_modelled}"),
                     ),
+                    entry: None,
                 }),
                 Ok(model) => {
                     let real: Vec<&str> = recorded.body.lines().collect();
@@ -323,12 +297,11 @@ fn differences() -> Vec<Row> {
                         if c == m {
                             continue;
                         }
-                        let why = EXPLAINED
-                            .iter()
-                            .find(|(p, vs, line, ..)| {
-                                *p == name && vs.contains(&minor) && [0, i + 1].contains(line)
-                            })
-                            .map(|(.., en, ko)| (en.to_string(), ko.to_string()))
+                        let entry = EXPLAINED.iter().position(|(p, vs, line, ..)| {
+                            *p == name && vs.contains(&minor) && [0, i + 1].contains(line)
+                        });
+                        let why = entry
+                            .map(|k| (EXPLAINED[k].3.to_string(), EXPLAINED[k].4.to_string()))
                             .unwrap_or_else(|| ("UNEXPLAINED".into(), "UNEXPLAINED".into()));
                         if let Some(last) = rows.last_mut()
                             && last.program == name
@@ -349,6 +322,7 @@ fn differences() -> Vec<Row> {
                             cpython: c.unwrap_or("(nothing)").to_string(),
                             model: m.unwrap_or("(nothing)").to_string(),
                             why,
+                            entry,
                         });
                     }
                 }
@@ -356,6 +330,24 @@ fn differences() -> Vec<Row> {
         }
     }
     rows
+}
+
+/// The entries of `explained`, each version of each, that no row uses: `program on 3.X, line
+/// N`.
+fn unused(explained: &[Explanation], rows: &[Row]) -> Vec<String> {
+    let mut out = Vec::new();
+    for (k, (program, versions, line, ..)) in explained.iter().enumerate() {
+        for minor in *versions {
+            let version = format!("3.{minor}");
+            if !rows
+                .iter()
+                .any(|r| r.entry == Some(k) && r.version == version)
+            {
+                out.push(format!("{program} on {version}, line {line}"));
+            }
+        }
+    }
+    out
 }
 
 /// The table, in an edition's language.
@@ -424,11 +416,43 @@ fn every_difference_between_cpython_and_the_model_is_explained() {
         "differences with no explanation (add one to EXPLAINED, with its evidence):\n{}",
         unexplained.join("\n")
     );
+    let unused = unused(EXPLAINED, &rows);
+    assert!(
+        unused.is_empty(),
+        "EXPLAINED explains differences the runs no longer show (remove them):\n{}",
+        unused.join("\n")
+    );
     assert!(
         stale.is_empty(),
         "the tables changed (MODEL_UPDATE=1 cargo test --test model rewrites them): {}",
         stale.join(", ")
     );
+}
+
+#[test]
+fn an_explanation_no_difference_uses_is_reported() {
+    const TABLE: &[Explanation] = &[("a", &[11, 12], 0, "en", "ko"), ("b", &[13], 3, "en", "ko")];
+    let row = |program: &str, version: &str, entry| Row {
+        program: program.into(),
+        version: version.into(),
+        line: "3".into(),
+        cpython: "1".into(),
+        model: "2".into(),
+        why: ("en".into(), "ko".into()),
+        entry,
+    };
+    // Entry 0 explains a row on 3.11 only; the row of b on 3.13 is explained by nothing.
+    let rows = [row("a", "3.11", Some(0)), row("b", "3.13", None)];
+    assert_eq!(
+        unused(TABLE, &rows),
+        ["a on 3.12, line 0", "b on 3.13, line 3"]
+    );
+    let rows = [
+        row("a", "3.11", Some(0)),
+        row("a", "3.12", Some(0)),
+        row("b", "3.13", Some(1)),
+    ];
+    assert!(unused(TABLE, &rows).is_empty());
 }
 
 #[test]
