@@ -11,7 +11,7 @@
 # directory.
 set -e
 cd ../../..
-for program in blog/stale_list puzzle1_repr_list puzzle1_buffer_reuse puzzle1_null puzzle1_link; do
+for program in blog/stale_list puzzle1_repr_list puzzle1_buffer_reuse puzzle1_null puzzle1_link puzzle1_exit; do
     name=${program#blog/}
     out=crates/python/measurements/stale_exit.$name.txt
     : > "$out"
