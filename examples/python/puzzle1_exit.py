@@ -1,7 +1,7 @@
 """The stale list shows `[<NULL>]`, and the exit crashes: puzzle1_null after an earlier print.
 
-The same heap as puzzle1_null, after a first print whose end is held back: `end=" "` leaves two
-pieces pending in sys.stdout's TextIOWrapper, so pending_bytes is already a list
+The same heap as puzzle1_null, after a first print: its two pieces (the text, and `end=" "`)
+wait in sys.stdout's TextIOWrapper, unflushed, so pending_bytes is already a list
 (PyList_New(2), made before the stale list dies). The stale read's pieces are appended to that
 list, no PyList_New runs during it, and the stale list stays on the list free list while
 `.value` holds it. Releasing that reference deallocates it a second time: it is on the free
