@@ -39,6 +39,11 @@ impl Interp {
         let names = ["sep", "end", "file", "flush"];
         let kwtuple = self.o.tuple_new(names.len() as u64)?;
         for (k, name) in names.into_iter().enumerate() {
+            if minor >= 11 {
+                // The name is one of the static strs start-up interned (_Py_ID): the new str
+                // gives way to it.
+                self.o.py_id(name)?;
+            }
             let made = self.o.unicode_new(name)?;
             let interned = self.o.unicode_intern(made)?;
             self.decref(made)?;
