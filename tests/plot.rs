@@ -102,9 +102,11 @@ fn draw(labels: &Labels, cpython: &[u64], model: &[u64]) -> Result<String, Strin
             .margin_right(28)
             .x_label_area_size(40)
             .y_label_area_size(64)
-            .build_cartesian_2d(0..ROWS - 1, 0f64..megabytes(top) * 1.1)
+            // Half a row on each side, so that the first and the last labels are not cut.
+            .build_cartesian_2d(-0.5f64..ROWS as f64 - 0.5, 0f64..megabytes(top) * 1.1)
             .map_err(|e| e.to_string())?;
-        let row_name = |x: &usize| match *x {
+        let row_name = |x: &f64| match x.round() as usize {
+            _ if (x - x.round()).abs() > 1e-9 || *x < 0.0 => String::new(),
             0 => labels.start.to_string(),
             x if x == ROWS - 1 => labels.end.to_string(),
             x => (x - 1).to_string(),
@@ -124,7 +126,10 @@ fn draw(labels: &Labels, cpython: &[u64], model: &[u64]) -> Result<String, Strin
             (labels.cpython, cpython, blue),
             (labels.model, model, orange),
         ] {
-            let points = figures.iter().enumerate().map(|(x, &b)| (x, megabytes(b)));
+            let points = figures
+                .iter()
+                .enumerate()
+                .map(|(x, &b)| (x as f64, megabytes(b)));
             chart
                 .draw_series(LineSeries::new(points, color.stroke_width(2)))
                 .map_err(|e| e.to_string())?
