@@ -4888,16 +4888,7 @@ fn resolve_line_numbers(blocks: &mut Vec<Block>) {
         };
         let t = skip_empty(blocks, t);
         if is_exit_without_lineno(&blocks[t]) && blocks[t].predecessors > 1 {
-            let mut copy = blocks[t].clone();
-            copy.instrs[0].line = last.line;
-            copy.instrs[0].span = last.span;
-            copy.predecessors = 1;
-            copy.next = blocks[t].next;
-            blocks.push(copy);
-            let new = blocks.len() - 1;
-            blocks[t].predecessors -= 1;
-            blocks[t].next = Some(new);
-            blocks[b].instrs.last_mut().expect("non-empty").target = Some(new);
+            copy_exit_for_jump(blocks, b, t, last);
         }
     }
     for b in layout(blocks) {
@@ -5108,6 +5099,22 @@ fn jump_target(i: CInstr) -> Option<usize> {
     i.target.filter(|_| !is_block_push(i.name))
 }
 
+/// `duplicate_exits_without_lineno`'s copy: exit block `t`, which several jumps reach, copied
+/// for the jump that ends block `b` (the copy placed after `t`, taking the jump's line and
+/// columns), the jump retargeted to it.
+fn copy_exit_for_jump(blocks: &mut Vec<Block>, b: usize, t: usize, last: CInstr) {
+    let mut copy = blocks[t].clone();
+    copy.instrs[0].line = last.line;
+    copy.instrs[0].span = last.span;
+    copy.predecessors = 1;
+    copy.next = blocks[t].next;
+    blocks.push(copy);
+    let new = blocks.len() - 1;
+    blocks[t].predecessors -= 1;
+    blocks[t].next = Some(new);
+    blocks[b].instrs.last_mut().expect("non-empty").target = Some(new);
+}
+
 /// Whether the block leaves the code and none of its instructions has a line.
 fn is_exit_without_lineno(b: &Block) -> bool {
     b.instrs.last().is_some_and(|i| is_exit(i.name)) && b.instrs.iter().all(|i| i.line < 0)
@@ -5125,16 +5132,7 @@ fn duplicate_exits_without_lineno(blocks: &mut Vec<Block>) {
             continue;
         };
         if is_exit_without_lineno(&blocks[t]) && blocks[t].predecessors > 1 {
-            let mut copy = blocks[t].clone();
-            copy.instrs[0].line = last.line;
-            copy.instrs[0].span = last.span;
-            copy.predecessors = 1;
-            copy.next = blocks[t].next;
-            blocks.push(copy);
-            let new = blocks.len() - 1;
-            blocks[t].predecessors -= 1;
-            blocks[t].next = Some(new);
-            blocks[b].instrs.last_mut().expect("non-empty").target = Some(new);
+            copy_exit_for_jump(blocks, b, t, last);
         }
     }
     // Empty blocks are skipped.
