@@ -94,14 +94,15 @@ impl Objects {
 
     /// Unlinks `op`, returning its entry (marks and all); a NULL neighbour is C's write to
     /// address 0.
-    fn unlink(&mut self, op: u64) -> Result<Option<GcHead>, ObjError> {
+    pub(crate) fn unlink(&mut self, op: u64) -> Result<Option<GcHead>, ObjError> {
         let Some(&h) = self.gc_links.get(&op) else {
             return Ok(None);
         };
         if h.next == 0 || h.prev == 0 {
             return Err(pymalloc::MemError::Segfault { addr: 0 }.into());
         }
-        self.gc_links.remove(&op);
+        // gc_list_remove's order: the neighbours first (one of them may be `op` itself in a
+        // corrupt list), then `node->_gc_next = 0`.
         self.gc_links
             .entry(h.prev)
             .or_insert(GcHead::linked(0, 0))
@@ -110,6 +111,7 @@ impl Objects {
             .entry(h.next)
             .or_insert(GcHead::linked(0, 0))
             .prev = h.prev;
+        self.gc_links.remove(&op);
         Ok(Some(h))
     }
 
@@ -258,7 +260,7 @@ pub(crate) struct GcHead {
 }
 
 impl GcHead {
-    pub(crate) fn linked(next: u64, prev: u64) -> GcHead {
+    fn linked(next: u64, prev: u64) -> GcHead {
         GcHead {
             next,
             prev,

@@ -137,7 +137,7 @@ pub struct Objects {
     pub(crate) trace: Trace,
     /// `_PyGC_Head` links of tracked objects: object address -> (`_gc_next`, `_gc_prev`) of
     /// its head, both head addresses. The generation list's own head is in the image.
-    pub(crate) gc_links: AddrMap<crate::gclist::GcHead>,
+    pub(crate) gc_links: AddrMap<GcHead>,
     /// What an allocation calls when a collection is due (up to 3.11).
     pub(crate) collector: Option<Collector>,
     /// `tstate->dict`, made on first use by `PyThreadState_GetDict`.
@@ -998,16 +998,7 @@ impl Objects {
     /// list hands out twice is tracked twice, and the list is corrupt from then on, as in C.
     pub(crate) fn gc_track(&mut self, op: u64) {
         let head = self.gen0_head();
-        let last = self.gc_links[&head].prev;
-        self.gc_links
-            .entry(last)
-            .or_insert(GcHead::linked(0, 0))
-            .next = op;
-        self.gc_links.insert(op, GcHead::linked(head, last));
-        self.gc_links
-            .get_mut(&head)
-            .expect("the head is always linked")
-            .prev = op;
+        self.gc_list_append(op, head);
     }
 
     /// `PyObject_GC_UnTrack(op)`: if tracked (`_gc_next` is not 0), `gc_list_remove`, through
@@ -1015,25 +1006,10 @@ impl Objects {
     /// (by the second tracking of a list handed out twice) has a NULL `_gc_prev`: C writes to
     /// address 0 there.
     pub fn gc_untrack(&mut self, op: u64) -> Result<(), ObjError> {
-        let Some(&GcHead { next, prev, .. }) = self.gc_links.get(&op) else {
-            return Ok(());
-        };
-        if next == 0 {
-            return Ok(());
+        if self.gc_links.get(&op).is_some_and(|h| h.next != 0) {
+            // node->_gc_next = 0, and _gc_prev's pointer bits with it.
+            self.unlink(op)?;
         }
-        if prev == 0 {
-            return Err(pymalloc::MemError::Segfault { addr: 0 }.into());
-        }
-        self.gc_links
-            .entry(prev)
-            .or_insert(GcHead::linked(0, 0))
-            .next = next;
-        self.gc_links
-            .entry(next)
-            .or_insert(GcHead::linked(0, 0))
-            .prev = prev;
-        // node->_gc_next = 0, and _gc_prev's pointer bits with it.
-        self.gc_links.remove(&op);
         Ok(())
     }
 
