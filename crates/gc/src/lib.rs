@@ -129,17 +129,17 @@ pub fn collect(o: &mut Objects, generation: usize) -> Result<Collected, ObjError
     };
     let unreachable = collector_head(UNREACHABLE);
     deduce_unreachable(o, young, unreachable)?;
-    untrack_tuples(o, young)?;
+    // The untracking passes count what they leave: gc_list_size(young) without another walk.
+    let survivors = untrack_tuples(o, young)?;
     // Move reachable objects to the next generation.
     if young != old {
         if generation == NUM_GENERATIONS - 2 {
-            o.gc_counts_mut().long_lived_pending += o.gc_list_size(young) as i64;
+            o.gc_counts_mut().long_lived_pending += survivors as i64;
         }
         o.gc_list_merge(young, old)?;
     } else {
         // Dicts are untracked only in full collections (bpo-14775: quadratic build-up).
-        untrack_dicts(o, young)?;
-        let total = o.gc_list_size(young) as i64;
+        let total = untrack_dicts(o, young)? as i64;
         let counts = o.gc_counts_mut();
         counts.long_lived_pending = 0;
         counts.long_lived_total = total;
@@ -280,46 +280,47 @@ fn may_be_tracked(o: &Objects, op: u64) -> Result<bool, ObjError> {
 }
 
 /// `untrack_tuples(head)`: `_PyTuple_MaybeUntrack` of each tuple: untracked when none of its
-/// items may be tracked (and none is NULL).
-fn untrack_tuples(o: &mut Objects, head: u64) -> Result<(), ObjError> {
+/// items may be tracked (and none is NULL). Returns how many objects the list keeps.
+fn untrack_tuples(o: &mut Objects, head: u64) -> Result<usize, ObjError> {
+    let mut left = 0;
     for op in o.gc_list(head) {
-        if o.type_of(op)? != TypeId::Tuple {
-            continue;
-        }
-        let items = o.tuple_items(op)?;
-        let mut keep = false;
-        for item in items {
-            if item == 0 || may_be_tracked(o, item)? {
-                keep = true;
-                break;
-            }
-        }
-        if !keep {
+        let untrack = o.type_of(op)? == TypeId::Tuple && {
+            let items = o.tuple_items(op)?;
+            !items.contains(&0) && !any_may_be_tracked(o, &items)?
+        };
+        if untrack {
             o.gc_untrack(op)?;
+        } else {
+            left += 1;
         }
     }
-    Ok(())
+    Ok(left)
 }
 
 /// `untrack_dicts(head)`: `_PyDict_MaybeUntrack` of each dict: untracked when none of its keys
-/// and values may be tracked.
-fn untrack_dicts(o: &mut Objects, head: u64) -> Result<(), ObjError> {
+/// and values may be tracked. Returns how many objects the list keeps.
+fn untrack_dicts(o: &mut Objects, head: u64) -> Result<usize, ObjError> {
+    let mut left = 0;
     for op in o.gc_list(head) {
-        if o.type_of(op)? != TypeId::Dict {
-            continue;
-        }
-        let mut keep = false;
-        for target in o.tp_traverse(op)? {
-            if may_be_tracked(o, target)? {
-                keep = true;
-                break;
-            }
-        }
-        if !keep {
+        let untrack =
+            o.type_of(op)? == TypeId::Dict && !any_may_be_tracked(o, &o.tp_traverse(op)?)?;
+        if untrack {
             o.gc_untrack(op)?;
+        } else {
+            left += 1;
         }
     }
-    Ok(())
+    Ok(left)
+}
+
+/// Whether any of `items` may be tracked, which keeps the container that holds them tracked.
+fn any_may_be_tracked(o: &Objects, items: &[u64]) -> Result<bool, ObjError> {
+    for &item in items {
+        if may_be_tracked(o, item)? {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// `finalize_garbage`: `tp_finalize` of each unreachable object that has one and has not run

@@ -65,9 +65,15 @@ impl Objects {
         out
     }
 
-    /// `gc_list_size`.
+    /// `gc_list_size`: the objects [`Objects::gc_list`] would list, counted.
     pub fn gc_list_size(&self, head: u64) -> usize {
-        self.gc_list(head).len()
+        let mut n = 0;
+        let mut at = self.gc_next(head);
+        while at != head && at != 0 && n < self.gc_links.len() {
+            n += 1;
+            at = self.gc_next(at);
+        }
+        n
     }
 
     /// `gc_list_append(node, list)`: `op` (in no list) linked last.
