@@ -154,7 +154,7 @@ fn verdict(
             if PAGE_JITTER
                 .iter()
                 .any(|e| fresh.source.ends_with(&format!("/{e}.py")))
-                && within_a_page(&old.body, &fresh.body) =>
+                && within_jitter(&old.body, &fresh.body) =>
         {
             Verdict::Same
         }
@@ -172,13 +172,19 @@ fn verdict(
 
 /// Experiments that print a real process's resident memory: from one run to the next, on a busy
 /// machine, the kernel maps a page more or less here and there (a figure moves by 4096 bytes),
-/// whatever the program does. Their captures are compared word by word, a count of bytes in
-/// whole pages allowed to differ by one page; every other word (an arena count, a chunk size)
-/// must be the same.
+/// whatever the program does; and once (3.8.18, in CI, with other tests running beside it) a
+/// 256 KiB mapping came a round later than in every run here, VMS 262,144 bytes lower after one
+/// round and higher after the next. Their captures are compared word by word, a count of bytes
+/// in whole pages allowed to differ by up to [`JITTER`]; every other word (an arena count, a
+/// chunk size) must be the same.
 const PAGE_JITTER: &[&str] = &["puzzle3_rounds"];
 
-/// The same words, byte counts in whole pages equal to within a page (4096).
-fn within_a_page(recorded: &str, now: &str) -> bool {
+/// How far a count of bytes in whole pages may move between runs: one 3.8 arena, 64 pages (a
+/// round adds about 7.3 MB at 10^5 strs, 73 MB at 10^6).
+const JITTER: i64 = 256 * 1024;
+
+/// The same words, byte counts in whole pages equal to within [`JITTER`].
+fn within_jitter(recorded: &str, now: &str) -> bool {
     let (a, b): (Vec<&str>, Vec<&str>) = (
         recorded.split_whitespace().collect(),
         now.split_whitespace().collect(),
@@ -188,13 +194,13 @@ fn within_a_page(recorded: &str, now: &str) -> bool {
             x == y
                 || matches!(
                     (x.parse::<i64>(), y.parse::<i64>()),
-                    (Ok(p), Ok(q)) if p % 4096 == 0 && q % 4096 == 0 && (p - q).abs() <= 4096
+                    (Ok(p), Ok(q)) if p % 4096 == 0 && q % 4096 == 0 && (p - q).abs() <= JITTER
                 )
         })
 }
 
 #[test]
-fn a_page_of_jitter_is_allowed_only_where_real_memory_is_printed() {
+fn jitter_is_allowed_only_where_real_memory_is_printed() {
     let capture = |source: &str, body: &str| Capture {
         source: source.into(),
         python: Version::parse("3.11.7").unwrap(),
@@ -205,7 +211,9 @@ fn a_page_of_jitter_is_allowed_only_where_real_memory_is_printed() {
     let old = "round-3  252  217067520\n";
     for (source, body, same) in [
         (rounds, "round-3  252  217063424\n", true),
-        (rounds, "round-3  252  217059328\n", false),
+        (rounds, "round-3  252  217329664\n", true),
+        (rounds, "round-3  252  217333760\n", false),
+        (rounds, "round-3  252  217063425\n", false),
         (rounds, "round-3  253  217067520\n", false),
         (rounds, "round-4  252  217067520\n", false),
         ("examples/python/x.py", "round-3  252  217063424\n", false),
