@@ -2,7 +2,7 @@
 //! same generational algorithm), on the object layer of `crates/objects`.
 //!
 //! ```text
-//!   collect(o, generation)                                   gc_collect_main
+//!   Collection::start(o, generation)                         gc_collect_main, up to finalizers
 //!     counts: generations[g+1].count += 1, counts 0..=g = 0
 //!     gc_list_merge: the younger generations into generation g ("young")
 //!     deduce_unreachable(young, unreachable)
@@ -10,10 +10,18 @@
 //!       subtract_refs    gc_refs -= 1 for each reference from inside young (tp_traverse)
 //!       move_unreachable gc_refs == 0 -> unreachable, unless something reachable refers to it
 //!     untrack_tuples(young); survivors merged into generation g+1 (or untrack_dicts, full)
-//!     finalize_garbage, handle_resurrected_objects          (refused if a finalizer is due)
+//!   Collection::next_finalizer                               finalize_garbage, one at a time:
+//!     the caller runs each __del__ (Python code), holding a reference
+//!   Collection::finish
+//!     handle_resurrected_objects  what a finalizer made reachable goes to old (3.8: all or none)
 //!     delete_garbage   tp_clear on each unreachable object; what stays alive goes to old
 //!     clear_freelists  on a full collection
 //! ```
+//!
+//! [`collect`] runs the three for callers that cannot run Python code, [`collect_with`] for
+//! those that pass the finalizer in; the interpreter steps through a [`Collection`] itself. A
+//! collection an allocation starts (up to 3.11) that finds a finalizer due waits in the object
+//! layer ([`ParkedCollection`]) until the interpreter finishes it, after the instruction.
 //!
 //! Each step keeps CPython's names and order, so the list order (and so the order in which
 //! objects are freed, and where later objects land) is CPython's. The object layer keeps each
@@ -36,12 +44,13 @@
 //! # Ok::<(), objects::ObjError>(())
 //! ```
 //!
-//! Not modelled yet (refused with an error, never collected wrongly): objects with a finalizer
-//! due (`__del__`, PEP 442), weak references, `tp_clear` of types other than lists and dicts.
+//! Not modelled yet (refused with an error, never collected wrongly): weak references, legacy
+//! finalizers (`tp_del`, which no class written in Python has), `tp_clear` of types other than
+//! lists, dicts and instances.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-use objects::gclist::{NUM_GENERATIONS, collector_head};
+use objects::gclist::{NUM_GENERATIONS, ParkedCollection, collector_head};
 use objects::{ObjError, Objects, TypeId};
 
 /// What one collection found (`gc_collect_main`'s `n_collected` and `n_uncollectable`).
@@ -57,6 +66,8 @@ pub struct Collected {
 const UNREACHABLE: u64 = 0;
 const FINALIZERS: u64 = 1;
 const FINAL_UNREACHABLE: u64 = 2;
+/// `finalize_garbage`'s `seen`.
+const SEEN: u64 = 3;
 
 /// `collect_generations` (`gc_collect_generations` from 3.11): collects the oldest generation
 /// whose count exceeds its threshold, with every younger one. Generation 2 is skipped unless the
@@ -66,23 +77,36 @@ const FINAL_UNREACHABLE: u64 = 2;
 /// Run by an allocation up to 3.11 (`_PyObject_GC_Alloc`), by the eval breaker from 3.12
 /// (`_Py_RunGC`), with `collecting` set.
 pub fn collect_generations(o: &mut Objects) -> Result<(), ObjError> {
+    o.gc_counts_mut().collection_due = false;
+    let Some(generation) = generation_due(o) else {
+        return Ok(());
+    };
+    o.gc_counts_mut().collecting = true;
+    let result = Collection::start(o, generation).and_then(|c| {
+        if c.finalizers_due(o)? {
+            // Python code to run: the layer above finishes the collection (`collecting`
+            // stays set until it does).
+            o.park_collection(ParkedCollection { generation });
+            return Ok(());
+        }
+        c.finish(o).map(|_| ())
+    });
+    if !o.has_parked_collection() {
+        o.gc_counts_mut().collecting = false;
+    }
+    result
+}
+
+/// The oldest generation whose count exceeds its threshold, unless it is the oldest of all and
+/// the 25% rule holds it back (then the next younger one, if due).
+fn generation_due(o: &Objects) -> Option<usize> {
     let c = o.gc_counts();
     let counts = [c.count0, c.count1, c.count2];
     let thresholds = [c.threshold0, c.threshold1, c.threshold2];
-    o.gc_counts_mut().collection_due = false;
-    o.gc_counts_mut().collecting = true;
-    let mut result = Ok(());
-    for i in (0..NUM_GENERATIONS).rev() {
-        if counts[i] > thresholds[i] {
-            if i == NUM_GENERATIONS - 1 && c.long_lived_pending < c.long_lived_total / 4 {
-                continue;
-            }
-            result = collect(o, i).map(|_| ());
-            break;
-        }
-    }
-    o.gc_counts_mut().collecting = false;
-    result
+    (0..NUM_GENERATIONS).rev().find(|&i| {
+        counts[i] > thresholds[i]
+            && !(i == NUM_GENERATIONS - 1 && c.long_lived_pending < c.long_lived_total / 4)
+    })
 }
 
 /// `gc.freeze()` (`gc_freeze_impl`): every tracked object moves to the permanent generation,
@@ -109,60 +133,202 @@ pub fn freeze_count(o: &Objects) -> usize {
 }
 
 /// `gc_collect_main(tstate, generation, ...)`: collects `generation` and every younger one.
+/// A finalizer found on the way (`__del__`) is refused: collecting what has one needs a caller
+/// that can run Python code, which steps through a [`Collection`] or uses [`collect_with`].
 pub fn collect(o: &mut Objects, generation: usize) -> Result<Collected, ObjError> {
-    if generation >= NUM_GENERATIONS {
-        return Err(ObjError::NotModelled {
-            what: "a generation number above 2 (gc.collect raises ValueError)",
-        });
-    }
-    update_counts(o, generation);
-    // Merge younger generations with the one being collected.
-    let young = o.gen_head(generation);
-    for i in 0..generation {
-        let head = o.gen_head(i);
-        o.gc_list_merge(head, young)?;
-    }
-    let old = if generation < NUM_GENERATIONS - 1 {
-        o.gen_head(generation + 1)
-    } else {
-        young
-    };
-    let unreachable = collector_head(UNREACHABLE);
-    deduce_unreachable(o, young, unreachable)?;
-    // The untracking passes count what they leave: gc_list_size(young) without another walk.
-    let survivors = untrack_tuples(o, young)?;
-    // Move reachable objects to the next generation.
-    if young != old {
-        if generation == NUM_GENERATIONS - 2 {
-            o.gc_counts_mut().long_lived_pending += survivors as i64;
-        }
-        o.gc_list_merge(young, old)?;
-    } else {
-        // Dicts are untracked only in full collections (bpo-14775: quadratic build-up).
-        let total = untrack_dicts(o, young)? as i64;
-        let counts = o.gc_counts_mut();
-        counts.long_lived_pending = 0;
-        counts.long_lived_total = total;
-    }
-    // move_legacy_finalizers: no modelled type has tp_del, so `finalizers` stays empty.
-    let finalizers = collector_head(FINALIZERS);
-    o.gc_list_init(finalizers);
-    // handle_weakrefs: no weak references exist in the model. finalize_garbage:
-    let finalized = finalize_garbage(o, unreachable)?;
-    let final_unreachable = collector_head(FINAL_UNREACHABLE);
-    handle_resurrected_objects(o, unreachable, final_unreachable, old, finalized)?;
-    let collected = o.gc_list_size(final_unreachable);
-    delete_garbage(o, final_unreachable, old)?;
-    let uncollectable = o.gc_list_size(finalizers);
-    // handle_legacy_finalizers: gc.garbage gets them (none here); they join `old`.
-    o.gc_list_merge(finalizers, old)?;
-    if generation == NUM_GENERATIONS - 1 {
-        o.clear_freelists()?;
-    }
-    Ok(Collected {
-        collected,
-        uncollectable,
+    collect_with(o, generation, |_, _| {
+        Err(ObjError::NotModelled {
+            what: "a collection that finds an object with __del__ (PEP 442 finalizers), \
+                   with nothing to run Python code",
+        })
     })
+}
+
+/// [`collect`], calling `finalize` for each finalizer due (`tp_finalize`), as C calls it: with
+/// the object marked finalized and a reference held across the call.
+pub fn collect_with<F>(
+    o: &mut Objects,
+    generation: usize,
+    mut finalize: F,
+) -> Result<Collected, ObjError>
+where
+    F: FnMut(&mut Objects, u64) -> Result<(), ObjError>,
+{
+    let mut c = Collection::start(o, generation)?;
+    while let Some(op) = c.next_finalizer(o)? {
+        finalize(o, op)?;
+        o.decref(op)?;
+    }
+    c.finish(o)
+}
+
+/// A `gc_collect_main` under way. [`Collection::start`] runs it up to `finalize_garbage`; the
+/// finalizers due there are Python code (a class's `__del__`), which the caller runs one at a
+/// time as [`Collection::next_finalizer`] hands them out; [`Collection::finish`] does the rest.
+/// The collection's lists live in the object layer meanwhile, so a collection an allocation
+/// started can wait there for the layer that runs Python code ([`ParkedCollection`]).
+#[derive(Debug)]
+pub struct Collection {
+    generation: usize,
+    /// Whether a finalizer ran: only then can the unreachable set have changed.
+    finalized: bool,
+}
+
+impl Collection {
+    /// `gc_collect_main` up to `finalize_garbage`: the counts, the younger generations merged,
+    /// `deduce_unreachable`, the untracking passes, the survivors moved on, and the (legacy)
+    /// finalizers and weak references dealt with.
+    pub fn start(o: &mut Objects, generation: usize) -> Result<Collection, ObjError> {
+        if generation >= NUM_GENERATIONS {
+            return Err(ObjError::NotModelled {
+                what: "a generation number above 2 (gc.collect raises ValueError)",
+            });
+        }
+        update_counts(o, generation);
+        // Merge younger generations with the one being collected.
+        let young = o.gen_head(generation);
+        for i in 0..generation {
+            let head = o.gen_head(i);
+            o.gc_list_merge(head, young)?;
+        }
+        let old = old_generation(o, generation);
+        let unreachable = collector_head(UNREACHABLE);
+        deduce_unreachable(o, young, unreachable)?;
+        // The untracking passes count what they leave: gc_list_size(young) without another walk.
+        let survivors = untrack_tuples(o, young)?;
+        // Move reachable objects to the next generation.
+        if young != old {
+            if generation == NUM_GENERATIONS - 2 {
+                o.gc_counts_mut().long_lived_pending += survivors as i64;
+            }
+            o.gc_list_merge(young, old)?;
+        } else {
+            // Dicts are untracked only in full collections (bpo-14775: quadratic build-up).
+            let total = untrack_dicts(o, young)? as i64;
+            let counts = o.gc_counts_mut();
+            counts.long_lived_pending = 0;
+            counts.long_lived_total = total;
+        }
+        // move_legacy_finalizers: no modelled type has tp_del, so `finalizers` stays empty.
+        o.gc_list_init(collector_head(FINALIZERS));
+        // handle_weakrefs: no weak references exist in the model.
+        o.gc_list_init(collector_head(SEEN));
+        Ok(Collection {
+            generation,
+            finalized: false,
+        })
+    }
+
+    /// The collection an allocation left in the object layer, to go on with.
+    pub fn resume(parked: ParkedCollection) -> Collection {
+        Collection {
+            generation: parked.generation,
+            finalized: false,
+        }
+    }
+
+    /// Whether an unreachable object has a finalizer due: the collection can go on only where
+    /// Python code can run.
+    pub fn finalizers_due(&self, o: &Objects) -> Result<bool, ObjError> {
+        for op in o.gc_list(collector_head(UNREACHABLE)) {
+            if finalizer_due(o, op)? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// `finalize_garbage`'s loop, one finalizer at a time. A finalizer may free any object of
+    /// the unreachable set, so C always takes the first one and moves it to a list of its own,
+    /// `seen`, before calling anything. The first object with a finalizer due is marked
+    /// finalized (`_PyGCHead_SET_FINALIZED`, before the call: it never runs twice) and returned
+    /// with a new reference: the caller calls its `tp_finalize`, then releases the reference.
+    /// `None` once every object has been seen; they are back in the unreachable list.
+    pub fn next_finalizer(&mut self, o: &mut Objects) -> Result<Option<u64>, ObjError> {
+        let (collectable, seen) = (collector_head(UNREACHABLE), collector_head(SEEN));
+        while !o.gc_list_is_empty(collectable) {
+            let op = o.gc_next(collectable);
+            o.gc_list_move(op, seen)?;
+            if finalizer_due(o, op)? {
+                o.set_finalized(op)?;
+                o.incref(op)?;
+                self.finalized = true;
+                return Ok(Some(op));
+            }
+        }
+        o.gc_list_merge(seen, collectable)?;
+        Ok(None)
+    }
+
+    /// `gc_collect_main` from the finalizers on: what they resurrected goes to the next
+    /// generation; the rest is cleared (`delete_garbage`); the free lists are emptied after a
+    /// full collection.
+    pub fn finish(self, o: &mut Objects) -> Result<Collected, ObjError> {
+        if !o.gc_list_is_empty(collector_head(SEEN)) || self.finalizers_due(o)? {
+            return Err(ObjError::NotModelled {
+                what: "finishing a collection before its finalizers have been called",
+            });
+        }
+        let old = old_generation(o, self.generation);
+        let (unreachable, finalizers) = (collector_head(UNREACHABLE), collector_head(FINALIZERS));
+        let collected = if o.layout().minor == 8 {
+            // 3.8 looks again only to keep or free the whole set (check_garbage).
+            if self.finalized && check_garbage(o, unreachable)? {
+                // revive_garbage
+                o.gc_list_merge(unreachable, old)?;
+                0
+            } else {
+                let m = o.gc_list_size(unreachable);
+                delete_garbage(o, unreachable, old)?;
+                m
+            }
+        } else {
+            let final_unreachable = collector_head(FINAL_UNREACHABLE);
+            handle_resurrected_objects(o, unreachable, final_unreachable, old, self.finalized)?;
+            let m = o.gc_list_size(final_unreachable);
+            delete_garbage(o, final_unreachable, old)?;
+            m
+        };
+        let uncollectable = o.gc_list_size(finalizers);
+        // handle_legacy_finalizers: gc.garbage gets them (none here); they join `old`.
+        o.gc_list_merge(finalizers, old)?;
+        if self.generation == NUM_GENERATIONS - 1 {
+            o.clear_freelists()?;
+        }
+        Ok(Collected {
+            collected,
+            uncollectable,
+        })
+    }
+}
+
+/// `old`: the next older generation, or the oldest itself.
+fn old_generation(o: &Objects, generation: usize) -> u64 {
+    o.gen_head((generation + 1).min(NUM_GENERATIONS - 1))
+}
+
+/// Whether `op` has a `tp_finalize` that has not run (`!_PyGCHead_FINALIZED`): in the model,
+/// an instance of a class with `__del__`.
+fn finalizer_due(o: &Objects, op: u64) -> Result<bool, ObjError> {
+    Ok(o.type_of(op)? == TypeId::Instance && o.has_finalizer_due(op)?)
+}
+
+/// 3.8's `check_garbage(collectable)`: whether a finalizer gave any object of the set a
+/// reference from outside it (`gc_refs` recounted as in `update_refs` and `subtract_refs`);
+/// the marks of the collection are cleared on the way.
+fn check_garbage(o: &mut Objects, collectable: u64) -> Result<bool, ObjError> {
+    let containers = o.gc_list(collectable);
+    for &op in &containers {
+        let refs = o.refcnt(op)? as i64;
+        o.gc_set_refs(op, refs);
+    }
+    subtract_refs(o, &containers)?;
+    let mut resurrected = false;
+    for &op in &containers {
+        resurrected |= o.gc_refs(op) != 0;
+        o.gc_clear_collecting(op);
+    }
+    Ok(resurrected)
 }
 
 /// The counts `gc_collect_main` updates first: one more collection of the next younger
@@ -318,20 +484,6 @@ fn any_may_be_tracked(o: &Objects, items: &[u64]) -> Result<bool, ObjError> {
     for &item in items {
         if may_be_tracked(o, item)? {
             return Ok(true);
-        }
-    }
-    Ok(false)
-}
-
-/// `finalize_garbage`: `tp_finalize` of each unreachable object that has one and has not run
-/// it. The model's finalizers are `__del__` methods, Python code the collector would have to
-/// call in the middle of its work: refused for now.
-fn finalize_garbage(o: &mut Objects, collectable: u64) -> Result<bool, ObjError> {
-    for op in o.gc_list(collectable) {
-        if o.type_of(op)? == TypeId::Instance && o.has_finalizer_due(op)? {
-            return Err(ObjError::NotModelled {
-                what: "a collection that finds an object with __del__ (PEP 442 finalizers)",
-            });
         }
     }
     Ok(false)

@@ -30,7 +30,32 @@ pub fn collector_head(i: u64) -> u64 {
     crate::image::GEN0_HEAD - 0x40 - 16 * i
 }
 
+/// Where a collection stopped when it had finalizers to call (`finalize_garbage`) and the
+/// layer that runs Python code was not the caller: a collection an allocation started, up to
+/// 3.11. The collector's lists stay as they are in the meantime.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ParkedCollection {
+    /// The generation being collected.
+    pub generation: usize,
+}
+
 impl Objects {
+    /// Leaves a collection for the layer above to finish (see [`ParkedCollection`]);
+    /// `collecting` stays set until it does.
+    pub fn park_collection(&mut self, parked: ParkedCollection) {
+        self.parked_collection = Some(parked);
+    }
+
+    /// Whether a collection waits for the layer above.
+    pub fn has_parked_collection(&self) -> bool {
+        self.parked_collection.is_some()
+    }
+
+    /// The collection left for the layer above, if any, taken.
+    pub fn take_parked_collection(&mut self) -> Option<ParkedCollection> {
+        self.parked_collection.take()
+    }
+
     /// `GEN_HEAD(gcstate, generation)`: 0 to 2, and 3 for `permanent_generation`, which follows
     /// the three in `struct _gc_runtime_state`.
     pub fn gen_head(&self, generation: usize) -> u64 {

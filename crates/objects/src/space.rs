@@ -150,6 +150,8 @@ pub struct Objects {
     pub(crate) method_defs: Vec<&'static str>,
     /// Instances whose count reached zero with a `__del__` still to run, oldest first.
     pub(crate) pending_finalizers: Vec<u64>,
+    /// A collection an allocation started that waits for its finalizers to be called.
+    pub(crate) parked_collection: Option<crate::gclist::ParkedCollection>,
 }
 
 /// Where an object's state is.
@@ -212,6 +214,7 @@ impl Objects {
             empty_keys_refcnt: 1,
             method_defs: Vec::new(),
             pending_finalizers: Default::default(),
+            parked_collection: None,
         };
         for generation in 0..=crate::gclist::NUM_GENERATIONS {
             let head = objects.gen_head(generation);

@@ -298,13 +298,14 @@ impl Interp {
             if matches!(flow, Ok(Flow::Jump))
                 && name.contains("JUMP_BACKWARD")
                 && name != "JUMP_BACKWARD_NO_INTERRUPT"
-                && let Err(e) = self.eval_breaker()
+                && let Err(e) = self.eval_breaker(f)
             {
                 flow = Err(e);
             }
             // The __del__s of what the instruction released run before the next one, this
             // frame waiting below theirs.
-            let inspected = self.inspector.is_some() && self.o.finalizers_due();
+            let inspected = self.inspector.is_some()
+                && (self.o.finalizers_due() || self.o.has_parked_collection());
             if inspected {
                 self.frames.push(f.roots());
             }
@@ -388,23 +389,36 @@ impl Interp {
     /// `_Py_HandlePending` at a check of the eval breaker (a function's `RESUME`, a backward
     /// jump): once the SIGINT that [`Interp::interrupt_after`] arranged is due, every check
     /// raises `KeyboardInterrupt`, as CPython's default SIGINT handler makes it do.
-    fn eval_breaker(&mut self) -> Result<(), RunError> {
+    fn eval_breaker(&mut self, f: &Frame) -> Result<(), RunError> {
         match &mut self.sigint_after {
             None => {}
             Some(0) => return Err(RunError::exception("KeyboardInterrupt", "")),
             Some(n) => *n -= 1,
         }
-        self.run_scheduled_gc()
+        self.run_scheduled_gc(f, None)
     }
 
     /// 3.12+: a collection an allocation scheduled (`_Py_ScheduleGC`) runs at the next check
     /// of the eval breaker (`_Py_HandlePending` -> `_Py_RunGC`); up to 3.11 it ran inside the
-    /// allocation.
-    pub(crate) fn run_scheduled_gc(&mut self) -> Result<(), RunError> {
-        if self.o.layout().minor >= 12 && self.o.gc_counts().collection_due {
-            gc::collect_generations(&mut self.o)?;
+    /// allocation. Its finalizers run above the frame `f` (and `held`, a result not yet on
+    /// its stack), which an inspector sees as waiting below.
+    fn run_scheduled_gc(&mut self, f: &Frame, held: Option<u64>) -> Result<(), RunError> {
+        if self.o.layout().minor < 12 || !self.o.gc_counts().collection_due {
+            return Ok(());
         }
-        Ok(())
+        let inspected = self.inspector.is_some();
+        if inspected {
+            let mut roots = f.roots();
+            roots.stack.extend(held);
+            self.frames.push(roots);
+        }
+        let collected = gc::collect_generations(&mut self.o)
+            .map_err(RunError::from)
+            .and_then(|()| self.run_parked_collection());
+        if inspected {
+            self.frames.pop();
+        }
+        collected
     }
 
     /// Releases what a frame that raised still holds on its stack.
@@ -486,7 +500,7 @@ impl Interp {
     /// One instruction.
     fn step(&mut self, f: &mut Frame, op: Op, name: &str, arg: u32) -> Result<Flow, RunError> {
         match op {
-            Op::RESUME if arg < 2 => self.eval_breaker()?,
+            Op::RESUME if arg < 2 => self.eval_breaker(f)?,
             Op::RESUME | Op::NOP => {}
             Op::LOAD_CONST => {
                 let v = self.const_at(f, arg)?;
@@ -1699,7 +1713,7 @@ impl Interp {
                 for a in args {
                     self.decref(a)?;
                 }
-                self.after_c_call(result)
+                self.after_c_call(f, result)
             }
             TypeId::CFunction => {
                 let def = self.o.cfunction_def(callable)?;
@@ -1747,13 +1761,13 @@ impl Interp {
                     return result;
                 }
                 self.release_call(callable, args)?;
-                self.after_c_call(result)
+                self.after_c_call(f, result)
             }
             TypeId::Type if self.o.static_type_at(callable).is_some() => {
                 let ty = self.o.static_type_at(callable).expect("a static type");
                 let result = self.call_type(ty, &args);
                 self.release_call(callable, args)?;
-                self.after_c_call(result)
+                self.after_c_call(f, result)
             }
             ty => {
                 let e = RunError::exception(
@@ -1769,9 +1783,9 @@ impl Interp {
     /// `CHECK_EVAL_BREAKER()` after a call of C code gave its result (3.12's `CALL`): a
     /// collection scheduled meanwhile runs now. A Python function's frame checks at its
     /// `RESUME` instead, and nothing is checked when it returns.
-    fn after_c_call(&mut self, result: Result<u64, RunError>) -> Result<u64, RunError> {
+    fn after_c_call(&mut self, f: &Frame, result: Result<u64, RunError>) -> Result<u64, RunError> {
         let v = result?;
-        if let Err(e) = self.run_scheduled_gc() {
+        if let Err(e) = self.run_scheduled_gc(f, Some(v)) {
             self.decref(v)?;
             return Err(e);
         }

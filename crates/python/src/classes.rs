@@ -493,38 +493,73 @@ impl Interp {
     /// `PyObject_CallFinalizerFromDealloc`), oldest first: each run with the instance, which is
     /// then marked finalized and released again (deallocated now, unless `__del__` kept it).
     /// As in C, each finishes, and what its release finalizes in turn, before the next: the
-    /// frames a `__del__` runs see only the finalizers their own instructions made due.
+    /// frames a `__del__` runs see only the finalizers their own instructions made due. A
+    /// collection an allocation started and left for its finalizers goes first.
     pub(crate) fn call_finalizers(&mut self) -> Result<(), RunError> {
         // Asked after every instruction: nothing to take, nothing to do.
-        if !self.o.finalizers_due() {
+        if !self.o.finalizers_due() && !self.o.has_parked_collection() {
             return Ok(());
         }
+        self.run_parked_collection()?;
         let due = self.o.take_pending_finalizers();
         self.finalizing.extend(&due);
         for obj in due {
-            let cls = self.o.class_of(obj)?;
-            let key = self.o.py_id("__del__")?;
-            if let Some(del) = self.type_lookup(cls, key)? {
-                // lookup_maybe_method: a new reference, held while __del__ runs.
-                self.incref(del)?;
-                self.c_held.push(del);
-                let res = self.call_unbound_noarg(del, obj);
-                self.let_go(&[del])?;
-                match res {
-                    Ok(res) => self.decref(res)?,
-                    Err(RunError::Exception { .. }) => {
-                        return Err(not_modelled(
-                            "an exception in __del__ (PyErr_WriteUnraisable)".into(),
-                        ));
-                    }
-                    Err(e) => return Err(e),
-                }
-            }
+            self.slot_tp_finalize(obj)?;
             self.o.set_finalized(obj)?;
             self.finalizing.retain(|&f| f != obj);
             self.decref(obj)?;
             self.call_finalizers()?;
         }
         Ok(())
+    }
+
+    /// `slot_tp_finalize`: the class's `__del__`, called with the instance.
+    fn slot_tp_finalize(&mut self, obj: u64) -> Result<(), RunError> {
+        let cls = self.o.class_of(obj)?;
+        let key = self.o.py_id("__del__")?;
+        let Some(del) = self.type_lookup(cls, key)? else {
+            return Ok(());
+        };
+        // lookup_maybe_method: a new reference, held while __del__ runs.
+        self.incref(del)?;
+        self.c_held.push(del);
+        let res = self.call_unbound_noarg(del, obj);
+        self.let_go(&[del])?;
+        match res {
+            Ok(res) => self.decref(res),
+            Err(RunError::Exception { .. }) => Err(not_modelled(
+                "an exception in __del__ (PyErr_WriteUnraisable)".into(),
+            )),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// A collection from its finalizers on: each `__del__` called as `finalize_garbage` hands
+    /// it out (the collector holding a reference across the call), then the rest of
+    /// `gc_collect_main`.
+    pub(crate) fn finish_collection(
+        &mut self,
+        mut c: gc::Collection,
+    ) -> Result<gc::Collected, RunError> {
+        while let Some(op) = c.next_finalizer(&mut self.o)? {
+            self.finalizing.push(op);
+            let res = self.slot_tp_finalize(op);
+            self.finalizing.retain(|&f| f != op);
+            self.decref(op)?;
+            res?;
+        }
+        Ok(c.finish(&mut self.o)?)
+    }
+
+    /// The collection an allocation started (up to 3.11, inside `_PyObject_GC_Alloc`) and left
+    /// for its finalizers, which need the interpreter: finished once the instruction that
+    /// allocated is done, as `__del__` after a deallocation is. `collecting` stayed set.
+    pub(crate) fn run_parked_collection(&mut self) -> Result<(), RunError> {
+        let Some(parked) = self.o.take_parked_collection() else {
+            return Ok(());
+        };
+        let found = self.finish_collection(gc::Collection::resume(parked));
+        self.o.gc_counts_mut().collecting = false;
+        found.map(|_| ())
     }
 }

@@ -281,7 +281,9 @@ pub(crate) fn gc_collect(i: &mut Interp, args: &[u64]) -> Result<u64, RunError> 
         return i.new_int(0);
     }
     i.o.gc_counts_mut().collecting = true;
-    let found = gc::collect(&mut i.o, generation);
+    let found = gc::Collection::start(&mut i.o, generation)
+        .map_err(RunError::from)
+        .and_then(|c| i.finish_collection(c));
     i.o.gc_counts_mut().collecting = false;
     let found = found?;
     i.new_int((found.collected + found.uncollectable) as i128)

@@ -1201,6 +1201,18 @@ fn cycles_through_instances_collected_on_3_11_and_3_12() {
     );
 }
 
+/// Cycles whose instances have `__del__` (3.11 and 3.12): `finalize_garbage` calls each once in
+/// the unreachable list's order; `handle_resurrected_objects` keeps what a finalizer made
+/// reachable again and clears the rest; a finalizer never runs twice; a collection that an
+/// allocation starts (inside it on 3.11, at the eval breaker on 3.12) calls them too.
+#[test]
+fn finalizers_in_cycles_on_3_11_and_3_12() {
+    same_on(
+        &[Profile::CPYTHON_3_11, Profile::CPYTHON_3_12],
+        "gc_finalizers",
+    );
+}
+
 /// `gc.get_referents`, `gc.get_referrers` and `gc.get_objects` through the collector's view of
 /// each object (`tp_traverse` in C's order), on 3.9 to 3.13.
 #[test]
