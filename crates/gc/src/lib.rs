@@ -51,6 +51,8 @@
 #![warn(missing_docs)]
 
 use objects::gclist::{NUM_GENERATIONS, ParkedCollection, collector_head};
+use std::time::Instant;
+
 use objects::{ObjError, Objects, TypeId};
 
 /// What one collection found (`gc_collect_main`'s `n_collected` and `n_uncollectable`).
@@ -69,6 +71,17 @@ const FINAL_UNREACHABLE: u64 = 2;
 /// `finalize_garbage`'s `seen`.
 const SEEN: u64 = 3;
 
+/// `gc.DEBUG_STATS`: each collection's generation sizes, result and duration on stderr.
+pub const DEBUG_STATS: i64 = 1;
+/// `gc.DEBUG_COLLECTABLE`: each unreachable object found.
+pub const DEBUG_COLLECTABLE: i64 = 2;
+/// `gc.DEBUG_UNCOLLECTABLE`: each object kept for a legacy finalizer.
+pub const DEBUG_UNCOLLECTABLE: i64 = 4;
+/// `gc.DEBUG_SAVEALL`: unreachable objects appended to `gc.garbage` instead of cleared.
+pub const DEBUG_SAVEALL: i64 = 32;
+/// `gc.DEBUG_LEAK`: all but `DEBUG_STATS`.
+pub const DEBUG_LEAK: i64 = DEBUG_COLLECTABLE | DEBUG_UNCOLLECTABLE | DEBUG_SAVEALL;
+
 /// `collect_generations` (`gc_collect_generations` from 3.11): collects the oldest generation
 /// whose count exceeds its threshold, with every younger one. Generation 2 is skipped unless the
 /// objects that have survived a collection of generation 1 since the last full collection
@@ -86,7 +99,7 @@ pub fn collect_generations(o: &mut Objects) -> Result<(), ObjError> {
         if c.finalizers_due(o)? {
             // Python code to run: the layer above finishes the collection (`collecting`
             // stays set until it does).
-            o.park_collection(ParkedCollection { generation });
+            o.park_collection(c.park());
             return Ok(());
         }
         c.finish(o).map(|_| ())
@@ -172,6 +185,8 @@ pub struct Collection {
     generation: usize,
     /// Whether a finalizer ran: only then can the unreachable set have changed.
     finalized: bool,
+    /// `t1`: when it started, if `DEBUG_STATS` asked for its duration.
+    started: Option<Instant>,
 }
 
 impl Collection {
@@ -184,6 +199,11 @@ impl Collection {
                 what: "a generation number above 2 (gc.collect raises ValueError)",
             });
         }
+        let started = (o.gc_counts().debug & DEBUG_STATS != 0).then(|| {
+            o.write_stderr(&format!("gc: collecting generation {generation}...\n"));
+            show_stats_each_generations(o);
+            Instant::now()
+        });
         update_counts(o, generation);
         // Merge younger generations with the one being collected.
         let young = o.gen_head(generation);
@@ -211,11 +231,17 @@ impl Collection {
         }
         // move_legacy_finalizers: no modelled type has tp_del, so `finalizers` stays empty.
         o.gc_list_init(collector_head(FINALIZERS));
+        if o.gc_counts().debug & DEBUG_COLLECTABLE != 0 {
+            for op in o.gc_list(collector_head(UNREACHABLE)) {
+                debug_cycle(o, "collectable", op)?;
+            }
+        }
         // handle_weakrefs: no weak references exist in the model.
         o.gc_list_init(collector_head(SEEN));
         Ok(Collection {
             generation,
             finalized: false,
+            started,
         })
     }
 
@@ -224,6 +250,15 @@ impl Collection {
         Collection {
             generation: parked.generation,
             finalized: false,
+            started: parked.started,
+        }
+    }
+
+    /// What the object layer keeps of it while it waits for its finalizers.
+    pub fn park(&self) -> ParkedCollection {
+        ParkedCollection {
+            generation: self.generation,
+            started: self.started,
         }
     }
 
@@ -289,7 +324,16 @@ impl Collection {
             delete_garbage(o, final_unreachable, old)?;
             m
         };
+        // Legacy finalizers: none (DEBUG_UNCOLLECTABLE would name each here).
         let uncollectable = o.gc_list_size(finalizers);
+        if let Some(t1) = self.started {
+            let n = uncollectable;
+            o.write_stderr(&format!(
+                "gc: done, {} unreachable, {n} uncollectable, {:.4}s elapsed\n",
+                n + collected,
+                t1.elapsed().as_secs_f64()
+            ));
+        }
         // handle_legacy_finalizers: gc.garbage gets them (none here); they join `old`.
         o.gc_list_merge(finalizers, old)?;
         if self.generation == NUM_GENERATIONS - 1 {
@@ -300,6 +344,31 @@ impl Collection {
             uncollectable,
         })
     }
+}
+
+/// `show_stats_each_generations`: the size of each generation's list, then the permanent one's.
+fn show_stats_each_generations(o: &mut Objects) {
+    let sizes: Vec<String> = (0..NUM_GENERATIONS)
+        .map(|i| o.gc_list_size(o.gen_head(i)).to_string())
+        .collect();
+    let permanent = o.gc_list_size(o.gen_head(NUM_GENERATIONS));
+    o.write_stderr(&format!(
+        "gc: objects in each generation: {}\ngc: objects in permanent generation: {permanent}\n",
+        sizes.join(" ")
+    ));
+}
+
+/// `debug_cycle(msg, op)`: `gc: <msg> <tp_name address>`, the address as `%p` prints it.
+fn debug_cycle(o: &mut Objects, msg: &str, op: u64) -> Result<(), ObjError> {
+    let name = match o.type_of(op)? {
+        TypeId::Instance => {
+            let class = o.class_of(op)?;
+            o.unicode_text(o.class_name(class, false)?)?
+        }
+        ty => ty.name().to_string(),
+    };
+    o.write_stderr(&format!("gc: {msg} <{name} {op:#x}>\n"));
+    Ok(())
 }
 
 /// `old`: the next older generation, or the oldest itself.
@@ -518,11 +587,18 @@ fn handle_resurrected_objects(
 /// across the call; one that is still first in the list afterwards is alive (something it
 /// refers to will free it, or it was resurrected) and moves to `old`.
 fn delete_garbage(o: &mut Objects, collectable: u64, old: u64) -> Result<(), ObjError> {
+    let save_all = o.gc_counts().debug & DEBUG_SAVEALL != 0;
+    let garbage = o.gc_counts().garbage;
     while !o.gc_list_is_empty(collectable) {
         let op = o.gc_next(collectable);
-        o.incref(op)?;
-        o.tp_clear(op)?;
-        o.decref(op)?;
+        if save_all && garbage != 0 {
+            // Kept for the programmer to look at: gc.garbage holds a reference.
+            o.list_append(garbage, op)?;
+        } else {
+            o.incref(op)?;
+            o.tp_clear(op)?;
+            o.decref(op)?;
+        }
         if o.gc_next(collectable) == op {
             // Still alive: it may die later.
             o.gc_clear_collecting(op);

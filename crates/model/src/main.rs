@@ -63,6 +63,7 @@ fn run(args: &[String]) -> Result<(), RunError> {
                 None => python::run_source(profile, &source, &file)?,
             };
             eprint!("{}", out.trace);
+            eprint!("{}", out.stderr);
             print!("{}", out.stdout);
             match out.error {
                 Some(e) => Err(e),

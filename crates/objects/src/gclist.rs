@@ -37,6 +37,8 @@ pub fn collector_head(i: u64) -> u64 {
 pub struct ParkedCollection {
     /// The generation being collected.
     pub generation: usize,
+    /// When it started, if `DEBUG_STATS` asked for its duration.
+    pub started: Option<std::time::Instant>,
 }
 
 impl Objects {

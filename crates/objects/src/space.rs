@@ -84,6 +84,10 @@ pub struct GcCounts {
     pub long_lived_total: i64,
     /// `long_lived_pending`: objects that have survived a collection of generation 1 since.
     pub long_lived_pending: i64,
+    /// `gcstate->debug`: `gc.set_debug`'s flags (`DEBUG_STATS`, ...).
+    pub debug: i64,
+    /// `gcstate->garbage`, the list `gc.garbage` names (0 until the interpreter makes it).
+    pub garbage: u64,
 }
 
 /// A collector: `collect_generations` (`Modules/gcmodule.c`), run when an allocation makes a
@@ -152,6 +156,9 @@ pub struct Objects {
     pub(crate) pending_finalizers: Vec<u64>,
     /// A collection an allocation started that waits for its finalizers to be called.
     pub(crate) parked_collection: Option<crate::gclist::ParkedCollection>,
+    /// What C code has written to the process's standard error (`PySys_WriteStderr`), not yet
+    /// taken by the interpreter.
+    pub(crate) stderr: String,
 }
 
 /// Where an object's state is.
@@ -204,6 +211,8 @@ impl Objects {
                 collecting: false,
                 long_lived_total: 0,
                 long_lived_pending: 0,
+                debug: 0,
+                garbage: 0,
             },
             trash: Trash::default(),
             trace: Trace::default(),
@@ -215,6 +224,7 @@ impl Objects {
             method_defs: Vec::new(),
             pending_finalizers: Default::default(),
             parked_collection: None,
+            stderr: String::new(),
         };
         for generation in 0..=crate::gclist::NUM_GENERATIONS {
             let head = objects.gen_head(generation);
@@ -281,6 +291,17 @@ impl Objects {
     /// `gc.enable()` / `gc.disable()`.
     pub fn gc_set_enabled(&mut self, enabled: bool) {
         self.gc.enabled = enabled;
+    }
+
+    /// `PySys_WriteStderr(text)`: C code's message on the process's standard error. The model
+    /// keeps the text only: CPython passes it, as a new str, to `sys.stderr`'s `write`.
+    pub fn write_stderr(&mut self, text: &str) {
+        self.stderr.push_str(text);
+    }
+
+    /// What was written to standard error since the last call.
+    pub fn take_stderr(&mut self) -> String {
+        std::mem::take(&mut self.stderr)
     }
 
     /// The collector ran: generation 0's count starts again from 0 and nothing is due.

@@ -292,6 +292,16 @@ pub(crate) const METHOD_DEFS: &[MethodDef] = &[
     },
     MethodDef {
         module: "gc",
+        name: "set_debug",
+        call: crate::modules::gc_set_debug,
+    },
+    MethodDef {
+        module: "gc",
+        name: "get_debug",
+        call: crate::modules::gc_get_debug,
+    },
+    MethodDef {
+        module: "gc",
         name: "get_referents",
         call: crate::modules::gc_get_referents,
     },

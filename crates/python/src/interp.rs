@@ -145,6 +145,8 @@ impl Interp {
         };
         // Up to 3.11 an allocation collects when a collection is due (_PyObject_GC_Alloc).
         interp.o.set_collector(gc::collect_generations);
+        // _PyGC_Init: the lists gc.garbage and gc.callbacks name, made with the interpreter.
+        interp.o.gc_counts_mut().garbage = interp.o.list_new(0)?;
         interp.add_method_descriptors()?;
         interp.modules = interp.o.dict_new()?;
         let builtins = interp.new_module("builtins")?;

@@ -24,6 +24,9 @@ impl Interp {
         }
         let m = self.new_module(name)?;
         self.add_functions(m, name)?;
+        if name == "gc" {
+            self.gc_exec(m)?;
+        }
         if name == "ctypes" {
             // class py_object(_SimpleCData): _type_ = "O"
             let key = self.intern("py_object")?;
@@ -33,6 +36,30 @@ impl Interp {
             self.o.decref(key)?;
         }
         Ok(Some(m))
+    }
+
+    /// `gc_exec`: the module's `garbage` (`gcstate->garbage`, made at start-up) and its
+    /// `DEBUG_*` flags.
+    fn gc_exec(&mut self, m: u64) -> Result<(), RunError> {
+        let dict = self.o.field(m, Field::MdDict)?;
+        let garbage = self.o.gc_counts().garbage;
+        let key = self.intern("garbage")?;
+        self.o.dict_setitem(dict, key, garbage)?;
+        self.o.decref(key)?;
+        for (name, flag) in [
+            ("DEBUG_STATS", gc::DEBUG_STATS),
+            ("DEBUG_COLLECTABLE", gc::DEBUG_COLLECTABLE),
+            ("DEBUG_UNCOLLECTABLE", gc::DEBUG_UNCOLLECTABLE),
+            ("DEBUG_SAVEALL", gc::DEBUG_SAVEALL),
+            ("DEBUG_LEAK", gc::DEBUG_LEAK),
+        ] {
+            let key = self.intern(name)?;
+            let v = self.new_int(i128::from(flag))?;
+            self.o.dict_setitem(dict, key, v)?;
+            self.o.decref(v)?;
+            self.o.decref(key)?;
+        }
+        Ok(())
     }
 
     /// `PyObject_IsInstance(value, type)` where `type`'s metaclass is not `type` (a ctypes
@@ -287,6 +314,41 @@ pub(crate) fn gc_collect(i: &mut Interp, args: &[u64]) -> Result<u64, RunError> 
     i.o.gc_counts_mut().collecting = false;
     let found = found?;
     i.new_int((found.collected + found.uncollectable) as i128)
+}
+
+/// `gc.set_debug(flags)` (`"i:set_debug"`).
+pub(crate) fn gc_set_debug(i: &mut Interp, args: &[u64]) -> Result<u64, RunError> {
+    let [flags] = *args else {
+        return Err(RunError::exception(
+            "TypeError",
+            format!(
+                "set_debug() takes exactly one argument ({} given)",
+                args.len()
+            ),
+        ));
+    };
+    if !matches!(i.o.type_of(flags)?, TypeId::Int | TypeId::Bool) {
+        return Err(RunError::exception(
+            "TypeError",
+            format!(
+                "'{}' object cannot be interpreted as an integer",
+                i.type_name(flags)?
+            ),
+        ));
+    }
+    let v = i32::try_from(i.o.long_value(flags)?).map_err(|_| {
+        RunError::exception("OverflowError", "signed integer is greater than maximum")
+    })?;
+    i.o.gc_counts_mut().debug = i64::from(v);
+    let none = i.o.none();
+    i.incref(none)?;
+    Ok(none)
+}
+
+/// `gc.get_debug()`.
+pub(crate) fn gc_get_debug(i: &mut Interp, _args: &[u64]) -> Result<u64, RunError> {
+    let flags = i.o.gc_counts().debug;
+    i.new_int(i128::from(flags))
 }
 
 /// `gc.freeze()`: every tracked object into the permanent generation.

@@ -21,6 +21,9 @@ use crate::refs::{Event, Inspector};
 pub struct RunOutput {
     /// Standard output.
     pub stdout: String,
+    /// What the program and the interpreter wrote to standard error before any error it
+    /// ended with (the collector's `DEBUG_*` messages).
+    pub stderr: String,
     /// The error the program ended with, if any (what CPython prints on standard error).
     pub error: Option<RunError>,
     /// The trace of a traced run (`--trace`), else empty.
@@ -127,6 +130,7 @@ where
         interp.inspect(None, &Event::Finished);
         let out = RunOutput {
             stdout: std::mem::take(&mut interp.stdout),
+            stderr: interp.o.take_stderr(),
             error,
             trace: interp.tracer.take().map(|t| t.out).unwrap_or_default(),
         };

@@ -131,6 +131,8 @@ pub enum Root {
     StdoutPending,
     /// The keyword tuple of `print`'s argument parser (`_PyArg_Parser.kwtuple`).
     PrintKwtuple,
+    /// `gcstate->garbage`: the list `gc.garbage` names.
+    GcGarbage,
 }
 
 /// Who holds a reference.
@@ -192,6 +194,7 @@ impl fmt::Display for Root {
             Root::CHeld => f.write_str("C code calling Python code"),
             Root::StdoutPending => f.write_str("sys.stdout's pending_bytes"),
             Root::PrintKwtuple => f.write_str("print's argument parser"),
+            Root::GcGarbage => f.write_str("gcstate->garbage"),
         }
     }
 }
@@ -250,6 +253,7 @@ pub fn references(interp: &Interp) -> Result<Vec<Reference>, RunError> {
     if interp.print_kwtuple != 0 {
         root(Root::PrintKwtuple, interp.print_kwtuple);
     }
+    root(Root::GcGarbage, interp.o.gc_counts().garbage);
     for &op in &interp.c_held {
         root(Root::CHeld, op);
     }
