@@ -95,19 +95,32 @@ pub fn collect_generations(o: &mut Objects) -> Result<(), ObjError> {
         return Ok(());
     };
     o.gc_counts_mut().collecting = true;
-    let result = Collection::start(o, generation).and_then(|c| {
-        if c.finalizers_due(o)? {
-            // Python code to run: the layer above finishes the collection (`collecting`
-            // stays set until it does).
-            o.park_collection(c.park());
-            return Ok(());
-        }
-        c.finish(o).map(|_| ())
-    });
+    let result = collect_or_park(o, generation);
     if !o.has_parked_collection() {
         o.gc_counts_mut().collecting = false;
     }
     result
+}
+
+/// `gc_collect_with_callback(generation)` where no Python code can run: done at once, or left
+/// for the layer above (`collecting` stays set until it finishes) when a callback or a
+/// finalizer is to be called.
+fn collect_or_park(o: &mut Objects, generation: usize) -> Result<(), ObjError> {
+    let callbacks = o.gc_counts().callbacks;
+    if callbacks != 0 && o.list_len(callbacks)? > 0 {
+        o.park_collection(ParkedCollection {
+            generation,
+            begun: false,
+            started: None,
+        });
+        return Ok(());
+    }
+    let c = Collection::start(o, generation)?;
+    if c.finalizers_due(o)? {
+        o.park_collection(c.park());
+        return Ok(());
+    }
+    c.finish(o).map(|_| ())
 }
 
 /// The oldest generation whose count exceeds its threshold, unless it is the oldest of all and
@@ -245,7 +258,7 @@ impl Collection {
         })
     }
 
-    /// The collection an allocation left in the object layer, to go on with.
+    /// The collection an allocation left in the object layer after it began, to go on with.
     pub fn resume(parked: ParkedCollection) -> Collection {
         Collection {
             generation: parked.generation,
@@ -258,6 +271,7 @@ impl Collection {
     pub fn park(&self) -> ParkedCollection {
         ParkedCollection {
             generation: self.generation,
+            begun: true,
             started: self.started,
         }
     }

@@ -30,13 +30,16 @@ pub fn collector_head(i: u64) -> u64 {
     crate::image::GEN0_HEAD - 0x40 - 16 * i
 }
 
-/// Where a collection stopped when it had finalizers to call (`finalize_garbage`) and the
-/// layer that runs Python code was not the caller: a collection an allocation started, up to
-/// 3.11. The collector's lists stay as they are in the meantime.
+/// Where a collection stopped when it had Python code to run and the layer that runs Python
+/// code was not the caller: a collection an allocation started, up to 3.11, that has callbacks
+/// (`gc.callbacks`) to call before it begins, or finalizers (`finalize_garbage`) in the middle.
+/// The collector's lists stay as they are in the meantime.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ParkedCollection {
     /// The generation being collected.
     pub generation: usize,
+    /// Whether `gc_collect_main` has begun (else the callbacks' "start" comes first).
+    pub begun: bool,
     /// When it started, if `DEBUG_STATS` asked for its duration.
     pub started: Option<std::time::Instant>,
 }

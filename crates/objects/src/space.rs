@@ -88,6 +88,8 @@ pub struct GcCounts {
     pub debug: i64,
     /// `gcstate->garbage`, the list `gc.garbage` names (0 until the interpreter makes it).
     pub garbage: u64,
+    /// `gcstate->callbacks`, the list `gc.callbacks` names (0 until the interpreter makes it).
+    pub callbacks: u64,
 }
 
 /// A collector: `collect_generations` (`Modules/gcmodule.c`), run when an allocation makes a
@@ -213,6 +215,7 @@ impl Objects {
                 long_lived_pending: 0,
                 debug: 0,
                 garbage: 0,
+                callbacks: 0,
             },
             trash: Trash::default(),
             trace: Trace::default(),

@@ -301,7 +301,12 @@ impl Interp {
     /// `_PyFunction_Vectorcall` -> `_PyEval_Vector`: the frame takes new references to the
     /// function, the arguments and the keyword values (named in `self.kwargs`), all borrowed
     /// here.
-    fn vectorcall(&mut self, func: u64, args: &[u64], kwvalues: &[u64]) -> Result<u64, RunError> {
+    pub(crate) fn vectorcall(
+        &mut self,
+        func: u64,
+        args: &[u64],
+        kwvalues: &[u64],
+    ) -> Result<u64, RunError> {
         if self.is_extra(func) || self.o.type_of(func)? != TypeId::Function {
             self.kwargs.clear();
             return Err(not_modelled(
@@ -514,7 +519,7 @@ impl Interp {
     }
 
     /// `slot_tp_finalize`: the class's `__del__`, called with the instance.
-    fn slot_tp_finalize(&mut self, obj: u64) -> Result<(), RunError> {
+    pub(crate) fn slot_tp_finalize(&mut self, obj: u64) -> Result<(), RunError> {
         let cls = self.o.class_of(obj)?;
         let key = self.o.py_id("__del__")?;
         let Some(del) = self.type_lookup(cls, key)? else {
@@ -532,34 +537,5 @@ impl Interp {
             )),
             Err(e) => Err(e),
         }
-    }
-
-    /// A collection from its finalizers on: each `__del__` called as `finalize_garbage` hands
-    /// it out (the collector holding a reference across the call), then the rest of
-    /// `gc_collect_main`.
-    pub(crate) fn finish_collection(
-        &mut self,
-        mut c: gc::Collection,
-    ) -> Result<gc::Collected, RunError> {
-        while let Some(op) = c.next_finalizer(&mut self.o)? {
-            self.finalizing.push(op);
-            let res = self.slot_tp_finalize(op);
-            self.finalizing.retain(|&f| f != op);
-            self.decref(op)?;
-            res?;
-        }
-        Ok(c.finish(&mut self.o)?)
-    }
-
-    /// The collection an allocation started (up to 3.11, inside `_PyObject_GC_Alloc`) and left
-    /// for its finalizers, which need the interpreter: finished once the instruction that
-    /// allocated is done, as `__del__` after a deallocation is. `collecting` stayed set.
-    pub(crate) fn run_parked_collection(&mut self) -> Result<(), RunError> {
-        let Some(parked) = self.o.take_parked_collection() else {
-            return Ok(());
-        };
-        let found = self.finish_collection(gc::Collection::resume(parked));
-        self.o.gc_counts_mut().collecting = false;
-        found.map(|_| ())
     }
 }

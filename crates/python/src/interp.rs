@@ -147,6 +147,7 @@ impl Interp {
         interp.o.set_collector(gc::collect_generations);
         // _PyGC_Init: the lists gc.garbage and gc.callbacks name, made with the interpreter.
         interp.o.gc_counts_mut().garbage = interp.o.list_new(0)?;
+        interp.o.gc_counts_mut().callbacks = interp.o.list_new(0)?;
         interp.add_method_descriptors()?;
         interp.modules = interp.o.dict_new()?;
         let builtins = interp.new_module("builtins")?;

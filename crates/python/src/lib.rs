@@ -23,6 +23,8 @@
 //!               lower/strip/split
 //!   interp      the interpreter state: builtins, sys, sys.modules, code objects
 //!   modules     the extension modules imported on demand: ctypes (cast, py_object), gc
+//!   gcmodule    what the collector (crates/gc) leaves to the interpreter: gc.callbacks and
+//!               the __del__s a collection finds
 //!   pyarena     the parser's arena: one reference to every literal and identifier
 //!   refs        who holds each reference: roots, frames, objects; an inspector hook
 //!   trace       --trace: each source line run, then the events it caused beneath
@@ -49,8 +51,8 @@
 //! functions; `class` statements without bases or decorators on 3.11 and 3.12 (their
 //! instances, attributes, methods called through `LOAD_METHOD` or as bound methods,
 //! `__init__`, and `__del__` run once when an instance's count reaches zero, in the order its
-//! container releases it); imports of `sys`, `gc` (its counts and switches; a collection is
-//! not modelled yet) and `ctypes` (`cast` to `py_object` and `.value`, taking a reference to
+//! container releases it); imports of `sys`, `gc` (its counts, thresholds, collections with
+//! their finalizers and callbacks, debugging flags) and `ctypes` (`cast` to `py_object` and `.value`, taking a reference to
 //! whatever lies at an address, as C does). Anything else is refused with
 //! [`RunError::NotModelled`], naming the construct and its line: a built-in or a `sys`
 //! attribute CPython has and the model lacks is not modelled, never a `NameError`. An exception
@@ -68,6 +70,7 @@ pub mod compile;
 pub mod dis;
 pub mod error;
 mod format;
+mod gcmodule;
 mod interp;
 mod iterobject;
 mod methods;

@@ -38,14 +38,16 @@ impl Interp {
         Ok(Some(m))
     }
 
-    /// `gc_exec`: the module's `garbage` (`gcstate->garbage`, made at start-up) and its
-    /// `DEBUG_*` flags.
+    /// `gc_exec`: the module's `garbage` and `callbacks` (`gcstate`'s lists, made at
+    /// start-up) and its `DEBUG_*` flags.
     fn gc_exec(&mut self, m: u64) -> Result<(), RunError> {
         let dict = self.o.field(m, Field::MdDict)?;
-        let garbage = self.o.gc_counts().garbage;
-        let key = self.intern("garbage")?;
-        self.o.dict_setitem(dict, key, garbage)?;
-        self.o.decref(key)?;
+        let c = self.o.gc_counts();
+        for (name, list) in [("garbage", c.garbage), ("callbacks", c.callbacks)] {
+            let key = self.intern(name)?;
+            self.o.dict_setitem(dict, key, list)?;
+            self.o.decref(key)?;
+        }
         for (name, flag) in [
             ("DEBUG_STATS", gc::DEBUG_STATS),
             ("DEBUG_COLLECTABLE", gc::DEBUG_COLLECTABLE),
@@ -308,12 +310,9 @@ pub(crate) fn gc_collect(i: &mut Interp, args: &[u64]) -> Result<u64, RunError> 
         return i.new_int(0);
     }
     i.o.gc_counts_mut().collecting = true;
-    let found = gc::Collection::start(&mut i.o, generation)
-        .map_err(RunError::from)
-        .and_then(|c| i.finish_collection(c));
+    let found = i.collect_with_callback(generation);
     i.o.gc_counts_mut().collecting = false;
-    let found = found?;
-    i.new_int((found.collected + found.uncollectable) as i128)
+    i.new_int(found? as i128)
 }
 
 /// `gc.set_debug(flags)` (`"i:set_debug"`).

@@ -133,6 +133,8 @@ pub enum Root {
     PrintKwtuple,
     /// `gcstate->garbage`: the list `gc.garbage` names.
     GcGarbage,
+    /// `gcstate->callbacks`: the list `gc.callbacks` names.
+    GcCallbacks,
 }
 
 /// Who holds a reference.
@@ -195,6 +197,7 @@ impl fmt::Display for Root {
             Root::StdoutPending => f.write_str("sys.stdout's pending_bytes"),
             Root::PrintKwtuple => f.write_str("print's argument parser"),
             Root::GcGarbage => f.write_str("gcstate->garbage"),
+            Root::GcCallbacks => f.write_str("gcstate->callbacks"),
         }
     }
 }
@@ -254,6 +257,7 @@ pub fn references(interp: &Interp) -> Result<Vec<Reference>, RunError> {
         root(Root::PrintKwtuple, interp.print_kwtuple);
     }
     root(Root::GcGarbage, interp.o.gc_counts().garbage);
+    root(Root::GcCallbacks, interp.o.gc_counts().callbacks);
     for &op in &interp.c_held {
         root(Root::CHeld, op);
     }

@@ -1250,6 +1250,13 @@ fn debugging_flags_as_cpython_prints_them_on_3_9_to_3_13() {
     }
 }
 
+/// `gc.callbacks`: "start" and "stop" around each collection, with CPython's info dict, for
+/// `gc.collect()` and for a collection an allocation starts, on 3.9 to 3.13.
+#[test]
+fn callbacks_around_collections_on_3_9_to_3_13() {
+    same_on(&FROM_3_9, "gc_callbacks");
+}
+
 /// `gc.get_referents`, `gc.get_referrers` and `gc.get_objects` through the collector's view of
 /// each object (`tp_traverse` in C's order), on 3.9 to 3.13.
 #[test]
