@@ -115,7 +115,7 @@ fn collect_or_park(o: &mut Objects, generation: usize) -> Result<(), ObjError> {
         });
         return Ok(());
     }
-    let c = Collection::start(o, generation)?;
+    let mut c = Collection::start(o, generation)?;
     if c.finalizers_due(o)? {
         o.park_collection(c.park());
         return Ok(());
@@ -200,6 +200,8 @@ pub struct Collection {
     finalized: bool,
     /// `t1`: when it started, if `DEBUG_STATS` asked for its duration.
     started: Option<Instant>,
+    /// Whether every finalizer due has been handed out (or none was).
+    finalizers_seen: bool,
 }
 
 impl Collection {
@@ -255,6 +257,7 @@ impl Collection {
             generation,
             finalized: false,
             started,
+            finalizers_seen: false,
         })
     }
 
@@ -264,6 +267,7 @@ impl Collection {
             generation: parked.generation,
             finalized: false,
             started: parked.started,
+            finalizers_seen: false,
         }
     }
 
@@ -278,13 +282,11 @@ impl Collection {
 
     /// Whether an unreachable object has a finalizer due: the collection can go on only where
     /// Python code can run.
-    pub fn finalizers_due(&self, o: &Objects) -> Result<bool, ObjError> {
-        for op in o.gc_list(collector_head(UNREACHABLE)) {
-            if finalizer_due(o, op)? {
-                return Ok(true);
-            }
-        }
-        Ok(false)
+    pub fn finalizers_due(&mut self, o: &Objects) -> Result<bool, ObjError> {
+        let unreachable = collector_head(UNREACHABLE);
+        let due = first_finalizer_due(o, unreachable)?.is_some();
+        self.finalizers_seen |= !due;
+        Ok(due)
     }
 
     /// `finalize_garbage`'s loop, one finalizer at a time. A finalizer may free any object of
@@ -292,28 +294,33 @@ impl Collection {
     /// `seen`, before calling anything. The first object with a finalizer due is marked
     /// finalized (`_PyGCHead_SET_FINALIZED`, before the call: it never runs twice) and returned
     /// with a new reference: the caller calls its `tp_finalize`, then releases the reference.
-    /// `None` once every object has been seen; they are back in the unreachable list.
+    /// `None` once every object has been seen; they are back in the unreachable list, in order.
     pub fn next_finalizer(&mut self, o: &mut Objects) -> Result<Option<u64>, ObjError> {
         let (collectable, seen) = (collector_head(UNREACHABLE), collector_head(SEEN));
-        while !o.gc_list_is_empty(collectable) {
-            let op = o.gc_next(collectable);
-            o.gc_list_move(op, seen)?;
-            if finalizer_due(o, op)? {
-                o.set_finalized(op)?;
-                o.incref(op)?;
-                self.finalized = true;
-                return Ok(Some(op));
-            }
+        let Some(op) = first_finalizer_due(o, collectable)? else {
+            // C moves the rest to `seen` one by one, then merges `seen` back: the same order
+            // as `seen` followed by the rest, which two merges give at once.
+            o.gc_list_merge(collectable, seen)?;
+            o.gc_list_merge(seen, collectable)?;
+            self.finalizers_seen = true;
+            return Ok(None);
+        };
+        while o.gc_next(collectable) != op {
+            let first = o.gc_next(collectable);
+            o.gc_list_move(first, seen)?;
         }
-        o.gc_list_merge(seen, collectable)?;
-        Ok(None)
+        o.gc_list_move(op, seen)?;
+        o.set_finalized(op)?;
+        o.incref(op)?;
+        self.finalized = true;
+        Ok(Some(op))
     }
 
     /// `gc_collect_main` from the finalizers on: what they resurrected goes to the next
     /// generation; the rest is cleared (`delete_garbage`); the free lists are emptied after a
     /// full collection.
     pub fn finish(self, o: &mut Objects) -> Result<Collected, ObjError> {
-        if !o.gc_list_is_empty(collector_head(SEEN)) || self.finalizers_due(o)? {
+        if !self.finalizers_seen {
             return Err(ObjError::NotModelled {
                 what: "finishing a collection before its finalizers have been called",
             });
@@ -388,6 +395,18 @@ fn debug_cycle(o: &mut Objects, msg: &str, op: u64) -> Result<(), ObjError> {
 /// `old`: the next older generation, or the oldest itself.
 fn old_generation(o: &Objects, generation: usize) -> u64 {
     o.gen_head((generation + 1).min(NUM_GENERATIONS - 1))
+}
+
+/// The first object of `head`'s list with a finalizer due, walking the links as they are.
+fn first_finalizer_due(o: &Objects, head: u64) -> Result<Option<u64>, ObjError> {
+    let mut at = o.gc_next(head);
+    while at != head {
+        if finalizer_due(o, at)? {
+            return Ok(Some(at));
+        }
+        at = o.gc_next(at);
+    }
+    Ok(None)
 }
 
 /// Whether `op` has a `tp_finalize` that has not run (`!_PyGCHead_FINALIZED`): in the model,
