@@ -50,10 +50,13 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod trace;
+
 use objects::gclist::{NUM_GENERATIONS, ParkedCollection, collector_head};
 use std::time::Instant;
 
-use objects::{ObjError, Objects, TypeId};
+use objects::{GcStep, ObjError, ObjEvent, Objects, TypeId};
+use trace::{trace_refs, trace_start};
 
 /// What one collection found (`gc_collect_main`'s `n_collected` and `n_uncollectable`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -217,6 +220,7 @@ impl Collection {
             show_stats_each_generations(o);
             Instant::now()
         });
+        trace_start(o, generation);
         update_counts(o, generation);
         // Merge younger generations with the one being collected.
         let young = o.gen_head(generation);
@@ -353,6 +357,11 @@ impl Collection {
         if self.generation == NUM_GENERATIONS - 1 {
             o.clear_freelists()?;
         }
+        o.trace_gc_event(ObjEvent::GcEnd {
+            generation: self.generation,
+            collected,
+            uncollectable,
+        });
         Ok(Collected {
             collected,
             uncollectable,
@@ -440,7 +449,9 @@ fn deduce_unreachable(o: &mut Objects, base: u64, unreachable: u64) -> Result<()
     // The list does not change until move_unreachable: both passes walk one snapshot of it.
     let containers = o.gc_list(base);
     update_refs(o, &containers)?;
+    trace_refs(o, &containers, GcStep::UpdateRefs);
     subtract_refs(o, &containers)?;
+    trace_refs(o, &containers, GcStep::SubtractRefs);
     o.gc_list_init(unreachable);
     move_unreachable(o, base, unreachable)
 }
@@ -476,7 +487,9 @@ fn move_unreachable(o: &mut Objects, young: u64, unreachable: u64) -> Result<(),
     let mut prev = young;
     let mut gc = o.gc_next(young);
     while gc != young {
-        if o.gc_refs(gc) != 0 {
+        let refs = o.gc_refs(gc);
+        if refs != 0 {
+            o.trace_gc(gc, GcStep::Reachable(refs));
             for target in o.tp_traverse(gc)? {
                 visit_reachable(o, target, young)?;
             }
@@ -487,6 +500,7 @@ fn move_unreachable(o: &mut Objects, young: u64, unreachable: u64) -> Result<(),
             // Tentatively unreachable (C also sets NEXT_MASK_UNREACHABLE on it).
             o.gc_list_move(gc, unreachable)?;
             o.gc_set_unreachable(gc, true);
+            o.trace_gc(gc, GcStep::TentativelyUnreachable);
         }
         gc = o.gc_next(prev);
     }
@@ -510,9 +524,11 @@ fn visit_reachable(o: &mut Objects, op: u64, young: u64) -> Result<(), ObjError>
         o.gc_set_unreachable(op, false);
         o.gc_list_move(op, young)?;
         o.gc_set_refs(op, 1);
+        o.trace_gc(op, GcStep::BroughtBack);
     } else if o.gc_refs(op) == 0 {
         // Still ahead of the walk in `young`: it will be treated as reachable there.
         o.gc_set_refs(op, 1);
+        o.trace_gc(op, GcStep::MarkedAhead);
     }
     Ok(())
 }
@@ -539,6 +555,7 @@ fn untrack_tuples(o: &mut Objects, head: u64) -> Result<usize, ObjError> {
         };
         if untrack {
             o.gc_untrack(op)?;
+            o.trace_gc(op, GcStep::Untracked);
         } else {
             left += 1;
         }
@@ -555,6 +572,7 @@ fn untrack_dicts(o: &mut Objects, head: u64) -> Result<usize, ObjError> {
             o.type_of(op)? == TypeId::Dict && !any_may_be_tracked(o, &o.tp_traverse(op)?)?;
         if untrack {
             o.gc_untrack(op)?;
+            o.trace_gc(op, GcStep::Untracked);
         } else {
             left += 1;
         }
@@ -609,6 +627,7 @@ fn delete_garbage(o: &mut Objects, collectable: u64, old: u64) -> Result<(), Obj
             // Kept for the programmer to look at: gc.garbage holds a reference.
             o.list_append(garbage, op)?;
         } else {
+            o.trace_gc(op, GcStep::Clear);
             o.incref(op)?;
             o.tp_clear(op)?;
             o.decref(op)?;
@@ -617,6 +636,7 @@ fn delete_garbage(o: &mut Objects, collectable: u64, old: u64) -> Result<(), Obj
             // Still alive: it may die later.
             o.gc_clear_collecting(op);
             o.gc_list_move(op, old)?;
+            o.trace_gc(op, GcStep::StillAlive);
         }
     }
     Ok(())
