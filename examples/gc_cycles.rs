@@ -20,6 +20,8 @@
 //! 3. A table per object: its count, `gc_refs` after `update_refs` and after `subtract_refs`,
 //!    where `move_unreachable` put it (numbered in the order of the moves), the order of
 //!    `delete_garbage`'s `tp_clear` calls and of the deallocations, and whether it survived.
+//! 4. A second collection of the survivors: the walk meets each object after what holds it,
+//!    so nothing is moved to unreachable.
 use std::fmt::Write;
 
 use objects::{GcStep, ObjEvent, Objects};
@@ -57,7 +59,24 @@ pub fn run(out: &mut String) -> Res {
         found.collected,
         found.uncollectable
     )?;
+    writeln!(out, "\n== 4. A second collection ==\n")?;
+    o.set_trace(true);
+    gc::collect(&mut o, 2)?;
+    let again = o.take_trace();
+    the_moves(out, &again, &graph.names)?;
     graph.release(&mut o)?;
+    Ok(())
+}
+
+/// `move_unreachable`'s steps in a trace, by name: what a collection moved, and what it did not.
+fn the_moves(out: &mut String, events: &[ObjEvent], names: &[(&'static str, u64)]) -> Res {
+    for e in events {
+        if let ObjEvent::Gc { op, step, .. } = *e
+            && !move_word(step).is_empty()
+        {
+            writeln!(out, "{:<2} {}", name_of(names, op), move_word(step))?;
+        }
+    }
     Ok(())
 }
 
@@ -78,6 +97,7 @@ impl Graph {
 }
 
 /// Makes the graph; each reference this program does not keep is dropped at once.
+// ANCHOR: graph
 fn the_graph(o: &mut Objects) -> Result<Graph, objects::ObjError> {
     let x = o.list_new_generic()?;
     let [a, b, c] = [(); 3].map(|()| o.list_new_generic());
@@ -121,6 +141,7 @@ fn the_graph(o: &mut Objects) -> Result<Graph, objects::ObjError> {
         roots: vec![h, p, d],
     })
 }
+// ANCHOR_END: graph
 
 /// One object as the collection finds it.
 struct Node {

@@ -456,6 +456,7 @@ fn deduce_unreachable(o: &mut Objects, base: u64, unreachable: u64) -> Result<()
     move_unreachable(o, base, unreachable)
 }
 
+// ANCHOR: update_refs
 /// `update_refs`: each object's `gc_refs` starts as its reference count, and it is marked as
 /// being collected.
 fn update_refs(o: &mut Objects, containers: &[u64]) -> Result<(), ObjError> {
@@ -465,7 +466,9 @@ fn update_refs(o: &mut Objects, containers: &[u64]) -> Result<(), ObjError> {
     }
     Ok(())
 }
+// ANCHOR_END: update_refs
 
+// ANCHOR: subtract_refs
 /// `subtract_refs`: `tp_traverse` of each object with `visit_decref`, which takes one off the
 /// `gc_refs` of every object being collected that it refers to (only tracked objects have a
 /// `PyGC_Head` to mark). What is left is the number of references from outside the generation.
@@ -477,7 +480,9 @@ fn subtract_refs(o: &mut Objects, containers: &[u64]) -> Result<(), ObjError> {
     }
     Ok(())
 }
+// ANCHOR_END: subtract_refs
 
+// ANCHOR: move_unreachable
 /// `move_unreachable(young, unreachable)`: walks `young` in order. An object with references
 /// from outside (`gc_refs > 0`) is reachable: everything it refers to is too (`visit_reachable`
 /// marks them, and brings back those already moved to `unreachable`). One with none is moved to
@@ -511,7 +516,9 @@ fn move_unreachable(o: &mut Objects, young: u64, unreachable: u64) -> Result<(),
     }
     Ok(())
 }
+// ANCHOR_END: move_unreachable
 
+// ANCHOR: visit_reachable
 /// `visit_reachable(op, reachable)`: `op` is referred to by a reachable object.
 fn visit_reachable(o: &mut Objects, op: u64, young: u64) -> Result<(), ObjError> {
     // Objects of other generations, and those move_unreachable has passed already.
@@ -532,6 +539,7 @@ fn visit_reachable(o: &mut Objects, op: u64, young: u64) -> Result<(), ObjError>
     }
     Ok(())
 }
+// ANCHOR_END: visit_reachable
 
 /// `_PyObject_GC_MAY_BE_TRACKED(obj)`: a GC object, and for a tuple, a tracked one.
 fn may_be_tracked(o: &Objects, op: u64) -> Result<bool, ObjError> {
@@ -544,6 +552,7 @@ fn may_be_tracked(o: &Objects, op: u64) -> Result<bool, ObjError> {
     Ok(true)
 }
 
+// ANCHOR: untrack_tuples
 /// `untrack_tuples(head)`: `_PyTuple_MaybeUntrack` of each tuple: untracked when none of its
 /// items may be tracked (and none is NULL). Returns how many objects the list keeps.
 fn untrack_tuples(o: &mut Objects, head: u64) -> Result<usize, ObjError> {
@@ -562,6 +571,7 @@ fn untrack_tuples(o: &mut Objects, head: u64) -> Result<usize, ObjError> {
     }
     Ok(left)
 }
+// ANCHOR_END: untrack_tuples
 
 /// `untrack_dicts(head)`: `_PyDict_MaybeUntrack` of each dict: untracked when none of its keys
 /// and values may be tracked. Returns how many objects the list keeps.
@@ -615,6 +625,7 @@ fn handle_resurrected_objects(
     o.gc_list_merge(unreachable, old)
 }
 
+// ANCHOR: delete_garbage
 /// `delete_garbage(collectable, old)`: `tp_clear` of each object in turn, holding a reference
 /// across the call; one that is still first in the list afterwards is alive (something it
 /// refers to will free it, or it was resurrected) and moves to `old`.
@@ -641,3 +652,4 @@ fn delete_garbage(o: &mut Objects, collectable: u64, old: u64) -> Result<(), Obj
     }
     Ok(())
 }
+// ANCHOR_END: delete_garbage
