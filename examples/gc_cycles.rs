@@ -6,7 +6,8 @@
 //! list, which `move_unreachable` walks):
 //! - `x`, a list that only `h` holds: the walk meets it before `h`, moves it to unreachable,
 //!   and `visit_reachable` brings it back when it meets `h`;
-//! - `a`, `b`, `c`, a garbage cycle of three lists, and `s`, a list that holds itself;
+//! - `a`, `b`, `c`, a garbage cycle of three lists, `y`, a list only `a` holds, in no cycle,
+//!   and `s`, a list that holds itself;
 //! - `h`, held from outside (by this program), and `p` and `q`, a pair holding each other,
 //!   `p` held from outside;
 //! - `t`, a tuple of two ints, and `d`, a dict holding it, held from outside: the tuple is
@@ -105,6 +106,8 @@ fn the_graph(o: &mut Objects) -> Result<Graph, objects::ObjError> {
     for (from, to) in [(a, b), (b, c), (c, a)] {
         o.list_append(from, to)?;
     }
+    let y = o.list_new_generic()?;
+    o.list_append(a, y)?;
     let s = o.list_new_generic()?;
     o.list_append(s, s)?;
     let h = o.list_new_generic()?;
@@ -122,7 +125,7 @@ fn the_graph(o: &mut Objects) -> Result<Graph, objects::ObjError> {
     let key = o.unicode_from_str("t")?;
     o.dict_setitem(d, key, t)?;
     o.decref(key)?;
-    for op in [x, a, b, c, s, q, t] {
+    for op in [x, a, b, c, y, s, q, t] {
         o.decref(op)?;
     }
     Ok(Graph {
@@ -131,6 +134,7 @@ fn the_graph(o: &mut Objects) -> Result<Graph, objects::ObjError> {
             ("a", a),
             ("b", b),
             ("c", c),
+            ("y", y),
             ("s", s),
             ("h", h),
             ("p", p),
