@@ -12,7 +12,8 @@ gc.collect() over it.
 
 gc.collect() returns the number of unreachable objects it found: the five lists. The survivors
 stay tracked, except t (untrack_tuples: nothing it holds can be in a cycle) and then d
-(untrack_dicts, in a full collection: nothing it holds is tracked any more).
+(untrack_dicts, in a full collection: nothing it holds is tracked any more). A dict that
+never held anything that may be tracked was never tracked.
 """
 import gc
 
@@ -47,4 +48,5 @@ del x, a, b, c, y, s, q
 print("gc.collect():", gc.collect())
 print("tracked x, h, p, q, t, d:", [gc.is_tracked(o) for o in (h[0], h, p, p[0], t, d)])
 print("gc.collect() again:", gc.collect())
+print("tracked {'n': n}:", gc.is_tracked({"n": n}))
 # ANCHOR_END: collect
