@@ -101,8 +101,9 @@ impl Graph {
 // ANCHOR: graph
 fn the_graph(o: &mut Objects) -> Result<Graph, objects::ObjError> {
     let x = o.list_new_generic()?;
-    let [a, b, c] = [(); 3].map(|()| o.list_new_generic());
-    let (a, b, c) = (a?, b?, c?);
+    let a = o.list_new_generic()?;
+    let b = o.list_new_generic()?;
+    let c = o.list_new_generic()?;
     for (from, to) in [(a, b), (b, c), (c, a)] {
         o.list_append(from, to)?;
     }
