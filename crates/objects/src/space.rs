@@ -1072,6 +1072,7 @@ impl Objects {
 
     /// Whether the trace is on: a caller that must compute an event (the collector's `gc_refs`
     /// of a whole generation) asks first.
+    #[inline]
     pub fn tracing(&self) -> bool {
         self.trace.is_on()
     }
@@ -1083,6 +1084,7 @@ impl Objects {
 
     /// Logs what the cycle collector did with `op`, when the trace is on (its type is looked
     /// up only then).
+    #[inline]
     pub fn trace_gc(&mut self, op: u64, step: GcStep) {
         if !self.tracing() {
             return;
