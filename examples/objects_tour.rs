@@ -284,11 +284,12 @@ fn subject(event: &ObjEvent) -> Option<u64> {
         | ObjEvent::Dealloc { op, .. }
         | ObjEvent::ToFreeList { op, .. }
         | ObjEvent::FreedAgain { op, .. }
-        | ObjEvent::Free { op } => Some(op),
+        | ObjEvent::Free { op }
+        | ObjEvent::Gc { op, .. } => Some(op),
         ObjEvent::BufferAlloc { addr, .. } | ObjEvent::BufferFree { addr } => Some(addr),
         ObjEvent::BufferRealloc { new, .. } => Some(new),
         ObjEvent::Mem(Event::PoolEmpty { address, .. }) => Some(address),
-        ObjEvent::Mem(_) => None,
+        ObjEvent::Mem(_) | ObjEvent::GcStart { .. } | ObjEvent::GcEnd { .. } => None,
     }
 }
 

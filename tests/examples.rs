@@ -26,3 +26,4 @@ example!(model_trace, "../examples/model_trace.rs");
 example!(puzzle2_owners, "../examples/puzzle2_owners.rs");
 example!(puzzle1_stale, "../examples/puzzle1_stale.rs");
 example!(puzzle3_rounds, "../examples/puzzle3_rounds.rs");
+example!(gc_cycles, "../examples/gc_cycles.rs");

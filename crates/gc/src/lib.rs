@@ -50,10 +50,13 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod trace;
+
 use objects::gclist::{NUM_GENERATIONS, ParkedCollection, collector_head};
 use std::time::Instant;
 
-use objects::{ObjError, Objects, TypeId};
+use objects::{GcStep, ObjError, ObjEvent, Objects, TypeId};
+use trace::{trace_refs, trace_start};
 
 /// What one collection found (`gc_collect_main`'s `n_collected` and `n_uncollectable`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -219,6 +222,7 @@ impl Collection {
             show_stats_each_generations(o);
             Instant::now()
         });
+        trace_start(o, generation);
         update_counts(o, generation);
         // Merge younger generations with the one being collected.
         let young = o.gen_head(generation);
@@ -360,6 +364,11 @@ impl Collection {
         if self.generation == NUM_GENERATIONS - 1 {
             o.clear_freelists()?;
         }
+        o.trace_gc_event(ObjEvent::GcEnd {
+            generation: self.generation,
+            collected,
+            uncollectable,
+        });
         Ok(Collected {
             collected,
             uncollectable,
@@ -459,11 +468,14 @@ fn deduce_unreachable(o: &mut Objects, base: u64, unreachable: u64) -> Result<()
     // The list does not change until move_unreachable: both passes walk one snapshot of it.
     let containers = o.gc_list(base);
     update_refs(o, &containers)?;
+    trace_refs(o, &containers, GcStep::UpdateRefs);
     subtract_refs(o, &containers)?;
+    trace_refs(o, &containers, GcStep::SubtractRefs);
     o.gc_list_init(unreachable);
     move_unreachable(o, base, unreachable)
 }
 
+// ANCHOR: update_refs
 /// `update_refs`: each object's `gc_refs` starts as its reference count, and it is marked as
 /// being collected.
 fn update_refs(o: &mut Objects, containers: &[u64]) -> Result<(), ObjError> {
@@ -473,7 +485,9 @@ fn update_refs(o: &mut Objects, containers: &[u64]) -> Result<(), ObjError> {
     }
     Ok(())
 }
+// ANCHOR_END: update_refs
 
+// ANCHOR: subtract_refs
 /// `subtract_refs`: `tp_traverse` of each object with `visit_decref`, which takes one off the
 /// `gc_refs` of every object being collected that it refers to (only tracked objects have a
 /// `PyGC_Head` to mark). What is left is the number of references from outside the generation.
@@ -485,7 +499,9 @@ fn subtract_refs(o: &mut Objects, containers: &[u64]) -> Result<(), ObjError> {
     }
     Ok(())
 }
+// ANCHOR_END: subtract_refs
 
+// ANCHOR: move_unreachable
 /// `move_unreachable(young, unreachable)`: walks `young` in order. An object with references
 /// from outside (`gc_refs > 0`) is reachable: everything it refers to is too (`visit_reachable`
 /// marks them, and brings back those already moved to `unreachable`). One with none is moved to
@@ -495,7 +511,9 @@ fn move_unreachable(o: &mut Objects, young: u64, unreachable: u64) -> Result<(),
     let mut prev = young;
     let mut gc = o.gc_next(young);
     while gc != young {
-        if o.gc_refs(gc) != 0 {
+        let refs = o.gc_refs(gc);
+        if refs != 0 {
+            o.trace_gc(gc, GcStep::Reachable(refs));
             for target in o.tp_traverse(gc)? {
                 visit_reachable(o, target, young)?;
             }
@@ -506,6 +524,7 @@ fn move_unreachable(o: &mut Objects, young: u64, unreachable: u64) -> Result<(),
             // Tentatively unreachable (C also sets NEXT_MASK_UNREACHABLE on it).
             o.gc_list_move(gc, unreachable)?;
             o.gc_set_unreachable(gc, true);
+            o.trace_gc(gc, GcStep::TentativelyUnreachable);
         }
         gc = o.gc_next(prev);
     }
@@ -516,7 +535,9 @@ fn move_unreachable(o: &mut Objects, young: u64, unreachable: u64) -> Result<(),
     }
     Ok(())
 }
+// ANCHOR_END: move_unreachable
 
+// ANCHOR: visit_reachable
 /// `visit_reachable(op, reachable)`: `op` is referred to by a reachable object.
 fn visit_reachable(o: &mut Objects, op: u64, young: u64) -> Result<(), ObjError> {
     // Objects of other generations, and those move_unreachable has passed already.
@@ -529,12 +550,15 @@ fn visit_reachable(o: &mut Objects, op: u64, young: u64) -> Result<(), ObjError>
         o.gc_set_unreachable(op, false);
         o.gc_list_move(op, young)?;
         o.gc_set_refs(op, 1);
+        o.trace_gc(op, GcStep::BroughtBack);
     } else if o.gc_refs(op) == 0 {
         // Still ahead of the walk in `young`: it will be treated as reachable there.
         o.gc_set_refs(op, 1);
+        o.trace_gc(op, GcStep::MarkedAhead);
     }
     Ok(())
 }
+// ANCHOR_END: visit_reachable
 
 /// `_PyObject_GC_MAY_BE_TRACKED(obj)`: a GC object, and for a tuple, a tracked one.
 fn may_be_tracked(o: &Objects, op: u64) -> Result<bool, ObjError> {
@@ -547,6 +571,7 @@ fn may_be_tracked(o: &Objects, op: u64) -> Result<bool, ObjError> {
     Ok(true)
 }
 
+// ANCHOR: untrack_tuples
 /// `untrack_tuples(head)`: `_PyTuple_MaybeUntrack` of each tuple: untracked when none of its
 /// items may be tracked (and none is NULL). Returns how many objects the list keeps.
 fn untrack_tuples(o: &mut Objects, head: u64) -> Result<usize, ObjError> {
@@ -558,12 +583,14 @@ fn untrack_tuples(o: &mut Objects, head: u64) -> Result<usize, ObjError> {
         };
         if untrack {
             o.gc_untrack(op)?;
+            o.trace_gc(op, GcStep::Untracked);
         } else {
             left += 1;
         }
     }
     Ok(left)
 }
+// ANCHOR_END: untrack_tuples
 
 /// `untrack_dicts(head)`: `_PyDict_MaybeUntrack` of each dict: untracked when none of its keys
 /// and values may be tracked. Returns how many objects the list keeps.
@@ -574,6 +601,7 @@ fn untrack_dicts(o: &mut Objects, head: u64) -> Result<usize, ObjError> {
             o.type_of(op)? == TypeId::Dict && !any_may_be_tracked(o, &o.tp_traverse(op)?)?;
         if untrack {
             o.gc_untrack(op)?;
+            o.trace_gc(op, GcStep::Untracked);
         } else {
             left += 1;
         }
@@ -616,6 +644,7 @@ fn handle_resurrected_objects(
     o.gc_list_merge(unreachable, old)
 }
 
+// ANCHOR: delete_garbage
 /// `delete_garbage(collectable, old)`: `tp_clear` of each object in turn, holding a reference
 /// across the call; one that is still first in the list afterwards is alive (something it
 /// refers to will free it, or it was resurrected) and moves to `old`.
@@ -628,6 +657,7 @@ fn delete_garbage(o: &mut Objects, collectable: u64, old: u64) -> Result<(), Obj
             // Kept for the programmer to look at: gc.garbage holds a reference.
             o.list_append(garbage, op)?;
         } else {
+            o.trace_gc(op, GcStep::Clear);
             o.incref(op)?;
             o.tp_clear(op)?;
             o.decref(op)?;
@@ -636,7 +666,9 @@ fn delete_garbage(o: &mut Objects, collectable: u64, old: u64) -> Result<(), Obj
             // Still alive: it may die later.
             o.gc_clear_collecting(op);
             o.gc_list_move(op, old)?;
+            o.trace_gc(op, GcStep::StillAlive);
         }
     }
     Ok(())
 }
+// ANCHOR_END: delete_garbage

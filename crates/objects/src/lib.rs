@@ -88,7 +88,7 @@ pub use image::IMAGE_BASE;
 pub use layout::Layout;
 pub use repr::{float_repr, unicode_repr};
 pub use space::{Collector, GcCounts, Objects};
-pub use trace::ObjEvent;
+pub use trace::{GcStep, ObjEvent};
 pub use traverse::{Cache, Edge, Referent, Uncounted};
 pub use typeobject::{ClassData, InstanceData};
 pub use types::TypeId;

@@ -25,7 +25,7 @@ use crate::heavy::{Heavy, HeavyStore};
 use crate::image::Image;
 use crate::layout::{GC_HEAD_SIZE, Layout};
 use crate::slots::{GC, IMMORTAL, Kind, PREHEADER, Slot, SlotKey, Slots, State};
-use crate::trace::{ObjEvent, Trace};
+use crate::trace::{GcStep, ObjEvent, Trace};
 use crate::types::TypeId;
 
 /// `_PyGC_PREV_MASK`: `_gc_prev` without its two flag bits (`_PyGC_PREV_SHIFT`).
@@ -1068,6 +1068,30 @@ impl Objects {
     /// The events since tracing was turned on or last taken.
     pub fn take_trace(&mut self) -> Vec<ObjEvent> {
         self.trace.take()
+    }
+
+    /// Whether the trace is on: a caller that must compute an event (the collector's `gc_refs`
+    /// of a whole generation) asks first.
+    #[inline]
+    pub fn tracing(&self) -> bool {
+        self.trace.is_on()
+    }
+
+    /// Logs a collector's event that names no object (the start or the end of a collection).
+    pub fn trace_gc_event(&mut self, event: ObjEvent) {
+        self.trace.record(event);
+    }
+
+    /// Logs what the cycle collector did with `op`, when the trace is on (its type is looked
+    /// up only then).
+    #[inline]
+    pub fn trace_gc(&mut self, op: u64, step: GcStep) {
+        if !self.tracing() {
+            return;
+        }
+        if let Ok(ty) = self.type_of(op) {
+            self.trace.record(ObjEvent::Gc { op, ty, step });
+        }
     }
 }
 

@@ -1,6 +1,8 @@
 //! The object layer at work: an optional log of object events, joined with the allocator's.
 //!
-//! Off by default; when off, recording is one test of an `Option`.
+//! Off by default; when off, recording is one test of an `Option`. The cycle collector
+//! (`crates/gc`) logs its steps here too ([`GcStep`]), so that they come in order with the
+//! deallocations they cause.
 
 use std::fmt;
 
@@ -78,6 +80,58 @@ pub enum ObjEvent {
     },
     /// The allocator's own event.
     Mem(pymalloc::Event),
+    /// `gc_collect_main` starts on `generation` and every younger one.
+    GcStart {
+        /// The oldest generation collected.
+        generation: usize,
+        /// `gc.get_count()` as the collection found it.
+        count: [i64; 3],
+    },
+    /// One step of the collection for one object.
+    Gc {
+        /// The object.
+        op: u64,
+        /// Its type.
+        ty: TypeId,
+        /// What the collector did with it.
+        step: GcStep,
+    },
+    /// The collection's end.
+    GcEnd {
+        /// The oldest generation collected.
+        generation: usize,
+        /// Unreachable objects cleared.
+        collected: usize,
+        /// Unreachable objects kept (legacy finalizers).
+        uncollectable: usize,
+    },
+}
+
+/// What the cycle collector did with one object, in the order of `gc_collect_main`'s steps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GcStep {
+    /// `update_refs`: `gc_refs` is the reference count.
+    UpdateRefs(i64),
+    /// `subtract_refs`: `gc_refs` after one was taken off per reference from inside the
+    /// generations collected: the references from outside them.
+    SubtractRefs(i64),
+    /// `move_unreachable` met it with `gc_refs > 0`: reachable, and so is what it refers to.
+    Reachable(i64),
+    /// `move_unreachable` met it with `gc_refs == 0`: moved to `unreachable`, for now.
+    TentativelyUnreachable,
+    /// `visit_reachable`: a reachable object refers to it and the walk has not met it yet, so
+    /// its `gc_refs` of 0 becomes 1 and the walk will find it reachable.
+    MarkedAhead,
+    /// `visit_reachable`: a reachable object refers to it after it was moved to `unreachable`:
+    /// back to the end of the generation, where the walk meets it again.
+    BroughtBack,
+    /// `untrack_tuples` or `untrack_dicts`: nothing in it may be tracked, so it leaves the
+    /// collector's lists.
+    Untracked,
+    /// `delete_garbage` calls its `tp_clear`.
+    Clear,
+    /// Still alive after its `tp_clear`: `delete_garbage` moves it to the older generation.
+    StillAlive,
 }
 
 impl fmt::Display for ObjEvent {
@@ -117,6 +171,67 @@ impl fmt::Display for ObjEvent {
             }
             ObjEvent::BufferFree { addr } => write!(f, "free buf  {addr:#x}"),
             ObjEvent::Mem(e) => write!(f, "  {e}"),
+            ObjEvent::GcStart { generation, count } => write!(
+                f,
+                "gc        collecting generation {generation} (count {}, {}, {})",
+                count[0], count[1], count[2]
+            ),
+            ObjEvent::Gc { op, ty, step } => write!(f, "{:<9} {ty} at {op:#x}{step}", step.verb()),
+            ObjEvent::GcEnd {
+                generation,
+                collected,
+                uncollectable,
+            } => write!(
+                f,
+                "gc        generation {generation} done: {collected} unreachable collected, \
+                 {uncollectable} uncollectable"
+            ),
+        }
+    }
+}
+
+impl GcStep {
+    /// The word the trace's column of verbs shows.
+    fn verb(self) -> &'static str {
+        match self {
+            GcStep::UpdateRefs(_) | GcStep::SubtractRefs(_) => "gc_refs",
+            GcStep::Reachable(_) => "reachable",
+            GcStep::TentativelyUnreachable => "moved",
+            GcStep::MarkedAhead => "ahead",
+            GcStep::BroughtBack => "back",
+            GcStep::Untracked => "untrack",
+            GcStep::Clear => "tp_clear",
+            GcStep::StillAlive => "alive",
+        }
+    }
+}
+
+/// What follows the object in the trace's line.
+impl fmt::Display for GcStep {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            GcStep::UpdateRefs(n) => write!(f, ": {n} (update_refs: its reference count)"),
+            GcStep::SubtractRefs(n) => {
+                write!(f, ": {n} (subtract_refs: references from outside)")
+            }
+            GcStep::Reachable(n) => {
+                write!(
+                    f,
+                    " (move_unreachable: gc_refs {n}, so what it refers to is too)"
+                )
+            }
+            GcStep::TentativelyUnreachable => {
+                f.write_str(" (move_unreachable: gc_refs 0, to unreachable for now)")
+            }
+            GcStep::MarkedAhead => {
+                f.write_str(" (visit_reachable: gc_refs 0 -> 1 before the walk meets it)")
+            }
+            GcStep::BroughtBack => {
+                f.write_str(" (visit_reachable: out of unreachable, to the end of the generation)")
+            }
+            GcStep::Untracked => f.write_str(" (nothing it holds may be tracked)"),
+            GcStep::Clear => f.write_str(" (delete_garbage)"),
+            GcStep::StillAlive => f.write_str(" (after tp_clear: to the older generation)"),
         }
     }
 }

@@ -195,6 +195,11 @@ impl<E> Log<E> {
         }
     }
 
+    /// Whether logging is on.
+    pub fn is_on(&self) -> bool {
+        self.0.is_some()
+    }
+
     /// Logs `event` if logging is on.
     pub fn record(&mut self, event: E) {
         if let Some(events) = &mut self.0 {

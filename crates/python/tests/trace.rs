@@ -194,3 +194,31 @@ fn the_stale_reads_outcome_follows_the_heap_before_the_call() {
         }
     }
 }
+
+/// `gc.collect()` under `--trace`: the collector's steps for a garbage 2-cycle, in the trace's
+/// words, then its deallocations and the collection's end.
+#[test]
+fn the_trace_shows_the_collectors_steps() {
+    let source = "import gc\na = []\nb = [a]\na.append(b)\ndel a, b\nprint(gc.collect())\n";
+    let out = run_source_traced(Profile::CPYTHON_3_11, source, "cycle.py", Trace::Lines).unwrap();
+    assert_eq!(out.stdout, "2\n");
+    let t = &out.trace;
+    let at = t.find("cycle.py:6").expect("line 6 traced");
+    let line6 = &t[at..];
+    let order = [
+        "gc        collecting generation 2",
+        "(update_refs: its reference count)",
+        "(subtract_refs: references from outside)",
+        "moved     list at ",
+        "tp_clear  list at ",
+        "dealloc   list at ",
+        "gc        generation 2 done: 2 unreachable collected, 0 uncollectable",
+    ];
+    let mut from = 0;
+    for words in order {
+        let found = line6[from..]
+            .find(words)
+            .unwrap_or_else(|| panic!("{words}: {line6}"));
+        from += found + words.len();
+    }
+}
