@@ -225,7 +225,11 @@ impl History {
                             clears += 1;
                             s.cleared = Some(clears);
                         }
-                        GcStep::Untracked | GcStep::StillAlive => {}
+                        GcStep::Untracked
+                        | GcStep::StillAlive
+                        | GcStep::Finalize
+                        | GcStep::Resurrected
+                        | GcStep::Saved => {}
                         step => {
                             moves += 1;
                             s.moves.push((moves, step));

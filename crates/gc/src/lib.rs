@@ -314,6 +314,7 @@ impl Collection {
             o.gc_list_move(first, seen)?;
         }
         o.gc_list_move(op, seen)?;
+        o.trace_gc(op, GcStep::Finalize);
         o.set_finalized(op)?;
         o.incref(op)?;
         self.finalized = true;
@@ -641,6 +642,11 @@ fn handle_resurrected_objects(
         o.gc_clear_collecting(op);
     }
     deduce_unreachable(o, unreachable, still_unreachable)?;
+    if o.tracing() {
+        for op in o.gc_list(unreachable) {
+            o.trace_gc(op, GcStep::Resurrected);
+        }
+    }
     o.gc_list_merge(unreachable, old)
 }
 
@@ -655,6 +661,7 @@ fn delete_garbage(o: &mut Objects, collectable: u64, old: u64) -> Result<(), Obj
         let op = o.gc_next(collectable);
         if save_all && garbage != 0 {
             // Kept for the programmer to look at: gc.garbage holds a reference.
+            o.trace_gc(op, GcStep::Saved);
             o.list_append(garbage, op)?;
         } else {
             o.trace_gc(op, GcStep::Clear);

@@ -132,6 +132,13 @@ pub enum GcStep {
     Clear,
     /// Still alive after its `tp_clear`: `delete_garbage` moves it to the older generation.
     StillAlive,
+    /// `finalize_garbage` calls its `tp_finalize` (`__del__`), marked finalized first.
+    Finalize,
+    /// `handle_resurrected_objects`: a finalizer made it reachable again, so it moves to the
+    /// older generation instead of being cleared.
+    Resurrected,
+    /// `delete_garbage` under `DEBUG_SAVEALL`: appended to `gc.garbage`, not cleared.
+    Saved,
 }
 
 impl fmt::Display for ObjEvent {
@@ -202,6 +209,9 @@ impl GcStep {
             GcStep::Untracked => "untrack",
             GcStep::Clear => "tp_clear",
             GcStep::StillAlive => "alive",
+            GcStep::Finalize => "finalize",
+            GcStep::Resurrected => "revived",
+            GcStep::Saved => "saved",
         }
     }
 }
@@ -232,6 +242,11 @@ impl fmt::Display for GcStep {
             GcStep::Untracked => f.write_str(" (nothing it holds may be tracked)"),
             GcStep::Clear => f.write_str(" (delete_garbage)"),
             GcStep::StillAlive => f.write_str(" (after tp_clear: to the older generation)"),
+            GcStep::Finalize => f.write_str(" (finalize_garbage: its __del__, once)"),
+            GcStep::Resurrected => {
+                f.write_str(" (reachable again after the finalizers: to the older generation)")
+            }
+            GcStep::Saved => f.write_str(" (DEBUG_SAVEALL: appended to gc.garbage)"),
         }
     }
 }
