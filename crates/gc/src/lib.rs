@@ -293,6 +293,7 @@ impl Collection {
         Ok(due)
     }
 
+    // ANCHOR: next_finalizer
     /// `finalize_garbage`'s loop, one finalizer at a time. A finalizer may free any object of
     /// the unreachable set, so C always takes the first one and moves it to a list of its own,
     /// `seen`, before calling anything. The first object with a finalizer due is marked
@@ -320,6 +321,7 @@ impl Collection {
         self.finalized = true;
         Ok(Some(op))
     }
+    // ANCHOR_END: next_finalizer
 
     /// `gc_collect_main` from the finalizers on: what they resurrected goes to the next
     /// generation; the rest is cleared (`delete_garbage`); the free lists are emptied after a
@@ -620,6 +622,7 @@ fn any_may_be_tracked(o: &Objects, items: &[u64]) -> Result<bool, ObjError> {
     Ok(false)
 }
 
+// ANCHOR: handle_resurrected_objects
 /// `handle_resurrected_objects(unreachable, still_unreachable, old_generation)`: the
 /// unreachable set looked at again after the finalizers ran; what they made reachable goes to
 /// `old`, the rest to `still_unreachable`. When no finalizer ran, nothing can have been made
@@ -649,6 +652,7 @@ fn handle_resurrected_objects(
     }
     o.gc_list_merge(unreachable, old)
 }
+// ANCHOR_END: handle_resurrected_objects
 
 // ANCHOR: delete_garbage
 /// `delete_garbage(collectable, old)`: `tp_clear` of each object in turn, holding a reference
