@@ -46,6 +46,7 @@
 //! | `ctypes`    | `Modules/_ctypes`: a cast's argument objects and `py_object`          |
 //! | `memory`    | reads of memory, computed from the objects' state                 |
 //! | `sizeof`    | `sys.getsizeof`                                                    |
+//! | `stats`     | `sys._debugmallocstats()`'s free lists (`_PyObject_DebugTypeStats`) |
 //! | `repr`      | `PyObject_Repr` from memory, `Py_ReprEnter`/`Py_ReprLeave`         |
 //! | `hash`      | SipHash as `Python/pyhash.c` uses it                               |
 //! | [`trace`]   | the optional event log, joined with pymalloc's                     |
@@ -73,6 +74,7 @@ mod repr;
 mod sizeof;
 mod slots;
 mod space;
+mod stats;
 pub mod trace;
 mod traverse;
 mod tuple;

@@ -212,6 +212,11 @@ pub(crate) const METHOD_DEFS: &[MethodDef] = &[
     },
     MethodDef {
         module: "sys",
+        name: "_debugmallocstats",
+        call: sys_debugmallocstats,
+    },
+    MethodDef {
+        module: "sys",
         name: "intern",
         call: sys_intern,
     },
@@ -971,6 +976,28 @@ fn held_by_start_up(i: &Interp, x: u64) -> Result<bool, RunError> {
         TypeId::Str => i.o.is_cached_str(x),
         _ => false,
     })
+}
+
+/// `sys._debugmallocstats()` (`sys__debugmallocstats_impl`): pymalloc's report
+/// (`_PyObject_DebugMallocStats`), a blank line, then the free lists
+/// (`_PyObject_DebugTypeStats`), written by C to the process's stderr.
+fn sys_debugmallocstats(i: &mut Interp, args: &[u64]) -> Result<u64, RunError> {
+    if !args.is_empty() {
+        return Err(RunError::exception(
+            "TypeError",
+            format!(
+                "_debugmallocstats() takes no arguments ({} given)",
+                args.len()
+            ),
+        ));
+    }
+    let mut report = i.o.allocator().debugmallocstats();
+    report.push('\n');
+    report.push_str(&i.o.debug_type_stats());
+    i.o.write_stderr(&report);
+    let none = i.o.none();
+    i.incref(none)?;
+    Ok(none)
 }
 
 /// `sys_getsizeof`.
