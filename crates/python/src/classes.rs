@@ -532,10 +532,19 @@ impl Interp {
         self.let_go(&[del])?;
         match res {
             Ok(res) => self.decref(res),
-            Err(RunError::Exception { .. }) => Err(not_modelled(
-                "an exception in __del__ (PyErr_WriteUnraisable)".into(),
-            )),
+            // The exception goes no further: PyErr_WriteUnraisable(del).
+            Err(e @ RunError::Exception { .. }) => self.write_unraisable(del, &e),
             Err(e) => Err(e),
         }
+    }
+
+    /// `PyErr_WriteUnraisable(obj)` with the default `sys.unraisablehook`: `Exception ignored
+    /// in: ` and the object's repr, then the traceback, on stderr; the program goes on. (The
+    /// exception is a Rust value here, not an object: what making it allocates is not modelled.)
+    pub(crate) fn write_unraisable(&mut self, obj: u64, e: &RunError) -> Result<(), RunError> {
+        let what = self.o.repr(obj)?;
+        self.o
+            .write_stderr(&format!("Exception ignored in: {what}\n{e}\n"));
+        Ok(())
     }
 }

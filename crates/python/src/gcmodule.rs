@@ -128,11 +128,8 @@ impl Interp {
         self.let_go(&[phase, info])?;
         match result {
             Ok(r) => self.decref(r),
-            Err(RunError::Exception { .. }) => Err(RunError::NotModelled {
-                construct: "an exception in a gc callback (PyErr_WriteUnraisable)".into(),
-                filename: String::new(),
-                line: 0,
-            }),
+            // invoke_gc_callback: PyErr_WriteUnraisable(cb), and on to the next callback.
+            Err(e @ RunError::Exception { .. }) => self.write_unraisable(cb, &e),
             Err(e) => Err(e),
         }
     }

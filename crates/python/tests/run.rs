@@ -1283,6 +1283,22 @@ fn free_lists_as_debugmallocstats_reports_them_on_3_9_to_3_13() {
     }
 }
 
+/// An exception in `__del__` (after a deallocation, and in a collection) and in a gc callback:
+/// "Exception ignored in: ..." and its traceback on stderr (`PyErr_WriteUnraisable`), and the
+/// program goes on, on 3.11 and 3.12.
+#[test]
+fn unraisable_exceptions_as_cpython_writes_them_on_3_11_and_3_12() {
+    for profile in [Profile::CPYTHON_3_11, Profile::CPYTHON_3_12] {
+        same_as_recorded(profile, "unraisable");
+        let out = run_source(profile, &fixture("unraisable.py"), "unraisable.py").unwrap();
+        assert_eq!(
+            normalise_addresses(&relative_to_cwd(&out.stderr)),
+            normalise_addresses(&fixture(&format!("unraisable.err.{profile}.txt"))),
+            "{profile}"
+        );
+    }
+}
+
 /// `gc.get_referents`, `gc.get_referrers` and `gc.get_objects` through the collector's view of
 /// each object (`tp_traverse` in C's order), on 3.9 to 3.13.
 #[test]
