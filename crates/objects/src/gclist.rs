@@ -52,6 +52,7 @@ impl Objects {
     }
 
     /// Whether a collection waits for the layer above.
+    #[inline]
     pub fn has_parked_collection(&self) -> bool {
         self.parked_collection.is_some()
     }

@@ -712,6 +712,7 @@ impl Objects {
     }
 
     /// Whether some instance's `__del__` is due.
+    #[inline]
     pub fn finalizers_due(&self) -> bool {
         !self.pending_finalizers.is_empty()
     }

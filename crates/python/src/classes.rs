@@ -500,11 +500,17 @@ impl Interp {
     /// As in C, each finishes, and what its release finalizes in turn, before the next: the
     /// frames a `__del__` runs see only the finalizers their own instructions made due. A
     /// collection an allocation started and left for its finalizers goes first.
+    #[inline]
     pub(crate) fn call_finalizers(&mut self) -> Result<(), RunError> {
         // Asked after every instruction: nothing to take, nothing to do.
         if !self.o.finalizers_due() && !self.o.has_parked_collection() {
             return Ok(());
         }
+        self.call_finalizers_due()
+    }
+
+    /// [`Interp::call_finalizers`] when there is something to call.
+    fn call_finalizers_due(&mut self) -> Result<(), RunError> {
         self.run_parked_collection()?;
         let due = self.o.take_pending_finalizers();
         self.finalizing.extend(&due);
