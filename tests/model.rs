@@ -79,7 +79,8 @@ const EXPLAINED: &[Explanation] = &[
          round (count 2 climbs to 10, then a full collection resets it), but from another \
          starting point: this script's first `gc.get_count()` would read (248, 0, 2) on CPython \
          3.11.7 and (692, 4, 0) on 3.12.1 (`python3 -I` of `import gc; print(gc.get_count())`), \
-         (72, 0, 0) on the model. And the lines between the collector's resets allocate a \
+         a few dozen on the model, whose start-up makes only its own objects. And the lines \
+         between the collector's resets allocate a \
          different number of tracked objects: with the collector disabled, printing the \
          f-string with `id(a)` counts 6 on CPython 3.11.7 and 3 on the model, and the first \
          `p.memory_info().rss` line 11 on CPython, whose psutil is a library of its own, and 1 \
@@ -90,7 +91,8 @@ const EXPLAINED: &[Explanation] = &[
          수거하고, 라운드마다 카운트 1과 2가 같은 주기를 돈다(카운트 2가 10까지 오르면 전체 수거가 \
          0으로 되돌린다). 다만 출발점이 다르다. 이 스크립트의 첫 `gc.get_count()`는 CPython 3.11.7에서 \
          (248, 0, 2), 3.12.1에서 (692, 4, 0)을(`import gc; print(gc.get_count())`를 `python3 -I`로 \
-         실행), 모델에서 (72, 0, 0)을 읽는다. 또 수거기가 카운트를 되돌리는 사이의 줄들이 만드는 추적 \
+         실행), 자기 객체만 만드는 시작 과정을 거친 모델에서는 수십을 읽는다. 또 수거기가 \
+         카운트를 되돌리는 사이의 줄들이 만드는 추적 \
          대상 객체의 수도 다르다. 수거기를 끄고 재면, `id(a)`가 든 f-문자열을 출력하는 줄이 CPython \
          3.11.7에서 6, 모델에서 3을 세고, 첫 `p.memory_info().rss` 줄은 별도 라이브러리인 psutil을 쓰는 \
          CPython에서 11, 모델의 psutil에서 1을 센다. 그래서 라운드마다 출력되는 카운트 0이 CPython에서는 \
