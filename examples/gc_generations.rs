@@ -12,9 +12,9 @@
 //! 4. CPython 3.13: threshold 0 is 2000.
 //! 5. The 25% rule on 3.11 and on 3.13: a population of long-lived lists, then every time
 //!    count 2 has passed its threshold, what `generation_to_collect` decides and why.
-//! 6. and 7. The generations as a mermaid diagram, drawn from the model's state on 3.11 after
-//!    the last collection of generation 1 before the full one (labels in English, then in
-//!    Korean).
+//! 6. The generations as a mermaid diagram, drawn from the model's state on 3.11 after the
+//!    last collection of generation 1 before the full one.
+//! 7. to 10. The experiments `generations_pop.py` and `generations_kept.py` on the model.
 use std::fmt::Write;
 
 use objects::gclist::NUM_GENERATIONS;
@@ -44,16 +44,33 @@ pub fn run(out: &mut String) -> Res {
     the_quarter_rule(out, Profile::CPYTHON_3_13)?;
     writeln!(
         out,
-        "== 6. The generations before the full collection on 3.11 (English) =="
+        "== 6. The generations before the full collection on 3.11 =="
     )?;
-    out.push_str(&drawn.chart(&ENGLISH));
-    writeln!(
-        out,
-        "== 7. The generations before the full collection on 3.11 (Korean) =="
-    )?;
-    out.push_str(&drawn.chart(&KOREAN));
+    out.push_str(&drawn.chart());
+    for (section, name, profile) in [
+        (7, "generations_pop", Profile::CPYTHON_3_11),
+        (8, "generations_pop", Profile::CPYTHON_3_12),
+        (9, "generations_kept", Profile::CPYTHON_3_11),
+        (10, "generations_kept", Profile::CPYTHON_3_13),
+    ] {
+        on_the_model(out, section, name, profile)?;
+    }
     Ok(())
 }
+
+// ANCHOR: on_the_model
+/// `examples/python/NAME.py` run on the model with `profile`, as `python3 -I NAME.py` runs it:
+/// what it prints (tests/model.rs checks it against the captures on 3.9 to 3.13).
+fn on_the_model(out: &mut String, section: u32, name: &str, profile: Profile) -> Res {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let path = format!("examples/python/{name}.py");
+    let source = std::fs::read_to_string(root.join(&path))?;
+    let (_, minor) = profile.version();
+    writeln!(out, "== {section}. {name}.py on the model, 3.{minor} ==")?;
+    out.push_str(&python::run_source(profile, &source, &path)?.stdout);
+    Ok(())
+}
+// ANCHOR_END: on_the_model
 
 /// What the collector keeps, at one moment: the counts and thresholds, the size of each list
 /// of tracked objects (`gc_list_size` of generations 0, 1, 2 and the permanent one), and the
@@ -101,6 +118,7 @@ fn after_a_full_collection(profile: Profile) -> Result<Objects, ObjError> {
     Ok(o)
 }
 
+// ANCHOR: around_threshold
 /// One more list kept in `kept`: `kept.append([])`.
 fn keep_one(o: &mut Objects, kept: u64) -> Result<(), ObjError> {
     let list = o.list_new_generic()?;
@@ -132,6 +150,7 @@ fn around_threshold_3_11(out: &mut String) -> Res {
     }
     Ok(())
 }
+// ANCHOR_END: around_threshold
 
 /// One collection, seen from outside: the state before and after the allocation (and the
 /// check of the eval breaker) that ran it.
@@ -285,78 +304,38 @@ fn the_quarter_rule(
     Ok(before_full.ok_or("generation 2 was collected at once")?)
 }
 
-/// The words of a diagram, in one edition's language.
-struct Labels {
-    generation: &'static str,
-    permanent: &'static str,
-    count: &'static str,
-    threshold: &'static str,
-    objects: &'static str,
-    survivors: &'static str,
-    frozen: &'static str,
-    pending: &'static str,
-    total: &'static str,
-}
-
-const ENGLISH: Labels = Labels {
-    generation: "generation",
-    permanent: "permanent generation",
-    count: "count",
-    threshold: "threshold",
-    objects: "tracked objects",
-    survivors: "survivors of its collection",
-    frozen: "gc.freeze()",
-    pending: "long_lived_pending",
-    total: "long_lived_total",
-};
-
-const KOREAN: Labels = Labels {
-    generation: "세대",
-    permanent: "영구 세대",
-    count: "카운트",
-    threshold: "임곗값",
-    objects: "추적 대상 객체",
-    survivors: "수거에서 살아남은 객체",
-    frozen: "gc.freeze()",
-    pending: "long_lived_pending",
-    total: "long_lived_total",
-};
-
 impl State {
-    /// A mermaid flowchart of the four lists: each generation with its count, threshold and
-    /// size, the survivors' way from one to the next, and the permanent generation beside.
-    fn chart(&self, l: &Labels) -> String {
+    /// A mermaid flowchart of the four lists, labelled with CPython's own names so that both
+    /// editions read it: each generation (`gcstate->generations[g]`) with its count, threshold
+    /// and size, the survivors' way from one to the next (`gc_list_merge(young, old)`), and
+    /// the permanent generation beside.
+    fn chart(&self) -> String {
         let c = &self.counts;
         let counts = [c.count0, c.count1, c.count2];
         let thresholds = [c.threshold0, c.threshold1, c.threshold2];
         let mut s = String::from("flowchart LR\n");
         for g in 0..NUM_GENERATIONS {
-            let name = if l.generation == "generation" {
-                format!("{} {g}", l.generation)
-            } else {
-                format!("{g}{}", l.generation)
-            };
             let mut label = format!(
-                "{name}<br>{} {} / {} {}<br>{} {}",
-                l.count, counts[g], l.threshold, thresholds[g], l.objects, self.sizes[g]
+                "generations[{g}]<br>count {} / threshold {}<br>gc_list_size {}",
+                counts[g], thresholds[g], self.sizes[g]
             );
             if g == NUM_GENERATIONS - 1 {
                 label += &format!(
-                    "<br>{} {}<br>{} {}",
-                    l.pending, c.long_lived_pending, l.total, c.long_lived_total
+                    "<br>long_lived_pending {}<br>long_lived_total {}",
+                    c.long_lived_pending, c.long_lived_total
                 );
             }
             let _ = writeln!(s, "    g{g}[\"{label}\"]");
         }
         for g in 0..NUM_GENERATIONS - 1 {
-            let _ = writeln!(s, "    g{g} -->|\"{}\"| g{}", l.survivors, g + 1);
+            let _ = writeln!(s, "    g{g} -->|\"gc_list_merge\"| g{}", g + 1);
         }
         let _ = writeln!(
             s,
-            "    p[\"{}<br>{} {}\"]",
-            l.permanent, l.objects, self.sizes[NUM_GENERATIONS]
+            "    p[\"permanent_generation<br>gc_list_size {}\"]",
+            self.sizes[NUM_GENERATIONS]
         );
-        let _ = writeln!(s, "    g0 -.->|\"{}\"| p", l.frozen);
+        let _ = writeln!(s, "    g0 -.->|\"gc.freeze()\"| p",);
         s
     }
 }
