@@ -27,3 +27,4 @@ example!(puzzle2_owners, "../examples/puzzle2_owners.rs");
 example!(puzzle1_stale, "../examples/puzzle1_stale.rs");
 example!(puzzle3_rounds, "../examples/puzzle3_rounds.rs");
 example!(gc_cycles, "../examples/gc_cycles.rs");
+example!(gc_generations, "../examples/gc_generations.rs");

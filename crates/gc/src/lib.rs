@@ -55,7 +55,7 @@ mod trace;
 use objects::gclist::{NUM_GENERATIONS, ParkedCollection, collector_head};
 use std::time::Instant;
 
-use objects::{GcStep, ObjError, ObjEvent, Objects, TypeId};
+use objects::{GcCounts, GcStep, ObjError, ObjEvent, Objects, TypeId};
 use trace::{trace_refs, trace_start};
 
 /// What one collection found (`gc_collect_main`'s `n_collected` and `n_uncollectable`).
@@ -85,16 +85,14 @@ pub const DEBUG_SAVEALL: i64 = 32;
 /// `gc.DEBUG_LEAK`: all but `DEBUG_STATS`.
 pub const DEBUG_LEAK: i64 = DEBUG_COLLECTABLE | DEBUG_UNCOLLECTABLE | DEBUG_SAVEALL;
 
+// ANCHOR: collect_generations
 /// `collect_generations` (`gc_collect_generations` from 3.11): collects the oldest generation
-/// whose count exceeds its threshold, with every younger one. Generation 2 is skipped unless the
-/// objects that have survived a collection of generation 1 since the last full collection
-/// (`long_lived_pending`) are at least a quarter of those that survived it (`long_lived_total`):
-/// full collections would otherwise grow quadratically with the number of objects (bpo-4074).
+/// whose count exceeds its threshold, with every younger one ([`generation_to_collect`]).
 /// Run by an allocation up to 3.11 (`_PyObject_GC_Alloc`), by the eval breaker from 3.12
 /// (`_Py_RunGC`), with `collecting` set.
 pub fn collect_generations(o: &mut Objects) -> Result<(), ObjError> {
     o.gc_counts_mut().collection_due = false;
-    let Some(generation) = generation_due(o) else {
+    let Some(generation) = generation_to_collect(&o.gc_counts()) else {
         return Ok(());
     };
     o.gc_counts_mut().collecting = true;
@@ -104,6 +102,21 @@ pub fn collect_generations(o: &mut Objects) -> Result<(), ObjError> {
     }
     result
 }
+
+/// The generation `collect_generations` picks: the oldest whose count exceeds its threshold.
+/// Generation 2 is passed over unless the objects that have survived a collection of
+/// generation 1 since the last full collection (`long_lived_pending`) are at least a quarter
+/// of those that survived it (`long_lived_total`): full collections would otherwise grow
+/// quadratically with the number of objects (bpo-4074).
+pub fn generation_to_collect(c: &GcCounts) -> Option<usize> {
+    let counts = [c.count0, c.count1, c.count2];
+    let thresholds = [c.threshold0, c.threshold1, c.threshold2];
+    (0..NUM_GENERATIONS).rev().find(|&i| {
+        counts[i] > thresholds[i]
+            && !(i == NUM_GENERATIONS - 1 && c.long_lived_pending < c.long_lived_total / 4)
+    })
+}
+// ANCHOR_END: collect_generations
 
 /// `gc_collect_with_callback(generation)` where no Python code can run: done at once, or left
 /// for the layer above (`collecting` stays set until it finishes) when a callback or a
@@ -124,18 +137,6 @@ fn collect_or_park(o: &mut Objects, generation: usize) -> Result<(), ObjError> {
         return Ok(());
     }
     c.finish(o).map(|_| ())
-}
-
-/// The oldest generation whose count exceeds its threshold, unless it is the oldest of all and
-/// the 25% rule holds it back (then the next younger one, if due).
-fn generation_due(o: &Objects) -> Option<usize> {
-    let c = o.gc_counts();
-    let counts = [c.count0, c.count1, c.count2];
-    let thresholds = [c.threshold0, c.threshold1, c.threshold2];
-    (0..NUM_GENERATIONS).rev().find(|&i| {
-        counts[i] > thresholds[i]
-            && !(i == NUM_GENERATIONS - 1 && c.long_lived_pending < c.long_lived_total / 4)
-    })
 }
 
 /// `gc.freeze()` (`gc_freeze_impl`): every tracked object moves to the permanent generation,

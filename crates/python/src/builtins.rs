@@ -340,6 +340,17 @@ fn builtin_print(i: &mut Interp, args: &[u64]) -> Result<u64, RunError> {
     let kwargs = std::mem::take(&mut i.kwargs);
     let args = &args[..args.len() - kwargs.len()];
     i.print_parser_init(!kwargs.is_empty())?;
+    let varargs = i.print_pack_varargs(args)?;
+    let printed = print_impl(i, args, kwargs);
+    if let Some(t) = varargs {
+        i.decref(t)?;
+    }
+    printed
+}
+
+/// `builtin_print_impl` after its argument parsing: the keywords checked, then each argument,
+/// the separators and the end written to `sys.stdout`.
+fn print_impl(i: &mut Interp, args: &[u64], kwargs: Vec<(String, u64)>) -> Result<u64, RunError> {
     let (mut sep, mut end, mut flush) = (None, None, false);
     if i.o.layout().minor >= 13 {
         // 3.13's print is Argument Clinic's: _PyArg_UnpackKeywords checks every name first

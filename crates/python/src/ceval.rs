@@ -1624,6 +1624,7 @@ impl Interp {
             f.stack[base + 2..top].to_vec()
         };
         f.stack.truncate(base);
+        let list_append = self.runs_as_list_append(f, n, kwnames, callable, is_meth, &args)?;
         if self.is_extra(callable) {
             let e = RunError::exception(
                 "TypeError",
@@ -1761,6 +1762,11 @@ impl Interp {
                     return result;
                 }
                 self.release_call(callable, args)?;
+                if list_append {
+                    // CALL_NO_KW_LIST_APPEND and CALL_LIST_APPEND go on to the next
+                    // instruction without checking the eval breaker.
+                    return result;
+                }
                 self.after_c_call(f, result)
             }
             TypeId::Type if self.o.static_type_at(callable).is_some() => {
@@ -1778,6 +1784,49 @@ impl Interp {
                 Err(e)
             }
         }
+    }
+
+    /// Whether this `CALL` runs as 3.12's `CALL_NO_KW_LIST_APPEND` or 3.13's
+    /// `CALL_LIST_APPEND`. A `CALL` starts with its adaptive counter at
+    /// `ADAPTIVE_WARMUP_VALUE`, 1: its first run counts it down, and its second specializes it
+    /// for what it calls then (`_Py_Specialize_Call`). `specialize_method_descriptor` picks the
+    /// list-append form for `list.append`'s descriptor called as a method with one argument
+    /// and its result dropped (the next instruction `POP_TOP`); the form deoptimizes for a
+    /// receiver that is not exactly a list. Every site is taken to have specialized so (the
+    /// model has no other specialized `CALL`, and no other changes what the program sees).
+    fn runs_as_list_append(
+        &mut self,
+        f: &Frame,
+        n: usize,
+        kwnames: u64,
+        callable: u64,
+        is_meth: bool,
+        args: &[u64],
+    ) -> Result<bool, RunError> {
+        let instrs = &f.code.instrs;
+        if self.o.layout().minor < 12 || instrs[f.pc].op != Op::CALL {
+            return Ok(false);
+        }
+        let warmed = self
+            .call_warmup
+            .entry(f.code_obj)
+            .or_insert_with(|| vec![false; instrs.len()]);
+        let ran_before = std::mem::replace(&mut warmed[f.pc], true);
+        if !ran_before
+            || n != 1
+            || kwnames != 0
+            || !is_meth
+            || instrs.get(f.pc + 1).map(|i| i.op) != Some(Op::POP_TOP)
+            || self.is_extra(callable)
+            || self.o.type_of(callable)? != TypeId::CFunction
+            || self.o.field(callable, Field::CfSelf)? != 0
+        {
+            return Ok(false);
+        }
+        let def = &self.defs[self.o.cfunction_def(callable)?];
+        Ok((def.module, def.name) == ("list", "append")
+            && !self.is_extra(args[0])
+            && self.o.type_of(args[0])? == TypeId::List)
     }
 
     /// `CHECK_EVAL_BREAKER()` after a call of C code gave its result (3.12's `CALL`): a

@@ -62,6 +62,9 @@ pub struct Interp {
     pub(crate) sources: HashMap<String, String>,
     /// What each `LOAD_GLOBAL` of a code object found last, by instruction.
     pub(crate) global_hints: AddrMap<Vec<Option<crate::ceval::GlobalHint>>>,
+    /// Which `CALL` instructions of a code object have run (3.12+): their adaptive counter is
+    /// down to zero, so the next run specializes them.
+    pub(crate) call_warmup: AddrMap<Vec<bool>>,
     pub(crate) defs: &'static [MethodDef],
     /// The objects the interpreter keeps itself (ranges, iterators), by address.
     pub(crate) extras: AddrMap<crate::iterobject::ExtraObj>,
@@ -121,6 +124,7 @@ impl Interp {
             filenames: HashMap::new(),
             sources: HashMap::new(),
             global_hints: AddrMap::default(),
+            call_warmup: AddrMap::default(),
             defs: crate::builtins::METHOD_DEFS,
             extras: AddrMap::default(),
             next_extra: 0,
@@ -308,6 +312,7 @@ impl Interp {
             }
             // A code object made where a freed one was starts with no hints.
             self.global_hints.remove(&codes[u]);
+            self.call_warmup.remove(&codes[u]);
             self.units.insert(codes[u], Rc::new(unit.clone()));
             self.filenames.insert(codes[u], compiled.filename.clone());
         }

@@ -53,6 +53,27 @@ impl Interp {
         Ok(())
     }
 
+    /// From 3.11, print's Argument Clinic wrapper gathers its positional arguments into a new
+    /// tuple (`_PyArg_UnpackKeywordsWithVararg`: `PyTuple_New(nargs)`, each argument
+    /// `Py_INCREF`ed into it), released when `builtin_print_impl` returns (`Py_XDECREF
+    /// (__clinic_args)`): one GC allocation, from the tuple free list of that size if it has
+    /// one, which it goes back to. `print()` gets `()`, the shared empty tuple. An
+    /// interpreter-kept argument (a `range`, an iterator) has no place in the object layer's
+    /// memory: its slot stays NULL, which changes no count and no address.
+    pub(crate) fn print_pack_varargs(&mut self, args: &[u64]) -> Result<Option<u64>, RunError> {
+        if self.o.layout().minor < 11 {
+            return Ok(None);
+        }
+        let varargs = self.o.tuple_new(args.len() as u64)?;
+        for (k, &a) in args.iter().enumerate() {
+            if !self.is_extra(a) {
+                self.incref(a)?;
+                self.o.tuple_set_item(varargs, k, a)?;
+            }
+        }
+        Ok(Some(varargs))
+    }
+
     /// `PyFile_WriteObject(v, sys.stdout, Py_PRINT_RAW)`: `str(v)` (the same str for a str, a
     /// new one otherwise), written, then released.
     pub(crate) fn file_write_object(&mut self, v: u64) -> Result<(), RunError> {

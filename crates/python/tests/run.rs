@@ -1189,6 +1189,15 @@ fn collections_as_cpython_counts_them_on_3_10_to_3_13() {
     same_on(&FROM_3_10, "gc_collect");
 }
 
+/// Where a due collection runs: inside the allocation up to 3.11; from 3.12 at the next check
+/// of the eval breaker, which `kept.append([])` as a statement skips from its second run
+/// (`CALL_NO_KW_LIST_APPEND`, `CALL_LIST_APPEND`) and `x = kept.append([])` does not: the
+/// counts read before and after the collection as on CPython 3.9 to 3.13.
+#[test]
+fn due_collections_run_where_cpython_runs_them() {
+    same_on(&FROM_3_9, "gc_eval_breaker");
+}
+
 /// Cycles through instances (3.11 and 3.12, where classes are modelled): `subtype_clear`
 /// releases the attributes (3.11 keeps the values array for the deallocator, 3.12 frees it) or
 /// the `__dict__` made for one; the counts `gc.collect()` returns, and the reuse of a collected
