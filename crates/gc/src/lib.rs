@@ -368,6 +368,11 @@ impl Collection {
         if self.generation == NUM_GENERATIONS - 1 {
             o.clear_freelists()?;
         }
+        // Update stats (`generation_stats[generation]`, what gc.get_stats() reports).
+        let stats = &mut o.gc_counts_mut().stats[self.generation];
+        stats.collections += 1;
+        stats.collected += collected as i64;
+        stats.uncollectable += uncollectable as i64;
         o.trace_gc_event(ObjEvent::GcEnd {
             generation: self.generation,
             collected,

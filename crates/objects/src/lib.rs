@@ -89,7 +89,7 @@ pub use heavy::Digits;
 pub use image::IMAGE_BASE;
 pub use layout::Layout;
 pub use repr::{float_repr, unicode_repr};
-pub use space::{Collector, GcCounts, Objects};
+pub use space::{Collector, GcCounts, GenerationStats, Objects};
 pub use trace::{GcStep, ObjEvent};
 pub use traverse::{Cache, Edge, Referent, Uncounted};
 pub use typeobject::{ClassData, InstanceData};

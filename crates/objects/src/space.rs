@@ -90,6 +90,19 @@ pub struct GcCounts {
     pub garbage: u64,
     /// `gcstate->callbacks`, the list `gc.callbacks` names (0 until the interpreter makes it).
     pub callbacks: u64,
+    /// `gcstate->generation_stats`: what `gc.get_stats()` reports, per generation collected.
+    pub stats: [GenerationStats; 3],
+}
+
+/// `struct gc_generation_stats`: the collections of one generation, and what they found.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct GenerationStats {
+    /// Collections of this generation (with the younger ones).
+    pub collections: i64,
+    /// Objects they collected.
+    pub collected: i64,
+    /// Objects they found uncollectable.
+    pub uncollectable: i64,
 }
 
 /// A collector: `collect_generations` (`Modules/gcmodule.c`), run when an allocation makes a
@@ -216,6 +229,7 @@ impl Objects {
                 debug: 0,
                 garbage: 0,
                 callbacks: 0,
+                stats: Default::default(),
             },
             trash: Trash::default(),
             trace: Trace::default(),

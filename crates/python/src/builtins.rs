@@ -307,6 +307,11 @@ pub(crate) const METHOD_DEFS: &[MethodDef] = &[
     },
     MethodDef {
         module: "gc",
+        name: "get_stats",
+        call: crate::modules::gc_get_stats,
+    },
+    MethodDef {
+        module: "gc",
         name: "get_referents",
         call: crate::modules::gc_get_referents,
     },

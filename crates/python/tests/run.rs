@@ -1308,6 +1308,14 @@ fn unraisable_exceptions_as_cpython_writes_them_on_3_11_and_3_12() {
     }
 }
 
+/// `gc.get_stats()`: each generation's collections and what they collected, as
+/// `gc_collect_main` adds them up, on 3.9 to 3.13 (the program prints its own collections'
+/// share: start-up's are CPython's).
+#[test]
+fn generation_stats_on_3_9_to_3_13() {
+    same_on(&FROM_3_9, "gc_stats");
+}
+
 /// `gc.get_referents`, `gc.get_referrers` and `gc.get_objects` through the collector's view of
 /// each object (`tp_traverse` in C's order), on 3.9 to 3.13.
 #[test]
