@@ -286,7 +286,8 @@ impl Collection {
     }
 
     /// Whether an unreachable object has a finalizer due: the collection can go on only where
-    /// Python code can run.
+    /// Python code can run. When none is, [`Collection::finish`] may follow at once (as after
+    /// [`Collection::next_finalizer`] has returned `None`).
     pub fn finalizers_due(&mut self, o: &Objects) -> Result<bool, ObjError> {
         let unreachable = collector_head(UNREACHABLE);
         let due = first_finalizer_due(o, unreachable)?.is_some();
