@@ -166,12 +166,15 @@ pub fn freeze_count(o: &Objects) -> usize {
 /// A finalizer found on the way (`__del__`) is refused: collecting what has one needs a caller
 /// that can run Python code, which steps through a [`Collection`] or uses [`collect_with`].
 pub fn collect(o: &mut Objects, generation: usize) -> Result<Collected, ObjError> {
-    collect_with(o, generation, |_, _| {
-        Err(ObjError::NotModelled {
+    let mut c = Collection::start(o, generation)?;
+    if c.finalizers_due(o)? {
+        c.abandon(o)?;
+        return Err(ObjError::NotModelled {
             what: "a collection that finds an object with __del__ (PEP 442 finalizers), \
                    with nothing to run Python code",
-        })
-    })
+        });
+    }
+    c.finish(o)
 }
 
 /// [`collect`], calling `finalize` for each finalizer due (`tp_finalize`), as C calls it: with
@@ -264,6 +267,18 @@ impl Collection {
             started,
             finalizers_seen: false,
         })
+    }
+
+    /// Gives up before any finalizer was called: the unreachable objects go to the next
+    /// generation with the survivors, unmarked, as if all had been found reachable, so that
+    /// nothing is left outside the generations' lists.
+    pub fn abandon(self, o: &mut Objects) -> Result<(), ObjError> {
+        let unreachable = collector_head(UNREACHABLE);
+        for op in o.gc_list(unreachable) {
+            o.gc_clear_collecting(op);
+        }
+        let old = old_generation(o, self.generation);
+        o.gc_list_merge(unreachable, old)
     }
 
     /// The collection an allocation left in the object layer after it began, to go on with.

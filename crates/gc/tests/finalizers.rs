@@ -228,7 +228,8 @@ proptest! {
 }
 
 /// Without a way to run Python code, `gc::collect` refuses a collection that meets a finalizer,
-/// and says so.
+/// says so, and leaves the objects in the next generation, where a collection that can run the
+/// finalizer finds them.
 #[test]
 fn collect_refuses_a_finalizer_it_cannot_run() {
     let mut o = Objects::new(Profile::CPYTHON_3_11).unwrap();
@@ -239,4 +240,14 @@ fn collect_refuses_a_finalizer_it_cannot_run() {
     o.decref(a).unwrap();
     let err = gc::collect(&mut o, 2).unwrap_err();
     assert!(err.to_string().contains("__del__"), "{err}");
+    assert!(o.gc_list(o.gen_head(2)).contains(&a));
+    assert!(!o.gc_is_collecting(a));
+    let mut called = Vec::new();
+    let found = gc::collect_with(&mut o, 2, |_, op| {
+        called.push(op);
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!((called, found.collected), (vec![a], 1));
+    assert!(!o.is_live(a));
 }
