@@ -175,7 +175,7 @@ impl Objects {
         }
     }
 
-    fn dict_data_mut(&mut self, op: u64) -> Result<&mut DictData, ObjError> {
+    pub(crate) fn dict_data_mut(&mut self, op: u64) -> Result<&mut DictData, ObjError> {
         let err = self.wrong_type(op, "dict");
         match self.heavy_mut(op).map(|h| &mut h.body) {
             Some(Body::Dict(d)) => Ok(d),
@@ -415,6 +415,11 @@ impl Objects {
     pub(crate) fn dict_referents(&self, d: &DictData) -> Result<Vec<Referent>, ObjError> {
         let k = self.read_keys(d.keys)?;
         let mut out = Vec::new();
+        if d.values != 0 && self.values_embedded(d.values)? {
+            // 3.13: an instance's inline values, which the instance owns; dict_traverse
+            // visits none of them (`!mp->ma_values->embedded`).
+            return Ok(out);
+        }
         for ix in 0..k.nentries {
             let (key, value, value_edge) = if d.values != 0 {
                 (0, self.read_word(d.values + 8 * ix)?, Edge::Values(ix))
@@ -520,10 +525,10 @@ impl Objects {
             .collect()
     }
 
-    /// Whether the entries' order is kept in the values array's prefix (a split table on
-    /// 3.11 and 3.12), not the entries' own.
+    /// Whether the entries' order is kept with the values (a split table from 3.11: in the
+    /// values array's prefix on 3.11 and 3.12, after the values on 3.13), not the entries' own.
     fn ordered_by_values(&self, d: &DictData) -> bool {
-        d.values != 0 && matches!(self.layout.minor, 11 | 12)
+        d.values != 0 && self.layout.minor >= 11
     }
 
     /// How many positions [`Objects::entry_order`] has.
@@ -531,16 +536,32 @@ impl Objects {
         if !self.ordered_by_values(d) {
             return Ok(k.nentries);
         }
-        Ok((self.read_word(d.values - 8)? >> 48) & 0xff)
+        let header = self.read_word(d.values - 8)?;
+        Ok(if self.layout.minor >= 13 {
+            (header >> 8) & 0xff
+        } else {
+            (header >> 48) & 0xff
+        })
     }
 
-    /// The entry index at position `i` of the dict's order.
+    /// The entry index at position `i` of the dict's order (`get_index_from_order`).
     fn order_at(&self, d: &DictData, i: u64) -> Result<u64, ObjError> {
         if !self.ordered_by_values(d) {
             return Ok(i);
         }
-        let at = d.values - 3 - i;
+        let at = if self.layout.minor >= 13 {
+            // get_insertion_order_array: after the `capacity` values.
+            d.values + 8 * (self.read_word(d.values - 8)? & 0xff) + i
+        } else {
+            d.values - 3 - i
+        };
         Ok((self.read_word(at & !7)? >> ((at & 7) * 8)) & 0xff)
+    }
+
+    /// 3.13's `values->embedded`: the values are an instance's inline values (the header
+    /// word before them: `capacity`, `size`, `embedded`, `valid`, a byte each).
+    pub(crate) fn values_embedded(&self, values: u64) -> Result<bool, ObjError> {
+        Ok(self.layout.minor >= 13 && (self.read_word(values - 8)? >> 16) & 0xff != 0)
     }
 
     /// `_PyDict_Next`: from position `pos` of the dict's order, the next entry that holds a
@@ -803,7 +824,14 @@ impl Objects {
         if d.values != 0 {
             self.dict_data_mut(op)?.values = 0;
             self.dictkeys_decref(old.addr)?;
-            self.free_values(d.values)?;
+            if self.values_embedded(d.values)? {
+                // 3.13: the instance's inline values, whose references moved to the new
+                // table, are no longer `valid`; the instance's dict holds its attributes.
+                let header = self.read_word(d.values - 8)?;
+                self.mem.write_word(d.values - 8, header & !(0xff << 24))?;
+            } else {
+                self.free_values(d.values)?;
+            }
         } else if old.addr == self.empty_keys_addr() {
             self.empty_keys_refcnt_add(-1);
         } else {
@@ -929,7 +957,10 @@ impl Objects {
 
     /// `free_values`: a split table's values array goes back (`PyMem_Free`).
     pub(crate) fn free_values(&mut self, values: u64) -> Result<(), ObjError> {
-        let prefix = if self.layout.minor >= 11 {
+        let prefix = if self.layout.minor >= 13 {
+            // The header word (capacity, size, embedded, valid) before the values.
+            8
+        } else if self.layout.minor >= 11 {
             // The array starts after its prefix, whose last byte says how long it is.
             (self.read_word((values - 8) & !7)? >> 56) & 0xff
         } else {
@@ -1057,7 +1088,10 @@ impl Objects {
             for r in referents {
                 self.c_xdecref(r.target)?;
             }
-            self.free_values(d.values)?;
+            // 3.13: embedded values are the instance's, neither released nor freed here.
+            if !self.values_embedded(d.values)? {
+                self.free_values(d.values)?;
+            }
             self.dictkeys_decref(d.keys)?;
         } else if d.keys == self.empty_keys_addr() {
             self.empty_keys_refcnt_add(-1);
@@ -1092,6 +1126,11 @@ impl Objects {
         let d = self.live_dict(op)?;
         if d.keys == self.empty_keys_addr() {
             return Ok(());
+        }
+        if d.values != 0 && self.values_embedded(d.values)? {
+            return Err(ObjError::NotModelled {
+                what: "clearing an instance's __dict__ on 3.13 (its inline values)",
+            });
         }
         let referents = self.dict_referents(&d)?;
         self.empty_keys_refcnt_add(1);

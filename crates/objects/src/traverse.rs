@@ -156,15 +156,20 @@ impl Objects {
             Some(Body::Dict(d)) => self.dict_referents(d)?,
             Some(Body::Fields(_)) => self.field_referents(op)?,
             Some(Body::Instance(i)) => {
+                // The dict made for the attributes, and the values while they hold them
+                // (3.11 and 3.12: one or the other; 3.13: the inline values also while a
+                // __dict__ shares them).
                 let mut out = Vec::new();
                 if i.dict != 0 {
                     out.push(Referent {
                         edge: Edge::Dict,
                         target: i.dict,
                     });
-                } else if i.values != 0 {
+                }
+                let values = self.live_values(i)?;
+                if values != 0 {
                     for ix in 0..self.instance_nvalues(i.class)? {
-                        let target = self.read_word(i.values + 8 * ix)?;
+                        let target = self.read_word(values + 8 * ix)?;
                         if target != 0 {
                             out.push(Referent {
                                 edge: Edge::Values(ix),
@@ -233,10 +238,12 @@ impl Objects {
             Some(Body::Dict(d)) => self.dict_traverse(d)?,
             Some(Body::Instance(i)) => {
                 // subtype_traverse: the attributes (or the __dict__ made for them), the type.
+                // 3.13's PyObject_VisitManagedDict visits valid inline values, not the dict.
+                let values_live = self.live_values(i)? != 0;
                 let mut out: Vec<u64> = self
                     .referents(op)?
                     .into_iter()
-                    .filter(|r| r.edge != Edge::ObType)
+                    .filter(|r| r.edge != Edge::ObType && !(values_live && r.edge == Edge::Dict))
                     .map(|r| r.target)
                     .collect();
                 out.push(i.class);

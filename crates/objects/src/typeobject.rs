@@ -428,13 +428,34 @@ impl Objects {
         self.write_byte(values - 2, (size + 1) as u8)
     }
 
-    /// `delete_index_from_values` (3.11, 3.12): `ix` leaves the order array in the prefix, the
-    /// later entries moving up one.
+    /// `delete_index_from_values`: `ix` leaves the order array (3.11, 3.12: in the prefix,
+    /// read backwards; 3.13: after the values), the later entries moving up one.
     pub(crate) fn delete_index_from_values(
         &mut self,
         values: u64,
         ix: u64,
     ) -> Result<(), ObjError> {
+        if self.layout.minor >= 13 {
+            let header = self.read_word(values - 8)?;
+            let (capacity, size) = (header & 0xff, (header >> 8) & 0xff);
+            let array = values + 8 * capacity;
+            let byte = |o: &Objects, at: u64| -> Result<u64, ObjError> {
+                Ok((o.read_word(at & !7)? >> ((at & 7) * 8)) & 0xff)
+            };
+            let mut i = 0;
+            while i < size && byte(self, array + i)? != ix {
+                i += 1;
+            }
+            while i + 1 < size {
+                let next = byte(self, array + i + 1)?;
+                self.write_byte(array + i, next as u8)?;
+                i += 1;
+            }
+            let size = size.saturating_sub(1);
+            return Ok(self
+                .mem
+                .write_word(values - 8, (header & !0xff00) | (size << 8))?);
+        }
         let size = (self.read_word(values - 8)? >> 48) & 0xff;
         let byte = |o: &Objects, at: u64| -> Result<u64, ObjError> {
             Ok((o.read_word(at & !7)? >> ((at & 7) * 8)) & 0xff)
@@ -469,24 +490,59 @@ impl Objects {
         if self.layout.minor <= 10 {
             return self.object_dict_setitem(op, i, c, name, value);
         }
-        if i.dict != 0 {
-            return self.dict_setitem(i.dict, name, value);
+        let values = self.live_values(&i)?;
+        if values == 0 {
+            // The dict holds the attributes (3.13: made now if the inline values were
+            // cleared, PyObject_GenericGetDict).
+            let dict = match i.dict {
+                0 => self.instance_dict_new(op)?,
+                d => d,
+            };
+            return self.dict_setitem(dict, name, value);
         }
-        // _PyObject_StoreInstanceAttribute
+        // _PyObject_StoreInstanceAttribute (3.13: store_instance_attr_lock_held, also while a
+        // materialized __dict__ shares the inline values)
         let ix = self.insert_into_dictkeys(c.cached_keys, name)?;
         let Some(ix) = ix else {
-            let dict = self.make_dict_from_instance_attributes(op)?;
+            let dict = match i.dict {
+                0 => self.make_dict_from_instance_attributes(op)?,
+                d => d,
+            };
             return self.dict_setitem(dict, name, value);
         };
         self.incref(value)?;
-        let old = self.read_word(i.values + 8 * ix)?;
-        self.mem.write_word(i.values + 8 * ix, value)?;
+        let old = self.read_word(values + 8 * ix)?;
+        self.mem.write_word(values + 8 * ix, value)?;
         if old == 0 {
-            self.add_to_insertion_order(i.values, ix)?;
+            self.add_to_insertion_order(values, ix)?;
+            if i.dict != 0 {
+                self.dict_data_mut(i.dict)?.used += 1;
+            }
             Ok(())
         } else {
             self.decref(old)
         }
+    }
+
+    /// The values holding an instance's attributes, or 0: 3.11's and 3.12's array until a
+    /// dict takes it over; 3.13's inline values while `valid` (a resized `__dict__` or
+    /// `subtype_clear` ends that).
+    pub(crate) fn live_values(&self, i: &InstanceData) -> Result<u64, ObjError> {
+        if i.values != 0
+            && self.layout.minor >= 13
+            && (self.read_word(i.values - 8)? >> 24) & 0xff == 0
+        {
+            return Ok(0);
+        }
+        Ok(i.values)
+    }
+
+    /// 3.13: an empty dict for an instance whose inline values are no longer valid
+    /// (`_PyObject_MaterializeManagedDict`'s `PyDict_New`), published in the object.
+    fn instance_dict_new(&mut self, op: u64) -> Result<u64, ObjError> {
+        let dict = self.dict_new()?;
+        self.instance_mut(op)?.dict = dict;
+        Ok(dict)
     }
 
     /// `PyObject_SetAttr` and `PyObject_GetAttr`: "attribute name must be string" (a
@@ -574,17 +630,23 @@ impl Objects {
         self.shared_keys_insert(keys, name)
     }
 
-    /// `make_dict_from_instance_attributes` (3.11, 3.12): a dict sharing the class's keys and the
-    /// instance's values array; the instance then points at the dict.
+    /// `make_dict_from_instance_attributes`: a dict sharing the class's keys and the
+    /// instance's values array; the instance then points at the dict, which on 3.11 and 3.12
+    /// takes the array over, while on 3.13 the inline values stay the object's
+    /// (`_PyObject_MaterializeManagedDict`; a new empty dict once they are not `valid`).
     fn make_dict_from_instance_attributes(&mut self, op: u64) -> Result<u64, ObjError> {
-        if self.layout.minor >= 13 {
-            return Err(ObjError::NotModelled {
-                what: "an instance __dict__ on 3.13 (inline values)",
-            });
-        }
         let i = self.instance_data(op)?;
         let c = self.class_data(i.class)?;
-        let used = (self.read_word(i.values - 8)? >> 48) & 0xff;
+        let minor = self.layout.minor;
+        if self.live_values(&i)? == 0 {
+            return self.instance_dict_new(op);
+        }
+        let header = self.read_word(i.values - 8)?;
+        let used = if minor >= 13 {
+            header >> 8
+        } else {
+            header >> 48
+        } & 0xff;
         let dict = self.dict_new_split(c.cached_keys, i.values, used)?;
         // "track all the values": the dict is tracked if a value may be.
         let size = self.shared_keys_usable_size(c.cached_keys)?;
@@ -600,12 +662,14 @@ impl Objects {
         }
         let inst = self.instance_mut(op)?;
         inst.dict = dict;
-        inst.values = 0;
+        if minor <= 12 {
+            inst.values = 0;
+        }
         Ok(dict)
     }
 
-    /// `obj.__dict__`: the dict holding the instance's attributes (made now on 3.11 and 3.12
-    /// if there is none; up to 3.10 made empty if no attribute was ever set). A new reference.
+    /// `obj.__dict__`: the dict holding the instance's attributes (made now from 3.11 if there
+    /// is none; up to 3.10 made empty if no attribute was ever set). A new reference.
     pub fn instance_dict(&mut self, op: u64) -> Result<u64, ObjError> {
         self.live_view(op)?;
         let i = self.instance_data(op)?;
@@ -630,18 +694,20 @@ impl Objects {
         if i.dict != 0 {
             return self.dict_getitem(i.dict, name);
         }
-        if i.values == 0 {
+        let values = self.live_values(&i)?;
+        if values == 0 {
             return Ok(None);
         }
         let c = self.class_data(i.class)?;
         match self.shared_keys_lookup(c.cached_keys, name)? {
-            Some(ix) => Ok(Some(self.read_word(i.values + 8 * ix)?).filter(|&v| v != 0)),
+            Some(ix) => Ok(Some(self.read_word(values + 8 * ix)?).filter(|&v| v != 0)),
             None => Ok(None),
         }
     }
 
     /// `subtype_dealloc` for a plain class's instance: untrack; release the dict, or the values
-    /// (forwards) and their array; free the object; then release the class.
+    /// (forwards) and their array (3.13: `PyObject_ClearManagedDict`); free the object; then
+    /// release the class.
     pub(crate) fn instance_dealloc(&mut self, op: u64) -> Result<(), ObjError> {
         let i = self.instance_data(op)?;
         self.gc_untrack(op)?;
@@ -658,7 +724,9 @@ impl Objects {
         if !self.trashcan_begin(op) {
             return Ok(());
         }
-        if i.dict != 0 {
+        if self.layout.minor >= 13 {
+            self.clear_managed_dict(op)?;
+        } else if i.dict != 0 {
             self.instance_mut(op)?.dict = 0;
             self.decref(i.dict)?;
         } else if i.values != 0 {
@@ -668,9 +736,7 @@ impl Objects {
                     self.c_xdecref(r.target)?;
                 }
             }
-            if self.layout.minor <= 12 {
-                self.free_values(i.values)?;
-            }
+            self.free_values(i.values)?;
         }
         self.free_object(op)?;
         self.trashcan_end()?;
@@ -680,8 +746,12 @@ impl Objects {
     /// `subtype_clear` of an instance of a plain class: its attributes released in index
     /// order, each slot set to NULL first (`Py_CLEAR`). 3.11's `_PyObject_ClearInstanceAttributes`
     /// leaves the values array for the deallocator; 3.12's `_PyObject_ClearManagedDict` frees
-    /// it. An instance whose `__dict__` was made has it released instead.
+    /// it; 3.13's is [`Objects::clear_managed_dict`]. An instance whose `__dict__` was made
+    /// has it released instead.
     pub(crate) fn instance_clear(&mut self, op: u64) -> Result<(), ObjError> {
+        if self.layout.minor >= 13 {
+            return self.clear_managed_dict(op);
+        }
         let i = self.instance_data(op)?;
         if i.values != 0 {
             for ix in 0..self.instance_nvalues(i.class)? {
@@ -701,6 +771,61 @@ impl Objects {
             self.instance_mut(op)?.dict = 0;
             self.decref(i.dict)?;
         }
+        Ok(())
+    }
+
+    /// 3.13's `PyObject_ClearManagedDict` (`subtype_dealloc` and `subtype_clear`): without a
+    /// dict, `clear_inline_values`; a dict still sharing the inline values first gets a copy
+    /// of them (`_PyDict_DetachFromObject`), then the dict is released.
+    fn clear_managed_dict(&mut self, op: u64) -> Result<(), ObjError> {
+        let i = self.instance_data(op)?;
+        let values = self.live_values(&i)?;
+        if i.dict == 0 {
+            if values != 0 {
+                self.clear_inline_values(values)?;
+            }
+            return Ok(());
+        }
+        if values != 0 && self.dict_data(i.dict)?.values == values {
+            self.detach_from_object(i.dict, values)?;
+        }
+        self.instance_mut(op)?.dict = 0;
+        self.decref(i.dict)
+    }
+
+    /// 3.13's `clear_inline_values`: no longer `valid`, then each of the `capacity` values
+    /// cleared (`Py_CLEAR`) in index order.
+    fn clear_inline_values(&mut self, values: u64) -> Result<(), ObjError> {
+        let header = self.read_word(values - 8)?;
+        self.mem.write_word(values - 8, header & !(0xff << 24))?;
+        for ix in 0..header & 0xff {
+            let v = self.read_word(values + 8 * ix)?;
+            if v != 0 {
+                self.mem.write_word(values + 8 * ix, 0)?;
+                self.decref(v)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// 3.13's `_PyDict_DetachFromObject`: the dict gets its own copy of the inline values
+    /// (`copy_values`: `new_values(capacity)`, a `PyMem_Malloc` of the header word, the values
+    /// and the order array rounded to a word, with the size, order and values copied; its
+    /// references move with them), and the object's are no longer `valid`.
+    fn detach_from_object(&mut self, dict: u64, values: u64) -> Result<(), ObjError> {
+        let header = self.read_word(values - 8)?;
+        let capacity = header & 0xff;
+        let order_words = capacity.div_ceil(8);
+        let mem = self.mem_malloc((capacity + 1) * 8 + order_words * 8)?;
+        let copy = mem + 8;
+        // capacity and size; embedded 0 (valid is not set by new_values: left 0).
+        self.mem.write_word(mem, header & 0xffff)?;
+        for w in 0..capacity + order_words {
+            let word = self.read_word(values + 8 * w)?;
+            self.mem.write_word(copy + 8 * w, word)?;
+        }
+        self.set_dict_values(dict, copy)?;
+        self.mem.write_word(values - 8, header & !(0xff << 24))?;
         Ok(())
     }
 
@@ -957,8 +1082,14 @@ mod tests {
     fn type_new_copies_the_namespace_as_cpython_does() {
         // list(D.__dict__) on 3.11.7 and 3.12.1 for `class D: "A doc."; m = 1`:
         // ['__module__', '__doc__', 'm', '__dict__', '__weakref__']; sys.getrefcount(D) 5
-        // (the module's name, tp_mro, the two getset descriptors, the argument).
-        for p in [Profile::CPYTHON_3_11, Profile::CPYTHON_3_12] {
+        // (the module's name, tp_mro, the two getset descriptors, the argument). 3.13.0 the same
+        // but for the two names its class bodies store, which stay in the dict:
+        // ['__module__', '__firstlineno__', '__doc__', 'm', '__static_attributes__', ...].
+        for p in [
+            Profile::CPYTHON_3_11,
+            Profile::CPYTHON_3_12,
+            Profile::CPYTHON_3_13,
+        ] {
             let mut o = Objects::new(p).unwrap();
             let (ns, name) = namespace(&mut o, &[]);
             let c = o.type_new_impl(name, ns).unwrap();
@@ -1010,35 +1141,42 @@ mod tests {
 
     #[test]
     fn a_dict_object_appears_only_when_the_version_makes_one() {
-        // sys.getsizeof(c.__dict__) of the fourth instance of a class, after `c.x = 1`: 104 on
+        // sys.getsizeof(c.__dict__) of the fourth instance of a class, after `c.x = 1000`: 104 on
         // 3.8–3.10 (a split table, 5 values); 3.11, 3.12 make a dict of the instance's values
         // when asked: 272 (dk_nentries + dk_usable = 1 + 25: 30 less one per instance and one
-        // for the key `x`).
+        // for the key `x`), and so does 3.13.0, whose dict points at the inline values until
+        // the instance goes (`_PyDict_DetachFromObject` gives it a copy): `d = x.__dict__;
+        // del x; print(d)` prints {'x': 1000} on each.
         for (p, size) in [
             (Profile::CPYTHON_3_8, 104),
             (Profile::CPYTHON_3_10, 104),
             (Profile::CPYTHON_3_11, 272),
             (Profile::CPYTHON_3_12, 272),
+            (Profile::CPYTHON_3_13, 272),
         ] {
             let mut o = Objects::new(p).unwrap();
             let c = o.type_new("C", "__main__").unwrap();
             let xs: Vec<u64> = (0..3).map(|_| o.instance_new(c).unwrap()).collect();
             let x = o.instance_new(c).unwrap();
             let n = o.unicode_from_str("x").unwrap();
-            let one = o.long_from_i64(1).unwrap();
+            let one = o.long_from_i64(1000).unwrap();
             o.instance_setattr(x, n, one).unwrap();
             let d = o.instance_dict(x).unwrap();
             assert_eq!(o.getsizeof(d).unwrap(), size, "{p}");
-            assert_eq!(o.repr(d).unwrap(), "{'x': 1}", "{p}");
-            o.decref(d).unwrap();
+            assert_eq!(o.repr(d).unwrap(), "{'x': 1000}", "{p}");
             o.decref(x).unwrap();
+            assert!(!o.is_live(x), "{p}");
+            assert_eq!(
+                o.repr(d).unwrap(),
+                "{'x': 1000}",
+                "{p}: the dict outlives x"
+            );
+            assert_eq!(o.refcnt(one).unwrap(), 2, "{p}: the dict's value, ours");
+            o.decref(d).unwrap();
+            assert_eq!(o.refcnt(one).unwrap(), 1, "{p}");
             for x in xs {
                 o.decref(x).unwrap();
             }
         }
-        let mut o = Objects::new(Profile::CPYTHON_3_13).unwrap();
-        let c = o.type_new("C", "__main__").unwrap();
-        let x = o.instance_new(c).unwrap();
-        assert!(o.instance_dict(x).is_err(), "named as not modelled");
     }
 }
