@@ -278,6 +278,7 @@ pub fn compile(
         imported: Default::default(),
         cache_only: Vec::new(),
         do_not_emit: 0,
+        static_attributes: Vec::new(),
     };
     c.parser_objects(&body)?;
     c.imported = imported_names(&body);
@@ -362,6 +363,9 @@ struct Compiler<'a> {
     cache_only: Vec<u64>,
     /// 3.9's `c_do_not_emit_bytecode`, for the code objects it would make and drop.
     do_not_emit: u32,
+    /// 3.13's `u_static_attributes` of each class body being compiled, the innermost last:
+    /// the names stored as `self.NAME` in the code it encloses.
+    static_attributes: Vec<std::collections::BTreeSet<String>>,
 }
 
 /// `_PyCode_ConstantKey`: constants are merged when type and value are equal.
@@ -1894,7 +1898,7 @@ impl Compiler<'_> {
         cd: &ast::StmtClassDef,
         line: i32,
     ) -> Result<(), RunError> {
-        if unit.minor != 11 && unit.minor != 12 {
+        if !(11..=13).contains(&unit.minor) {
             return Err(self.not_modelled(&format!("a class statement on 3.{}", unit.minor), cd));
         }
         if !cd.decorator_list.is_empty() {
@@ -1920,10 +1924,15 @@ impl Compiler<'_> {
             return Err(self.not_modelled("a class using a variable of the enclosing function", cd));
         }
         let index = self.class_body(cd, qualname)?;
-        // 2. load the 'build_class' function; 3. the function made from the body's code; 4. the
-        // class name; 5. the call.
-        unit.emit("PUSH_NULL", 0, line);
-        unit.emit("LOAD_BUILD_CLASS", 0, line);
+        // 2. load the 'build_class' function (3.13: the NULL above it, as for any callable);
+        // 3. the function made from the body's code; 4. the class name; 5. the call.
+        if unit.minor >= 13 {
+            unit.emit("LOAD_BUILD_CLASS", 0, line);
+            unit.emit("PUSH_NULL", 0, line);
+        } else {
+            unit.emit("PUSH_NULL", 0, line);
+            unit.emit("LOAD_BUILD_CLASS", 0, line);
+        }
         self.make_closure(unit, index, &[], 0, line)?;
         let name = self.interned(cd.name.as_str())?;
         let k = self.add_const(unit, ConstKey::Str(cd.name.to_string()), name);
@@ -1936,8 +1945,9 @@ impl Compiler<'_> {
         self.store_name(unit, cd.name.as_str(), line)
     }
 
-    /// The class body's code unit (`COMPILER_SCOPE_CLASS`): `__module__` from the globals'
-    /// `__name__`, `__qualname__`, the docstring as `__doc__`, the body, and `return None`.
+    /// The class body's code unit (`compiler_class_body`, `COMPILER_SCOPE_CLASS`):
+    /// `__module__` from the globals' `__name__`, `__qualname__`, 3.13's `__firstlineno__`,
+    /// the docstring as `__doc__`, the body, 3.13's `__static_attributes__`, and `return None`.
     fn class_body(&mut self, cd: &ast::StmtClassDef, qualname: String) -> Result<usize, RunError> {
         self.refuse_unemitted_code(cd)?;
         let firstlineno = self.line(cd);
@@ -1968,11 +1978,43 @@ impl Compiler<'_> {
         let k = self.add_const(&mut unit, ConstKey::Str(qualname), q);
         unit.emit("LOAD_CONST", k, line);
         self.store_name(&mut unit, "__qualname__", line)?;
+        if unit.minor >= 13 {
+            // ADDOP_LOAD_CONST_NEW(PyLong_FromLong(u_firstlineno)).
+            let k = self.load_const(&mut unit, &CVal::Int(i128::from(firstlineno)), None)?;
+            unit.emit("LOAD_CONST", k, line);
+            self.o.py_id("__firstlineno__")?;
+            self.store_name(&mut unit, "__firstlineno__", line)?;
+            self.static_attributes.push(Default::default());
+        }
         self.compiler_body(&mut unit, &cd.body)?;
+        if unit.minor >= 13 {
+            let names = self.static_attributes.pop().unwrap_or_default();
+            // _PyCompile_StaticAttributesAsTuple: the set sorted, as a tuple; loaded and
+            // stored at NO_LOCATION (the line of the instruction before).
+            let names: Vec<String> = names.into_iter().collect();
+            let k = self.names_tuple(&mut unit, &names)?;
+            unit.emit("LOAD_CONST", k, -1);
+            self.o.py_id("__static_attributes__")?;
+            self.store_name(&mut unit, "__static_attributes__", -1)?;
+        }
         // The implicit `return None` (no __classcell__): artificial, as assemble adds it.
         self.assemble(&mut unit, true)?;
         self.units.push(unit.code);
         Ok(self.units.len() - 1)
+    }
+
+    /// 3.13's `compiler_maybe_add_static_attribute_to_class`: a store to `self.NAME` adds
+    /// `NAME` to the innermost class body enclosing the unit being compiled (a class body's
+    /// own `self.NAME` counts for the class around it, if any).
+    fn maybe_add_static_attribute(&mut self, unit: &Unit, a: &ast::ExprAttribute) {
+        if unit.minor < 13 || !matches!(&*a.value, Expr::Name(n) if n.id.as_str() == "self") {
+            return;
+        }
+        let skip = usize::from(unit.class);
+        let n = self.static_attributes.len();
+        if n > skip {
+            self.static_attributes[n - 1 - skip].insert(a.attr.to_string());
+        }
     }
 
     /// `compiler_return`: a constant is loaded after the blocks are unwound (a `NOP` keeps the
@@ -2646,6 +2688,7 @@ impl Compiler<'_> {
         match t {
             Expr::Name(n) => self.store_name(unit, n.id.as_str(), line),
             Expr::Attribute(a) => {
+                self.maybe_add_static_attribute(unit, a);
                 self.expr(unit, &a.value)?;
                 let i = self.name_index(unit, a.attr.as_str())?;
                 unit.emit("STORE_ATTR", i, line);

@@ -1019,23 +1019,35 @@ fn a_module_beside_the_script_is_imported() {
 /// with the method bit) and bound methods as values, `type`, `isinstance`, the reprs, and the
 /// counts: a class is held by the module, its `__mro__` and its `__dict__` and `__weakref__`
 /// descriptors, and by each of its instances; a bound method holds its function and `self`.
+/// On 3.13 the class body also stores `__firstlineno__` and `__static_attributes__` (the
+/// names its methods assign as `self.NAME`, sorted), `LOAD_BUILD_CLASS` comes before its
+/// `NULL`, a heap type is 8 bytes larger, and `__dict__` shares the instance's inline values.
 #[test]
 fn classes_instances_and_methods() {
     same_as_cpython("classes");
     same_as_cpython_3_12("classes");
+    same_as_recorded(Profile::CPYTHON_3_13, "classes");
 }
 
 /// `__del__` (`slot_tp_finalize` through `subtype_dealloc`): in the order each container
 /// releases its items (lists and tuples backwards, dicts and instance attributes forwards, in
-/// the order of the class's shared keys), once per object even when `__del__` resurrects it.
+/// the order of the class's shared keys; 3.13's inline values as 3.12's array), once per
+/// object even when `__del__` resurrects it, on 3.11, 3.12 and 3.13 (whose class bodies
+/// store `__firstlineno__` and `__static_attributes__`).
 #[test]
 fn finalizers_run_once_in_deallocation_order() {
-    same_as_cpython("finalizers");
-    same_as_cpython_3_12("finalizers");
+    same_on(
+        &[
+            Profile::CPYTHON_3_11,
+            Profile::CPYTHON_3_12,
+            Profile::CPYTHON_3_13,
+        ],
+        "finalizers",
+    );
 }
 
 /// Calling a class and reading attributes fail with CPython's messages (the last line of each
-/// traceback, the same on 3.11.7 and 3.12.1).
+/// traceback, the same on 3.11.7, 3.12.1 and 3.13.0).
 #[test]
 fn class_errors_read_as_cpython_s() {
     let cases = [
@@ -1068,7 +1080,11 @@ fn class_errors_read_as_cpython_s() {
             "AttributeError: 'C' object has no attribute 'missing'",
         ),
     ];
-    for profile in [Profile::CPYTHON_3_11, Profile::CPYTHON_3_12] {
+    for profile in [
+        Profile::CPYTHON_3_11,
+        Profile::CPYTHON_3_12,
+        Profile::CPYTHON_3_13,
+    ] {
         for (src, last) in cases {
             let err = run_source(profile, &format!("{src}\n"), "c.py")
                 .unwrap()
@@ -1112,9 +1128,8 @@ fn classes_outside_the_model_are_named() {
         .error
         .unwrap();
     assert!(matches!(err, RunError::NotModelled { .. }), "{err}");
-    // Other versions' class bytecode differs (3.13's __firstlineno__ and
-    // __static_attributes__, 3.8-3.10's calls): never compiled as 3.11's.
-    for profile in [Profile::CPYTHON_3_10, Profile::CPYTHON_3_13] {
+    // 3.8-3.10's class bytecode differs (their calls): never compiled as 3.11's.
+    for profile in [Profile::CPYTHON_3_9, Profile::CPYTHON_3_10] {
         let err = run_source(profile, "class C:\n    pass\n", "v.py")
             .unwrap()
             .error
@@ -1198,26 +1213,38 @@ fn due_collections_run_where_cpython_runs_them() {
     same_on(&FROM_3_9, "gc_eval_breaker");
 }
 
-/// Cycles through instances (3.11 and 3.12, where classes are modelled): `subtype_clear`
-/// releases the attributes (3.11 keeps the values array for the deallocator, 3.12 frees it) or
-/// the `__dict__` made for one; the counts `gc.collect()` returns, and the reuse of a collected
-/// instance's block, as CPython's.
+/// Cycles through instances (3.11 to 3.13, where classes are modelled): `subtype_clear`
+/// releases the attributes (3.11 keeps the values array for the deallocator, 3.12 frees it,
+/// 3.13 marks the inline values no longer valid) or the `__dict__` made for one; the counts
+/// `gc.collect()` returns, and the reuse of a collected instance's block, as CPython's. On
+/// 3.13 an instance whose `__dict__` holds it is collected alone (1, where 3.12 finds 2):
+/// `subtype_traverse` visits valid inline values and not the dict, and `dict_traverse` skips
+/// embedded values, so the dict stays reachable from the instance's own count.
 #[test]
-fn cycles_through_instances_collected_on_3_11_and_3_12() {
+fn cycles_through_instances_collected_on_3_11_to_3_13() {
     same_on(
-        &[Profile::CPYTHON_3_11, Profile::CPYTHON_3_12],
+        &[
+            Profile::CPYTHON_3_11,
+            Profile::CPYTHON_3_12,
+            Profile::CPYTHON_3_13,
+        ],
         "gc_instances",
     );
 }
 
-/// Cycles whose instances have `__del__` (3.11 and 3.12): `finalize_garbage` calls each once in
+/// Cycles whose instances have `__del__` (3.11 to 3.13): `finalize_garbage` calls each once in
 /// the unreachable list's order; `handle_resurrected_objects` keeps what a finalizer made
-/// reachable again and clears the rest; a finalizer never runs twice; a collection that an
-/// allocation starts (inside it on 3.11, at the eval breaker on 3.12) calls them too.
+/// reachable again and clears the rest (3.13's `subtype_clear` marks the inline values no
+/// longer valid); a finalizer never runs twice; a collection that an allocation starts
+/// (inside it on 3.11, at the eval breaker from 3.12) calls them too.
 #[test]
-fn finalizers_in_cycles_on_3_11_and_3_12() {
+fn finalizers_in_cycles_on_3_11_to_3_13() {
     same_on(
-        &[Profile::CPYTHON_3_11, Profile::CPYTHON_3_12],
+        &[
+            Profile::CPYTHON_3_11,
+            Profile::CPYTHON_3_12,
+            Profile::CPYTHON_3_13,
+        ],
         "gc_finalizers",
     );
 }
@@ -1350,9 +1377,6 @@ fn instructions_carry_cpython_s_positions() {
         Profile::CPYTHON_3_13,
     ] {
         for name in EXC_FIXTURES.into_iter().chain(["arith"]) {
-            if name == "exc_attr" && profile == Profile::CPYTHON_3_13 {
-                continue; // a class: not compiled on 3.13 yet
-            }
             let file = format!("{name}.py");
             let positions = python::positions_source(profile, &fixture(&file), &file).unwrap();
             let recorded = fixture(&format!("{name}.pos.{profile}.txt"));
@@ -1390,12 +1414,9 @@ fn tracebacks_read_as_cpython_s() {
         for name in EXC_FIXTURES {
             let file = format!("{name}.py");
             let out = run_source(profile, &fixture(&file), &file).unwrap();
-            let classes = matches!(
-                profile,
-                Profile::CPYTHON_3_9 | Profile::CPYTHON_3_10 | Profile::CPYTHON_3_13
-            );
+            let classes = matches!(profile, Profile::CPYTHON_3_9 | Profile::CPYTHON_3_10);
             if name == "exc_attr" && classes {
-                // A class statement, not modelled on 3.10 and 3.13: refused by name.
+                // A class statement, not modelled on 3.9 and 3.10: refused by name.
                 let err = out.error.unwrap();
                 assert!(
                     err.to_string().starts_with("not modelled: a class"),
