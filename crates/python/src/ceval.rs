@@ -202,7 +202,7 @@ impl Interp {
             func,
             kwnames: 0,
             pc: 0,
-            // Classes are compiled for 3.11 and 3.12 only: no frame object.
+            // Classes are compiled for 3.11 to 3.13 only: no frame object.
             object: 0,
         };
         let result = self.run_frame(&mut frame);

@@ -48,7 +48,7 @@
 //! comparisons, `is`, `in`, `and`/`or`/`not`, conditional expressions; int, float and str
 //! arithmetic; list, tuple and dict displays, subscripts and slices; list comprehensions;
 //! f-strings and `%` formatting; calls of the built-ins above; attribute access on modules and
-//! functions; `class` statements without bases or decorators on 3.11 and 3.12 (their
+//! functions; `class` statements without bases or decorators on 3.11, 3.12 and 3.13 (their
 //! instances, attributes, methods called through `LOAD_METHOD` or as bound methods,
 //! `__init__`, and `__del__` run once when an instance's count reaches zero, in the order its
 //! container releases it); imports of `sys`, `gc` (its counts, thresholds, collections with
