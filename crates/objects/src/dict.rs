@@ -916,8 +916,12 @@ impl Objects {
             (None, false) => d.used == k.nentries && str_or(self, key) && k.usable > 0,
         };
         if !in_order {
+            // insertion_resize: from 3.11 a str key with no room left in the shared keys makes
+            // a combined table of str keys (`insertion_resize(mp, 1)`), any other key a
+            // general one (`insertion_resize(mp, 0)`).
+            let unicode = self.layout.minor >= 11 && str_or(self, key);
             let used = d.used;
-            self.dictresize(op, log2_keysize(used * 3), false)?;
+            self.dictresize(op, log2_keysize(used * 3), unicode)?;
             return self.insertdict(op, key, hash, value);
         }
         let version = self.next_dict_version();

@@ -1974,3 +1974,31 @@ fn deleting_an_absent_key_leaves_a_split_table_split() -> Result<(), ObjError> {
     }
     Ok(())
 }
+
+/// An instance's 30th attribute finds no room in its class's shared keys (29 usable after the
+/// instance took one): from 3.11 the dict made for the attributes becomes a combined table of
+/// str keys (`insertion_resize(mp, 1)`), not a general one; the model made it general (24-byte
+/// entries). `sys.getsizeof(x.__dict__)` after 35 attributes on the only instance of a class:
+/// 400 on CPython 3.8.18 and 3.10.13, 1584 on 3.11.7, 3.12.1 and 3.13.0.
+#[test]
+fn an_instance_dict_past_the_shared_keys_keeps_str_keys() -> Result<(), ObjError> {
+    for (p, size) in [
+        (Profile::CPYTHON_3_8, 400),
+        (Profile::CPYTHON_3_10, 400),
+        (Profile::CPYTHON_3_11, 1584),
+        (Profile::CPYTHON_3_12, 1584),
+        (Profile::CPYTHON_3_13, 1584),
+    ] {
+        let mut o = Objects::new(p)?;
+        let c = o.type_new("C", "__main__")?;
+        let x = o.instance_new(c)?;
+        for i in 0..35 {
+            let n = o.unicode_from_str(&format!("n{i}"))?;
+            let v = o.long_from_i64(i)?;
+            o.instance_setattr(x, n, v)?;
+        }
+        let d = o.instance_dict(x)?;
+        assert_eq!(o.getsizeof(d)?, size, "{p}");
+    }
+    Ok(())
+}
