@@ -422,6 +422,13 @@ impl Interp {
                 return Ok(self.o.long_from_i64(size as i64)?);
             }
             "__bases__" | "__mro__" => Some(self.o.class_tuple(cls, name == "__mro__")?),
+            // type's own `__dict__` getset (a data descriptor of the metatype) comes before the
+            // class's dict, whose `__dict__` entry is its instances' descriptor.
+            "__dict__" => {
+                return Err(not_modelled(
+                    "a class's __dict__ (type_dict's mappingproxy)".into(),
+                ));
+            }
             _ => self.type_lookup(cls, key)?,
         };
         if let Some(v) = v {

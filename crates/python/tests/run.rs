@@ -1098,7 +1098,7 @@ fn class_errors_read_as_cpython_s() {
 
 /// What classes the model does not make is named: base classes, `super()` (the
 /// `__classcell__`), decorators, a class body reading the enclosing function's variables,
-/// and `__repr__` (Python code in a slot).
+/// `__repr__` (Python code in a slot), and a class's own `__dict__`.
 #[test]
 fn classes_outside_the_model_are_named() {
     for (src, what) in [
@@ -1128,6 +1128,20 @@ fn classes_outside_the_model_are_named() {
         .error
         .unwrap();
     assert!(matches!(err, RunError::NotModelled { .. }), "{err}");
+    // A class's own __dict__ is type's getset (a mappingproxy), never the descriptor its
+    // instances' __dict__ is.
+    let err = run_source(
+        Profile::CPYTHON_3_13,
+        "class C:\n    pass\nC.__dict__\n",
+        "d.py",
+    )
+    .unwrap()
+    .error
+    .unwrap();
+    assert_eq!(
+        err.to_string(),
+        "not modelled: a class's __dict__ (type_dict's mappingproxy), d.py, line 3"
+    );
     // 3.8-3.10's class bytecode differs (their calls): never compiled as 3.11's.
     for profile in [Profile::CPYTHON_3_9, Profile::CPYTHON_3_10] {
         let err = run_source(profile, "class C:\n    pass\n", "v.py")
