@@ -641,7 +641,6 @@ fn classes_and_instances(out: &mut String) -> Res {
     // ANCHOR: instance_costs
     let versions = ["3.8", "3.9", "3.10", "3.11", "3.12", "3.13"];
     let mut columns = Vec::new();
-    let mut not_modelled = Vec::new();
     for v in versions {
         let mut o = Objects::new(Profile::parse(v)?)?;
         let class = o.type_new("C", "__main__")?; // class C: pass
@@ -651,7 +650,7 @@ fn classes_and_instances(out: &mut String) -> Res {
             // C(), three times
             let (c, bytes) = traced_growth(&mut o, |o| o.instance_new(class))?;
             instances.push(c);
-            column.push(Some(bytes));
+            column.push(bytes);
         }
         let first = instances[0];
         for (name, value) in [("x", 1), ("y", 2)] {
@@ -661,25 +660,20 @@ fn classes_and_instances(out: &mut String) -> Res {
                 o.instance_setattr(first, name, value).map(|()| 0) // first.x = 1
             })?;
             o.decref(value)?;
-            column.push(Some(bytes));
+            column.push(bytes);
         }
         let fourth = o.instance_new(class)?; // fourth = C(); fourth.x = 1
         let (x, one) = (o.unicode_from_str("x")?, o.long_from_i64(1)?);
         o.instance_setattr(fourth, x, one)?;
         o.decref(one)?;
         let size = o.getsizeof(fourth)?;
-        column.push(Some(size));
-        column.push(match o.instance_dict(fourth) {
-            Ok(dict) => Some(o.getsizeof(dict)?),
-            Err(e @ ObjError::NotModelled { .. }) => {
-                not_modelled.push(e.to_string());
-                None
-            }
-            Err(e) => return Err(e.into()),
-        });
-        column.push(Some(o.getsizeof(class)?));
+        column.push(size);
+        let dict = o.instance_dict(fourth)?; // 3.11+: made now from the values
+        column.push(o.getsizeof(dict)?);
+        o.decref(dict)?;
+        column.push(o.getsizeof(class)?);
         // getsizeof counts the words in front of the object, then tp_basicsize
-        column.push(Some(size - offset_in_block(&o, fourth)?));
+        column.push(size - offset_in_block(&o, fourth)?);
         columns.push(column);
     }
     // ANCHOR_END: instance_costs
@@ -697,14 +691,8 @@ fn classes_and_instances(out: &mut String) -> Res {
     let header = versions.map(|v| format!("{v:>5}")).join(" ");
     writeln!(out, "{:<38} {header}", "CPython")?;
     for (i, row) in rows.iter().enumerate() {
-        let cells = columns.iter().map(|c| match c[i] {
-            Some(n) => format!("{n:>5}"),
-            None => format!("{:>5}", "-"),
-        });
+        let cells = columns.iter().map(|c| format!("{:>5}", c[i]));
         writeln!(out, "{row:<38} {}", cells.collect::<Vec<_>>().join(" "))?;
-    }
-    for line in not_modelled {
-        writeln!(out, "-: {line}")?;
     }
 
     // ANCHOR: instance_dealloc
