@@ -6,7 +6,7 @@
 //!    5 free 1-sized PyTupleObjects * 32 bytes each =                  160
 //! ```
 
-use std::fmt::Write as _;
+use pymalloc::stats::printone;
 
 use crate::space::Objects;
 
@@ -45,19 +45,15 @@ impl Objects {
 }
 
 /// `_PyDebugAllocatorStats(out, block_name, num_blocks, sizeof_block)`: `"%d %ss * %zd bytes
-/// each"` right-aligned in 48 columns and a space, then `printone`'s `=` and the product,
-/// grouped by threes in 21 columns.
+/// each"` right-aligned in 48 columns and a space, then obmalloc's `printone` (`=` and the
+/// product, grouped by threes in 21 columns).
 fn allocator_stats(out: &mut String, block_name: &str, num_blocks: usize, sizeof_block: u64) {
     let what = format!("{num_blocks} {block_name}s * {sizeof_block} bytes each");
-    let total = (num_blocks as u64 * sizeof_block).to_string();
-    let mut grouped = String::new();
-    for (i, d) in total.chars().enumerate() {
-        if i > 0 && (total.len() - i).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(d);
-    }
-    let _ = writeln!(out, "{what:>48} ={grouped:>21}");
+    printone(
+        out,
+        &format!("{what:>48} "),
+        num_blocks as u64 * sizeof_block,
+    );
 }
 
 #[cfg(test)]

@@ -287,8 +287,9 @@ impl Allocator {
 }
 
 /// obmalloc.c's `printone`: the label padded to 35 columns, `=`, and the value right-aligned in
-/// 21 columns with commas every three digits.
-fn printone(out: &mut String, msg: &str, value: u64) {
+/// 21 columns with commas every three digits. `_PyDebugAllocatorStats` prints its lines with it
+/// too (the object layer's free lists).
+pub fn printone(out: &mut String, msg: &str, value: u64) {
     let digits = value.to_string();
     let mut grouped = String::new();
     for (i, d) in digits.chars().enumerate() {

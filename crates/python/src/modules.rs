@@ -232,19 +232,7 @@ pub(crate) fn gc_set_threshold(i: &mut Interp, args: &[u64]) -> Result<u64, RunE
     }
     let mut values = Vec::new();
     for &a in args {
-        if !matches!(i.o.type_of(a)?, TypeId::Int | TypeId::Bool) {
-            return Err(RunError::exception(
-                "TypeError",
-                format!(
-                    "'{}' object cannot be interpreted as an integer",
-                    i.type_name(a)?
-                ),
-            ));
-        }
-        let v = i32::try_from(i.o.long_value(a)?).map_err(|_| {
-            RunError::exception("OverflowError", "signed integer is greater than maximum")
-        })?;
-        values.push(i64::from(v));
+        values.push(c_int(i, a)?);
     }
     let c = i.o.gc_counts_mut();
     for (k, v) in values.into_iter().enumerate() {
@@ -326,22 +314,32 @@ pub(crate) fn gc_set_debug(i: &mut Interp, args: &[u64]) -> Result<u64, RunError
             ),
         ));
     };
-    if !matches!(i.o.type_of(flags)?, TypeId::Int | TypeId::Bool) {
+    i.o.gc_counts_mut().debug = c_int(i, flags)?;
+    let none = i.o.none();
+    i.incref(none)?;
+    Ok(none)
+}
+
+/// `PyArg_Parse`'s `"i"`: an int that fits in a C int.
+fn c_int(i: &Interp, a: u64) -> Result<i64, RunError> {
+    if !matches!(i.o.type_of(a)?, TypeId::Int | TypeId::Bool) {
         return Err(RunError::exception(
             "TypeError",
             format!(
                 "'{}' object cannot be interpreted as an integer",
-                i.type_name(flags)?
+                i.type_name(a)?
             ),
         ));
     }
-    let v = i32::try_from(i.o.long_value(flags)?).map_err(|_| {
-        RunError::exception("OverflowError", "signed integer is greater than maximum")
-    })?;
-    i.o.gc_counts_mut().debug = i64::from(v);
-    let none = i.o.none();
-    i.incref(none)?;
-    Ok(none)
+    let v = i.o.long_value(a)?;
+    i32::try_from(v).map(i64::from).map_err(|_| {
+        let bound = if v < 0 {
+            "less than minimum"
+        } else {
+            "greater than maximum"
+        };
+        RunError::exception("OverflowError", format!("signed integer is {bound}"))
+    })
 }
 
 /// `gc.get_debug()`.
