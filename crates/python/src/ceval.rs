@@ -304,15 +304,11 @@ impl Interp {
             }
             // The __del__s of what the instruction released run before the next one, this
             // frame waiting below theirs.
-            let inspected = self.inspector.is_some()
-                && (self.o.finalizers_due() || self.o.has_parked_collection());
-            if inspected {
-                self.frames.push(f.roots());
-            }
-            let finalized = self.call_finalizers();
-            if inspected {
-                self.frames.pop();
-            }
+            let finalized = if self.o.finalizers_due() || self.o.has_parked_collection() {
+                self.with_caller_waiting(f, &[], &[], Self::call_finalizers)
+            } else {
+                Ok(())
+            };
             if let Err(e) = finalized {
                 if let Ok(Flow::Return(v)) = flow {
                     self.decref(v)?;
@@ -406,19 +402,34 @@ impl Interp {
         if self.o.layout().minor < 12 || !self.o.gc_counts().collection_due {
             return Ok(());
         }
+        self.with_caller_waiting(f, held.as_slice(), &[], |s| {
+            gc::collect_generations(&mut s.o)?;
+            s.run_parked_collection()
+        })
+    }
+
+    /// Runs `run`, which may run Python code, with the frame `f` waiting below it: an
+    /// inspector sees the frame's references, and `callable` and `args` (what it holds that is
+    /// not on its stack any more, or not yet), among the frames.
+    fn with_caller_waiting<T>(
+        &mut self,
+        f: &Frame,
+        callable: &[u64],
+        args: &[u64],
+        run: impl FnOnce(&mut Self) -> T,
+    ) -> T {
         let inspected = self.inspector.is_some();
         if inspected {
             let mut roots = f.roots();
-            roots.stack.extend(held);
+            roots.stack.extend_from_slice(callable);
+            roots.stack.extend_from_slice(args);
             self.frames.push(roots);
         }
-        let collected = gc::collect_generations(&mut self.o)
-            .map_err(RunError::from)
-            .and_then(|()| self.run_parked_collection());
+        let result = run(self);
         if inspected {
             self.frames.pop();
         }
-        collected
+        result
     }
 
     /// Releases what a frame that raised still holds on its stack.
@@ -1683,33 +1694,18 @@ impl Interp {
         match ty {
             TypeId::Function | TypeId::Method => {
                 // The caller waits below the new frame, where an inspector can see it.
-                let inspected = self.inspector.is_some();
-                if inspected {
-                    self.frames.push(f.roots());
-                }
-                let result = if ty == TypeId::Function {
-                    self.call_function(callable, args, nkw)
-                } else {
-                    self.call_method(callable, args, nkw)
-                };
-                if inspected {
-                    self.frames.pop();
-                }
-                result
+                self.with_caller_waiting(f, &[], &[], |s| {
+                    if ty == TypeId::Function {
+                        s.call_function(callable, args, nkw)
+                    } else {
+                        s.call_method(callable, args, nkw)
+                    }
+                })
             }
             TypeId::Type if self.o.is_class(callable) => {
                 // type_call is C: the class and the arguments stay on the caller's stack.
-                let inspected = self.inspector.is_some();
-                if inspected {
-                    let mut roots = f.roots();
-                    roots.stack.push(callable);
-                    roots.stack.extend(&args);
-                    self.frames.push(roots);
-                }
-                let result = self.type_call(callable, &args);
-                if inspected {
-                    self.frames.pop();
-                }
+                let result = self
+                    .with_caller_waiting(f, &[callable], &args, |s| s.type_call(callable, &args));
                 self.decref(callable)?;
                 for a in args {
                     self.decref(a)?;
@@ -1747,17 +1743,7 @@ impl Interp {
                 }
                 // A built-in that runs Python code (__build_class__) leaves its caller waiting
                 // below, the callable and the arguments still on the caller's stack.
-                let inspected = self.inspector.is_some();
-                if inspected {
-                    let mut roots = f.roots();
-                    roots.stack.push(callable);
-                    roots.stack.extend(&args);
-                    self.frames.push(roots);
-                }
-                let result = call(self, &args);
-                if inspected {
-                    self.frames.pop();
-                }
+                let result = self.with_caller_waiting(f, &[callable], &args, |s| call(s, &args));
                 if result.as_ref().is_err_and(RunError::is_fatal) {
                     return result;
                 }
