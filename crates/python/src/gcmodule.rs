@@ -85,18 +85,11 @@ impl Interp {
         if callbacks == 0 || self.o.list_len(callbacks)? == 0 {
             return Ok(());
         }
-        let info = self.o.dict_new()?;
-        for (name, value) in [
-            ("generation", generation),
-            ("collected", collected),
-            ("uncollectable", uncollectable),
-        ] {
-            let key = self.o.unicode_from_str(name)?;
-            let value = self.new_int(value as i128)?;
-            self.o.dict_setitem(info, key, value)?;
-            self.decref(key)?;
-            self.decref(value)?;
-        }
+        let info = self.dict_of_ints(&[
+            ("generation", generation as i64),
+            ("collected", collected as i64),
+            ("uncollectable", uncollectable as i64),
+        ])?;
         self.c_held.push(info);
         let mut i = 0;
         while i < self.o.list_len(callbacks)? {
@@ -109,6 +102,20 @@ impl Interp {
             i += 1;
         }
         self.let_go(&[info])
+    }
+
+    /// `Py_BuildValue("{sisnsn}", ...)` and its kin as `do_mkdict` builds them: a new dict, then
+    /// for each pair a new str key (`PyUnicode_FromString`) and a new int, set and released.
+    pub(crate) fn dict_of_ints(&mut self, items: &[(&str, i64)]) -> Result<u64, RunError> {
+        let dict = self.o.dict_new()?;
+        for &(name, value) in items {
+            let key = self.o.unicode_from_str(name)?;
+            let value = self.new_int(i128::from(value))?;
+            self.o.dict_setitem(dict, key, value)?;
+            self.decref(key)?;
+            self.decref(value)?;
+        }
+        Ok(dict)
     }
 
     /// `PyObject_CallFunction(cb, "sO", phase, info)`: the arguments on a stack of their own

@@ -349,8 +349,7 @@ pub(crate) fn gc_get_debug(i: &mut Interp, _args: &[u64]) -> Result<u64, RunErro
 }
 
 /// `gc.get_stats()` (`gc_get_stats_impl`): a snapshot of each generation's stats, then a list
-/// of one dict per generation (`Py_BuildValue("{snsnsn}", ...)`: new strs for the keys, new
-/// ints), each appended and released.
+/// of one dict per generation (`Py_BuildValue("{snsnsn}", ...)`), each appended and released.
 pub(crate) fn gc_get_stats(i: &mut Interp, args: &[u64]) -> Result<u64, RunError> {
     if !args.is_empty() {
         return Err(RunError::exception(
@@ -361,18 +360,11 @@ pub(crate) fn gc_get_stats(i: &mut Interp, args: &[u64]) -> Result<u64, RunError
     let stats = i.o.gc_counts().stats;
     let result = i.o.list_new(0)?;
     for st in stats {
-        let dict = i.o.dict_new()?;
-        for (name, value) in [
+        let dict = i.dict_of_ints(&[
             ("collections", st.collections),
             ("collected", st.collected),
             ("uncollectable", st.uncollectable),
-        ] {
-            let key = i.o.unicode_from_str(name)?;
-            let value = i.new_int(i128::from(value))?;
-            i.o.dict_setitem(dict, key, value)?;
-            i.o.decref(key)?;
-            i.o.decref(value)?;
-        }
+        ])?;
         i.o.list_append(result, dict)?;
         i.o.decref(dict)?;
     }
