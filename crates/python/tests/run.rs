@@ -75,8 +75,8 @@ fn same_on(profiles: &[Profile], name: &str) {
 }
 
 /// The model's output and listing of `fixtures/NAME.py` on `profile` are the ones recorded
-/// from that version (`NAME.out.3.X.txt`, `NAME.dis.3.X.txt`).
-fn same_as_recorded(profile: Profile, name: &str) {
+/// from that version (`NAME.out.3.X.txt`, `NAME.dis.3.X.txt`); the run, for what else it wrote.
+fn same_as_recorded(profile: Profile, name: &str) -> python::RunOutput {
     let file = format!("{name}.py");
     let source = fixture(&file);
     let version = profile.to_string(); // "3.X"
@@ -93,6 +93,7 @@ fn same_as_recorded(profile: Profile, name: &str) {
         fixture(&format!("{name}.dis.{version}.txt")),
         "{name} on {version}"
     );
+    out
 }
 
 /// 3.12's bytecode of module code, functions, calls, arithmetic and loops: `CALL` without
@@ -1285,8 +1286,7 @@ fn debugging_flags_as_cpython_prints_them_on_3_9_to_3_13() {
             .collect::<String>()
     };
     for profile in FROM_3_9 {
-        same_as_recorded(profile, "gc_debug");
-        let out = run_source(profile, &fixture("gc_debug.py"), "gc_debug.py").unwrap();
+        let out = same_as_recorded(profile, "gc_debug");
         assert_eq!(
             normalise(&out.stderr),
             normalise(&fixture(&format!("gc_debug.err.{profile}.txt"))),
@@ -1339,8 +1339,7 @@ fn free_lists_as_debugmallocstats_reports_them_on_3_9_to_3_13() {
 #[test]
 fn unraisable_exceptions_as_cpython_writes_them_on_3_11_and_3_12() {
     for profile in [Profile::CPYTHON_3_11, Profile::CPYTHON_3_12] {
-        same_as_recorded(profile, "unraisable");
-        let out = run_source(profile, &fixture("unraisable.py"), "unraisable.py").unwrap();
+        let out = same_as_recorded(profile, "unraisable");
         assert_eq!(
             normalise_addresses(&relative_to_cwd(&out.stderr)),
             normalise_addresses(&fixture(&format!("unraisable.err.{profile}.txt"))),
