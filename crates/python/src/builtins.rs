@@ -424,9 +424,7 @@ fn print_impl(i: &mut Interp, args: &[u64], kwargs: Vec<(String, u64)>) -> Resul
         // file.flush(): TextIOWrapper.flush writes what is pending.
         i.textiowrapper_writeflush()?;
     }
-    let none = i.o.none();
-    i.o.incref(none)?;
-    Ok(none)
+    i.return_none()
 }
 
 /// `builtin_id`: the object's address (`PyLong_FromVoidPtr`).
@@ -896,9 +894,7 @@ fn list_append(i: &mut Interp, args: &[u64]) -> Result<u64, RunError> {
     };
     i.object_only(*x)?;
     i.o.list_append(*l, *x)?;
-    let none = i.o.none();
-    i.incref(none)?;
-    Ok(none)
+    i.return_none()
 }
 
 /// `list.pop()` (`list_pop_impl` with index -1): the last item, whose reference passes to the
@@ -1011,9 +1007,7 @@ fn sys_debugmallocstats(i: &mut Interp, args: &[u64]) -> Result<u64, RunError> {
     report.push('\n');
     report.push_str(&i.o.debug_type_stats());
     i.o.write_stderr(&report);
-    let none = i.o.none();
-    i.incref(none)?;
-    Ok(none)
+    i.return_none()
 }
 
 /// `sys_getsizeof`.

@@ -261,6 +261,13 @@ impl Interp {
         Ok(m)
     }
 
+    /// `Py_RETURN_NONE`: a new reference to `None`, a built-in function's result.
+    pub(crate) fn return_none(&mut self) -> Result<u64, RunError> {
+        let none = self.o.none();
+        self.incref(none)?;
+        Ok(none)
+    }
+
     /// The module's built-in functions (`PyModule_AddFunctions`): each a `PyCFunction` whose
     /// `m_self` is the module and `m_module` its name.
     pub(crate) fn add_functions(&mut self, module: u64, name: &str) -> Result<(), RunError> {

@@ -242,9 +242,7 @@ pub(crate) fn gc_set_threshold(i: &mut Interp, args: &[u64]) -> Result<u64, RunE
             _ => c.threshold2 = v,
         }
     }
-    let none = i.o.none();
-    i.incref(none)?;
-    Ok(none)
+    i.return_none()
 }
 
 /// `gc.is_tracked(obj)`: a GC object linked in one of the collector's lists.
@@ -274,17 +272,13 @@ pub(crate) fn gc_isenabled(i: &mut Interp, _args: &[u64]) -> Result<u64, RunErro
 /// `gc.enable()`.
 pub(crate) fn gc_enable(i: &mut Interp, _args: &[u64]) -> Result<u64, RunError> {
     i.o.gc_set_enabled(true);
-    let none = i.o.none();
-    i.incref(none)?;
-    Ok(none)
+    i.return_none()
 }
 
 /// `gc.disable()`.
 pub(crate) fn gc_disable(i: &mut Interp, _args: &[u64]) -> Result<u64, RunError> {
     i.o.gc_set_enabled(false);
-    let none = i.o.none();
-    i.incref(none)?;
-    Ok(none)
+    i.return_none()
 }
 
 /// `gc.collect(generation=2)` (`gc_collect_impl`): the number of unreachable objects found,
@@ -315,9 +309,7 @@ pub(crate) fn gc_set_debug(i: &mut Interp, args: &[u64]) -> Result<u64, RunError
         ));
     };
     i.o.gc_counts_mut().debug = c_int(i, flags)?;
-    let none = i.o.none();
-    i.incref(none)?;
-    Ok(none)
+    i.return_none()
 }
 
 /// `PyArg_Parse`'s `"i"`: an int that fits in a C int.
@@ -374,17 +366,13 @@ pub(crate) fn gc_get_stats(i: &mut Interp, args: &[u64]) -> Result<u64, RunError
 /// `gc.freeze()`: every tracked object into the permanent generation.
 pub(crate) fn gc_freeze(i: &mut Interp, _args: &[u64]) -> Result<u64, RunError> {
     gc::freeze(&mut i.o)?;
-    let none = i.o.none();
-    i.incref(none)?;
-    Ok(none)
+    i.return_none()
 }
 
 /// `gc.unfreeze()`: the permanent generation back into the oldest.
 pub(crate) fn gc_unfreeze(i: &mut Interp, _args: &[u64]) -> Result<u64, RunError> {
     gc::unfreeze(&mut i.o)?;
-    let none = i.o.none();
-    i.incref(none)?;
-    Ok(none)
+    i.return_none()
 }
 
 /// `gc.get_freeze_count()`.
