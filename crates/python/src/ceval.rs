@@ -305,7 +305,7 @@ impl Interp {
             // The __del__s of what the instruction released run before the next one, this
             // frame waiting below theirs.
             let finalized = if self.o.finalizers_due() || self.o.has_parked_collection() {
-                self.with_caller_waiting(f, &[], &[], Self::call_finalizers)
+                self.with_caller_waiting(f, &[], &[], Self::call_finalizers_due)
             } else {
                 Ok(())
             };

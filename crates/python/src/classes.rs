@@ -517,7 +517,7 @@ impl Interp {
     }
 
     /// [`Interp::call_finalizers`] when there is something to call.
-    fn call_finalizers_due(&mut self) -> Result<(), RunError> {
+    pub(crate) fn call_finalizers_due(&mut self) -> Result<(), RunError> {
         self.run_parked_collection()?;
         let due = self.o.take_pending_finalizers();
         self.finalizing.extend(&due);
