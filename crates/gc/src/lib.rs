@@ -415,13 +415,7 @@ fn show_stats_each_generations(o: &mut Objects) {
 
 /// `debug_cycle(msg, op)`: `gc: <msg> <tp_name address>`, the address as `%p` prints it.
 fn debug_cycle(o: &mut Objects, msg: &str, op: u64) -> Result<(), ObjError> {
-    let name = match o.type_of(op)? {
-        TypeId::Instance => {
-            let class = o.class_of(op)?;
-            o.unicode_text(o.class_name(class, false)?)?
-        }
-        ty => ty.name().to_string(),
-    };
+    let name = o.tp_name(op)?;
     o.write_stderr(&format!("gc: {msg} <{name} {op:#x}>\n"));
     Ok(())
 }

@@ -248,6 +248,15 @@ impl Objects {
         })
     }
 
+    /// `Py_TYPE(op)->tp_name`: a plain class's instance names its class (`__name__`), any
+    /// other object its built-in type.
+    pub fn tp_name(&self, op: u64) -> Result<String, ObjError> {
+        match self.type_of(op)? {
+            TypeId::Instance => self.unicode_text(self.class_name(self.class_of(op)?, false)?),
+            ty => Ok(ty.name().to_string()),
+        }
+    }
+
     /// `tp_dict` of a class (borrowed).
     pub fn class_dict(&self, op: u64) -> Result<u64, ObjError> {
         Ok(self.class_data(op)?.dict)

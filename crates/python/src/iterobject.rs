@@ -193,11 +193,7 @@ impl Interp {
             }
             .into());
         }
-        if self.o.type_of(v)? == TypeId::Instance {
-            let cls = self.o.class_of(v)?;
-            return Ok(self.o.unicode_text(self.o.class_name(cls, false)?)?);
-        }
-        Ok(self.o.type_of(v)?.name().into())
+        Ok(self.o.tp_name(v)?)
     }
 
     /// `PyObject_GetIter`: a new reference to an iterator over `v`.
