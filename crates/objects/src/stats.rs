@@ -8,7 +8,10 @@
 
 use pymalloc::stats::printone;
 
+use crate::dict::DICT_SIZE;
+use crate::layout::{FLOAT_SIZE, LIST_SIZE, VAR_HEAD_SIZE};
 use crate::space::Objects;
+use crate::types::TypeId;
 
 impl Objects {
     /// The free lists as `_PyObject_DebugTypeStats` reports them: 3.8's built-in function and
@@ -19,26 +22,28 @@ impl Objects {
         let f = &self.free;
         let mut out = String::new();
         if minor == 8 {
-            allocator_stats(&mut out, "free PyCFunctionObject", f.cfunction.len(), 56);
+            let size = crate::fields::basicsize(TypeId::CFunction, minor);
+            allocator_stats(&mut out, "free PyCFunctionObject", f.cfunction.len(), size);
         }
-        allocator_stats(&mut out, "free PyDictObject", f.dict.len(), 48);
+        allocator_stats(&mut out, "free PyDictObject", f.dict.len(), DICT_SIZE);
         if minor >= 13 {
             allocator_stats(&mut out, "free PyDictKeysObject", f.dict_keys.len(), 32);
         }
-        allocator_stats(&mut out, "free PyFloatObject", f.float.len(), 24);
+        allocator_stats(&mut out, "free PyFloatObject", f.float.len(), FLOAT_SIZE);
         if minor <= 10 {
             let size = crate::frame::frame_basicsize(minor);
             allocator_stats(&mut out, "free PyFrameObject", f.frame.len(), size);
         }
-        allocator_stats(&mut out, "free PyListObject", f.list.len(), 40);
+        allocator_stats(&mut out, "free PyListObject", f.list.len(), LIST_SIZE);
         if minor == 8 {
-            allocator_stats(&mut out, "free PyMethodObject", f.method.len(), 48);
+            let size = crate::fields::basicsize(TypeId::Method, minor);
+            allocator_stats(&mut out, "free PyMethodObject", f.method.len(), size);
         }
         let sizes = if minor >= 11 { 1..=20 } else { 1..=19 };
         for size in sizes {
             let n = f.tuple.get(size).map_or(0, Vec::len);
             let name = format!("free {size}-sized PyTupleObject");
-            allocator_stats(&mut out, &name, n, 24 + 8 * size as u64);
+            allocator_stats(&mut out, &name, n, VAR_HEAD_SIZE + 8 * size as u64);
         }
         out
     }
